@@ -1,0 +1,242 @@
+//! Client configuration: credentials, the server URL (checked per §1 before
+//! any I/O), every timer and limit of the contract, and the RNG seed.
+
+use crate::{frame, ApiKey, Language, SdkInfo};
+
+/// Every timer of the contract (§5), in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timers {
+    /// From the open request to the socket being open.
+    pub socket_open_ms: u64,
+    /// From `auth` sent to `auth_ok`.
+    pub auth_ms: u64,
+    /// Send `ping` after this long with no inbound frame (the server may change it).
+    pub heartbeat_ms: u64,
+    /// After a `ping`, give up when nothing arrives for this long.
+    pub heartbeat_answer_ms: u64,
+    /// First reconnect backoff ceiling (doubles each attempt).
+    pub backoff_base_ms: u64,
+    /// Largest reconnect backoff.
+    pub backoff_max_ms: u64,
+    /// After a server restart close, the first attempt waits up to this long.
+    pub storm_spread_ms: u64,
+    /// Wait before retrying `agent_busy`/`rate_limit_exceeded` when the server names none.
+    pub retry_after_ms: u64,
+    /// Window in which bad frames are counted.
+    pub bad_frame_window_ms: u64,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            socket_open_ms: 10_000,
+            auth_ms: 10_000,
+            heartbeat_ms: 25_000,
+            heartbeat_answer_ms: 10_000,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 30_000,
+            storm_spread_ms: 5_000,
+            retry_after_ms: 2_000,
+            bad_frame_window_ms: 60_000,
+        }
+    }
+}
+
+/// Every size and count limit of the contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Longest user message, in Unicode scalar values (the server may lower it).
+    pub max_message_chars: usize,
+    /// Largest encoded outbound frame, in bytes.
+    pub max_outbound_bytes: usize,
+    /// Largest inbound frame, in bytes.
+    pub max_inbound_bytes: usize,
+    /// Actions held before `queue_full`.
+    pub queue_capacity: usize,
+    /// Reconnect attempts in a row without `auth_ok` before `max_reconnect`.
+    pub max_reconnect_attempts: u32,
+    /// Retries of an action refused with `agent_busy`/`rate_limit_exceeded`.
+    pub max_action_retries: u32,
+    /// Bad frames tolerated within the window before the socket is recycled.
+    pub max_bad_frames: u32,
+    /// Product cards remembered for quantity-step validation.
+    pub known_products: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_chars: 2_000,
+            max_outbound_bytes: frame::MAX_OUTBOUND_BYTES,
+            max_inbound_bytes: frame::MAX_INBOUND_BYTES,
+            queue_capacity: 32,
+            max_reconnect_attempts: 10,
+            max_action_retries: 3,
+            max_bad_frames: 20,
+            known_products: 4_096,
+        }
+    }
+}
+
+/// Everything a [`Session`](crate::Session) needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store's public api key (sent only in the `auth` frame).
+    pub api_key: ApiKey,
+    /// The store.
+    pub store_id: String,
+    /// The shopper, if known.
+    pub user_id: Option<String>,
+    /// Language of error texts and UI strings.
+    pub language: Language,
+    /// `wss://…`, or `ws://` to a loopback host.
+    pub url: String,
+    /// A session to resume (from a previous page load).
+    pub session_id: Option<String>,
+    /// The last `seq` applied in that session.
+    pub last_seq: u64,
+    /// Who is talking, for the server's logs.
+    pub sdk: SdkInfo,
+    /// Timers.
+    pub timers: Timers,
+    /// Limits.
+    pub limits: Limits,
+    /// Seed of the PRNG behind backoff jitter and action ids. Give each
+    /// client a different one (e.g. from the OS), or replay a run with the same.
+    pub seed: u64,
+}
+
+impl Config {
+    /// A config with every default; `seed` should come from the host's random source.
+    pub fn new(api_key: &str, store_id: &str, url: &str, seed: u64) -> Config {
+        Config {
+            api_key: ApiKey::new(api_key),
+            store_id: store_id.to_owned(),
+            user_id: None,
+            language: Language::En,
+            url: url.to_owned(),
+            session_id: None,
+            last_seq: 0,
+            sdk: SdkInfo { name: "vizochok-rust".into(), version: env!("CARGO_PKG_VERSION").into() },
+            timers: Timers::default(),
+            limits: Limits::default(),
+            seed,
+        }
+    }
+
+    /// Checks the config as §1 demands, before any I/O.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.api_key.expose().trim().is_empty() {
+            return Err(ConfigError::MissingApiKey);
+        }
+        if self.store_id.trim().is_empty() {
+            return Err(ConfigError::MissingStoreId);
+        }
+        check_url(&self.url)?;
+        if self.limits.queue_capacity == 0 || self.limits.max_message_chars == 0 {
+            return Err(ConfigError::BadLimit("queue_capacity and max_message_chars must be positive"));
+        }
+        if self.timers.heartbeat_ms == 0 || self.timers.backoff_base_ms == 0 {
+            return Err(ConfigError::BadLimit("heartbeat_ms and backoff_base_ms must be positive"));
+        }
+        Ok(())
+    }
+}
+
+/// A configuration the client refuses at construction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No api key.
+    #[error("apiKey is required")]
+    MissingApiKey,
+    /// No store id.
+    #[error("storeId is required")]
+    MissingStoreId,
+    /// Not a ws:// or wss:// URL with a host.
+    #[error("server URL is not a valid ws:// or wss:// URL: {0}")]
+    InvalidUrl(String),
+    /// Plain ws:// to a host that is not loopback.
+    #[error("plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for {0}")]
+    InsecureUrl(String),
+    /// Credentials in the URL.
+    #[error("credentials must not be put in the server URL; they go in the auth frame")]
+    CredentialsInUrl,
+    /// A limit or timer that cannot work.
+    #[error("invalid limit: {0}")]
+    BadLimit(&'static str),
+}
+
+/// Checks a server URL: `wss://` anywhere, `ws://` only to loopback, no userinfo.
+pub fn check_url(url: &str) -> Result<(), ConfigError> {
+    let (secure, rest) = if let Some(rest) = url.strip_prefix("wss://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("ws://") {
+        (false, rest)
+    } else {
+        return Err(ConfigError::InvalidUrl("scheme must be ws:// or wss://".into()));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(ConfigError::CredentialsInUrl);
+    }
+    let host = host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(format!("no host in {url:?}")))?;
+    if !secure && !is_loopback(host) {
+        return Err(ConfigError::InsecureUrl(host.to_owned()));
+    }
+    Ok(())
+}
+
+/// The host of an authority (`host`, `host:port`, `[v6]:port`).
+fn host_of(authority: &str) -> Option<&str> {
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']')?;
+        v6.get(..end)?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4 && octets.first() == Some(&"127") && octets.iter().all(|o| o.parse::<u8>().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wss_anywhere_ws_only_on_loopback() {
+        for ok in [
+            "wss://api.vizochok.example/v1/ws",
+            "ws://localhost:8787/v1/ws",
+            "ws://127.0.0.1:8787/v1/ws",
+            "ws://127.5.6.7/x",
+            "ws://[::1]:8787/v1/ws",
+            "ws://LOCALHOST",
+        ] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for insecure in ["ws://example.com/v1/ws", "ws://10.0.0.1:80", "ws://127.0.0.1.evil.com/", "ws://[::2]/"] {
+            assert!(matches!(check_url(insecure), Err(ConfigError::InsecureUrl(_))), "{insecure}");
+        }
+        for invalid in ["http://localhost", "wss://", "ws://:80/", "localhost:8787"] {
+            assert!(matches!(check_url(invalid), Err(ConfigError::InvalidUrl(_))), "{invalid}");
+        }
+        assert_eq!(check_url("wss://pk_demo@host/"), Err(ConfigError::CredentialsInUrl));
+    }
+
+    #[test]
+    fn config_errors_never_show_the_key() {
+        let mut config = Config::new("pk_canary_secret", "store", "ws://evil.example/", 1);
+        let err = config.validate().unwrap_err();
+        assert!(!err.to_string().contains("pk_canary_secret"));
+        assert!(!format!("{config:?}").contains("pk_canary_secret"));
+        config.url = "wss://evil.example/".into();
+        assert_eq!(config.validate(), Ok(()));
+    }
+}

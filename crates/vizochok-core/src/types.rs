@@ -1,0 +1,156 @@
+//! The public payload types of the store developer's contract
+//! (`widget-callbacks.txt`), with exactly its field names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
+
+/// One line of the cart, as the server reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartItem {
+    /// Product SKU.
+    pub sku: String,
+    /// Product display name.
+    pub name: String,
+    /// Current price per unit.
+    pub price: f64,
+    /// Promotional price, if active (`null` on the wire otherwise).
+    pub promo_price: Option<f64>,
+    /// Product brand name (`null` on the wire when unknown).
+    pub brand: Option<String>,
+    /// Quantity in cart.
+    pub quantity: f64,
+}
+
+/// A product card shown in the chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductItem {
+    /// Product SKU.
+    pub sku: String,
+    /// Product display name.
+    pub name: String,
+    /// Current price per unit.
+    pub price: f64,
+    /// Unit of measurement (`pcs`, `kg`, `l`, ...).
+    pub unit: String,
+    /// Minimum quantity increment.
+    pub quantity_step: f64,
+    /// Selected quantity (set when the shopper picked one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// Product brand name.
+    pub brand: Option<String>,
+    /// Product image URL.
+    pub image_url: Option<String>,
+    /// Promotional price, if active.
+    pub promo_price: Option<f64>,
+}
+
+/// The selected items of a session, sent with a response or on restore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// All items currently selected in the session: the whole cart.
+    pub selected_items: Vec<CartItem>,
+    /// Total value of selected items.
+    pub total: f64,
+    /// Number of distinct items selected.
+    pub item_count: u64,
+}
+
+/// What changed in the cart. `items` is always the complete cart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartChangedEvent {
+    /// What triggered the change.
+    pub action: CartAction,
+    /// SKU of the affected product (absent for `cart_cleared`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Name of the affected product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New quantity of the affected product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// Price of the affected product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// Complete list of all items currently in the cart.
+    pub items: Vec<CartItem>,
+    /// Total cart value.
+    pub total: f64,
+}
+
+/// The four cart actions of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CartAction {
+    /// An item was added.
+    ItemSelected,
+    /// An item was removed.
+    ItemRemoved,
+    /// An item's quantity changed.
+    QuantityUpdated,
+    /// The cart was emptied.
+    CartCleared,
+}
+
+impl CartAction {
+    /// The wire and callback spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartAction::ItemSelected => "item_selected",
+            CartAction::ItemRemoved => "item_removed",
+            CartAction::QuantityUpdated => "quantity_updated",
+            CartAction::CartCleared => "cart_cleared",
+        }
+    }
+}
+
+/// The error every `onError` callback receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidgetError {
+    /// Machine-readable error code.
+    pub code: ErrorCode,
+    /// Human-readable text in the configured language, from the client's catalog.
+    pub message: String,
+    /// Developer-facing English detail (never contains the api key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The action id this error finishes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// How long the server asked to wait before retrying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+/// Who said a line of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The shopper.
+    User,
+    /// The AI assistant.
+    Assistant,
+}
+
+/// One line of the conversation, for redrawing a UI after a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub text: String,
+    /// Product cards shown with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<ProductItem>>,
+}
+
+/// The cart as the client last saw it from the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cart {
+    /// Every line of the cart.
+    pub items: Vec<CartItem>,
+    /// Total cart value.
+    pub total: f64,
+}
