@@ -1,6 +1,7 @@
 //! The hook where an assistant produces replies. The engine owns sessions,
 //! carts and the protocol; an assistant only reads a turn and answers.
 
+use serde::{Deserialize, Serialize};
 use vizochok_core::{CartItem, Language, ProductItem};
 
 use crate::Catalog;
@@ -22,7 +23,9 @@ pub struct Turn<'a> {
 }
 
 /// A cart change the assistant asks for; the engine validates and applies it.
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable because queued changes are part of a session's snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum CartOp {
     /// Add `quantity` of `sku` (on top of what is in the cart).
     Add {

@@ -71,8 +71,10 @@ impl CatalogProduct {
     }
 }
 
-/// A store's catalog.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A store's catalog. On the wire (a config file) it is a plain JSON array of
+/// products.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Catalog {
     products: Vec<CatalogProduct>,
 }
