@@ -1,9 +1,54 @@
 //! Sans-IO reference server engine of the VIZOCHOK protocol.
+//!
+//! The [`Engine`] implements the server side of the wire contract
+//! (`protocol-v1.md`): auth, sessions with replay and restore, idempotent
+//! actions, streamed replies, webhook-confirmed cart changes, quotas and
+//! heartbeat. It never touches a socket, a clock, a thread or an OS random
+//! source: the host passes `now` (monotonic milliseconds) with every
+//! [`ServerInput`] and carries out every [`ServerOutput`].
+//!
+//! ```
+//! use vizochok_server::{Catalog, ConnId, Engine, KeywordAssistant, ServerConfig, ServerInput, ServerOutput, StoreConfig};
+//!
+//! let store = StoreConfig::new("demo", vec!["pk_demo".into()], Catalog::default());
+//! let config = ServerConfig { stores: vec![store], ..ServerConfig::default() };
+//! let mut engine = Engine::new(config, Box::new(KeywordAssistant));
+//! let conn = ConnId(1);
+//! engine.handle(0, ServerInput::Open { conn, origin: None });
+//! let auth = r#"{"type":"auth","v":1,"api_key":"pk_demo","store_id":"demo","language":"en","sdk":{"name":"doc","version":"1"}}"#;
+//! engine.handle(5, ServerInput::Text { conn, text: auth });
+//! let mut sent = Vec::new();
+//! while let Some(output) = engine.poll_output() {
+//!     if let ServerOutput::Send { text, .. } = output {
+//!         sent.push(text);
+//!     }
+//! }
+//! assert!(sent[0].starts_with(r#"{"type":"auth_ok""#));
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod assistant;
+mod auth;
+mod cart;
+mod cart_flow;
 mod catalog;
+mod config;
+mod connection;
+mod engine;
+mod intake;
+mod io;
+mod keyword_assistant;
+mod replay;
+mod session;
+mod snapshot;
+mod turns;
+mod usage;
 
 pub use assistant::{Assistant, CartOp, Reply, Turn};
 pub use catalog::{Catalog, CatalogProduct};
+pub use config::{LimitsConfig, ServerConfig, StoreConfig};
+pub use engine::Engine;
+pub use io::{ConnId, LogEvent, LogKind, ServerInput, ServerOutput};
+pub use keyword_assistant::KeywordAssistant;
+pub use snapshot::RestoreError;

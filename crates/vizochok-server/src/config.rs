@@ -1,0 +1,180 @@
+//! The engine's configuration, loadable from a JSON file. Every limit has a
+//! generous default so a config only names what it changes; unknown fields
+//! are refused so a typo in a limit's name is not silently ignored.
+
+use serde::Deserialize;
+
+use crate::Catalog;
+
+/// The whole engine configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The stores this server serves.
+    pub stores: Vec<StoreConfig>,
+    /// Seed of the deterministic session ids, so two sandbox instances do not
+    /// hand out the same ids.
+    pub seed: u64,
+    /// How long a session whose socket dropped keeps its replay buffer.
+    pub replay_window_ms: u64,
+    /// Most frames a session's replay buffer holds; older ones fall out and a
+    /// client behind them is answered `restored` instead.
+    pub replay_max_frames: usize,
+    /// Most conversation entries kept per session (and sent on restore).
+    pub history_max: usize,
+    /// Quotas and protocol limits.
+    pub limits: LimitsConfig,
+    /// Send `ping` after this much client silence, close after twice as much;
+    /// `None` disables the server heartbeat.
+    pub heartbeat_ms: Option<u64>,
+    /// Virtual time between two `delta` frames of a streamed reply; 0 streams
+    /// a whole reply at once.
+    pub delta_interval_ms: u64,
+    /// Characters (Unicode scalar values) per `delta`; 0 sends one delta.
+    pub delta_chars: usize,
+    /// How long a webhook may go unanswered before the change counts as refused.
+    pub webhook_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            stores: Vec::new(),
+            seed: 0,
+            replay_window_ms: 120_000,
+            replay_max_frames: 1_024,
+            history_max: 100,
+            limits: LimitsConfig::default(),
+            heartbeat_ms: None,
+            delta_interval_ms: 50,
+            delta_chars: 24,
+            webhook_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// One store (tenant).
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The store's id, as clients send it in `auth`.
+    pub store_id: String,
+    /// Public api keys accepted for this store.
+    pub api_keys: Vec<String>,
+    /// Browser origins allowed to connect; empty allows any.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// The products shoppers can put in the cart.
+    #[serde(default)]
+    pub catalog: Catalog,
+    /// Whether cart changes are confirmed by the store's backend through
+    /// [`ServerOutput::Webhook`](crate::ServerOutput::Webhook) first.
+    #[serde(default)]
+    pub webhook: bool,
+    /// A disabled store refuses every connection (close 4003).
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl StoreConfig {
+    /// An enabled store without webhook or origin restrictions.
+    pub fn new(store_id: impl Into<String>, api_keys: Vec<String>, catalog: Catalog) -> StoreConfig {
+        StoreConfig {
+            store_id: store_id.into(),
+            api_keys,
+            allowed_origins: Vec::new(),
+            catalog,
+            webhook: false,
+            disabled: false,
+        }
+    }
+}
+
+// Hand-written so that printing a config can never leak an api key.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("store_id", &self.store_id)
+            .field("api_keys", &format_args!("[{} redacted]", self.api_keys.len()))
+            .field("allowed_origins", &self.allowed_origins)
+            .field("catalog_products", &self.catalog.products().len())
+            .field("webhook", &self.webhook)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// Quotas and protocol limits. Token counts are estimates: characters / 4,
+/// rounded up, of the shopper's text plus the reply.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Actions accepted per session within `rate_limit_window_ms`.
+    pub rate_limit_actions: u32,
+    /// The sliding window of the action rate limit.
+    pub rate_limit_window_ms: u64,
+    /// Messages per shopper (`user_id`, else the session) per store and day.
+    pub user_messages_max: u32,
+    /// Conversations (sessions with at least one message) per `user_id` and store.
+    pub user_conversations_max: u32,
+    /// Tokens per store and day (day = `now / 86_400_000`).
+    pub tenant_daily_tokens: u64,
+    /// Tokens per store and month (month = 30 days of `now`).
+    pub tenant_monthly_tokens: u64,
+    /// Tokens per session.
+    pub session_tokens: u64,
+    /// Most reasoning rounds a reply may take.
+    pub max_rounds: u32,
+    /// Longest message text, in Unicode scalar values (announced in `auth_ok`).
+    pub max_message_chars: usize,
+    /// Largest client frame accepted, in bytes.
+    pub max_inbound_bytes: usize,
+    /// Time a fresh connection has to send `auth`.
+    pub auth_timeout_ms: u64,
+    /// Smallest `retry_after_ms` given with `agent_busy`.
+    pub busy_retry_after_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        LimitsConfig {
+            rate_limit_actions: 60,
+            rate_limit_window_ms: 10_000,
+            user_messages_max: 1_000,
+            user_conversations_max: 100,
+            tenant_daily_tokens: 50_000_000,
+            tenant_monthly_tokens: 1_000_000_000,
+            session_tokens: 1_000_000,
+            max_rounds: 10,
+            max_message_chars: 2_000,
+            max_inbound_bytes: 64 * 1024,
+            auth_timeout_ms: 10_000,
+            busy_retry_after_ms: 1_000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_names_only_what_it_changes() {
+        let json = r#"{"stores":[{"store_id":"demo","api_keys":["pk_1"],"webhook":true,
+            "catalog":[{"sku":"m","name":"Milk","unit":"pcs","quantity_step":1,"price":2}]}],
+            "limits":{"max_rounds":3},"heartbeat_ms":25000}"#;
+        let config: ServerConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(config.stores[0].catalog.products().len(), 1);
+        assert!(config.stores[0].webhook);
+        assert_eq!(config.limits.max_rounds, 3);
+        assert_eq!(config.limits.max_message_chars, 2_000);
+        assert_eq!(config.replay_window_ms, 120_000);
+        assert!(serde_json::from_str::<ServerConfig>(r#"{"limits":{"max_round":3}}"#).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        let store = StoreConfig::new("demo", vec!["pk_secret_1".into()], Catalog::default());
+        assert!(!format!("{store:?}").contains("pk_secret_1"));
+    }
+}

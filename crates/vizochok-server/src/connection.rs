@@ -1,0 +1,112 @@
+//! Connections: accepting sockets, routing their frames, heartbeat and the
+//! auth deadline.
+
+use vizochok_core::frame::{self, ServerFrame};
+use vizochok_core::{ClientFrame, ErrorCode};
+
+use crate::{ConnId, Engine, LogKind};
+
+/// Close code for a client that breaks the protocol (final for the client).
+pub(crate) const POLICY_VIOLATION: u16 = 4008;
+
+/// One accepted socket.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub opened_at: u64,
+    pub origin: Option<String>,
+    /// Set once `auth` succeeded.
+    pub session: Option<String>,
+    pub last_inbound: u64,
+    /// Whether a heartbeat `ping` is unanswered.
+    pub pinged: bool,
+}
+
+impl Engine {
+    pub(crate) fn on_open(&mut self, now: u64, conn: ConnId, origin: Option<&str>) {
+        let origin = origin.map(str::to_owned);
+        let detail = format!("socket accepted from origin {origin:?}");
+        self.conns.insert(conn, Conn { opened_at: now, origin, session: None, last_inbound: now, pinged: false });
+        self.log(now, LogKind::Opened, Some(conn), None, None, detail);
+    }
+
+    pub(crate) fn on_closed(&mut self, now: u64, conn: ConnId) {
+        // A socket we closed ourselves was already forgotten.
+        if self.conns.contains_key(&conn) {
+            let session_id = self.forget_conn(now, conn);
+            self.log(now, LogKind::Disconnected, Some(conn), session_id, None, "socket closed by the peer".into());
+        }
+    }
+
+    pub(crate) fn on_text(&mut self, now: u64, conn: ConnId, text: &str) {
+        let Some(state) = self.conns.get_mut(&conn) else { return };
+        state.last_inbound = now;
+        state.pinged = false;
+        let session_id = state.session.clone();
+        let parsed = frame::parse::<ClientFrame>(text, self.config.limits.max_inbound_bytes);
+        let Some(session_id) = session_id else {
+            return match parsed {
+                Ok(ClientFrame::Auth(auth)) => self.authenticate(now, conn, auth),
+                Ok(_) => self.violation(now, conn, "the first frame must be auth"),
+                Err(e) => self.violation(now, conn, &format!("the first frame must be auth: {e}")),
+            };
+        };
+        match parsed {
+            Err(e) => self.bad_frame(now, conn, &session_id, e.to_string()),
+            Ok(ClientFrame::Ping { ts }) => self.send(conn, &ServerFrame::Pong { ts }),
+            // Answers to our pings only refresh `last_inbound`; unknown types
+            // are ignored for forward compatibility; a second auth changes nothing.
+            Ok(ClientFrame::Pong { .. } | ClientFrame::Unknown | ClientFrame::Auth(_)) => {}
+            Ok(action) => self.receive_action(now, &session_id, action),
+        }
+    }
+
+    pub(crate) fn on_binary(&mut self, now: u64, conn: ConnId, len: usize) {
+        let Some(state) = self.conns.get_mut(&conn) else { return };
+        state.last_inbound = now;
+        state.pinged = false;
+        let error = frame::FrameError::Binary { len }.to_string();
+        match state.session.clone() {
+            Some(session_id) => self.bad_frame(now, conn, &session_id, error),
+            None => self.violation(now, conn, &format!("the first frame must be auth: {error}")),
+        }
+    }
+
+    /// A frame we cannot use: `invalid_json` and the connection stays.
+    fn bad_frame(&mut self, now: u64, conn: ConnId, session_id: &str, detail: String) {
+        self.error(session_id, ErrorCode::InvalidJson, detail.clone(), None, None);
+        self.log(now, LogKind::BadFrame, Some(conn), Some(session_id.to_owned()), None, detail);
+    }
+
+    fn violation(&mut self, now: u64, conn: ConnId, detail: &str) {
+        self.log(now, LogKind::BadFrame, Some(conn), None, None, detail.to_owned());
+        self.close(now, conn, POLICY_VIOLATION, "auth required");
+    }
+
+    /// The auth deadline of fresh connections and the heartbeat of the others.
+    pub(crate) fn connection_timers(&mut self, now: u64) {
+        let auth_timeout = self.config.limits.auth_timeout_ms;
+        let beat = self.config.heartbeat_ms;
+        let mut pings = Vec::new();
+        let mut closes = Vec::new();
+        for (&id, conn) in &mut self.conns {
+            match (&conn.session, beat) {
+                // 1000, not 40xx: a slow network is no reason to stop the client for good.
+                (None, _) if conn.opened_at.saturating_add(auth_timeout) <= now => closes.push((id, "auth timeout")),
+                (Some(_), Some(beat)) if conn.last_inbound.saturating_add(2 * beat) <= now => {
+                    closes.push((id, "heartbeat timeout"))
+                }
+                (Some(_), Some(beat)) if !conn.pinged && conn.last_inbound.saturating_add(beat) <= now => {
+                    conn.pinged = true;
+                    pings.push(id);
+                }
+                _ => {}
+            }
+        }
+        for id in pings {
+            self.send(id, &ServerFrame::Ping { ts: Some(now as f64) });
+        }
+        for (id, reason) in closes {
+            self.close(now, id, 1000, reason);
+        }
+    }
+}

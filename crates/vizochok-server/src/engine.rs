@@ -1,0 +1,263 @@
+//! The engine: its state, its public face, and the plumbing every rule uses
+//! (sending frames, `seq` numbering, closing, logging, timers).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use vizochok_core::frame::{self, ServerFrame};
+use vizochok_core::{ApiKey, Cart, ErrorCode};
+
+use crate::connection::Conn;
+use crate::session::Session;
+use crate::usage::Usage;
+use crate::{Assistant, ConnId, LogEvent, LogKind, ServerConfig, ServerInput, ServerOutput, StoreConfig};
+
+/// The sans-IO server. The host feeds it [`ServerInput`]s with the current
+/// monotonic time in milliseconds, drains [`ServerOutput`]s with
+/// [`poll_output`](Engine::poll_output), and calls
+/// `handle(now, ServerInput::Timeout)` once [`poll_timeout`](Engine::poll_timeout)'s
+/// deadline is reached. It is `Send`, so it can live in a tokio task.
+pub struct Engine {
+    pub(crate) config: ServerConfig,
+    pub(crate) assistant: Box<dyn Assistant>,
+    pub(crate) conns: BTreeMap<ConnId, Conn>,
+    pub(crate) sessions: BTreeMap<String, Session>,
+    pub(crate) usage: Usage,
+    /// Sessions ever created: the counter behind deterministic session ids.
+    pub(crate) sessions_created: u64,
+    /// Webhook requests ever issued.
+    pub(crate) requests: u64,
+    /// The latest host time seen, for events without one of their own (restore).
+    pub(crate) now: u64,
+    outputs: VecDeque<ServerOutput>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("stores", &self.config.stores)
+            .field("connections", &self.conns.len())
+            .field("sessions", &self.sessions.len())
+            .field("pending_outputs", &self.outputs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine serving `config`'s stores, answering messages with `assistant`.
+    pub fn new(config: ServerConfig, assistant: Box<dyn Assistant>) -> Engine {
+        Engine {
+            config,
+            assistant,
+            conns: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            usage: Usage::default(),
+            sessions_created: 0,
+            requests: 0,
+            now: 0,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Feeds one input at host time `now`.
+    pub fn handle(&mut self, now: u64, input: ServerInput<'_>) {
+        self.now = now;
+        self.arm_restored_deadlines(now);
+        match input {
+            ServerInput::Open { conn, origin } => self.on_open(now, conn, origin),
+            ServerInput::Text { conn, text } => self.on_text(now, conn, text),
+            ServerInput::Binary { conn, len } => self.on_binary(now, conn, len),
+            ServerInput::Closed { conn } => self.on_closed(now, conn),
+            ServerInput::WebhookResult { request, accepted, detail } => {
+                self.on_webhook_result(now, request, accepted, detail)
+            }
+            ServerInput::Timeout => self.on_timeout(now),
+        }
+    }
+
+    /// The next thing the host must do, if any.
+    pub fn poll_output(&mut self) -> Option<ServerOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// When the host must next call `handle(now, ServerInput::Timeout)`;
+    /// `Some(0)` means at once.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let auth_timeout = self.config.limits.auth_timeout_ms;
+        let conns = self.conns.values().filter_map(|conn| match (&conn.session, self.config.heartbeat_ms) {
+            (None, _) => Some(conn.opened_at.saturating_add(auth_timeout)),
+            (Some(_), Some(beat)) => Some(conn.last_inbound.saturating_add(if conn.pinged { 2 * beat } else { beat })),
+            (Some(_), None) => None,
+        });
+        let sessions = self.sessions.values().flat_map(|s| {
+            let replay_expiry = match (s.conn, &s.replay, s.detached_at) {
+                (None, Some(_), Some(at)) => Some(at.saturating_add(self.config.replay_window_ms)),
+                _ => None,
+            };
+            let next_chunk = s.data.turn.as_ref().filter(|t| !t.chunks.is_empty()).map(|t| t.next_at.unwrap_or(0));
+            let webhook = s.data.in_flight.as_ref().map(|f| f.deadline.unwrap_or(0));
+            [replay_expiry, next_chunk, webhook].into_iter().flatten()
+        });
+        conns.chain(sessions).min()
+    }
+
+    /// The server's cart of a session.
+    pub fn session_cart(&self, session_id: &str) -> Option<Cart> {
+        self.sessions.get(session_id).map(|s| s.data.cart.clone())
+    }
+
+    /// How many times the action `action_id` was applied in the session
+    /// (0 or 1 when the engine keeps its promise).
+    pub fn applied_count(&self, session_id: &str, action_id: &str) -> u32 {
+        self.sessions.get(session_id).and_then(|s| s.data.applied.get(action_id)).copied().unwrap_or(0)
+    }
+
+    /// Simulates a server restart: every connection is closed with 1012, and
+    /// unless `keep_replay` the replay buffers are lost (resumes are then
+    /// answered `restored`). Durable state, replies in progress and pending
+    /// webhooks carry on.
+    pub fn restart(&mut self, now: u64, keep_replay: bool) {
+        self.now = now;
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.close(now, conn, 1012, "restarting");
+        }
+        if !keep_replay {
+            for session in self.sessions.values_mut() {
+                session.replay = None;
+            }
+        }
+        let detail = format!("restart (replay buffers {})", if keep_replay { "kept" } else { "lost" });
+        self.log(now, LogKind::Restarted, None, None, None, detail);
+    }
+
+    // ----- plumbing shared by the rule modules --------------------------------
+
+    pub(crate) fn store(&self, store_id: &str) -> Option<&StoreConfig> {
+        self.config.stores.iter().find(|s| s.store_id == store_id)
+    }
+
+    pub(crate) fn push(&mut self, output: ServerOutput) {
+        self.outputs.push_back(output);
+    }
+
+    /// Sends a frame that carries no `seq` to one connection.
+    pub(crate) fn send(&mut self, conn: ConnId, frame: &ServerFrame) {
+        self.push(ServerOutput::Send { conn, text: frame::encode(frame) });
+    }
+
+    /// Numbers a frame with the session's next `seq`, buffers it for replay,
+    /// and sends it to the session's connection if it has one (a detached
+    /// session keeps producing, for the replay).
+    pub(crate) fn emit(&mut self, session_id: &str, build: impl FnOnce(u64) -> ServerFrame) {
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        session.data.seq += 1;
+        let seq = session.data.seq;
+        let text = frame::encode(&build(seq));
+        if let Some(replay) = &mut session.replay {
+            replay.push(seq, text.clone());
+        }
+        if let Some(conn) = session.conn {
+            self.outputs.push_back(ServerOutput::Send { conn, text });
+        }
+    }
+
+    /// Sends an `error` frame to a session.
+    pub(crate) fn error(
+        &mut self,
+        session_id: &str,
+        code: ErrorCode,
+        message: String,
+        reply_to: Option<String>,
+        retry_after_ms: Option<u64>,
+    ) {
+        let message = Some(self.redact(&message));
+        self.emit(session_id, |seq| ServerFrame::Error {
+            seq,
+            code: code.as_str().to_owned(),
+            message,
+            reply_to,
+            retry_after_ms,
+        });
+    }
+
+    /// Closes a connection: tells the host, forgets it, detaches its session.
+    pub(crate) fn close(&mut self, now: u64, conn: ConnId, code: u16, reason: &str) {
+        let session_id = self.forget_conn(now, conn);
+        self.push(ServerOutput::Close { conn, code, reason: reason.to_owned() });
+        self.log(now, LogKind::Closed, Some(conn), session_id, None, format!("closed {code} {reason}"));
+    }
+
+    /// Drops a connection's state; its session (returned) starts its replay window.
+    pub(crate) fn forget_conn(&mut self, now: u64, conn: ConnId) -> Option<String> {
+        let session_id = self.conns.remove(&conn)?.session?;
+        if let Some(session) = self.sessions.get_mut(&session_id) {
+            if session.conn == Some(conn) {
+                session.conn = None;
+                session.detached_at = Some(now);
+            }
+        }
+        Some(session_id)
+    }
+
+    /// Emits a log event, with every configured api key scrubbed from its text.
+    pub(crate) fn log(
+        &mut self,
+        at: u64,
+        kind: LogKind,
+        conn: Option<ConnId>,
+        session_id: Option<String>,
+        store_id: Option<String>,
+        detail: String,
+    ) {
+        let event = LogEvent {
+            at,
+            kind,
+            conn,
+            session_id: session_id.map(|s| self.redact(&s)),
+            store_id: store_id.map(|s| self.redact(&s)),
+            detail: self.redact(&detail),
+        };
+        self.push(ServerOutput::Log(event));
+    }
+
+    /// Removes every configured api key from a text built from foreign input.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let keys = self.config.stores.iter().flat_map(|s| &s.api_keys).filter(|k| !k.is_empty());
+        keys.fold(text.to_owned(), |text, key| ApiKey::new(key.as_str()).redact(&text))
+    }
+
+    // ----- timers -----------------------------------------------------------
+
+    /// A restore has no clock: deadlines it left open are armed at the first input.
+    fn arm_restored_deadlines(&mut self, now: u64) {
+        let webhook_timeout = self.config.webhook_timeout_ms;
+        for session in self.sessions.values_mut() {
+            if let Some(turn) = &mut session.data.turn {
+                turn.next_at.get_or_insert(now);
+            }
+            if let Some(in_flight) = &mut session.data.in_flight {
+                in_flight.deadline.get_or_insert(now.saturating_add(webhook_timeout));
+            }
+        }
+    }
+
+    fn on_timeout(&mut self, now: u64) {
+        self.connection_timers(now);
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            self.expire_replay(now, &id);
+            self.webhook_timer(now, &id);
+            self.advance(now, &id);
+        }
+    }
+
+    fn expire_replay(&mut self, now: u64, session_id: &str) {
+        let window = self.config.replay_window_ms;
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        let expired = session.conn.is_none() && session.detached_at.is_some_and(|at| at.saturating_add(window) <= now);
+        if expired && session.replay.take().is_some() {
+            let detail = format!("no connection for {window} ms: replay buffer dropped");
+            self.log(now, LogKind::ReplayExpired, None, Some(session_id.to_owned()), None, detail);
+        }
+    }
+}

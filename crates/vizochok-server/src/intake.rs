@@ -1,0 +1,160 @@
+//! Receiving an action: dedup by `id`, the checks that refuse it at receipt
+//! (no `ack`, id not recorded, so the client may retry the same id), then
+//! `ack` and hand-off to the cart queue or the assistant.
+
+use vizochok_core::frame::ServerFrame;
+use vizochok_core::{ClientFrame, ErrorCode};
+
+use crate::cart;
+use crate::usage::tokens;
+use crate::{CartOp, Engine, LogKind};
+
+/// Longest action id (§2 of the contract).
+const MAX_ID_LEN: usize = 64;
+
+/// Why an action is refused at receipt.
+struct Refusal {
+    code: ErrorCode,
+    message: String,
+    retry_after_ms: Option<u64>,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into(), retry_after_ms: None }
+    }
+}
+
+impl Engine {
+    /// Handles one of the five action frames of an authenticated session.
+    pub(crate) fn receive_action(&mut self, now: u64, session_id: &str, frame: ClientFrame) {
+        let Some(id) = frame.action_id().map(str::to_owned) else { return };
+        let Some(session) = self.sessions.get(session_id) else { return };
+        let conn = session.conn;
+        if session.data.applied.contains_key(&id) {
+            // Already applied: the client missed our ack; never apply twice.
+            if let Some(conn) = conn {
+                self.send(conn, &ServerFrame::Ack { id });
+            }
+            return;
+        }
+        if let Err(refusal) = self.check_receipt(now, session_id, &id, &frame) {
+            let detail = format!("{} refused: {} ({})", id, refusal.code, refusal.message);
+            self.log(now, LogKind::LimitHit, conn, Some(session_id.to_owned()), None, detail);
+            return self.error(session_id, refusal.code, refusal.message, Some(id), refusal.retry_after_ms);
+        }
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        session.data.applied.insert(id.clone(), 1);
+        session.recent_actions.push_back(now);
+        if let Some(conn) = conn {
+            self.send(conn, &ServerFrame::Ack { id: id.clone() });
+        }
+        match frame {
+            ClientFrame::Message { text, .. } => self.start_turn(now, session_id, id, text),
+            other => {
+                if let Some(op) = cart_op(other) {
+                    self.enqueue_cart(now, session_id, op, Some(id.clone()), id);
+                }
+            }
+        }
+    }
+
+    /// Every check an action must pass before it is acknowledged.
+    fn check_receipt(&mut self, now: u64, session_id: &str, id: &str, frame: &ClientFrame) -> Result<(), Refusal> {
+        let limits = &self.config.limits;
+        let interval = self.config.delta_interval_ms;
+        let window = limits.rate_limit_window_ms;
+        if let Some(session) = self.sessions.get_mut(session_id) {
+            while session.recent_actions.front().is_some_and(|&t| t.saturating_add(window) <= now) {
+                session.recent_actions.pop_front();
+            }
+        }
+        let Some(session) = self.sessions.get(session_id) else {
+            return Err(Refusal::new(ErrorCode::InternalError, "session vanished"));
+        };
+        let Some(store) = self.config.stores.iter().find(|s| s.store_id == session.data.store_id) else {
+            return Err(Refusal::new(ErrorCode::InternalError, "store no longer configured"));
+        };
+        if id.is_empty() || id.len() > MAX_ID_LEN || !id.is_ascii() {
+            return Err(Refusal::new(ErrorCode::InvalidJson, "action id must be 1 to 64 ASCII characters"));
+        }
+        if let ClientFrame::Message { text, .. } = frame {
+            let chars = text.chars().count();
+            if chars > limits.max_message_chars {
+                let message = format!("message of {chars} characters exceeds {}", limits.max_message_chars);
+                return Err(Refusal::new(ErrorCode::MessageTooLarge, message));
+            }
+            if let Some(turn) = &session.data.turn {
+                let remaining = (turn.chunks.len() as u64).saturating_mul(interval);
+                return Err(Refusal {
+                    code: ErrorCode::AgentBusy,
+                    message: "the assistant is still answering the previous message".into(),
+                    retry_after_ms: Some(remaining.max(limits.busy_retry_after_ms)),
+                });
+            }
+        } else if let Some(op) = cart_op(frame.clone()) {
+            // A cart action the catalog cannot honour is a request the server
+            // cannot understand: `invalid_json` is the closest seed code.
+            cart::check(&op, &store.catalog).map_err(|e| Refusal::new(ErrorCode::InvalidJson, e))?;
+        }
+        if session.recent_actions.len() >= limits.rate_limit_actions as usize {
+            let oldest = session.recent_actions.front().copied().unwrap_or(now);
+            return Err(Refusal {
+                code: ErrorCode::RateLimitExceeded,
+                message: format!("more than {} actions within {window} ms", limits.rate_limit_actions),
+                retry_after_ms: Some(oldest.saturating_add(window).saturating_sub(now).max(1)),
+            });
+        }
+        let ClientFrame::Message { text, .. } = frame else { return Ok(()) };
+        if store.catalog.is_empty() {
+            return Err(Refusal::new(ErrorCode::NoCatalogData, "the store has no catalog"));
+        }
+        let data = &session.data;
+        let user = user_key(data.user_id.as_deref(), &data.id);
+        if self.usage.user_messages(&data.store_id, &user, now) >= u64::from(limits.user_messages_max) {
+            return Err(Refusal::new(ErrorCode::UserMessageLimit, "daily message limit reached"));
+        }
+        if let (Some(user_id), false) = (&data.user_id, data.conversation) {
+            let conversations = self
+                .sessions
+                .values()
+                .filter(|s| {
+                    s.data.conversation && s.data.store_id == data.store_id && s.data.user_id.as_ref() == Some(user_id)
+                })
+                .count();
+            if conversations >= limits.user_conversations_max as usize {
+                return Err(Refusal::new(ErrorCode::UserConversationLimit, "conversation limit reached"));
+            }
+        }
+        let (daily, monthly) = self.usage.tenant_tokens(&data.store_id, now);
+        if daily >= limits.tenant_daily_tokens {
+            return Err(Refusal::new(ErrorCode::TenantDailyTokenLimit, "store's daily token quota used up"));
+        }
+        if monthly >= limits.tenant_monthly_tokens {
+            return Err(Refusal::new(ErrorCode::TenantMonthlyTokenLimit, "store's monthly token quota used up"));
+        }
+        if data.tokens.saturating_add(tokens(text)) > limits.session_tokens {
+            return Err(Refusal::new(ErrorCode::SessionTokenLimit, "session token limit reached"));
+        }
+        Ok(())
+    }
+}
+
+/// Whom the per-user message limit counts: the `user_id`, else the session.
+pub(crate) fn user_key(user_id: Option<&str>, session_id: &str) -> String {
+    match user_id {
+        Some(user) => format!("user:{user}"),
+        None => format!("session:{session_id}"),
+    }
+}
+
+/// The cart change a cart action frame asks for.
+fn cart_op(frame: ClientFrame) -> Option<CartOp> {
+    match frame {
+        ClientFrame::SelectItem { sku, quantity, .. } => Some(CartOp::Add { sku, quantity }),
+        ClientFrame::UpdateQuantity { sku, quantity, .. } => Some(CartOp::SetQuantity { sku, quantity }),
+        ClientFrame::RemoveItem { sku, .. } => Some(CartOp::Remove { sku }),
+        ClientFrame::ClearCart { .. } => Some(CartOp::Clear),
+        _ => None,
+    }
+}

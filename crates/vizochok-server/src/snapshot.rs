@@ -1,0 +1,82 @@
+//! Durable state as JSON, for a host that persists sessions across restarts.
+//! A snapshot holds sessions (cart, history, applied ids, seq counter, the
+//! reply and cart changes in progress) and quota counters — never the
+//! configuration, so never an api key — and no replay buffers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Session, SessionData};
+use crate::usage::Usage;
+use crate::{ConnId, Engine, LogKind, ServerOutput};
+
+/// The snapshot format this crate writes.
+const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    sessions_created: u64,
+    requests: u64,
+    usage: Usage,
+    sessions: Vec<SessionData>,
+}
+
+/// Why [`Engine::restore`] refused a snapshot; the engine is left unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// Not a snapshot of the expected shape.
+    #[error("malformed snapshot: {0}")]
+    Malformed(String),
+    /// Written by an incompatible version.
+    #[error("snapshot version {0} is not supported (expected {SNAPSHOT_VERSION})")]
+    UnsupportedVersion(u32),
+}
+
+impl Engine {
+    /// The durable state as JSON.
+    pub fn snapshot(&self) -> String {
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            sessions_created: self.sessions_created,
+            requests: self.requests,
+            usage: self.usage.clone(),
+            sessions: self.sessions.values().map(|s| s.data.clone()).collect(),
+        };
+        serde_json::to_string(&snapshot).unwrap_or_default()
+    }
+
+    /// Replaces all session state with a snapshot, as after a restart:
+    /// sessions come back without connections or replay buffers (a resume is
+    /// answered `restored`), open connections are closed with 1012, replies
+    /// in progress continue at the next input, and webhooks that were
+    /// awaiting an answer are sent again (same request and idempotency key).
+    pub fn restore(&mut self, snapshot: &str) -> Result<(), RestoreError> {
+        let snapshot: Snapshot = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
+        if snapshot.version != SNAPSHOT_VERSION {
+            return Err(RestoreError::UnsupportedVersion(snapshot.version));
+        }
+        let now = self.now;
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.close(now, conn, 1012, "restarting");
+        }
+        self.sessions_created = snapshot.sessions_created;
+        self.requests = snapshot.requests;
+        self.usage = snapshot.usage;
+        self.sessions.clear();
+        for mut data in snapshot.sessions {
+            if let Some(turn) = &mut data.turn {
+                turn.next_at = None;
+            }
+            if let Some(in_flight) = &mut data.in_flight {
+                in_flight.deadline = None;
+                let (request, body) = (in_flight.request, in_flight.body.clone());
+                self.push(ServerOutput::Webhook { request, store_id: data.store_id.clone(), body });
+            }
+            self.sessions.insert(data.id.clone(), Session::from_data(data));
+        }
+        let detail = format!("restored {} sessions from a snapshot", self.sessions.len());
+        self.log(now, LogKind::Restarted, None, None, None, detail);
+        Ok(())
+    }
+}
