@@ -1,0 +1,8 @@
+//! The VIZOCHOK sandbox: a demo store, its product images and a
+//! deterministic shopping assistant, for trying the protocol locally.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod store_config;
+
+pub use store_config::{demo_catalog, load_catalog, load_stores, SandboxStore, StoreConfigError, DEMO_STORE_ID};
