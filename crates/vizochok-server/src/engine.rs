@@ -261,3 +261,12 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_engine_can_move_into_a_tokio_task() {
+        fn assert_send<T: Send + 'static>() {}
+        assert_send::<super::Engine>();
+    }
+}

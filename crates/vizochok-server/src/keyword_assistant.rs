@@ -7,8 +7,8 @@ use crate::{Assistant, CartOp, Reply, Turn};
 /// Most product cards in one reply.
 const MAX_CARDS: usize = 5;
 
-/// Answers by keywords: "clear" empties the cart, "add <n>" adds one step of
-/// the n-th card of the previous reply, any other message shows up to five
+/// Answers by keywords: "clear" empties the cart, "add N" adds one step of
+/// the N-th card of the previous reply, any other message shows up to five
 /// products whose name (or keywords) contains one of its words.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct KeywordAssistant;

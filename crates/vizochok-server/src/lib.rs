@@ -25,6 +25,33 @@
 //! }
 //! assert!(sent[0].starts_with(r#"{"type":"auth_ok""#));
 //! ```
+//!
+//! # Choices where the contract is silent
+//!
+//! - Auth: checks run in the order version, store, key, origin, disabled. A
+//!   disabled store gets no `auth_error` (none of its codes fits), only close
+//!   4003. A connection without an `Origin` header passes the origin check
+//!   (it is not a browser). No `auth` within `auth_timeout_ms` closes with
+//!   1000 (a slow network must not stop the client for good); any other
+//!   first frame is a violation, closed with 4008.
+//! - Sessions resume only for the same store and `user_id`; anything else
+//!   opens a new session. A client whose `last_seq` is ahead of the server
+//!   is answered `restored`.
+//! - A cart action with an unknown SKU or an off-step quantity is refused
+//!   with `invalid_json` (the request cannot be honoured as sent).
+//! - Refusal order for a message: too large, busy, rate limit, no catalog,
+//!   user messages, user conversations, tenant day, tenant month, session
+//!   tokens. `max_rounds_exceeded` and an empty reply (`internal_error`)
+//!   come after the `ack` and finish the message.
+//! - A conversation is a session with at least one accepted message; the
+//!   per-user message quota counts per store and day (per session without
+//!   `user_id`).
+//! - Cart changes of a session go one at a time, so each webhook body's
+//!   resulting cart is what the store confirms. A refused change of the
+//!   assistant's reply gets an `internal_error` without `reply_to`, so the
+//!   message still ends with its `response`. An unanswered webhook counts
+//!   as refused after `webhook_timeout_ms`.
+//! - Heartbeat silence closes with 1000 ("heartbeat timeout").
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -57,7 +57,7 @@ pub(crate) struct SessionData {
     /// Replies numbered for their `message_id`.
     pub replies: u64,
     /// The reply being produced, if any (at most one: `agent_busy`).
-    pub turn: Option<Turn>,
+    pub turn: Option<PendingReply>,
     /// Cart changes waiting for their turn; one at a time goes through the webhook.
     pub cart_queue: VecDeque<CartTask>,
     pub in_flight: Option<InFlight>,
@@ -96,7 +96,7 @@ impl SessionData {
 
 /// A reply being streamed, then applied, then completed with `response`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Turn {
+pub(crate) struct PendingReply {
     pub message_id: String,
     pub reply_to: String,
     pub text: String,

@@ -8,9 +8,9 @@ use vizochok_core::{ErrorCode, HistoryEntry, Role};
 
 use crate::cart::summary;
 use crate::intake::user_key;
-use crate::session::Turn;
+use crate::session::PendingReply;
 use crate::usage::tokens;
-use crate::{Engine, LogKind};
+use crate::{Engine, LogKind, Turn};
 
 impl Engine {
     /// Runs the assistant on an accepted message and starts streaming its reply.
@@ -22,7 +22,7 @@ impl Engine {
         data.conversation = true;
         data.remember(HistoryEntry { role: Role::User, text: text.clone(), products: None }, history_max);
         let language = session.language();
-        let turn = crate::Turn {
+        let turn = Turn {
             text: &text,
             language,
             catalog: &store.catalog,
@@ -57,7 +57,7 @@ impl Engine {
         let reply_to = Some(id.clone());
         self.emit(session_id, |seq| ServerFrame::Typing { seq, reply_to });
         let interval = self.config.delta_interval_ms;
-        let turn = Turn {
+        let pending = PendingReply {
             message_id,
             reply_to: id,
             chunks: chunks(&reply.text, self.config.delta_chars),
@@ -69,7 +69,7 @@ impl Engine {
             cart_changed: false,
         };
         if let Some(session) = self.sessions.get_mut(session_id) {
-            session.data.turn = Some(turn);
+            session.data.turn = Some(pending);
         }
         self.advance(now, session_id);
     }
