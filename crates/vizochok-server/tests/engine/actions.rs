@@ -1,0 +1,96 @@
+//! Cart actions: ack, confirmation, dedup by id, catalog validation, seq.
+
+use vizochok_core::{CartAction, ClientFrame, ServerFrame};
+
+use crate::harness::*;
+
+#[test]
+fn a_cart_action_is_acked_then_confirmed_with_the_whole_cart() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    let out = frames(&h.send(1, &select("a1", "milk-1", 2.0)), 1);
+    assert_eq!(kinds(&out), ["ack", "cart_changed"]);
+    assert_eq!(out[0], ServerFrame::Ack { id: "a1".into() });
+    let ServerFrame::CartChanged { seq, action, sku, name, quantity, price, items, total } = &out[1] else { panic!() };
+    assert_eq!((*seq, *action), (1, CartAction::ItemSelected));
+    assert_eq!(
+        (sku.as_deref(), name.as_deref(), *quantity, *price),
+        (Some("milk-1"), Some("Milk 2.5%"), Some(2.0), Some(42.5))
+    );
+    assert_eq!((items.len(), *total), (1, 85.0));
+    let cart = h.engine.session_cart(&sid).unwrap();
+    assert_eq!((cart.items, cart.total), (items.clone(), 85.0));
+}
+
+#[test]
+fn a_repeated_action_id_is_acked_again_but_applied_once() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "banana", 1.5));
+    let again = frames(&h.send(1, &select("a1", "banana", 1.5)), 1);
+    assert_eq!(again, [ServerFrame::Ack { id: "a1".into() }]);
+    // Resent after a reconnect, as a client does with its unacknowledged set.
+    h.closed(1);
+    h.connect(2, Some(&sid), Some(1));
+    assert_eq!(frames(&h.send(2, &select("a1", "banana", 1.5)), 2), [ServerFrame::Ack { id: "a1".into() }]);
+    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+    assert_eq!(h.engine.session_cart(&sid).unwrap().items[0].quantity, 1.5);
+}
+
+#[test]
+fn update_remove_and_clear_report_their_actions() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "milk-1", 1.0));
+    h.send(1, &select("a2", "bread", 1.0));
+    let actions = [
+        (
+            ClientFrame::UpdateQuantity { id: "a3".into(), sku: "milk-1".into(), quantity: 3.0 },
+            CartAction::QuantityUpdated,
+            2,
+        ),
+        (ClientFrame::RemoveItem { id: "a4".into(), sku: "bread".into() }, CartAction::ItemRemoved, 1),
+        (ClientFrame::ClearCart { id: "a5".into() }, CartAction::CartCleared, 0),
+    ];
+    for (frame, expected, lines) in actions {
+        let out = frames(&h.send(1, &frame), 1);
+        let ServerFrame::CartChanged { action, items, .. } = &out[1] else { panic!("{out:?}") };
+        assert_eq!((*action, items.len()), (expected, lines));
+    }
+    assert_eq!(h.engine.session_cart(&sid).unwrap().total, 0.0);
+}
+
+#[test]
+fn actions_the_catalog_cannot_honour_are_refused_without_ack_and_may_be_retried() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    for bad in [select("a1", "no-such-sku", 1.0), select("a1", "banana", 0.7), select("a1", "milk-1", -1.0)] {
+        let out = frames(&h.send(1, &bad), 1);
+        assert!(acks(&out).is_empty());
+        assert_eq!(errors(&out), [("invalid_json".into(), Some("a1".into()), None)]);
+    }
+    assert_eq!(h.engine.applied_count(&sid, "a1"), 0);
+    let out = frames(&h.send(1, &select("a1", "banana", 1.0)), 1);
+    assert_eq!(kinds(&out), ["ack", "cart_changed"]);
+}
+
+#[test]
+fn over_long_action_ids_are_refused() {
+    let mut h = Harness::new(config());
+    h.connect(1, None, None);
+    let id = "x".repeat(65);
+    let out = frames(&h.send(1, &select(&id, "bread", 1.0)), 1);
+    assert_eq!(errors(&out), [("invalid_json".into(), Some(id), None)]);
+}
+
+#[test]
+fn seq_increases_by_one_with_every_sequenced_frame() {
+    let mut h = Harness::new(config());
+    h.connect(1, None, None);
+    let mut out = frames(&h.send(1, &select("a1", "bread", 1.0)), 1);
+    out.extend(frames(&h.send(1, &message("m1", "milk")), 1));
+    out.extend(frames(&h.send(1, &select("a2", "nope", 1.0)), 1));
+    let seqs: Vec<u64> = out.iter().filter_map(ServerFrame::seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    assert!(seqs.len() >= 5);
+}

@@ -1,0 +1,123 @@
+//! `auth`: credential checks, close codes, the auth deadline, session ids.
+
+use vizochok_core::frame::ServerLimits;
+use vizochok_core::ServerFrame;
+use vizochok_server::{ServerConfig, ServerInput};
+
+use crate::harness::*;
+
+fn refused(
+    harness: &mut Harness,
+    frame: vizochok_core::ClientFrame,
+    origin: Option<&str>,
+) -> (Vec<ServerFrame>, Vec<(u64, u16, String)>) {
+    harness.open(1, origin);
+    let out = harness.send(1, &frame);
+    (frames(&out, 1), closes(&out))
+}
+
+fn auth_error_code(frames: &[ServerFrame]) -> &str {
+    match frames {
+        [ServerFrame::AuthError { code, .. }] => code,
+        other => panic!("expected one auth_error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_auth_opens_a_new_session_and_announces_limits() {
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: Some(25_000), ..config() });
+    let (id, out) = h.connect(1, None, None);
+    assert!(id.starts_with("s-"));
+    assert_eq!(
+        frames(&out, 1),
+        [ServerFrame::AuthOk {
+            session_id: id,
+            restored: false,
+            replay: false,
+            summary: None,
+            history: None,
+            limits: Some(ServerLimits { max_message_chars: Some(2_000), heartbeat_ms: Some(25_000) }),
+        }]
+    );
+    assert!(closes(&out).is_empty());
+}
+
+#[test]
+fn wrong_version_is_refused_with_4002() {
+    let mut h = Harness::new(config());
+    let (frames, closes) = refused(&mut h, auth_with(2, STORE, KEY, None, None, None), None);
+    assert_eq!(auth_error_code(&frames), "unsupported_version");
+    assert_eq!(closes, [(1, 4002, "unsupported protocol version".into())]);
+}
+
+#[test]
+fn unknown_store_and_bad_key_are_refused_with_4001() {
+    let mut h = Harness::new(config());
+    let (frames, closes) = refused(&mut h, auth_with(1, "nope", KEY, None, None, None), None);
+    assert_eq!(auth_error_code(&frames), "unknown_store");
+    assert_eq!(closes[0].1, 4001);
+
+    let (frames, closes) = refused(&mut h, auth_with(1, STORE, "pk_wrong", None, None, None), None);
+    assert_eq!(auth_error_code(&frames), "invalid_api_key");
+    assert_eq!(closes[0].1, 4001);
+}
+
+#[test]
+fn origins_are_checked_only_when_the_store_lists_them() {
+    let mut config = config();
+    config.stores[0].allowed_origins = vec!["https://shop.example".into()];
+    let mut h = Harness::new(config);
+    let (refusal, closed) = refused(&mut h, auth(None, None), Some("https://evil.example"));
+    assert_eq!(auth_error_code(&refusal), "origin_not_allowed");
+    assert_eq!(closed[0].1, 4001);
+
+    h.open(2, Some("https://SHOP.example/"));
+    assert!(matches!(frames(&h.send(2, &auth(None, None)), 2)[0], ServerFrame::AuthOk { .. }));
+    // Without an Origin header the client is not a browser: the check does not apply.
+    h.open(3, None);
+    assert!(matches!(frames(&h.send(3, &auth(None, None)), 3)[0], ServerFrame::AuthOk { .. }));
+}
+
+#[test]
+fn a_disabled_store_closes_with_4003_without_auth_error() {
+    let mut config = config();
+    config.stores[0].disabled = true;
+    let mut h = Harness::new(config);
+    let (frames, closes) = refused(&mut h, auth(None, None), None);
+    assert!(frames.is_empty());
+    assert_eq!(closes, [(1, 4003, "store disabled".into())]);
+}
+
+#[test]
+fn a_silent_connection_is_closed_at_the_auth_deadline() {
+    let mut h = Harness::new(config());
+    h.open(1, None);
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + 10_000));
+    assert!(closes(&h.advance(9_999)).is_empty());
+    assert_eq!(closes(&h.advance(1)), [(1, 1000, "auth timeout".into())]);
+    // The host's late close report is harmless.
+    assert!(h.closed(1).is_empty());
+}
+
+#[test]
+fn anything_but_auth_first_is_a_policy_violation() {
+    let mut h = Harness::new(config());
+    h.open(1, None);
+    assert_eq!(closes(&h.send(1, &message("a1", "hi")))[0].1, 4008);
+    h.open(2, None);
+    assert_eq!(closes(&h.text(2, "{not json"))[0].1, 4008);
+    h.open(3, None);
+    assert_eq!(closes(&h.input(ServerInput::Binary { conn: vizochok_server::ConnId(3), len: 4 }))[0].1, 4008);
+}
+
+#[test]
+fn session_ids_are_distinct_and_reproducible_from_the_seed() {
+    let ids = |seed: u64| {
+        let mut h = Harness::new(ServerConfig { seed, ..config() });
+        (h.connect(1, None, None).0, h.connect(2, None, None).0)
+    };
+    let (a, b) = ids(42);
+    assert_ne!(a, b);
+    assert_eq!(ids(42), (a.clone(), b));
+    assert_ne!(ids(43).0, a);
+}

@@ -1,0 +1,139 @@
+//! Limits and quotas, each with its seed error code.
+
+use vizochok_core::ServerFrame;
+use vizochok_server::{Assistant, Catalog, LimitsConfig, Reply, ServerConfig, Turn};
+
+use crate::harness::*;
+
+fn with_limits(limits: LimitsConfig) -> ServerConfig {
+    ServerConfig { limits, ..config() }
+}
+
+/// The single error code of a refused action, checking it got no ack.
+fn refused_code(out: &[ServerFrame], id: &str) -> String {
+    assert!(acks(out).is_empty(), "{out:?}");
+    match &errors(out)[..] {
+        [(code, reply_to, _)] if reply_to.as_deref() == Some(id) => code.clone(),
+        other => panic!("expected one error for {id}, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_action_rate_limit_says_when_to_retry() {
+    let mut h = Harness::new(with_limits(LimitsConfig {
+        rate_limit_actions: 2,
+        rate_limit_window_ms: 1_000,
+        ..LimitsConfig::default()
+    }));
+    h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.now += 400;
+    h.send(1, &select("a2", "bread", 1.0));
+    let out = frames(&h.send(1, &select("a3", "bread", 1.0)), 1);
+    assert_eq!(refused_code(&out, "a3"), "rate_limit_exceeded");
+    assert_eq!(errors(&out)[0].2, Some(600));
+    h.now += 600;
+    assert_eq!(kinds(&frames(&h.send(1, &select("a3", "bread", 1.0)), 1)), ["ack", "cart_changed"]);
+}
+
+#[test]
+fn a_too_long_message_is_refused() {
+    let mut h = Harness::new(with_limits(LimitsConfig { max_message_chars: 5, ..LimitsConfig::default() }));
+    h.connect(1, None, None);
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m1", "ґґґґґґ")), 1), "m1"), "message_too_large");
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "ґґґґґ")), 1))[0], "ack");
+}
+
+#[test]
+fn messages_per_user_per_day_are_limited() {
+    let mut h = Harness::new(with_limits(LimitsConfig { user_messages_max: 1, ..LimitsConfig::default() }));
+    h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m2", "milk")), 1), "m2"), "user_message_limit");
+    h.now += 86_400_000;
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
+}
+
+#[test]
+fn conversations_per_user_are_limited() {
+    let mut h = Harness::new(with_limits(LimitsConfig { user_conversations_max: 1, ..LimitsConfig::default() }));
+    let login = |h: &mut Harness, conn: u64| {
+        h.open(conn, None);
+        h.send(conn, &auth_with(1, STORE, KEY, Some("alice"), None, None));
+    };
+    login(&mut h, 1);
+    login(&mut h, 2);
+    h.send(1, &message("m1", "milk"));
+    assert_eq!(refused_code(&frames(&h.send(2, &message("m1", "milk")), 2), "m1"), "user_conversation_limit");
+    // The conversation already started goes on; cart actions are no conversation.
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
+    assert_eq!(kinds(&frames(&h.send(2, &select("a1", "bread", 1.0)), 2))[0], "ack");
+}
+
+#[test]
+fn tenant_token_quotas_per_day_and_month() {
+    let mut h = Harness::new(with_limits(LimitsConfig { tenant_daily_tokens: 10, ..LimitsConfig::default() }));
+    h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m2", "milk")), 1), "m2"), "tenant_daily_token_limit");
+    h.now += 86_400_000;
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
+
+    let mut h = Harness::new(with_limits(LimitsConfig { tenant_monthly_tokens: 10, ..LimitsConfig::default() }));
+    h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    h.now += 86_400_000;
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m2", "milk")), 1), "m2"), "tenant_monthly_token_limit");
+}
+
+#[test]
+fn session_tokens_are_limited() {
+    let mut h = Harness::new(with_limits(LimitsConfig { session_tokens: 12, ..LimitsConfig::default() }));
+    h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m2", "milk")), 1), "m2"), "session_token_limit");
+    // Another session of the same store is not affected.
+    h.connect(2, None, None);
+    assert_eq!(kinds(&frames(&h.send(2, &message("m2", "milk")), 2))[0], "ack");
+}
+
+#[test]
+fn an_empty_catalog_has_no_data() {
+    let mut config = config();
+    config.stores[0].catalog = Catalog::default();
+    let mut h = Harness::new(config);
+    h.connect(1, None, None);
+    assert_eq!(refused_code(&frames(&h.send(1, &message("m1", "milk")), 1), "m1"), "no_catalog_data");
+}
+
+/// Answers with a fixed reply.
+struct Fixed(Reply);
+
+impl Assistant for Fixed {
+    fn reply(&mut self, _turn: &Turn<'_>) -> Reply {
+        self.0.clone()
+    }
+}
+
+#[test]
+fn too_many_rounds_finish_the_message_with_an_error_after_its_ack() {
+    let reply = Reply { text: "thinking hard".into(), rounds: 4, ..Reply::default() };
+    let limits = LimitsConfig { max_rounds: 3, ..LimitsConfig::default() };
+    let mut h = Harness::with_assistant(with_limits(limits), Box::new(Fixed(reply)));
+    let (sid, _) = h.connect(1, None, None);
+    let out = frames(&h.send(1, &message("m1", "milk")), 1);
+    assert_eq!(kinds(&out), ["ack", "error"]);
+    assert_eq!(errors(&out), [("max_rounds_exceeded".into(), Some("m1".into()), None)]);
+    assert_eq!(h.engine.applied_count(&sid, "m1"), 1);
+    assert_eq!(h.engine.poll_timeout(), None, "nothing left streaming");
+}
+
+#[test]
+fn an_empty_reply_is_an_internal_error() {
+    let mut h = Harness::with_assistant(config(), Box::new(Fixed(Reply::default())));
+    h.connect(1, None, None);
+    let out = frames(&h.send(1, &message("m1", "milk")), 1);
+    assert_eq!(errors(&out), [("internal_error".into(), Some("m1".into()), None)]);
+    // The session is free for the next message.
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
+}

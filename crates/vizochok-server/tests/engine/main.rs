@@ -1,0 +1,14 @@
+//! The engine driven through its public API with real client frames.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod actions;
+mod auth;
+mod frames;
+mod harness;
+mod interop;
+mod limits;
+mod properties;
+mod resume;
+mod secrets;
+mod streaming;
+mod webhook;

@@ -1,0 +1,148 @@
+//! Resuming a session: replay, restored, replaced connections, restarts.
+
+use vizochok_core::ServerFrame;
+use vizochok_server::{Engine, KeywordAssistant, RestoreError, ServerConfig};
+
+use crate::harness::*;
+
+/// A session with three confirmed cart changes (seq 1..=3), socket dropped.
+fn three_changes(h: &mut Harness) -> String {
+    let (sid, _) = h.connect(1, None, None);
+    for (id, sku) in [("a1", "bread"), ("a2", "milk-1"), ("a3", "banana")] {
+        h.send(1, &select(id, sku, 1.0));
+    }
+    h.closed(1);
+    sid
+}
+
+#[test]
+fn a_resume_replays_exactly_the_frames_after_last_seq() {
+    let mut h = Harness::new(config());
+    let sid = three_changes(&mut h);
+    let (same, out) = h.connect(2, Some(&sid), Some(1));
+    assert_eq!(same, sid);
+    let got = frames(&out, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk { replay: true, restored: false, summary: None, .. }));
+    assert_eq!(got[1..].iter().filter_map(ServerFrame::seq).collect::<Vec<_>>(), [2, 3]);
+    // Nothing missed: a replay with no frames.
+    let (_, out) = h.connect(3, Some(&sid), Some(3));
+    assert_eq!(kinds(&frames(&out, 3)), ["auth_ok"]);
+}
+
+#[test]
+fn a_second_connection_for_a_session_replaces_the_first() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    let (_, out) = h.connect(2, Some(&sid), Some(0));
+    assert_eq!(closes(&out), [(1, 1000, "replaced".into())]);
+    let out = h.send(2, &select("a1", "bread", 1.0));
+    assert_eq!(kinds(&frames(&out, 2)), ["ack", "cart_changed"]);
+    assert!(frames(&out, 1).is_empty());
+    // The old socket is gone: its frames are ignored.
+    assert!(h.send(1, &select("a2", "bread", 1.0)).is_empty());
+}
+
+#[test]
+fn after_a_snapshot_restore_the_session_comes_back_restored() {
+    let mut h = Harness::new(config());
+    let sid = three_changes(&mut h);
+    let snapshot = h.engine.snapshot();
+
+    let mut fresh = Harness::new(config());
+    fresh.engine.restore(&snapshot).unwrap();
+    let (same, out) = fresh.connect(1, Some(&sid), Some(1));
+    assert_eq!(same, sid);
+    let got = frames(&out, 1);
+    let ServerFrame::AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. } = &got[0]
+    else {
+        panic!("{got:?}")
+    };
+    assert_eq!(summary.item_count, 3);
+    assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 3);
+    // Applied ids and the seq counter are durable too.
+    assert_eq!(frames(&fresh.send(1, &select("a1", "bread", 1.0)), 1), [ServerFrame::Ack { id: "a1".into() }]);
+    let next = frames(&fresh.send(1, &select("a4", "bread", 1.0)), 1);
+    assert_eq!(next[1].seq(), Some(4));
+    // New sessions do not reuse ids.
+    assert_ne!(fresh.connect(2, None, None).0, sid);
+}
+
+#[test]
+fn restore_refuses_garbage_and_other_versions() {
+    let mut engine = Engine::new(config(), Box::new(KeywordAssistant));
+    assert!(matches!(engine.restore("nope"), Err(RestoreError::Malformed(_))));
+    let mut h = Harness::new(config());
+    let snapshot = h.engine.snapshot().replace("\"version\":1", "\"version\":9");
+    assert_eq!(h.engine.restore(&snapshot), Err(RestoreError::UnsupportedVersion(9)));
+}
+
+#[test]
+fn past_the_replay_window_a_resume_is_restored() {
+    let mut h = Harness::new(config());
+    let sid = three_changes(&mut h);
+    h.advance(119_999);
+    assert!(matches!(frames(&h.connect(2, Some(&sid), Some(1)).1, 2)[0], ServerFrame::AuthOk { replay: true, .. }));
+    h.closed(2);
+    h.advance(120_000);
+    let got = frames(&h.connect(3, Some(&sid), Some(1)).1, 3);
+    assert!(matches!(&got[0], ServerFrame::AuthOk { restored: true, replay: false, summary: Some(_), .. }));
+    assert_eq!(got.len(), 1, "nothing replayed");
+}
+
+#[test]
+fn a_full_replay_buffer_forgets_old_frames() {
+    let mut h = Harness::new(ServerConfig { replay_max_frames: 2, ..config() });
+    let sid = three_changes(&mut h);
+    assert!(matches!(frames(&h.connect(2, Some(&sid), Some(0)).1, 2)[0], ServerFrame::AuthOk { restored: true, .. }));
+    h.send(2, &select("a4", "bread", 1.0));
+    h.send(2, &select("a5", "bread", 1.0));
+    h.closed(2);
+    let got = frames(&h.connect(3, Some(&sid), Some(3)).1, 3);
+    assert!(matches!(got[0], ServerFrame::AuthOk { replay: true, .. }));
+    assert_eq!(got.len(), 3);
+}
+
+#[test]
+fn an_unknown_session_gets_a_new_one() {
+    let mut h = Harness::new(config());
+    let (sid, out) = h.connect(1, Some("s-forgotten"), Some(17));
+    assert_ne!(sid, "s-forgotten");
+    assert!(matches!(frames(&out, 1)[0], ServerFrame::AuthOk { restored: false, replay: false, .. }));
+}
+
+#[test]
+fn a_session_is_only_resumed_by_its_own_store_and_user() {
+    let mut config = config();
+    let mut other = config.stores[0].clone();
+    other.store_id = "other".into();
+    config.stores.push(other);
+    let mut h = Harness::new(config);
+    h.open(1, None);
+    let out = h.send(1, &auth_with(1, STORE, KEY, Some("alice"), None, None));
+    let Some(ServerFrame::AuthOk { session_id: sid, .. }) = frames(&out, 1).first().cloned() else { panic!() };
+    for (store, user) in [("other", Some("alice")), (STORE, Some("bob")), (STORE, None)] {
+        h.open(2, None);
+        let out = h.send(2, &auth_with(1, store, KEY, user, Some(&sid), Some(0)));
+        let ServerFrame::AuthOk { session_id, .. } = &frames(&out, 2)[0] else { panic!() };
+        assert_ne!(session_id, &sid, "{store} {user:?}");
+    }
+}
+
+#[test]
+fn a_restart_closes_everyone_with_1012_and_may_lose_replay() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.engine.restart(h.now, true);
+    assert_eq!(closes(&h.drain()), [(1, 1012, "restarting".into())]);
+    assert!(matches!(
+        frames(&h.connect(2, Some(&sid), Some(0)).1, 2)[..],
+        [ServerFrame::AuthOk { replay: true, .. }, _]
+    ));
+
+    h.engine.restart(h.now, false);
+    assert_eq!(closes(&h.drain()), [(2, 1012, "restarting".into())]);
+    let got = frames(&h.connect(3, Some(&sid), Some(0)).1, 3);
+    assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
+    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+}

@@ -1,0 +1,79 @@
+//! Api keys never leave the engine: not in snapshots, not in logs.
+
+use vizochok_server::{LogKind, ServerConfig, ServerInput, ServerOutput};
+
+use crate::harness::*;
+
+/// Runs many kinds of events, some with the key in odd places.
+fn busy_engine() -> Harness {
+    let mut config = ServerConfig { heartbeat_ms: Some(1_000), ..config() };
+    config.stores[0].webhook = true;
+    let mut h = Harness::new(config);
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.send(1, &message("m1", &format!("my key is {KEY}")));
+    h.text(1, &format!(r#"{{"type":"message","id":"{KEY}","text":5}}"#));
+    h.text(1, &format!(r#"{{"type":"ping","ts":"{KEY}"}}"#));
+    h.open(2, Some(KEY));
+    h.send(2, &auth_with(1, KEY, KEY, None, None, None));
+    h.open(3, None);
+    h.send(3, &auth_with(1, STORE, "pk_unknown_key", None, None, None));
+    h.open(4, None);
+    h.text(4, &format!(r#"{{"type":"auth","v":"{KEY}"}}"#));
+    h.open(5, None);
+    h.send(5, &auth_with(1, STORE, KEY, None, Some(&sid), Some(0)));
+    h.input(ServerInput::WebhookResult { request: 1, accepted: false, detail: Some(format!("bad {KEY}")) });
+    h.closed(5);
+    h.advance(5_000);
+    h.engine.restart(h.now, false);
+    h.drain();
+    h
+}
+
+#[test]
+fn a_snapshot_never_contains_an_api_key() {
+    let h = busy_engine();
+    let snapshot = h.engine.snapshot();
+    // The shopper typed the key into the chat: that text is theirs, not ours.
+    let without_chat = snapshot.replace(&format!("my key is {KEY}"), "");
+    assert!(!without_chat.contains(KEY), "{snapshot}");
+    assert!(!without_chat.contains("api_key"));
+}
+
+#[test]
+fn logs_never_contain_an_api_key() {
+    let h = busy_engine();
+    let logs = h.logs();
+    assert!(logs.len() >= 10);
+    for event in &logs {
+        let json = serde_json::to_string(event).unwrap();
+        assert!(!json.contains(KEY) && !json.contains("pk_unknown_key"), "{json}");
+    }
+    assert!(!format!("{:?}", h.engine).contains(KEY));
+}
+
+#[test]
+fn every_connection_event_is_logged() {
+    let h = busy_engine();
+    let kinds: Vec<LogKind> = h.logs().iter().map(|e| e.kind).collect();
+    for kind in [
+        LogKind::Opened,
+        LogKind::AuthOk,
+        LogKind::AuthFailed,
+        LogKind::Closed,
+        LogKind::Disconnected,
+        LogKind::BadFrame,
+        LogKind::CartRefused,
+        LogKind::Restarted,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
+    }
+    let limit = {
+        let mut h = Harness::new(config());
+        h.connect(1, None, None);
+        h.send(1, &message("m1", &"x".repeat(3_000)));
+        h.logs()
+    };
+    assert!(limit.iter().any(|e| e.kind == LogKind::LimitHit && e.detail.contains("message_too_large")));
+    assert!(h.all.iter().all(|o| !matches!(o, ServerOutput::Send { text, .. } if text.contains("pk_unknown_key"))));
+}

@@ -1,0 +1,115 @@
+//! Stores with `webhook: true`: changes apply only once the store confirms.
+
+use vizochok_core::{CartAction, ServerFrame};
+use vizochok_server::{ServerConfig, ServerInput};
+
+use crate::harness::*;
+
+fn webhook_config() -> ServerConfig {
+    let mut config = config();
+    config.stores[0].webhook = true;
+    config
+}
+
+fn answer(h: &mut Harness, request: u64, accepted: bool) -> Vec<ServerFrame> {
+    frames(&h.input(ServerInput::WebhookResult { request, accepted, detail: Some("out of stock".into()) }), 1)
+}
+
+#[test]
+fn an_accepted_webhook_applies_the_change() {
+    let mut h = Harness::new(webhook_config());
+    let (sid, _) = h.connect(1, None, None);
+    let out = h.send(1, &select("a1", "banana", 1.5));
+    assert_eq!(kinds(&frames(&out, 1)), ["ack"]);
+    let hooks = webhooks(&out);
+    let (request, body) = &hooks[0];
+    assert_eq!(body["session_id"], sid.as_str());
+    assert_eq!(
+        (body["action"].as_str(), body["sku"].as_str(), body["quantity"].as_f64()),
+        (Some("item_selected"), Some("banana"), Some(1.5))
+    );
+    assert_eq!(body["cart"]["total"], 90.0);
+    assert_eq!(body["idempotency_key"], "a1");
+    assert!(h.engine.session_cart(&sid).unwrap().items.is_empty(), "not before the store confirms");
+
+    let got = answer(&mut h, *request, true);
+    assert!(
+        matches!(&got[..], [ServerFrame::CartChanged { action: CartAction::ItemSelected, total, .. }] if *total == 90.0)
+    );
+    assert_eq!(h.engine.session_cart(&sid).unwrap().total, 90.0);
+}
+
+#[test]
+fn a_refused_webhook_leaves_the_cart_and_reports_internal_error() {
+    let mut h = Harness::new(webhook_config());
+    let (sid, _) = h.connect(1, None, None);
+    let out = h.send(1, &select("a1", "bread", 1.0));
+    // A second change waits for the first to be decided.
+    let out2 = h.send(1, &select("a2", "milk-1", 1.0));
+    assert!(webhooks(&out2).is_empty());
+    let got = answer(&mut h, webhooks(&out)[0].0, false);
+    assert_eq!(errors(&got), [("internal_error".into(), Some("a1".into()), None)]);
+    assert!(h.engine.session_cart(&sid).unwrap().items.is_empty());
+    let next = h.drain();
+    assert!(next.is_empty());
+    let pending = h.all.iter().rev().find_map(|o| match o {
+        vizochok_server::ServerOutput::Webhook { request, body, .. } if body.contains("milk-1") => Some(*request),
+        _ => None,
+    });
+    let got = answer(&mut h, pending.unwrap(), true);
+    assert!(matches!(&got[..], [ServerFrame::CartChanged { .. }]));
+    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+}
+
+#[test]
+fn an_unanswered_webhook_times_out_as_refused() {
+    let mut h = Harness::new(webhook_config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + 30_000));
+    let got = frames(&h.advance(30_000), 1);
+    assert_eq!(errors(&got)[0].0, "internal_error");
+    assert!(h.engine.session_cart(&sid).unwrap().items.is_empty());
+}
+
+#[test]
+fn a_reply_waits_for_its_webhooks_before_responding() {
+    let mut h = Harness::new(webhook_config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &message("m1", "bread"));
+    let out = h.send(1, &message("m2", "add 1"));
+    assert_eq!(kinds(&frames(&out, 1)), ["ack", "typing", "delta"]);
+    let (request, body) = webhooks(&out).remove(0);
+    assert_eq!(body["idempotency_key"], format!("{sid}-m2/0"));
+    let got = answer(&mut h, request, true);
+    assert_eq!(kinds(&got), ["cart_changed", "response"]);
+    assert!(matches!(&got[1], ServerFrame::Response { summary: Some(s), .. } if s.item_count == 1));
+}
+
+#[test]
+fn a_refused_reply_change_does_not_finish_the_message() {
+    let mut h = Harness::new(webhook_config());
+    h.connect(1, None, None);
+    h.send(1, &message("m1", "bread"));
+    let out = h.send(1, &message("m2", "add 1"));
+    let got = answer(&mut h, webhooks(&out)[0].0, false);
+    assert_eq!(kinds(&got), ["error", "response"]);
+    assert_eq!(errors(&got), [("internal_error".into(), None, None)]);
+    assert!(matches!(&got[1], ServerFrame::Response { summary: None, .. }));
+}
+
+#[test]
+fn a_restored_engine_sends_pending_webhooks_again() {
+    let mut h = Harness::new(webhook_config());
+    let (sid, _) = h.connect(1, None, None);
+    let request = webhooks(&h.send(1, &select("a1", "bread", 1.0)))[0].0;
+    let snapshot = h.engine.snapshot();
+
+    let mut fresh = Harness::new(webhook_config());
+    fresh.engine.restore(&snapshot).unwrap();
+    let hooks = webhooks(&fresh.drain());
+    assert_eq!(hooks.len(), 1);
+    assert_eq!((hooks[0].0, hooks[0].1["idempotency_key"].as_str()), (request, Some("a1")));
+    fresh.input(ServerInput::WebhookResult { request, accepted: true, detail: None });
+    assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 1);
+}
