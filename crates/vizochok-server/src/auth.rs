@@ -86,8 +86,11 @@ impl Engine {
             .filter(|buffer| buffer.covers(last_seq, current))
             .map(|buffer| buffer.after(last_seq).map(str::to_owned).collect());
         if replay.is_none() {
+            // A client ahead of us (we came back from an older snapshot) would
+            // ignore every frame up to its `last_seq`: continue above it.
+            session.data.seq = current.max(last_seq);
             // The client gets the truth in `auth_ok`; buffering starts afresh.
-            session.replay = Some(ReplayBuffer::new(current, capacity));
+            session.replay = Some(ReplayBuffer::new(session.data.seq, capacity));
         }
         if let Some(old) = previous {
             self.close(now, old, 1000, "replaced");

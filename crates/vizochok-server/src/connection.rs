@@ -92,7 +92,7 @@ impl Engine {
             match (&conn.session, beat) {
                 // 1000, not 40xx: a slow network is no reason to stop the client for good.
                 (None, _) if conn.opened_at.saturating_add(auth_timeout) <= now => closes.push((id, "auth timeout")),
-                (Some(_), Some(beat)) if conn.last_inbound.saturating_add(2 * beat) <= now => {
+                (Some(_), Some(beat)) if conn.last_inbound.saturating_add(beat.saturating_mul(2)) <= now => {
                     closes.push((id, "heartbeat timeout"))
                 }
                 (Some(_), Some(beat)) if !conn.pinged && conn.last_inbound.saturating_add(beat) <= now => {

@@ -85,7 +85,9 @@ impl Engine {
         let auth_timeout = self.config.limits.auth_timeout_ms;
         let conns = self.conns.values().filter_map(|conn| match (&conn.session, self.config.heartbeat_ms) {
             (None, _) => Some(conn.opened_at.saturating_add(auth_timeout)),
-            (Some(_), Some(beat)) => Some(conn.last_inbound.saturating_add(if conn.pinged { 2 * beat } else { beat })),
+            (Some(_), Some(beat)) => {
+                Some(conn.last_inbound.saturating_add(if conn.pinged { beat.saturating_mul(2) } else { beat }))
+            }
             (Some(_), None) => None,
         });
         let sessions = self.sessions.values().flat_map(|s| {

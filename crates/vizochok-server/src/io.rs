@@ -120,7 +120,7 @@ pub enum LogKind {
     Disconnected,
     /// A client frame could not be used.
     BadFrame,
-    /// An action was refused by a limit or quota.
+    /// An action was refused at receipt (limit, quota or catalog validation) or its reply failed.
     LimitHit,
     /// A cart change was refused (webhook, timeout, or an invalid assistant change).
     CartRefused,

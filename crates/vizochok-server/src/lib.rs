@@ -36,7 +36,9 @@
 //!   first frame is a violation, closed with 4008.
 //! - Sessions resume only for the same store and `user_id`; anything else
 //!   opens a new session. A client whose `last_seq` is ahead of the server
-//!   is answered `restored`.
+//!   (restored from an older snapshot) is answered `restored`, and the
+//!   session's `seq` jumps above that `last_seq` so the client keeps
+//!   applying frames.
 //! - A cart action with an unknown SKU or an off-step quantity is refused
 //!   with `invalid_json` (the request cannot be honoured as sent).
 //! - Refusal order for a message: too large, busy, rate limit, no catalog,

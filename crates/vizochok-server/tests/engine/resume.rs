@@ -146,3 +146,18 @@ fn a_restart_closes_everyone_with_1012_and_may_lose_replay() {
     assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
     assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
 }
+
+#[test]
+fn a_client_ahead_of_an_older_snapshot_gets_seqs_above_its_own() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    let old_snapshot = h.engine.snapshot();
+    for id in ["a1", "a2", "a3"] {
+        h.send(1, &select(id, "bread", 1.0));
+    }
+    let mut fresh = Harness::new(config());
+    fresh.engine.restore(&old_snapshot).unwrap();
+    let got = frames(&fresh.connect(1, Some(&sid), Some(3)).1, 1);
+    assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
+    assert_eq!(frames(&fresh.send(1, &select("a4", "bread", 1.0)), 1)[1].seq(), Some(4));
+}
