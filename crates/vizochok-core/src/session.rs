@@ -480,7 +480,10 @@ impl Session {
                 self.stop(StopReason::Final);
             }
             ServerFrame::Ack { id } => {
+                // An ack for an action never sent (a server bug) or acked already (a
+                // resend's second ack) changes nothing.
                 let acked = match self.actions.get_mut(&id) {
+                    Some(a) if !a.sent || a.acked => false,
                     Some(a) if a.kind == ActionKind::Message => {
                         a.acked = true;
                         a.on_wire = false;
@@ -579,7 +582,8 @@ impl Session {
         let max_retries = self.config.limits.max_action_retries;
         let default_wait = self.config.timers.retry_after_ms;
         if let Some(id) = &reply_to {
-            if let Some(action) = self.actions.get_mut(id) {
+            // An error naming an action never sent is reported but changes nothing.
+            if let Some(action) = self.actions.get_mut(id).filter(|a| a.sent) {
                 if code.is_retryable() && action.retries < max_retries {
                     action.retries += 1;
                     action.on_wire = false;
