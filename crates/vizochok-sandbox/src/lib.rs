@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod assistant;
 pub mod images;
 pub mod store_config;
 
+pub use assistant::DemoAssistant;
 pub use images::product_image_svg;
 pub use store_config::{demo_catalog, load_catalog, load_stores, SandboxStore, StoreConfigError, DEMO_STORE_ID};
