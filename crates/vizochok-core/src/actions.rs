@@ -38,7 +38,16 @@ impl ActionQueue {
     }
 
     pub fn push(&mut self, id: String, kind: ActionKind, frame: String) {
-        self.actions.push_back(Action { id, kind, frame, sent: false, on_wire: false, acked: false, retry_at: None, retries: 0 });
+        self.actions.push_back(Action {
+            id,
+            kind,
+            frame,
+            sent: false,
+            on_wire: false,
+            acked: false,
+            retry_at: None,
+            retries: 0,
+        });
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Action> {

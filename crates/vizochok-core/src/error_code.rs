@@ -92,15 +92,31 @@ mod tests {
         assert_eq!(
             server,
             [
-                "rate_limit_exceeded", "user_message_limit", "user_conversation_limit",
-                "tenant_daily_token_limit", "tenant_monthly_token_limit", "agent_busy",
-                "message_too_large", "invalid_json", "internal_error", "max_rounds_exceeded",
-                "session_token_limit", "no_catalog_data",
+                "rate_limit_exceeded",
+                "user_message_limit",
+                "user_conversation_limit",
+                "tenant_daily_token_limit",
+                "tenant_monthly_token_limit",
+                "agent_busy",
+                "message_too_large",
+                "invalid_json",
+                "internal_error",
+                "max_rounds_exceeded",
+                "session_token_limit",
+                "no_catalog_data",
             ]
         );
         assert_eq!(
             client,
-            ["message_too_large", "auth_error", "auth_timeout", "ws_error", "queue_full", "max_reconnect", "connection_lost"]
+            [
+                "message_too_large",
+                "auth_error",
+                "auth_timeout",
+                "ws_error",
+                "queue_full",
+                "max_reconnect",
+                "connection_lost"
+            ]
         );
     }
 

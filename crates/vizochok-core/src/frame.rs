@@ -422,7 +422,8 @@ mod tests {
 
     #[test]
     fn cart_item_nulls_are_explicit_on_the_wire() {
-        let item = CartItem { sku: "a".into(), name: "A".into(), price: 1.5, promo_price: None, brand: None, quantity: 2.0 };
+        let item =
+            CartItem { sku: "a".into(), name: "A".into(), price: 1.5, promo_price: None, brand: None, quantity: 2.0 };
         assert_eq!(
             encode(&item),
             r#"{"sku":"a","name":"A","price":1.5,"promo_price":null,"brand":null,"quantity":2.0}"#

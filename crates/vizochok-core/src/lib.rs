@@ -88,4 +88,6 @@ pub use io::{ActionError, ActionKind, Event, Input, Output, PendingAction, Socke
 pub use rng::Rng;
 pub use secret::ApiKey;
 pub use session::Session;
-pub use types::{Cart, CartAction, CartChangedEvent, CartItem, HistoryEntry, ProductItem, Role, SessionSummary, WidgetError};
+pub use types::{
+    Cart, CartAction, CartChangedEvent, CartItem, HistoryEntry, ProductItem, Role, SessionSummary, WidgetError,
+};

@@ -222,7 +222,12 @@ impl Session {
 
     /// The shopper pressed "Add" on a product card: fires `onProductClick`
     /// and sends `select_item`. `quantity` defaults to one `quantity_step`.
-    pub fn select_product(&mut self, now: u64, product: &ProductItem, quantity: Option<f64>) -> Result<String, ActionError> {
+    pub fn select_product(
+        &mut self,
+        now: u64,
+        product: &ProductItem,
+        quantity: Option<f64>,
+    ) -> Result<String, ActionError> {
         self.check_alive()?;
         check_sku(&product.sku)?;
         if !(product.quantity_step.is_finite() && product.quantity_step > 0.0) {
@@ -504,7 +509,10 @@ impl Session {
                 for p in &products {
                     self.remember_step(&p.sku, p.quantity_step);
                 }
-                self.actions.remove(&reply_to);
+                // A reply proves the message durable even if its ack was lost.
+                if self.actions.remove(&reply_to).is_some_and(|a| a.sent && !a.acked) {
+                    self.emit(Event::Acknowledged { id: reply_to.clone() });
+                }
                 self.emit(Event::Response { message_id, reply_to, text, products });
                 if let Some(summary) = summary {
                     self.apply_summary(summary);
@@ -574,10 +582,20 @@ impl Session {
         self.flush(now, true);
     }
 
-    fn server_error(&mut self, now: u64, code: &str, message: Option<String>, reply_to: Option<String>, retry_after: Option<u64>) {
+    fn server_error(
+        &mut self,
+        now: u64,
+        code: &str,
+        message: Option<String>,
+        reply_to: Option<String>,
+        retry_after: Option<u64>,
+    ) {
         let (code, detail) = match ErrorCode::parse(code) {
             Some(c) if c.is_server_code() => (c, message),
-            _ => (ErrorCode::InternalError, Some(format!("unknown server error code {code:?}: {}", message.unwrap_or_default()))),
+            _ => (
+                ErrorCode::InternalError,
+                Some(format!("unknown server error code {code:?}: {}", message.unwrap_or_default())),
+            ),
         };
         let max_retries = self.config.limits.max_action_retries;
         let default_wait = self.config.timers.retry_after_ms;
@@ -643,7 +661,9 @@ impl Session {
         let encoded = frame::encode(&build(id.clone()));
         let max = self.config.limits.max_outbound_bytes;
         if encoded.len() > max {
-            return Err(self.reject(ErrorCode::MessageTooLarge, format!("frame of {} bytes exceeds {max}", encoded.len())));
+            return Err(
+                self.reject(ErrorCode::MessageTooLarge, format!("frame of {} bytes exceeds {max}", encoded.len()))
+            );
         }
         self.next_action += 1;
         if let Some(product) = clicked {

@@ -83,7 +83,8 @@ fn select_product_fires_on_product_click_with_the_quantity() {
     let mut h = Host::connected();
     let id = h.session.select_product(h.now, &product("cheese", 0.5), None).unwrap();
     h.drain();
-    let clicked: Vec<_> = h.events.iter().filter_map(|e| if let Event::ProductClick(p) = e { Some(p) } else { None }).collect();
+    let clicked: Vec<_> =
+        h.events.iter().filter_map(|e| if let Event::ProductClick(p) = e { Some(p) } else { None }).collect();
     assert_eq!(clicked.len(), 1);
     assert_eq!(clicked[0].quantity, Some(0.5), "defaults to one quantity_step");
     assert_eq!(h.sent[0], json!({"type":"select_item","id":id,"sku":"cheese","quantity":0.5}));
@@ -193,6 +194,16 @@ fn typing_delta_and_response_reach_the_ui_in_order() {
 }
 
 #[test]
+fn a_reply_acknowledges_a_message_whose_ack_was_lost() {
+    let mut h = Host::connected();
+    let id = h.session.send_message(h.now, "milk").unwrap();
+    h.recv(json!({"type":"response","seq":1,"message_id":"m","reply_to":id,"text":"ok","products":[]}));
+    assert_eq!(h.count(|e| *e == Event::Acknowledged { id: id.clone() }), 1);
+    h.recv(json!({"type":"ack","id":id}));
+    assert_eq!(h.count(|e| matches!(e, Event::Acknowledged { .. })), 1, "a late ack adds nothing");
+}
+
+#[test]
 fn response_with_summary_fires_on_session_complete() {
     let mut h = Host::connected();
     h.recv(json!({"type":"response","seq":1,"message_id":"m","reply_to":"x","text":"ok","products":[],
@@ -206,7 +217,8 @@ fn cart_changed_fires_on_cart_changed_with_the_full_cart() {
     let mut h = Host::connected();
     h.recv(json!({"type":"cart_changed","seq":1,"action":"item_selected","sku":"b","name":"Product b","quantity":2.0,"price":10.0,
         "items":[cart_item("a",1.0), cart_item("b",2.0)],"total":30.0}));
-    let changed: Vec<_> = h.events.iter().filter_map(|e| if let Event::CartChanged(c) = e { Some(c) } else { None }).collect();
+    let changed: Vec<_> =
+        h.events.iter().filter_map(|e| if let Event::CartChanged(c) = e { Some(c) } else { None }).collect();
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].action, CartAction::ItemSelected);
     assert_eq!(changed[0].sku.as_deref(), Some("b"));
@@ -267,9 +279,7 @@ fn unknown_frame_types_are_ignored_and_counted() {
 #[test]
 fn duplicate_or_late_seq_never_rolls_the_cart_back() {
     let mut h = Host::connected();
-    let change = |seq: u64, qty: f64| {
-        json!({"type":"cart_changed","seq":seq,"action":"quantity_updated","sku":"a","quantity":qty,"items":[cart_item("a",qty)],"total":qty*10.0})
-    };
+    let change = |seq: u64, qty: f64| json!({"type":"cart_changed","seq":seq,"action":"quantity_updated","sku":"a","quantity":qty,"items":[cart_item("a",qty)],"total":qty*10.0});
     h.recv(change(5, 2.0));
     h.recv(change(5, 2.0));
     h.recv(change(4, 1.0));
@@ -312,7 +322,10 @@ fn a_new_session_resets_seq_and_cart_and_resends_pending_actions() {
     assert_eq!(h.session.session_id(), Some("s2"));
     assert_eq!(h.session.last_seq(), 0);
     assert!(h.session.cart().items.is_empty());
-    assert!(h.events.iter().any(|e| matches!(e, Event::CartChanged(c) if c.action == CartAction::CartCleared && c.items.is_empty())));
+    assert!(h
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::CartChanged(c) if c.action == CartAction::CartCleared && c.items.is_empty())));
     assert_eq!(h.sent_types(), ["auth", "remove_item"]);
     assert_eq!(h.sent[1]["id"], id.as_str());
     h.recv(json!({"type":"cart_changed","seq":1,"action":"cart_cleared","items":[],"total":0.0}));

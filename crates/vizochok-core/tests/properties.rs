@@ -24,8 +24,9 @@ fn opt<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>) -> impl Strategy
 }
 
 fn any_cart_item() -> impl Strategy<Value = CartItem> {
-    (text(), text(), amount(), opt(amount()), opt(text()), amount())
-        .prop_map(|(sku, name, price, promo_price, brand, quantity)| CartItem { sku, name, price, promo_price, brand, quantity })
+    (text(), text(), amount(), opt(amount()), opt(text()), amount()).prop_map(
+        |(sku, name, price, promo_price, brand, quantity)| CartItem { sku, name, price, promo_price, brand, quantity },
+    )
 }
 
 fn any_product() -> impl Strategy<Value = ProductItem> {
@@ -105,8 +106,12 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
         (text(), opt(text())).prop_map(|(code, message)| ServerFrame::AuthError { code, message }),
         text().prop_map(|id| ServerFrame::Ack { id }),
         (any::<u64>(), opt(text())).prop_map(|(seq, reply_to)| ServerFrame::Typing { seq, reply_to }),
-        (any::<u64>(), text(), text(), text())
-            .prop_map(|(seq, message_id, reply_to, text)| ServerFrame::Delta { seq, message_id, reply_to, text }),
+        (any::<u64>(), text(), text(), text()).prop_map(|(seq, message_id, reply_to, text)| ServerFrame::Delta {
+            seq,
+            message_id,
+            reply_to,
+            text
+        }),
         (any::<u64>(), text(), text(), text(), prop::collection::vec(any_product(), 0..3), opt(summary())).prop_map(
             |(seq, message_id, reply_to, text, products, summary)| ServerFrame::Response {
                 seq,
@@ -117,7 +122,16 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                 summary
             }
         ),
-        (any::<u64>(), cart_action(), opt(text()), opt(text()), opt(amount()), opt(amount()), prop::collection::vec(any_cart_item(), 0..3), amount())
+        (
+            any::<u64>(),
+            cart_action(),
+            opt(text()),
+            opt(text()),
+            opt(amount()),
+            opt(amount()),
+            prop::collection::vec(any_cart_item(), 0..3),
+            amount()
+        )
             .prop_map(|(seq, action, sku, name, quantity, price, items, total)| ServerFrame::CartChanged {
                 seq,
                 action,
@@ -129,7 +143,13 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                 total
             }),
         (any::<u64>(), text(), opt(text()), opt(text()), opt(any::<u64>())).prop_map(
-            |(seq, code, message, reply_to, retry_after_ms)| ServerFrame::Error { seq, code, message, reply_to, retry_after_ms }
+            |(seq, code, message, reply_to, retry_after_ms)| ServerFrame::Error {
+                seq,
+                code,
+                message,
+                reply_to,
+                retry_after_ms
+            }
         ),
         opt(amount()).prop_map(|ts| ServerFrame::Ping { ts }),
         opt(amount()).prop_map(|ts| ServerFrame::Pong { ts }),

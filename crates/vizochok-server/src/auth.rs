@@ -96,6 +96,9 @@ impl Engine {
             self.close(now, old, 1000, "replaced");
         }
         self.attach(conn, id);
+        if let Some(state) = self.conns.get_mut(&conn) {
+            state.restored = replay.is_none();
+        }
         self.send(conn, &self.auth_ok(id, replay.is_none(), replay.is_some()));
         let detail = match &replay {
             Some(frames) => format!("resumed after seq {last_seq}: {} frames replayed", frames.len()),

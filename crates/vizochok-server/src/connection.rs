@@ -19,13 +19,19 @@ pub(crate) struct Conn {
     pub last_inbound: u64,
     /// Whether a heartbeat `ping` is unanswered.
     pub pinged: bool,
+    /// Whether this connection resumed its session as `restored` (no replay):
+    /// only then can a resent message have missed its outcome.
+    pub restored: bool,
 }
 
 impl Engine {
     pub(crate) fn on_open(&mut self, now: u64, conn: ConnId, origin: Option<&str>) {
         let origin = origin.map(str::to_owned);
         let detail = format!("socket accepted from origin {origin:?}");
-        self.conns.insert(conn, Conn { opened_at: now, origin, session: None, last_inbound: now, pinged: false });
+        self.conns.insert(
+            conn,
+            Conn { opened_at: now, origin, session: None, last_inbound: now, pinged: false, restored: false },
+        );
         self.log(now, LogKind::Opened, Some(conn), None, None, detail);
     }
 

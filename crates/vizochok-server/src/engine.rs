@@ -154,7 +154,13 @@ impl Engine {
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.seq += 1;
         let seq = session.data.seq;
-        let text = frame::encode(&build(seq));
+        let frame = build(seq);
+        let text = frame::encode(&frame);
+        if let ServerFrame::Response { reply_to, .. } | ServerFrame::Error { reply_to: Some(reply_to), .. } = &frame {
+            if session.data.applied.contains_key(reply_to) {
+                session.data.keep_outcome(reply_to.clone(), frame.clone());
+            }
+        }
         if let Some(replay) = &mut session.replay {
             replay.push(seq, text.clone());
         }

@@ -34,7 +34,11 @@ impl Engine {
         if session.data.applied.contains_key(&id) {
             // Already applied: the client missed our ack; never apply twice.
             if let Some(conn) = conn {
-                self.send(conn, &ServerFrame::Ack { id });
+                self.send(conn, &ServerFrame::Ack { id: id.clone() });
+            }
+            let restored = conn.and_then(|c| self.conns.get(&c)).is_some_and(|c| c.restored);
+            if restored && matches!(frame, ClientFrame::Message { .. }) {
+                self.answer_again(session_id, &id);
             }
             return;
         }
@@ -55,6 +59,26 @@ impl Engine {
                 if let Some(op) = cart_op(other) {
                     self.enqueue_cart(now, session_id, op, Some(id.clone()), id);
                 }
+            }
+        }
+    }
+
+    /// A message resent after its outcome was lost (a `restored` session
+    /// replays nothing): send its final frame again with a new `seq`, so the
+    /// client's one-message-in-flight gate opens. A reply still being
+    /// produced will arrive by itself. The old summary is left out: the
+    /// cart may have changed since, and `auth_ok` carried the current one.
+    fn answer_again(&mut self, session_id: &str, id: &str) {
+        let Some(session) = self.sessions.get(session_id) else { return };
+        if session.data.turn.as_ref().is_some_and(|t| t.reply_to == id) {
+            return;
+        }
+        let kept = session.data.outcomes.iter().rev().find(|(k, _)| k == id).map(|(_, f)| f.clone());
+        match kept {
+            Some(frame) => self.emit(session_id, |seq| with_seq(frame, seq)),
+            None => {
+                let message = "the reply to this message is no longer available".to_owned();
+                self.error(session_id, ErrorCode::InternalError, message, Some(id.to_owned()), None)
             }
         }
     }
@@ -157,4 +181,17 @@ fn cart_op(frame: ClientFrame) -> Option<CartOp> {
         ClientFrame::ClearCart { .. } => Some(CartOp::Clear),
         _ => None,
     }
+}
+
+/// The same outcome under a new `seq`, without a stale summary.
+fn with_seq(mut frame: ServerFrame, new: u64) -> ServerFrame {
+    match &mut frame {
+        ServerFrame::Response { seq, summary, .. } => {
+            *seq = new;
+            *summary = None;
+        }
+        ServerFrame::Error { seq, .. } => *seq = new,
+        _ => {}
+    }
+    frame
 }

@@ -4,10 +4,14 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
+use vizochok_core::frame::ServerFrame;
 use vizochok_core::{Cart, HistoryEntry, Language, ProductItem};
 
 use crate::replay::ReplayBuffer;
 use crate::{CartOp, ConnId};
+
+/// Message outcomes a session keeps for resent messages.
+const MAX_OUTCOMES: usize = 32;
 
 /// A session as the engine holds it.
 #[derive(Debug)]
@@ -58,6 +62,10 @@ pub(crate) struct SessionData {
     pub replies: u64,
     /// The reply being produced, if any (at most one: `agent_busy`).
     pub turn: Option<PendingReply>,
+    /// The final frame (`response` or `error`) of the latest messages, to
+    /// answer a message resent after its outcome was lost (bounded).
+    #[serde(default)]
+    pub outcomes: VecDeque<(String, ServerFrame)>,
     /// Cart changes waiting for their turn; one at a time goes through the webhook.
     pub cart_queue: VecDeque<CartTask>,
     pub in_flight: Option<InFlight>,
@@ -80,8 +88,17 @@ impl SessionData {
             conversation: false,
             replies: 0,
             turn: None,
+            outcomes: VecDeque::new(),
             cart_queue: VecDeque::new(),
             in_flight: None,
+        }
+    }
+
+    /// Keeps the final frame of a message, forgetting the oldest beyond [`MAX_OUTCOMES`].
+    pub fn keep_outcome(&mut self, id: String, frame: ServerFrame) {
+        self.outcomes.push_back((id, frame));
+        while self.outcomes.len() > MAX_OUTCOMES {
+            self.outcomes.pop_front();
         }
     }
 

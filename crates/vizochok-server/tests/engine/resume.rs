@@ -161,3 +161,47 @@ fn a_client_ahead_of_an_older_snapshot_gets_seqs_above_its_own() {
     assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
     assert_eq!(frames(&fresh.send(1, &select("a4", "bread", 1.0)), 1)[1].seq(), Some(4));
 }
+
+#[test]
+fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old_summary() {
+    let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
+    let (sid, _) = h.connect(1, None, None);
+    let mut out = h.send(1, &message("m1", "milk"));
+    out.extend(h.advance(1_000));
+    out.extend(h.send(1, &message("m2", "add 1")));
+    out.extend(h.advance(1_000));
+    let original = frames(&out, 1);
+    let Some(ServerFrame::Response { text, summary: Some(_), .. }) =
+        original.iter().rev().find(|f| matches!(f, ServerFrame::Response { .. }))
+    else {
+        panic!("{original:?}")
+    };
+    let text = text.clone();
+    h.closed(1);
+    h.advance(120_000);
+    // The client lost everything of m2 and resumes: the buffer is gone, so `restored`.
+    let got = frames(&h.connect(2, Some(&sid), Some(1)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk { restored: true, .. }));
+    let again = frames(&h.send(2, &message("m2", "add 1")), 2);
+    assert_eq!(acks(&again), ["m2"], "acknowledged, not applied again");
+    let Some(ServerFrame::Response { reply_to, text: same, summary: None, seq, .. }) = again.get(1) else {
+        panic!("{again:?}")
+    };
+    assert_eq!((reply_to.as_str(), same), ("m2", &text));
+    assert!(*seq > original.iter().filter_map(ServerFrame::seq).max().unwrap());
+    assert_eq!(h.engine.applied_count(&sid, "m2"), 1);
+    assert_eq!(h.engine.session_cart(&sid).unwrap().items.len(), 1);
+}
+
+#[test]
+fn a_message_resent_after_a_replay_is_only_acknowledged() {
+    let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    h.advance(1_000);
+    h.closed(1);
+    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk { replay: true, .. }));
+    assert!(got.iter().any(|f| matches!(f, ServerFrame::Response { .. })), "the replay carries the reply");
+    assert_eq!(frames(&h.send(2, &message("m1", "milk")), 2), [ServerFrame::Ack { id: "m1".into() }]);
+}
