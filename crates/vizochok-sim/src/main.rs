@@ -1,0 +1,58 @@
+//! `vizochok-sim --seeds N [--from S]` runs N seeds and prints the first
+//! failing one; `vizochok-sim --seed S` replays one seed with its trace.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| -> Option<u64> {
+        let i = args.iter().position(|a| a == flag)?;
+        args.get(i + 1)?.parse().ok()
+    };
+    if let Some(seed) = value("--seed") {
+        let report = vizochok_sim::run(seed, true);
+        for line in &report.trace {
+            println!("{line}");
+        }
+        print_summary(&report);
+        return if report.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    let Some(seeds) = value("--seeds") else {
+        eprintln!("usage: vizochok-sim --seeds N [--from S] | --seed S");
+        return ExitCode::from(2);
+    };
+    let from = value("--from").unwrap_or(0);
+    let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
+    for seed in from..from + seeds {
+        let report = vizochok_sim::run(seed, false);
+        if !report.violations.is_empty() {
+            println!("seed {seed} FAILED:");
+            for v in &report.violations {
+                println!("  {v}");
+            }
+            println!("replay it with: cargo xtask sim --seed {seed}");
+            return ExitCode::FAILURE;
+        }
+        accepted += report.accepted;
+        acked += report.acknowledged;
+        failed += report.failed;
+        queued += report.still_queued;
+        virtual_ms += report.virtual_ms;
+    }
+    println!(
+        "{seeds} seeds held every check: {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
+         {queued} still queued at destroy; {} virtual hours simulated",
+        virtual_ms / 3_600_000
+    );
+    ExitCode::SUCCESS
+}
+
+fn print_summary(report: &vizochok_sim::Report) {
+    println!(
+        "seed {}: {} accepted, {} acknowledged, {} failed, {} still queued, {} virtual ms",
+        report.seed, report.accepted, report.acknowledged, report.failed, report.still_queued, report.virtual_ms
+    );
+    for v in &report.violations {
+        println!("VIOLATION: {v}");
+    }
+}
