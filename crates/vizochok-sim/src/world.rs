@@ -134,12 +134,12 @@ impl World {
         }
     }
 
-    /// Connected, nothing in flight, no action waiting, the server idle.
+    /// Connected on a live socket, nothing in flight, no action waiting, the server idle.
     pub fn at_rest(&self) -> bool {
         self.client.state() == State::Connected
+            && !self.silent.contains(&self.last_socket())
             && self.net.is_empty()
             && self.webhooks.is_empty()
-            && self.client.pending_actions().iter().all(|a| a.sent)
             && self.server.poll_timeout().is_none_or(|t| t > self.now)
             && self.client.pending_actions().is_empty()
     }

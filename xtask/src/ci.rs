@@ -1,0 +1,32 @@
+//! The CI pipeline and the simulator chore.
+
+use crate::run::{cmd, probe, run, Result};
+
+/// Seeds the simulation runs in CI.
+const CI_SEEDS: &str = "10000";
+
+/// Everything CI checks, in order of how fast each fails.
+pub fn ci() -> Result {
+    setup_rust()?;
+    run(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
+    run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
+    sim(&["--seeds".into(), CI_SEEDS.into()])?;
+    println!("\nxtask ci: every check passed");
+    Ok(())
+}
+
+/// `sim --seeds N [--from S]` or `sim --seed S` (with a trace).
+pub fn sim(args: &[String]) -> Result {
+    let mut command = cmd("cargo", &["run", "--quiet", "--release", "--locked", "-p", "vizochok-sim", "--"]);
+    command.args(args);
+    run(&mut command)
+}
+
+/// The Rust components CI needs; `rustup` skips what is installed.
+fn setup_rust() -> Result {
+    if !probe("cargo", &["fmt", "--version"]) || !probe("cargo", &["clippy", "--version"]) {
+        run(&mut cmd("rustup", &["component", "add", "rustfmt", "clippy"]))?;
+    }
+    Ok(())
+}
