@@ -1,0 +1,154 @@
+//! The sandbox as a real server: a WebSocket endpoint around the sans-IO
+//! [`Engine`](vizochok_server::Engine), product images, an optional static
+//! site, signed cart webhooks, sessions kept on disk, and fault injection.
+//!
+//! One task owns the engine (see `actor`); every socket task talks to it over
+//! channels. Embed it with [`start`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), vizochok_sandbox::SandboxError> {
+//! let options = vizochok_sandbox::SandboxOptions { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+//! let sandbox = vizochok_sandbox::start(options).await?;
+//! println!("connect to {}", sandbox.ws_url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod actor;
+mod faults;
+mod http;
+mod options;
+mod state;
+mod webhook;
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use vizochok_server::{Engine, ServerConfig, StoreConfig};
+
+use crate::{demo_catalog, DemoAssistant, SandboxStore, DEMO_STORE_ID};
+use actor::{Actor, Command};
+pub use faults::Faults;
+pub use options::{LogSink, SandboxError, SandboxOptions, DEMO_API_KEY};
+use state::StateDir;
+use webhook::WebhookTarget;
+
+/// Commands waiting for the engine task before connections must wait.
+const COMMAND_BACKLOG: usize = 8_192;
+/// How long shutdown waits for sockets to send their close frames.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A sandbox that is serving. Stop it with [`RunningSandbox::shutdown`].
+#[derive(Debug)]
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    commands: mpsc::Sender<Command>,
+    stop_http: oneshot::Sender<()>,
+    http: JoinHandle<()>,
+    actor: JoinHandle<()>,
+    /// Closes (returns `None`) once every socket task has ended.
+    sockets_done: mpsc::Receiver<()>,
+}
+
+impl RunningSandbox {
+    /// The address the server listens on (the real port when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The WebSocket endpoint, `ws://ADDR/v1/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/v1/ws", self.addr)
+    }
+
+    /// Restarts gracefully: stops accepting, closes every socket with 1012
+    /// (clients come back, spread out), writes the state directory, and
+    /// waits for the sockets to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop_http.send(());
+        let (done, finished) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).await.is_ok() {
+            let _ = finished.await;
+        }
+        let _ = self.actor.await;
+        let mut sockets_done = self.sockets_done;
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, sockets_done.recv()).await;
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, self.http).await;
+    }
+}
+
+/// Starts the sandbox: loads the state directory, binds `options.addr`, and
+/// serves until [`RunningSandbox::shutdown`]. Must run inside a tokio runtime.
+pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
+    let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
+    let mut config = ServerConfig { stores: stores.iter().map(engine_store).collect(), ..options.engine.clone() };
+    if config.seed == 0 {
+        // Distinct instances must not hand out the same session ids.
+        config.seed = random_seed();
+    }
+    let mut engine = Engine::new(config, Box::new(DemoAssistant));
+    let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
+    if let Some(state) = &state {
+        if let Some(snapshot) = state.load()? {
+            engine.restore(&snapshot).map_err(|source| SandboxError::Restore { path: state.file(), source })?;
+        }
+    }
+    let listener = TcpListener::bind(options.addr).await?;
+    let addr = listener.local_addr()?;
+
+    let (commands, inbox) = mpsc::channel(COMMAND_BACKLOG);
+    let webhooks = stores.iter().filter_map(WebhookTarget::of_store).collect();
+    let actor = Actor::new(engine, commands.clone(), webhooks, options.log.clone(), state);
+    let actor = tokio::spawn(actor.run(inbox));
+
+    let (alive, sockets_done) = mpsc::channel(1);
+    let catalogs = stores.into_iter().map(|s| s.catalog).collect();
+    let shared =
+        http::Shared::new(commands.clone(), options.faults.clone(), catalogs, options.static_dir.clone(), alive);
+    let router = http::router(Arc::new(shared));
+    let (stop_http, stopped) = oneshot::channel::<()>();
+    let log = options.log.clone();
+    let http = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(error) = serve.await {
+            log.line(&serde_json::json!({"kind": "server_error", "detail": error.to_string()}).to_string());
+        }
+    });
+    Ok(RunningSandbox { addr, commands, stop_http, http, actor, sockets_done })
+}
+
+/// The demo store: id [`DEMO_STORE_ID`], key [`DEMO_API_KEY`], the embedded catalog.
+pub fn demo_store() -> SandboxStore {
+    SandboxStore {
+        store_id: DEMO_STORE_ID.to_owned(),
+        api_keys: vec![DEMO_API_KEY.to_owned()],
+        allowed_origins: Vec::new(),
+        catalog: demo_catalog(),
+        webhook_url: None,
+        webhook_secret: None,
+    }
+}
+
+/// The engine's view of a sandbox store: webhooks are on when it names a backend.
+fn engine_store(store: &SandboxStore) -> StoreConfig {
+    StoreConfig {
+        allowed_origins: store.allowed_origins.clone(),
+        webhook: store.webhook_url.is_some(),
+        ..StoreConfig::new(store.store_id.clone(), store.api_keys.clone(), store.catalog.clone())
+    }
+}
+
+/// A seed from the OS: `RandomState` is keyed from the OS random source.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x5eed);
+    hasher.finish()
+}

@@ -1,0 +1,201 @@
+//! The one task that owns the engine. Socket tasks send it [`Command`]s; it
+//! feeds them to the engine with a monotonic clock, carries out the engine's
+//! outputs (frames to each socket's channel, webhooks, log lines), fires the
+//! engine's timer and keeps the state directory current.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, Instant};
+use vizochok_server::{ConnId, Engine, ServerInput, ServerOutput};
+
+use super::state::StateDir;
+use super::webhook::{self, WebhookTarget};
+use super::LogSink;
+
+/// Most commands handled before the engine's outputs are carried out, so a
+/// burst costs one pass over the engine's timers instead of one per frame.
+const BATCH: usize = 256;
+/// How often a changed engine is written to the state directory.
+const SAVE_EVERY: Duration = Duration::from_millis(250);
+
+/// What a socket task (or a webhook delivery) tells the engine task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// A socket was accepted; its frames go to `outbound`.
+    Open { conn: ConnId, origin: Option<String>, outbound: mpsc::Sender<Outbound> },
+    /// A text frame arrived.
+    Text { conn: ConnId, text: String },
+    /// A binary frame arrived.
+    Binary { conn: ConnId, len: usize },
+    /// The socket is gone.
+    Closed { conn: ConnId },
+    /// A webhook delivery finished.
+    WebhookResult { request: u64, accepted: bool, detail: Option<String> },
+    /// Close every socket with 1012, save, and stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// What the engine task tells one socket task.
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    /// Send this text frame.
+    Text(String),
+    /// Send a close frame and stop.
+    Close(u16, String),
+}
+
+/// The engine task's state.
+pub(crate) struct Actor {
+    engine: Engine,
+    /// The clock: `epoch_ms` at `start`, then monotonic. Starting from wall
+    /// time keeps the engine's daily and monthly quotas meaningful across
+    /// restarts from the state directory.
+    start: Instant,
+    epoch_ms: u64,
+    sockets: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    commands: mpsc::Sender<Command>,
+    webhooks: HashMap<String, WebhookTarget>,
+    log: LogSink,
+    state: Option<StateDir>,
+    dirty: bool,
+}
+
+impl Actor {
+    pub fn new(
+        engine: Engine,
+        commands: mpsc::Sender<Command>,
+        webhooks: HashMap<String, WebhookTarget>,
+        log: LogSink,
+        state: Option<StateDir>,
+    ) -> Actor {
+        let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let start = Instant::now();
+        Actor { engine, start, epoch_ms, sockets: HashMap::new(), commands, webhooks, log, state, dirty: true }
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch_ms + self.start.elapsed().as_millis() as u64
+    }
+
+    fn instant(&self, ms: u64) -> Instant {
+        self.start + Duration::from_millis(ms.saturating_sub(self.epoch_ms))
+    }
+
+    /// Runs until [`Command::Shutdown`] or until every sender is gone.
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+        // Outputs a restore produced (resent webhooks, log lines).
+        self.carry_out();
+        let mut save = tokio::time::interval(SAVE_EVERY);
+        loop {
+            let deadline = self.engine.poll_timeout().map(|ms| self.instant(ms));
+            tokio::select! {
+                command = inbox.recv() => {
+                    let Some(mut command) = command else { break };
+                    for _ in 0..BATCH {
+                        if let Command::Shutdown(done) = command {
+                            return self.shutdown(done);
+                        }
+                        self.apply(command);
+                        match inbox.try_recv() {
+                            Ok(next) => command = next,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    let now = self.now();
+                    self.engine.handle(now, ServerInput::Timeout);
+                    self.dirty = true;
+                }
+                _ = save.tick() => self.save(),
+            }
+            self.carry_out();
+        }
+        self.save();
+    }
+
+    fn apply(&mut self, command: Command) {
+        let now = self.now();
+        self.dirty = true;
+        match command {
+            Command::Open { conn, origin, outbound } => {
+                self.sockets.insert(conn, outbound);
+                self.engine.handle(now, ServerInput::Open { conn, origin: origin.as_deref() });
+            }
+            Command::Text { conn, text } => self.engine.handle(now, ServerInput::Text { conn, text: &text }),
+            Command::Binary { conn, len } => self.engine.handle(now, ServerInput::Binary { conn, len }),
+            Command::Closed { conn } => {
+                self.sockets.remove(&conn);
+                self.engine.handle(now, ServerInput::Closed { conn });
+            }
+            Command::WebhookResult { request, accepted, detail } => {
+                self.engine.handle(now, ServerInput::WebhookResult { request, accepted, detail })
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    /// Carries out every pending engine output.
+    fn carry_out(&mut self) {
+        while let Some(output) = self.engine.poll_output() {
+            match output {
+                ServerOutput::Send { conn, text } => {
+                    let full = self.sockets.get(&conn).is_some_and(|tx| tx.try_send(Outbound::Text(text)).is_err());
+                    if full {
+                        // A socket that cannot keep up is cut; its session
+                        // survives for the replay window.
+                        self.sockets.remove(&conn);
+                        let now = self.now();
+                        self.engine.handle(now, ServerInput::Closed { conn });
+                    }
+                }
+                ServerOutput::Close { conn, code, reason } => {
+                    if let Some(tx) = self.sockets.remove(&conn) {
+                        let _ = tx.try_send(Outbound::Close(code, reason));
+                    }
+                }
+                ServerOutput::Webhook { request, store_id, body } => self.deliver(request, &store_id, body),
+                ServerOutput::Log(event) => {
+                    if let Ok(line) = serde_json::to_string(&event) {
+                        self.log.line(&line);
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, request: u64, store_id: &str, body: String) {
+        let target = self.webhooks.get(store_id).cloned();
+        let store_id = store_id.to_owned();
+        let commands = self.commands.clone();
+        tokio::spawn(async move {
+            let (accepted, detail) = match target {
+                Some(target) => webhook::deliver(&target, &body).await,
+                None => (false, Some(format!("store {store_id} has no webhook_url"))),
+            };
+            let _ = commands.send(Command::WebhookResult { request, accepted, detail }).await;
+        });
+    }
+
+    fn save(&mut self) {
+        let Some(state) = &self.state else { return };
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        if let Err(error) = state.save(&self.engine.snapshot()) {
+            let line = serde_json::json!({"kind": "state_error", "detail": error.to_string()});
+            self.log.line(&line.to_string());
+        }
+    }
+
+    fn shutdown(mut self, done: oneshot::Sender<()>) {
+        let now = self.now();
+        self.engine.restart(now, false);
+        self.carry_out();
+        self.dirty = true;
+        self.save();
+        let _ = done.send(());
+    }
+}

@@ -1,0 +1,136 @@
+//! The HTTP side: the WebSocket endpoint, product images, and the site at `/`.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::mpsc;
+use vizochok_server::{Catalog, ConnId};
+
+use super::actor::Command;
+use super::faults::Refusals;
+use super::{ws, Faults};
+use crate::product_image_svg;
+
+/// Largest inbound WebSocket message the socket layer reads; the engine
+/// applies its own (smaller) protocol limit and answers `invalid_json`.
+const MAX_WS_MESSAGE: usize = 1024 * 1024;
+
+const INDEX: &str = "<!doctype html><meta charset=utf-8><title>VIZOCHOK sandbox</title>\
+<h1>VIZOCHOK sandbox</h1><p>A local VIZOCHOK server with a demo store for trying the widget and SDKs. \
+Connect a client to <code>ws://HOST/v1/ws</code> with store <code>demo-store</code> and api key \
+<code>pk_demo</code>. Product images are at <code>/images/&lt;sku&gt;.svg</code>. \
+Start it with <code>--static DIR</code> to serve a demo page here.</p>";
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    commands: mpsc::Sender<Command>,
+    next_conn: AtomicU64,
+    faults: Faults,
+    refusals: Refusals,
+    catalogs: Vec<Catalog>,
+    static_dir: Option<PathBuf>,
+    /// Cloned into every socket task; shutdown waits until all are dropped.
+    alive: mpsc::Sender<()>,
+}
+
+impl Shared {
+    pub fn new(
+        commands: mpsc::Sender<Command>,
+        faults: Faults,
+        catalogs: Vec<Catalog>,
+        static_dir: Option<PathBuf>,
+        alive: mpsc::Sender<()>,
+    ) -> Shared {
+        let refusals = Refusals::new(faults.refuse_auth);
+        Shared { commands, next_conn: AtomicU64::new(1), faults, refusals, catalogs, static_dir, alive }
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/ws", get(socket))
+        .route("/images/{file}", get(image))
+        .fallback(get(site))
+        .with_state(shared)
+}
+
+async fn socket(State(shared): State<Arc<Shared>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
+    let refuse = shared.refusals.take();
+    let socket = ws::Socket {
+        conn,
+        origin,
+        refuse_auth: refuse,
+        faults: shared.faults.clone(),
+        commands: shared.commands.clone(),
+        alive: shared.alive.clone(),
+    };
+    upgrade.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |stream| socket.run(stream))
+}
+
+async fn image(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>) -> Response {
+    let sku = file.strip_suffix(".svg");
+    let product = sku.and_then(|sku| shared.catalogs.iter().find_map(|catalog| catalog.get(sku)));
+    match product {
+        Some(product) => ([(header::CONTENT_TYPE, "image/svg+xml")], product_image_svg(product)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A file of the static directory, or the built-in page without one.
+async fn site(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let Some(dir) = &shared.static_dir else {
+        return if uri.path() == "/" { Html(INDEX).into_response() } else { StatusCode::NOT_FOUND.into_response() };
+    };
+    let Some(path) = file_in(dir, uri.path()) else { return StatusCode::NOT_FOUND.into_response() };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The file a URL path names inside `dir`; `None` for anything that could
+/// leave it (`..`, absolute parts). A directory means its `index.html`.
+fn file_in(dir: &Path, url_path: &str) -> Option<PathBuf> {
+    let relative = Path::new(url_path.trim_start_matches('/'));
+    if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let path = dir.join(relative);
+    Some(if url_path.ends_with('/') || path.is_dir() { path.join("index.html") } else { path })
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript",
+        "css" => "text/css",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_paths_stay_inside_the_directory() {
+        let dir = Path::new("/srv/site");
+        assert_eq!(file_in(dir, "/app.js"), Some(PathBuf::from("/srv/site/app.js")));
+        assert_eq!(file_in(dir, "/"), Some(PathBuf::from("/srv/site/index.html")));
+        assert_eq!(file_in(dir, "/../etc/passwd"), None);
+        assert_eq!(file_in(dir, "/a/../../x"), None);
+    }
+}
