@@ -1,0 +1,189 @@
+//! The native client against a real sandbox over loopback sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use support::{config, options, sandbox, temp_dir, Harness, Logs};
+use vizochok_core::{CartAction, ErrorCode, Event, Language, State};
+use vizochok_sandbox::{demo_catalog, SandboxStore};
+
+#[tokio::test]
+async fn a_chat_shows_cards_and_adding_reports_the_whole_cart() {
+    let logs = Logs::default();
+    let sandbox = sandbox(options(&logs)).await;
+    let mut uk = config(&sandbox.ws_url(), "pk_demo");
+    uk.language = Language::Uk;
+    let mut h = Harness::connect(uk).await;
+
+    let (text, cards, streamed) = h.ask("молоко").await;
+    assert!(!cards.is_empty(), "no cards in {text:?}");
+    assert!(cards.iter().all(|c| c.name.to_lowercase().contains("молоко")), "{cards:?}");
+    assert_eq!(streamed, text, "the deltas add up to the reply");
+
+    let first = h.add(&cards[0], None).await;
+    assert_eq!(first.action, CartAction::ItemSelected);
+    assert_eq!(first.items.len(), 1);
+    let second = h.add(&cards[1], Some(2.0)).await;
+    assert_eq!(second.items.len(), 2, "items is the whole cart");
+    let expected: f64 = second.items.iter().map(|i| i.promo_price.unwrap_or(i.price) * i.quantity).sum();
+    assert!((second.total - expected).abs() < 1e-6, "total {} vs {expected}", second.total);
+
+    let recorded = h.recorder.carts.lock().unwrap().clone();
+    assert_eq!(recorded, [first, second], "onCartChanged fired once per change");
+    assert_eq!(h.recorder.clicks.lock().unwrap().len(), 2, "onProductClick fired per add");
+    assert_eq!(h.client.cart().items.len(), 2);
+    sandbox.shutdown().await;
+}
+
+/// A store backend that checks the signature and refuses when told to.
+#[derive(Clone, Default)]
+struct Backend {
+    refuse: Arc<AtomicBool>,
+    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+const SECRET: &str = "whsec_test_secret";
+
+async fn backend_handler(backend: Backend, headers: HeaderMap, body: String) -> StatusCode {
+    let timestamp = headers["x-vizochok-timestamp"].to_str().unwrap();
+    let signature = headers["x-vizochok-signature"].to_str().unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let hex = signature.strip_prefix("sha256=").expect("sha256= prefix");
+    if mac.verify_slice(&hex::decode(hex).unwrap()).is_err() {
+        return StatusCode::UNAUTHORIZED;
+    }
+    backend.bodies.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+    if backend.refuse.load(Ordering::SeqCst) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    }
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_a_refusing_backend_leaves_the_cart_unchanged() {
+    let backend = Backend::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_addr = listener.local_addr().unwrap();
+    let state = backend.clone();
+    let app = axum::Router::new()
+        .route("/hook", post(move |headers: HeaderMap, body: String| backend_handler(state.clone(), headers, body)));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let logs = Logs::default();
+    let mut options = options(&logs);
+    options.stores = vec![SandboxStore {
+        store_id: "demo-store".into(),
+        api_keys: vec!["pk_demo".into()],
+        allowed_origins: vec![],
+        catalog: demo_catalog(),
+        webhook_url: Some(format!("http://{hook_addr}/hook")),
+        webhook_secret: Some(SECRET.into()),
+    }];
+    let sandbox = sandbox(options).await;
+    let mut h = Harness::connect(config(&sandbox.ws_url(), "pk_demo")).await;
+    let (_, cards, _) = h.ask("молоко").await;
+
+    let added = h.add(&cards[0], None).await;
+    assert_eq!(added.items.len(), 1);
+    let bodies = backend.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "one verified webhook");
+    assert_eq!(bodies[0]["sku"], cards[0].sku.as_str());
+    assert_eq!(bodies[0]["cart"]["items"].as_array().unwrap().len(), 1);
+
+    backend.refuse.store(true, Ordering::SeqCst);
+    let id = h.client.select_product(&cards[1], None).unwrap();
+    let error = h
+        .wait("the refusal", |e| match e {
+            Event::Error(error) if error.reply_to.as_deref() == Some(id.as_str()) => Some(error.clone()),
+            Event::CartChanged(cart) => panic!("the cart changed despite the refusal: {cart:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(error.code, ErrorCode::InternalError);
+    assert_eq!(h.client.cart().items.len(), 1, "cart unchanged");
+    assert!(h.client.pending_actions().is_empty(), "the refused action ended");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reply_cut_mid_stream_arrives_whole_after_the_reconnect() {
+    let logs = Logs::default();
+    let mut options = options(&logs);
+    options.engine.delta_chars = 8;
+    options.faults.drop_after_frames = Some(5);
+    let sandbox = sandbox(options).await;
+    let mut h = Harness::connect(config(&sandbox.ws_url(), "pk_demo")).await;
+
+    let (text, cards, streamed) = h.ask("молоко").await;
+    assert!(!cards.is_empty());
+    assert_eq!(streamed, text, "every delta arrived once, in order");
+    assert!(h.recorder.disconnects.load(Ordering::SeqCst) >= 1, "the socket was cut");
+    assert!(
+        logs.lines().iter().any(|l| l.contains(r#""kind":"auth_ok""#) && l.contains("replay")),
+        "resumed by replay"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_restores_the_session_from_its_state_directory() {
+    let logs = Logs::default();
+    let state = temp_dir("state");
+    let mut first = options(&logs);
+    first.state_dir = Some(state.clone());
+    let sandbox_a = sandbox(first).await;
+    let addr = sandbox_a.local_addr();
+    let mut h = Harness::connect(config(&sandbox_a.ws_url(), "pk_demo")).await;
+    let (_, cards, _) = h.ask("молоко").await;
+    let cart = h.add(&cards[0], Some(3.0)).await;
+
+    sandbox_a.shutdown().await;
+    let mut second = options(&logs);
+    second.addr = addr;
+    second.state_dir = Some(state.clone());
+    let sandbox_b = sandbox(second).await;
+
+    let summary = h.wait("onSessionComplete", |e| matches!(e, Event::SessionComplete(_)).then(|| e.clone())).await;
+    let Event::SessionComplete(summary) = summary else { unreachable!() };
+    assert_eq!(summary.selected_items, cart.items);
+    assert_eq!(summary.item_count, 1);
+    assert_eq!(h.recorder.summaries.lock().unwrap().len(), 1);
+    sandbox_b.shutdown().await;
+    let _ = std::fs::remove_dir_all(state);
+}
+
+#[tokio::test]
+async fn a_bad_api_key_is_an_auth_error_without_reconnects_and_never_logged() {
+    let logs = Logs::default();
+    let sandbox = sandbox(options(&logs)).await;
+    let mut h = Harness::start(config(&sandbox.ws_url(), "pk_canary_wrong_key"));
+    let error = h.wait("auth_error", |e| matches!(e, Event::Error(_)).then(|| e.clone())).await;
+    let Event::Error(error) = error else { unreachable!() };
+    assert_eq!(error.code, ErrorCode::AuthError);
+    h.wait("stopped", |e| (*e == Event::StateChanged(State::Stopped)).then_some(())).await;
+    // Nothing more may happen: no reconnect attempt within several backoffs.
+    let quiet = tokio::time::timeout(Duration::from_millis(500), h.events.recv()).await;
+    assert!(quiet.is_err(), "unexpected event after auth_error: {quiet:?}");
+    assert_eq!(logs.count("opened"), 1, "one socket, no reconnect");
+
+    // A good session too, so the log holds every kind of line.
+    let mut good = Harness::connect(config(&sandbox.ws_url(), "pk_demo")).await;
+    good.ask("молоко").await;
+    sandbox.shutdown().await;
+    let lines = logs.lines();
+    assert!(lines.len() >= 5);
+    for line in &lines {
+        serde_json::from_str::<serde_json::Value>(line).expect("every log line is JSON");
+        assert!(!line.contains("pk_demo") && !line.contains("pk_canary_wrong_key"), "key in log: {line}");
+    }
+}
