@@ -12,6 +12,10 @@ pub fn ci() -> Result {
     run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
     sim(&["--seeds".into(), CI_SEEDS.into()])?;
+    crate::proof::ci()?;
+    crate::python::ci()?;
+    crate::wasm::ci()?;
+    crate::mobile::ci()?;
     println!("\nxtask ci: every check passed");
     Ok(())
 }

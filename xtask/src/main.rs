@@ -1,11 +1,20 @@
 //! `cargo xtask <chore>`: every chore of the project, in Rust, with no
 //! dependencies, so a fresh clone needs nothing but cargo.
 //!
-//! - `ci`: everything CI checks (formatting, lints, tests, simulation).
+//! - `ci`: everything CI checks (formatting, lints, tests, simulation, and
+//!   each runtime's suite).
 //! - `sim --seeds N | --seed S`: the deterministic simulator.
+//! - `wasm`, `size`, `demo`: the browser package (`wasm.rs`).
+//! - `python`: the Python wheel (`python.rs`).
+//! - `bindgen`: the Kotlin and Swift sources (`mobile.rs`).
+//! - `fuzz --time SECONDS`, `bench`: the proofs (`proof.rs`).
 
 mod ci;
+mod mobile;
+mod proof;
+mod python;
 mod run;
+mod wasm;
 
 use std::process::ExitCode;
 
@@ -14,8 +23,18 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::ci(),
         Some("sim") => ci::sim(&args[1..]),
+        Some("wasm") => wasm::wasm(),
+        Some("size") => wasm::size(),
+        Some("demo") => wasm::demo(&args[1..]),
+        Some("python") => python::python(),
+        Some("bindgen") => mobile::bindgen(&args[1..]),
+        Some("fuzz") => proof::fuzz(&args[1..]),
+        Some("bench") => proof::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | sim --seeds N | sim --seed S>");
+            eprintln!(
+                "usage: cargo xtask <ci | sim --seeds N | sim --seed S | wasm | size | demo | python | bindgen [--check] \
+                 | fuzz --time SECONDS | bench>"
+            );
             return ExitCode::from(2);
         }
     };
