@@ -90,7 +90,8 @@ pub(crate) fn summary(cart: &Cart) -> SessionSummary {
 
 /// What the shopper pays: promo prices where active, rounded to cents.
 fn total(items: &[CartItem]) -> f64 {
-    let sum: f64 = items.iter().map(|item| item.promo_price.unwrap_or(item.price) * item.quantity).sum();
+    // A fold from +0.0: `Iterator::sum` of no floats is -0.0, which would show as "-0" in a store's UI.
+    let sum = items.iter().map(|item| item.promo_price.unwrap_or(item.price) * item.quantity).fold(0.0, |a, b| a + b);
     (sum * 100.0).round() / 100.0
 }
 
@@ -118,6 +119,11 @@ mod tests {
             keywords: vec![],
         };
         Catalog::new(vec![product("a", 1.0, 10.0, Some(8.0)), product("w", 0.1, 3.0, None)])
+    }
+
+    #[test]
+    fn an_empty_cart_totals_positive_zero() {
+        assert_eq!(vizochok_core::frame::encode(&total(&[])), "0.0");
     }
 
     #[test]
