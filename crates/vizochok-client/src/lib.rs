@@ -37,7 +37,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::time::{sleep_until, Instant};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use vizochok_core::{
     ActionError, Cart, CartChangedEvent, Config, ConfigError, Event, Input, Output, PendingAction, ProductItem,
@@ -47,6 +47,9 @@ use vizochok_core::{
 /// Events a slow [`Client::events`] receiver may fall behind by before it
 /// sees `Lagged`.
 const EVENT_BUFFER: usize = 4_096;
+/// Read chunk of the socket: frames are small, and tungstenite's 128 KiB
+/// default is wasteful for a client.
+const READ_BUFFER: usize = 16 * 1024;
 
 /// The six callbacks of the store developer's contract, plus every UI
 /// event. All methods default to doing nothing. They run on the client's
@@ -331,7 +334,8 @@ impl Driver {
 /// One WebSocket: connects, then forwards inbound frames to the driver and
 /// the driver's frames to the socket, until either side ends.
 async fn run_socket(id: SocketId, url: String, reports: mpsc::UnboundedSender<SocketEvent>) {
-    let (stream, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let (stream, _) = match tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false).await {
         Ok(connected) => connected,
         Err(error) => {
             let _ = reports.send(SocketEvent::Error(id, error.to_string()));

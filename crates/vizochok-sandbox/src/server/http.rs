@@ -21,6 +21,9 @@ use crate::product_image_svg;
 /// Largest inbound WebSocket message the socket layer reads; the engine
 /// applies its own (smaller) protocol limit and answers `invalid_json`.
 const MAX_WS_MESSAGE: usize = 1024 * 1024;
+/// Read chunk per socket: frames are small, and tungstenite's 128 KiB
+/// default would cost over a gigabyte at 10,000 sockets.
+const READ_BUFFER: usize = 16 * 1024;
 
 const INDEX: &str = "<!doctype html><meta charset=utf-8><title>VIZOCHOK sandbox</title>\
 <h1>VIZOCHOK sandbox</h1><p>A local VIZOCHOK server with a demo store for trying the widget and SDKs. \
@@ -73,7 +76,7 @@ async fn socket(State(shared): State<Arc<Shared>>, headers: HeaderMap, upgrade: 
         commands: shared.commands.clone(),
         alive: shared.alive.clone(),
     };
-    upgrade.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |stream| socket.run(stream))
+    upgrade.max_message_size(MAX_WS_MESSAGE).read_buffer_size(READ_BUFFER).on_upgrade(move |stream| socket.run(stream))
 }
 
 async fn image(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>) -> Response {
