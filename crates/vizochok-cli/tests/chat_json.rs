@@ -1,0 +1,39 @@
+//! `vizochok chat --json` as a script would run it: lines in, JSON lines out.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[test]
+fn chat_json_answers_every_line_then_exits() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vizochok"))
+        .args(["chat", "--json", "--language", "uk"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("молоко\n/add 2\n/add 1 2\n/remove 1\n".as_bytes()).unwrap();
+    // stdin is closed now: the chat must exit on its own once everything is answered.
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let output = finished.recv_timeout(Duration::from_secs(60)).expect("exits in time").unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let events: Vec<Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let response = events.iter().find(|e| e["event"] == "response").expect("a response");
+    let cards = response["products"].as_array().unwrap();
+    assert!(cards[0]["name"].as_str().unwrap().contains("Молоко"), "{cards:?}");
+    let carts: Vec<&Value> = events.iter().filter(|e| e["event"] == "cart_changed").map(|e| &e["cart"]).collect();
+    assert_eq!(carts.len(), 3, "every change arrived before the exit");
+    let last = carts[2];
+    assert_eq!(last["action"], "item_removed");
+    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last["items"][0]["sku"], cards[0]["sku"]);
+    assert_eq!(last["items"][0]["quantity"], 2.0);
+}
