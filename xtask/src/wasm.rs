@@ -1,19 +1,278 @@
-//! The browser package. SCAFFOLD: owned by the browser-package work.
+//! The browser package (`bindings/wasm`): build, size, demo and its CI suite.
+//!
+//! - `wasm`: the npm package in `bindings/wasm/dist/` (wasm-bindgen CLI of
+//!   exactly the version in Cargo.lock, npm binaryen's `wasm-opt -Oz`).
+//! - `size`: raw / gzip / brotli bytes of the headless widget and of the UI.
+//! - `demo [--port N]`: the demo store on the sandbox, at the printed URL.
+//! - `ci`: node tests, `tsc --strict` on the seed's examples, and the
+//!   Playwright suite in Debian's Chromium against the real sandbox.
+//!
+//! Tools live under `~/.cache/vizochok/` (keyed by version or by the hash of
+//! the npm manifest), so a second run on the same machine skips installs.
 
-use crate::run::Result;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use crate::run::{cmd, probe, root, run, target_dir, Result};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The wasm features the Rust toolchain emits by default; wasm-opt must
+/// accept them (and add no others).
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+/// What `dist/` gets from the package sources.
+const SOURCES: &[&str] = &["index.js", "node.js", "widget.js", "ui.js", "index.d.ts", "ui.d.ts", "package.json"];
+
+fn package_dir() -> PathBuf {
+    root().join("bindings/wasm")
+}
+
+fn dist_dir() -> PathBuf {
+    package_dir().join("dist")
+}
+
+fn cache_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join(".cache"));
+    home.join(".cache/vizochok")
+}
+
+fn io<'a>(what: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> String + 'a {
+    move |e| format!("{what} {}: {e}", path.display())
+}
+
+fn path_str(path: &Path) -> Result<&str> {
+    path.to_str().ok_or_else(|| format!("path is not UTF-8: {}", path.display()))
+}
+
+/// Builds the npm package into `bindings/wasm/dist/`.
 pub fn wasm() -> Result {
-    Err("xtask wasm: not built yet".into())
+    if !String::from_utf8_lossy(
+        &Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| e.to_string())?.stdout,
+    )
+    .lines()
+    .any(|l| l.trim() == TARGET)
+    {
+        run(&mut cmd("rustup", &["target", "add", TARGET]))?;
+    }
+    let bindgen = wasm_bindgen_cli()?;
+    let node_modules = npm_tools()?;
+
+    // Size-first settings for this build only (the workspace's release
+    // profile serves the native crates); unwinding stays as configured.
+    let mut build = cmd("cargo", &["build", "-p", "vizochok-wasm", "--target", TARGET, "--release", "--locked"]);
+    build
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    run(&mut build)?;
+    let raw = target_dir().join(TARGET).join("release/vizochok_wasm.wasm");
+
+    let generated = target_dir().join("wasm-bindgen-out");
+    let _ = fs::remove_dir_all(&generated);
+    run(Command::new(&bindgen).args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--remove-name-section",
+        "--remove-producers-section",
+        "--out-name",
+        "vizochok_wasm",
+        "--out-dir",
+        path_str(&generated)?,
+        path_str(&raw)?,
+    ]))?;
+
+    let dist = dist_dir();
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(io("cannot create", &dist))?;
+    let optimized = dist.join("vizochok_wasm_bg.wasm");
+    let mut opt = Command::new(node_modules.join(".bin/wasm-opt"));
+    opt.arg("-Oz").args(WASM_FEATURES).arg(generated.join("vizochok_wasm_bg.wasm")).arg("-o").arg(&optimized);
+    run(&mut opt)?;
+    copy(&generated.join("vizochok_wasm.js"), &dist.join("vizochok_wasm.js"))?;
+    for file in SOURCES {
+        copy(&package_dir().join("js/src").join(file), &dist.join(file))?;
+    }
+    println!("\nxtask wasm: the npm package is in {}", dist.display());
+    Ok(())
 }
 
+/// Prints raw, gzip and brotli bytes of the headless widget and of the UI.
 pub fn size() -> Result {
-    Err("xtask size: not built yet".into())
+    if !dist_dir().join("vizochok_wasm_bg.wasm").exists() {
+        wasm()?;
+    }
+    let script = package_dir().join("js/tools/size.mjs");
+    run(cmd("node", &[]).arg(script).arg(dist_dir()))
 }
 
-pub fn demo(_args: &[String]) -> Result {
-    Err("xtask demo: not built yet".into())
+/// Builds the package and serves the demo store on the sandbox.
+pub fn demo(args: &[String]) -> Result {
+    let mut port = String::from("8787");
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--port" => port = rest.next().cloned().ok_or("--port needs a number")?,
+            other => return Err(format!("xtask demo: unknown argument {other:?} (usage: demo [--port N])")),
+        }
+    }
+    port.parse::<u16>().map_err(|_| format!("--port {port:?} is not a port number"))?;
+    wasm()?;
+    let site = site()?;
+    let vizochok = sandbox_bin()?;
+    let addr = format!("127.0.0.1:{port}");
+    println!("\nVIZOCHOK demo store: http://{addr}/  (Ctrl-C stops the sandbox)\n");
+    run(Command::new(vizochok).args(["sandbox", "--addr", &addr, "--static"]).arg(&site))
 }
 
+/// Builds and runs the browser package's tests.
 pub fn ci() -> Result {
+    if !Path::new(CHROMIUM).exists() {
+        run(&mut cmd("apt-get", &["update"]))?;
+        run(cmd("apt-get", &["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    wasm()?;
+    let node_modules = npm_tools()?;
+    let js = package_dir().join("js");
+
+    run(cmd("node", &["--test"]).args(test_files(&js.join("test"))?))?;
+    let tsc = node_modules.join(".bin/tsc");
+    run(Command::new(tsc).current_dir(&js).args(["--strict", "-p", "tsconfig.json"]))?;
+
+    let site = site()?;
+    let vizochok = sandbox_bin()?;
+    let output = package_dir().join("output");
+    fs::create_dir_all(&output).map_err(io("cannot create", &output))?;
+    let mut e2e = cmd("node", &["--test", "--test-concurrency=1"]);
+    e2e.args(test_files(&js.join("e2e"))?)
+        .env("VIZOCHOK_BIN", &vizochok)
+        .env("VIZOCHOK_SITE", &site)
+        .env("VIZOCHOK_OUTPUT", &output)
+        .env("CHROMIUM", CHROMIUM);
+    run(&mut e2e)?;
+    println!("screenshots: {}", output.display());
+    Ok(())
+}
+
+/// `*.test.mjs` in `dir`, sorted (node 20's `--test` takes files, not globs).
+fn test_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(io("cannot read", dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(".test.mjs")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The demo store with the package under `/vizochok/`, in the target dir.
+fn site() -> Result<PathBuf> {
+    let site = target_dir().join("wasm-site");
+    let _ = fs::remove_dir_all(&site);
+    copy_dir(&package_dir().join("demo"), &site)?;
+    copy_dir(&dist_dir(), &site.join("vizochok"))?;
+    Ok(site)
+}
+
+/// The `vizochok` binary (debug build: quick to build, fast enough to serve).
+fn sandbox_bin() -> Result<PathBuf> {
+    run(&mut cmd("cargo", &["build", "-p", "vizochok-cli", "--locked"]))?;
+    Ok(target_dir().join("debug/vizochok"))
+}
+
+/// wasm-bindgen-cli of exactly the version Cargo.lock holds, installed once
+/// under `~/.cache/vizochok/tools/`.
+fn wasm_bindgen_cli() -> Result<PathBuf> {
+    let version = lock_version("wasm-bindgen")?;
+    let install_root = cache_dir().join(format!("tools/wasm-bindgen-{version}"));
+    let bin = install_root.join("bin/wasm-bindgen");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    let root_arg = path_str(&install_root)?.to_owned();
+    let args = ["install", "wasm-bindgen-cli", "--version", &version, "--root", &root_arg];
+    if run(cmd("cargo", &args).arg("--locked")).is_err() {
+        // The registry mirror may lack a version the CLI's lock file names.
+        println!("retrying without --locked");
+        run(&mut cmd("cargo", &args))?;
+    }
+    Ok(bin)
+}
+
+/// The version of `package` in Cargo.lock.
+fn lock_version(package: &str) -> Result<String> {
+    let path = root().join("Cargo.lock");
+    let lock = fs::read_to_string(&path).map_err(io("cannot read", &path))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"") {
+            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
+
+/// The npm tools of `bindings/wasm/js/package.json` (exact versions),
+/// installed under `~/.cache/vizochok/npm/` keyed by the manifest's hash,
+/// and linked as `bindings/wasm/js/node_modules` for the tests' imports.
+fn npm_tools() -> Result<PathBuf> {
+    if !probe("npm", &["--version"]) {
+        return Err("node and npm are needed (apt-get install nodejs npm)".into());
+    }
+    let manifest = package_dir().join("js/package.json");
+    let text = fs::read(&manifest).map_err(io("cannot read", &manifest))?;
+    let dir = cache_dir().join(format!("npm/wasm-{:016x}", fnv1a(&text)));
+    let node_modules = dir.join("node_modules");
+    let stamp = dir.join(".installed");
+    if !stamp.exists() {
+        fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
+        fs::write(dir.join("package.json"), &text).map_err(io("cannot write", &dir))?;
+        run(Command::new("npm").current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--no-package-lock"]))?;
+        fs::write(&stamp, b"").map_err(io("cannot write", &stamp))?;
+    }
+    let link = package_dir().join("js/node_modules");
+    if fs::read_link(&link).ok().as_deref() != Some(node_modules.as_path()) {
+        if link.is_symlink() || link.is_file() {
+            fs::remove_file(&link).map_err(io("cannot replace", &link))?;
+        } else if link.is_dir() {
+            fs::remove_dir_all(&link).map_err(io("cannot replace", &link))?;
+        }
+        std::os::unix::fs::symlink(&node_modules, &link).map_err(io("cannot link", &link))?;
+    }
+    Ok(node_modules)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(io("cannot create", to))?;
+    for entry in fs::read_dir(from).map_err(io("cannot read", from))? {
+        let entry = entry.map_err(io("cannot read", from))?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            copy(&path, &target)?;
+        }
+    }
     Ok(())
 }
