@@ -397,9 +397,11 @@ class Widget:
             return
         self._input(Close())
         self._cancel_timer()
-        sockets = [s.task for s in self._sockets.values()]
+        sockets = [s.task for s in self._sockets.values()] + list(self._tasks)
         if sockets:
             await asyncio.wait(sockets, timeout=5)
+        for task in [t for t in self._tasks if t.done()]:
+            self._tasks.discard(task)
         runner = self._runner
         if runner is not None and runner is not asyncio.current_task():
             await asyncio.wait([runner], timeout=30)
