@@ -86,6 +86,7 @@ const widget = new VIZOCHOKWidget({
     statusEl.textContent = 'Assistant offline';
   },
   onStateChange: (state) => log('state', state),
+  onMessage: (message) => log('message', message),
 });
 window.vizochokWidget = widget;
 

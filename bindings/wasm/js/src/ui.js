@@ -17,9 +17,10 @@ button:focus-visible,input:focus-visible{outline:3px solid var(--vizochok-focus,
 background:var(--bg);border-radius:var(--r);box-shadow:0 8px 32px #0004;display:flex;flex-direction:column;overflow:hidden}
 .panel[hidden]{display:none}
 header{display:flex;align-items:center;gap:6px;padding:10px 12px;background:var(--a);color:#fff}
-header h2{font-size:16px;margin:0;flex:1;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+header h2{font-size:16px;margin:0}
+.head{flex:1;min-width:0}
 header button{background:transparent;color:#fff;padding:4px 8px}
-.status{font-size:12px;opacity:.9}
+.status{display:block;font-size:12px;opacity:.9}
 .log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
 .msg{max-width:88%;padding:8px 10px;border-radius:var(--r);white-space:pre-wrap;overflow-wrap:anywhere}
 .user{align-self:flex-end;background:var(--a);color:#fff}
@@ -110,7 +111,7 @@ export function createUI(container, host) {
   const send = label(h('button', { type: 'submit' }), 'send');
   const form = h('form', {}, input, send);
   const panel = h('section', { id: 'vz-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'vz-title', hidden: true },
-    h('header', {}, title, status, newChat, close), log, typing, error, form);
+    h('header', {}, h('div', { class: 'head' }, title, status), newChat, close), log, typing, error, form);
   shadow.append(style, h('div', { class: 'root' }, panel, launcher));
 
   let state = widget.state;
