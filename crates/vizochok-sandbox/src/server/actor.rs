@@ -92,15 +92,18 @@ impl Actor {
             let deadline = self.engine.poll_timeout().map(|ms| self.instant(ms));
             tokio::select! {
                 command = inbox.recv() => {
-                    let Some(mut command) = command else { break };
-                    for _ in 0..BATCH {
+                    let Some(command) = command else { break };
+                    let mut next = Some(command);
+                    let mut handled = 0;
+                    while let Some(command) = next.take() {
                         if let Command::Shutdown(done) = command {
                             return self.shutdown(done);
                         }
                         self.apply(command);
-                        match inbox.try_recv() {
-                            Ok(next) => command = next,
-                            Err(_) => break,
+                        handled += 1;
+                        // Take another only if it will be applied in this batch.
+                        if handled < BATCH {
+                            next = inbox.try_recv().ok();
                         }
                     }
                 }
@@ -197,5 +200,33 @@ impl Actor {
         self.dirty = true;
         self.save();
         let _ = done.send(());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vizochok_server::{KeywordAssistant, ServerConfig};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn no_command_is_lost_at_a_batch_boundary() {
+        let engine = Engine::new(ServerConfig::default(), Box::new(KeywordAssistant));
+        let (commands, inbox) = mpsc::channel(4 * BATCH);
+        let actor = Actor::new(engine, commands.clone(), HashMap::new(), LogSink::new(|_| {}), None);
+        // Queued before the actor runs, so they arrive as full batches.
+        let mut sockets = Vec::new();
+        for n in 0..(3 * BATCH as u64) {
+            let (outbound, queue) = mpsc::channel(4);
+            commands.try_send(Command::Open { conn: ConnId(n), origin: None, outbound }).unwrap();
+            sockets.push(queue);
+        }
+        let (done, finished) = oneshot::channel();
+        commands.try_send(Command::Shutdown(done)).unwrap();
+        actor.run(inbox).await;
+        finished.await.unwrap();
+        for (n, mut queue) in sockets.into_iter().enumerate() {
+            assert!(matches!(queue.try_recv(), Ok(Outbound::Close(1012, _))), "socket {n} was never opened");
+        }
     }
 }
