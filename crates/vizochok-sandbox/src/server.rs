@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use vizochok_server::{Engine, ServerConfig, StoreConfig};
@@ -40,6 +40,8 @@ use webhook::WebhookTarget;
 
 /// Commands waiting for the engine task before connections must wait.
 const COMMAND_BACKLOG: usize = 8_192;
+/// Pending connections the kernel may queue (it caps this at `somaxconn`).
+const LISTEN_BACKLOG: u32 = 4_096;
 /// How long shutdown waits for sockets to send their close frames.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -98,7 +100,7 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
             engine.restore(&snapshot).map_err(|source| SandboxError::Restore { path: state.file(), source })?;
         }
     }
-    let listener = TcpListener::bind(options.addr).await?;
+    let listener = listen(options.addr)?;
     let addr = listener.local_addr()?;
 
     let (commands, inbox) = mpsc::channel(COMMAND_BACKLOG);
@@ -122,6 +124,16 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
         }
     });
     Ok(RunningSandbox { addr, commands, stop_http, http, actor, sockets_done })
+}
+
+/// A listener with a deep accept backlog: after a restart every client
+/// comes back within seconds, and the usual 1,024 drops connects (each
+/// drop costs the client a one-second SYN retry).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// The demo store: id [`DEMO_STORE_ID`], key [`DEMO_API_KEY`], the embedded catalog.
