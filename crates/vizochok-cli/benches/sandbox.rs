@@ -49,8 +49,8 @@ fn main() {
     runtime.block_on(async {
         println!("machine: {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
         println!("\n## load: sessions, connect time, ack latency (each session adds an item every 5 s for 10 s)");
-        println!("| sessions | connected | connect all (s) | acks | p50 (ms) | p99 (ms) | max (ms) |");
-        println!("|---:|---:|---:|---:|---:|---:|---:|");
+        println!("| sessions | connected | connect all (s) | actions | acks | p50 (ms) | p99 (ms) | max (ms) |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for n in levels {
             load_level(n).await;
         }
@@ -101,20 +101,22 @@ fn free_addr() -> SocketAddr {
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A raw session: connect and authenticate.
-async fn open(url: String) -> Option<Socket> {
+async fn open(url: String) -> Result<Socket, String> {
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.ok()?;
+    let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), false);
+    let (mut ws, _) = connecting.await.map_err(|e| format!("connect: {e}"))?;
     let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
         "language": "en", "sdk": {"name": "bench", "version": "1"}});
-    ws.send(Message::Text(auth.to_string().into())).await.ok()?;
+    ws.send(Message::Text(auth.to_string().into())).await.map_err(|e| format!("send auth: {e}"))?;
     match timeout(Duration::from_secs(30), ws.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => Some(ws),
-        _ => None,
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => Ok(ws),
+        other => Err(format!("auth: {other:?}")),
     }
 }
 
-/// Adds an item every period until `end`; the latency of each ack.
-async fn drive(mut ws: Socket, phase: Duration, end: Instant) -> (Socket, Vec<Duration>) {
+/// Adds an item every period until `end`: how many were sent, and the
+/// latency of each ack.
+async fn drive(mut ws: Socket, phase: Duration, end: Instant) -> (Socket, u32, Vec<Duration>) {
     let mut latencies = Vec::new();
     let mut next = Instant::now() + phase;
     let mut n = 0;
@@ -132,26 +134,30 @@ async fn drive(mut ws: Socket, phase: Duration, end: Instant) -> (Socket, Vec<Du
             match timeout(Duration::from_secs(30), ws.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) if text.as_str() == ack => break,
                 Ok(Some(Ok(_))) => continue,
-                _ => return (ws, latencies),
+                _ => return (ws, n, latencies),
             }
         }
         latencies.push(sent.elapsed());
         next += ACTION_PERIOD;
     }
-    (ws, latencies)
+    (ws, n, latencies)
 }
 
 async fn load_level(n: usize) {
     let server = Server::start(free_addr(), None).await;
     let started = Instant::now();
     let url = server.url();
-    let sockets: Vec<Socket> = futures_util::stream::iter(0..n)
+    let opened: Vec<Result<Socket, String>> = futures_util::stream::iter(0..n)
         .map(|_| open(url.clone()))
         .buffer_unordered(CONNECT_CONCURRENCY)
-        .filter_map(|s| async { s })
         .collect()
         .await;
     let connect_time = started.elapsed();
+    let (sockets, failures): (Vec<_>, Vec<_>) = opened.into_iter().partition(Result::is_ok);
+    let sockets: Vec<Socket> = sockets.into_iter().filter_map(Result::ok).collect();
+    if let Some(Err(first)) = failures.first() {
+        eprintln!("{n} sessions: {} failed to connect; first: {first}", failures.len());
+    }
     let connected = sockets.len();
     let end = Instant::now() + LOAD_DURATION;
     let mut rng = Rng::new(n as u64);
@@ -161,8 +167,10 @@ async fn load_level(n: usize) {
         .collect();
     let mut latencies = Vec::new();
     let mut sockets = Vec::new();
+    let mut sent = 0;
     for task in tasks {
-        let (ws, mut l) = task.await.unwrap();
+        let (ws, n, mut l) = task.await.unwrap();
+        sent += n;
         latencies.append(&mut l);
         sockets.push(ws);
     }
@@ -170,7 +178,7 @@ async fn load_level(n: usize) {
     let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
     let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     println!(
-        "| {n} | {connected} | {:.1} | {} | {:.1} | {:.1} | {:.1} |",
+        "| {n} | {connected} | {:.1} | {sent} | {} | {:.1} | {:.1} | {:.1} |",
         connect_time.as_secs_f64(),
         latencies.len(),
         ms(pct(0.50)),
