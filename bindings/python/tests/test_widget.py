@@ -391,3 +391,30 @@ async def test_the_api_key_never_appears_in_reprs_errors_or_logs(
     assert any('"api_key"' in line for line in records + seen), "the auth frame was seen (redacted)"
     leaks = [text for text in seen + records if canary in text or canary[:14] in text]
     assert leaks == []
+
+
+async def test_callbacks_may_call_back_into_the_widget(sandbox: Sandbox) -> None:
+    """No Rust borrow is held while a callback runs: a callback can use the
+    widget (actions and getters) at once."""
+    done: asyncio.Queue[CartChangedEvent] = asyncio.Queue()
+    w: Optional[vizochok.Widget] = None
+
+    def on_message(response: Response) -> None:
+        assert w is not None and w.state is State.CONNECTED
+        if response.products:
+            assert w.select_product(response.products[0], 2) is not None
+
+    def on_cart_changed(cart: CartChangedEvent) -> None:
+        assert w is not None and w.cart.items == cart.items, "the getter sees what the callback sees"
+        if cart.action == "item_selected":
+            assert w.update_quantity(cart.items[0].sku, 1) is not None
+        else:
+            done.put_nowait(cart)
+
+    def on_connect() -> None:
+        assert w is not None and w.send_message("milk") is not None
+
+    w = widget(sandbox, on_message=on_message, on_cart_changed=on_cart_changed, on_connect=on_connect)
+    async with w:
+        cart = await asyncio.wait_for(done.get(), WAIT_S)
+    assert cart.action == "quantity_updated" and cart.items[0].quantity == 1
