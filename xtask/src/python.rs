@@ -16,7 +16,7 @@ use crate::run::{cmd, probe, root, run, target_dir, Result};
 /// The maturin of the toolchain notes.
 const MATURIN: &str = "maturin>=1.16,<2";
 /// What the test run installs next to the package.
-const TEST_TOOLS: &[&str] = &["pytest>=8", "pytest-asyncio>=0.24", "mypy>=1.10", "websockets>=14"];
+const TEST_TOOLS: &[&str] = &["pytest>=8", "pytest-asyncio>=0.24", "mypy>=1.10", "websockets>=15"];
 
 fn cache_dir() -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join(".cache"));
