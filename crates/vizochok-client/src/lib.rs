@@ -304,8 +304,10 @@ impl Driver {
             Output::Close { socket, code, reason } => {
                 if let Some((current, writer)) = self.socket.take() {
                     if current == socket {
-                        let close = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
-                        writer.map(|w| w.send(Message::Close(Some(close))));
+                        if let Some(writer) = writer {
+                            let close = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+                            let _ = writer.send(Message::Close(Some(close)));
+                        }
                     } else {
                         self.socket = Some((current, writer));
                     }
