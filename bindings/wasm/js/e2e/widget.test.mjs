@@ -167,6 +167,11 @@ test('reloading against a server that no longer holds the frames fires onSession
     assert.equal(summary.data.item_count, 1);
     assert.equal(await page.textContent('#cart-badge'), await page.evaluate(() => String(window.vizochokWidget.cart.items[0].quantity)));
     await waitEvent(page, 'message', { where: "d.type === 'history'" });
+    // The history redraws the whole conversation, the shopper's lines too.
+    await waitEvent(page, 'ui_ready');
+    await page.click('.launcher');
+    assert.equal(await page.locator('.user .text').first().textContent(), 'milk');
+    assert.ok(await page.locator('.card').count() > 0);
     await page.context().close();
   } finally {
     await sandbox.stop();

@@ -69,6 +69,8 @@ export class VIZOCHOKWidget {
   #hidden = false;
   #ui = null;
   #uiLoading = null;
+  /** What happened while the UI module was loading, handed to it once it is up. */
+  #uiBacklog = [];
   #storage = null;
   #storageKey = '';
   #savedId;
@@ -159,10 +161,13 @@ export class VIZOCHOKWidget {
     if (!element) return Promise.resolve();
     const loading = import('./ui.js').then(({ createUI }) => {
       if (!this.#mounted || this.#uiLoading !== loading) return;
+      const backlog = this.#uiBacklog;
       this.#dropUI();
       this.#ui = createUI(element, this.#uiHost());
+      for (const message of backlog) this.#toUI(message);
     });
     this.#uiLoading = loading;
+    this.#uiBacklog = [];
     return loading;
   }
 
@@ -317,7 +322,10 @@ export class VIZOCHOKWidget {
   }
 
   #toUI(message) {
-    if (!this.#ui) return;
+    if (!this.#ui) {
+      if (this.#uiLoading) this.#uiBacklog.push(message);
+      return;
+    }
     try {
       this.#ui.handle(message);
     } catch (error) {
@@ -462,6 +470,7 @@ export class VIZOCHOKWidget {
 
   #dropUI() {
     this.#uiLoading = null;
+    this.#uiBacklog = [];
     const ui = this.#ui;
     this.#ui = null;
     if (ui) {
