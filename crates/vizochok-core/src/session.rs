@@ -509,8 +509,12 @@ impl Session {
                 for p in &products {
                     self.remember_step(&p.sku, p.quantity_step);
                 }
-                // A reply proves the message durable even if its ack was lost.
-                if self.actions.remove(&reply_to).is_some_and(|a| a.sent && !a.acked) {
+                // A reply proves the message durable even if its ack was lost. A reply
+                // naming an action never sent (a server bug) leaves the queue alone, like
+                // such an ack: dropping it would lose the action silently (found by fuzzing).
+                if self.actions.get_mut(&reply_to).is_some_and(|a| a.sent)
+                    && self.actions.remove(&reply_to).is_some_and(|a| !a.acked)
+                {
                     self.emit(Event::Acknowledged { id: reply_to.clone() });
                 }
                 self.emit(Event::Response { message_id, reply_to, text, products });
