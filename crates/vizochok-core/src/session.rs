@@ -341,7 +341,9 @@ impl Session {
             store_id: self.config.store_id.clone(),
             user_id: self.config.user_id.clone(),
             session_id: self.session_id.clone(),
-            last_seq: self.session_id.as_ref().map(|_| self.last_seq),
+            // Nothing applied yet (a fresh page): no `last_seq`, which asks the
+            // server for the summary and history instead of a replay.
+            last_seq: self.session_id.as_ref().map(|_| self.last_seq).filter(|&seq| seq > 0),
             language: self.language.tag().to_owned(),
             sdk: self.config.sdk.clone(),
         });

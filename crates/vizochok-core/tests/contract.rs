@@ -44,6 +44,17 @@ fn auth_asks_to_resume_with_session_id_and_last_seq() {
 }
 
 #[test]
+fn a_client_that_applied_nothing_names_no_last_seq() {
+    let mut config = config();
+    config.session_id = Some("s9".into());
+    let mut h = Host::with(config);
+    h.input(Input::Connect);
+    h.open();
+    assert_eq!(h.sent[0]["session_id"], "s9");
+    assert!(h.sent[0].get("last_seq").is_none(), "a reloaded page asks to be restored, not replayed");
+}
+
+#[test]
 fn each_action_frame_has_its_fields_and_a_unique_id() {
     let mut h = Host::connected();
     let p = product("milk-1", 1.0);

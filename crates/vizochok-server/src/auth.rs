@@ -75,6 +75,9 @@ impl Engine {
 
     fn resume(&mut self, now: u64, conn: ConnId, id: &str, auth: &AuthFrame) {
         let capacity = self.config.replay_max_frames;
+        // A client that names no `last_seq` holds nothing (a reloaded page):
+        // it needs the summary and history, not a replay of old deltas.
+        let wants_replay = auth.last_seq.is_some();
         let last_seq = auth.last_seq.unwrap_or(0);
         let Some(session) = self.sessions.get_mut(id) else { return };
         session.data.language = auth.language.clone();
@@ -83,7 +86,7 @@ impl Engine {
         let replay: Option<Vec<String>> = session
             .replay
             .as_ref()
-            .filter(|buffer| buffer.covers(last_seq, current))
+            .filter(|buffer| wants_replay && buffer.covers(last_seq, current))
             .map(|buffer| buffer.after(last_seq).map(str::to_owned).collect());
         if replay.is_none() {
             // A client ahead of us (we came back from an older snapshot) would

@@ -205,3 +205,16 @@ fn a_message_resent_after_a_replay_is_only_acknowledged() {
     assert!(got.iter().any(|f| matches!(f, ServerFrame::Response { .. })), "the replay carries the reply");
     assert_eq!(frames(&h.send(2, &message("m1", "milk")), 2), [ServerFrame::Ack { id: "m1".into() }]);
 }
+
+#[test]
+fn a_resume_without_last_seq_is_restored_even_when_replay_is_possible() {
+    let mut h = Harness::new(config());
+    let sid = three_changes(&mut h);
+    let got = frames(&h.connect(2, Some(&sid), None).1, 2);
+    let ServerFrame::AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. } = &got[0]
+    else {
+        panic!("{got:?}")
+    };
+    assert_eq!(summary.item_count, 3);
+    assert_eq!(got.len(), 1, "a page that holds nothing gets the truth, not old deltas");
+}
