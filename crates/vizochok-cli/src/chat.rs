@@ -3,6 +3,7 @@
 //! user actions and events into output.
 
 use std::collections::VecDeque;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -71,10 +72,12 @@ pub(crate) async fn run(args: ChatArgs) -> Result<ExitCode, String> {
     tokio::spawn(read_stdin(lines_tx));
     let mut stdin_open = true;
     let mut waits = Waits::default();
+    // Scripts (`--json`, or lines piped in) take the next line only once the
+    // previous one is answered, so `/add 2` refers to the cards of the reply
+    // before it; a person at a terminal may type ahead (and always `/quit`).
+    let scripted = args.json || !std::io::stdin().is_terminal();
     let code = loop {
-        // Scripts: take the next line only once the previous one is answered,
-        // so `/add 2` refers to the cards of the reply before it.
-        let ready = stdin_open && (!args.json || waits.is_empty());
+        let ready = stdin_open && (!scripted || waits.is_empty());
         tokio::select! {
             // Events first: a line must not overtake the reply it depends on.
             biased;
@@ -98,7 +101,7 @@ pub(crate) async fn run(args: ChatArgs) -> Result<ExitCode, String> {
                 },
             },
         }
-        if !stdin_open && (!args.json || (waits.is_empty() && client.pending_actions().is_empty())) {
+        if !stdin_open && (!scripted || (waits.is_empty() && client.pending_actions().is_empty())) {
             break ExitCode::SUCCESS;
         }
     };

@@ -82,7 +82,9 @@ impl Screen {
     fn card(&self, card: &ProductItem) -> String {
         let brand = card.brand.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
         let price = match card.promo_price {
-            Some(promo) => format!("{promo:.2} ({} {:.2})", self.text(UiText::Promo), card.price),
+            Some(promo) => {
+                format!("{promo:.2} ({}; {} {:.2})", self.text(UiText::Promo), self.text(UiText::Price), card.price)
+            }
             None => format!("{:.2}", card.price),
         };
         format!("{}{brand} — {price} / {}", card.name, card.unit)
