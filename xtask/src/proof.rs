@@ -73,8 +73,13 @@ fn install_tool((name, version): (&str, &str)) -> Result {
 }
 
 fn setup_fuzz() -> Result {
-    if !probe("rustup", &["run", "nightly", "rustc", "--version"]) {
-        run(&mut cmd("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    let nightly = || probe("rustup", &["run", "nightly", "rustc", "--version"]);
+    if !nightly() {
+        let installed = run(&mut cmd("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"]));
+        // Another rustup may have held the lock and installed it meanwhile.
+        if installed.is_err() && !nightly() {
+            return installed;
+        }
     }
     install_tool(CARGO_FUZZ)
 }
