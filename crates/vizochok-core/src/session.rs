@@ -17,8 +17,12 @@ const FINAL_CODES: std::ops::RangeInclusive<u16> = 4000..=4099;
 const MAX_SKU_BYTES: usize = 256;
 /// How close to a whole multiple of the step a quantity must be.
 const STEP_EPSILON: f64 = 1e-9;
-/// Shortest heartbeat a server may ask for; protects against ping floods.
-const MIN_HEARTBEAT_MS: u64 = 1_000;
+/// Heartbeats a server may ask for: not so short that pings flood, not so
+/// long that a dead socket goes unnoticed.
+const HEARTBEAT_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=120_000;
+/// The only close code the client sends: 1006 is reserved (RFC 6455) and a
+/// browser's `WebSocket.close` accepts nothing but 1000 and 3000–4999.
+const CLOSE_NORMAL: u16 = 1000;
 
 /// Why the session stopped, which decides what may restart it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +192,7 @@ impl Session {
             Input::SocketClosed { socket, code, reason } if self.is_current(socket) => self.closed(now, code, reason),
             Input::SocketError { socket, detail } if self.is_current(socket) => {
                 let error = self.error(ErrorCode::WsError, Some(format!("socket error: {detail}")));
-                self.fail(now, Some(error), Some((1006, "socket error")), false);
+                self.fail(now, Some(error), Some((CLOSE_NORMAL, "socket error")), false);
             }
             Input::Timeout => self.timeout(now),
             Input::NetworkOnline => match (self.state, self.stop_reason) {
@@ -276,7 +280,7 @@ impl Session {
         self.clear_cart_locally();
         self.emit(Event::History(Vec::new()));
         if matches!(self.state, State::Connecting | State::Authenticating | State::Connected) {
-            self.drop_socket(Some((1000, "conversation reset")));
+            self.drop_socket(Some((CLOSE_NORMAL, "conversation reset")));
             self.attempts = 0;
             self.start_attempt(self.now);
         }
@@ -417,7 +421,7 @@ impl Session {
 
     /// The host closes (keeping the session) or destroys the client.
     fn shut(&mut self, state: State, reason: &str) {
-        self.drop_socket(Some((1000, reason)));
+        self.drop_socket(Some((CLOSE_NORMAL, reason)));
         self.reconnect_at = None;
         self.stop_reason = None;
         self.set_state(state);
@@ -427,16 +431,16 @@ impl Session {
         if self.open_deadline.is_some_and(|t| t <= now) {
             let detail = format!("socket did not open within {} ms", self.config.timers.socket_open_ms);
             let error = self.error(ErrorCode::WsError, Some(detail));
-            self.fail(now, Some(error), Some((1000, "open timeout")), false);
+            self.fail(now, Some(error), Some((CLOSE_NORMAL, "open timeout")), false);
         } else if self.auth_deadline.is_some_and(|t| t <= now) {
             let detail = format!("no auth_ok within {} ms", self.config.timers.auth_ms);
             let error = self.error(ErrorCode::AuthTimeout, Some(detail));
-            self.fail(now, Some(error), Some((1000, "auth timeout")), false);
+            self.fail(now, Some(error), Some((CLOSE_NORMAL, "auth timeout")), false);
         } else if self.state == State::Connected {
             if self.pong_deadline.is_some_and(|t| t <= now) {
                 let detail = format!("no frame within {} ms of a ping", self.config.timers.heartbeat_answer_ms);
                 let error = self.error(ErrorCode::ConnectionLost, Some(detail));
-                self.fail(now, Some(error), Some((1000, "heartbeat timeout")), false);
+                self.fail(now, Some(error), Some((CLOSE_NORMAL, "heartbeat timeout")), false);
             } else if self.pong_deadline.is_none() && self.last_inbound.saturating_add(self.heartbeat_ms) <= now {
                 self.pong_deadline = Some(now.saturating_add(self.config.timers.heartbeat_answer_ms));
                 self.send(&ClientFrame::Ping { ts: Some(now as f64) });
@@ -483,7 +487,7 @@ impl Session {
                 };
                 let error = self.error(ErrorCode::AuthError, Some(detail));
                 self.emit(Event::Error(error));
-                self.drop_socket(Some((1000, "auth error")));
+                self.drop_socket(Some((CLOSE_NORMAL, "auth error")));
                 self.stop(StopReason::Final);
             }
             ServerFrame::Ack { id } => {
@@ -557,7 +561,7 @@ impl Session {
                 self.max_message_chars = self.config.limits.max_message_chars.min(max.max(1));
             }
             if let Some(ms) = limits.heartbeat_ms {
-                self.heartbeat_ms = ms.max(MIN_HEARTBEAT_MS);
+                self.heartbeat_ms = ms.clamp(*HEARTBEAT_RANGE_MS.start(), *HEARTBEAT_RANGE_MS.end());
             }
         }
         let new_session = self.asked_session.as_deref().is_some_and(|asked| asked != session_id);
@@ -608,7 +612,9 @@ impl Session {
         if let Some(id) = &reply_to {
             // An error naming an action never sent is reported but changes nothing.
             if let Some(action) = self.actions.get_mut(id).filter(|a| a.sent) {
-                if code.is_retryable() && action.retries < max_retries {
+                // Only what the server has not acknowledged is retried: after an
+                // ack the action is durable, so an error finishes it.
+                if code.is_retryable() && !action.acked && action.retries < max_retries {
                     action.retries += 1;
                     action.on_wire = false;
                     action.acked = false;
@@ -637,7 +643,7 @@ impl Session {
             self.bad_frames.clear();
             let detail = format!("more than {} bad frames within {window} ms", self.config.limits.max_bad_frames);
             let error = self.error(ErrorCode::WsError, Some(detail));
-            self.fail(now, Some(error), Some((1002, "too many bad frames")), false);
+            self.fail(now, Some(error), Some((CLOSE_NORMAL, "too many bad frames")), false);
         }
     }
 

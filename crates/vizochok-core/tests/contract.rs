@@ -357,6 +357,17 @@ fn message_length_is_counted_in_characters_not_bytes() {
 }
 
 #[test]
+fn a_server_heartbeat_is_kept_between_one_second_and_two_minutes() {
+    for (asked, used) in [(10u64, 1_000u64), (3_600_000, 120_000)] {
+        let mut h = Host::new();
+        h.input(Input::Connect);
+        h.open();
+        h.recv(json!({"type":"auth_ok","session_id":"s1","restored":false,"replay":false,"limits":{"heartbeat_ms":asked}}));
+        assert_eq!(h.session.poll_timeout(), Some(h.now + used), "asked {asked}");
+    }
+}
+
+#[test]
 fn server_may_lower_the_message_limit() {
     let mut h = Host::new();
     h.input(Input::Connect);
@@ -480,6 +491,18 @@ fn rate_limit_without_retry_after_waits_the_default_two_seconds() {
     assert!(h.sent.is_empty());
     h.advance(1);
     assert_eq!(h.sent_types(), ["clear_cart"]);
+}
+
+#[test]
+fn a_busy_error_after_an_ack_finishes_the_action_instead_of_retrying() {
+    let mut h = Host::connected();
+    let id = h.session.send_message(h.now, "hi").unwrap();
+    h.recv(json!({"type":"ack","id":id}));
+    h.recv(json!({"type":"error","seq":1,"code":"agent_busy","reply_to":id,"retry_after_ms":10}));
+    h.clear();
+    h.advance(60_000);
+    assert!(!h.sent_types().contains(&"message".to_string()), "a durable action is not resent");
+    assert!(h.session.pending_actions().is_empty());
 }
 
 #[test]

@@ -343,6 +343,8 @@ proptest! {
             for e in &h.events {
                 prop_assert!(!format!("{e:?}").contains(KEY), "key leaked in {:?}", e);
             }
+            // 1000 is the one close code every WebSocket API accepts from a client.
+            prop_assert!(h.closes.iter().all(|(code, _)| *code == 1000), "{:?}", h.closes);
             for f in h.sent.iter().filter(|f| f["type"] != "auth") {
                 prop_assert!(!f.to_string().contains(KEY));
             }
