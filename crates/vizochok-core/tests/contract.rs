@@ -362,7 +362,9 @@ fn a_server_heartbeat_is_kept_between_one_second_and_two_minutes() {
         let mut h = Host::new();
         h.input(Input::Connect);
         h.open();
-        h.recv(json!({"type":"auth_ok","session_id":"s1","restored":false,"replay":false,"limits":{"heartbeat_ms":asked}}));
+        h.recv(
+            json!({"type":"auth_ok","session_id":"s1","restored":false,"replay":false,"limits":{"heartbeat_ms":asked}}),
+        );
         assert_eq!(h.session.poll_timeout(), Some(h.now + used), "asked {asked}");
     }
 }
