@@ -46,7 +46,8 @@ const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
 
 /// The Swift toolchain: a Debian trixie chroot with `swiftlang`.
 const SWIFT_CHROOT: &str = "swift-trixie-6.0";
-const SWIFT_PACKAGE: &str = "swiftlang";
+/// `swiftlang` plus the C library headers its linker needs (a Recommends of gcc).
+const SWIFT_PACKAGES: &[&str] = &["swiftlang", "libc6-dev"];
 
 fn cache() -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join(".cache"));
@@ -222,27 +223,35 @@ fn sha256_of(file: &Path) -> Result<String> {
 
 // ----- Swift ---------------------------------------------------------------------------
 
-/// Installs (once) a Debian trixie chroot with `swiftlang`; a marker file
-/// records a finished install, so a half-made chroot is made again.
+/// Installs (once) a Debian trixie chroot with `swiftlang`. The chroot is made
+/// by debootstrap only when its `debootstrapped` marker is missing (a half-made
+/// one is made again); the `ready` marker names the packages installed, so a
+/// changed list installs again into the same chroot.
 fn swift_toolchain() -> Result<PathBuf> {
     let dir = cache().join(SWIFT_CHROOT);
     let chroot = dir.join("root");
-    let marker = dir.join("ready");
-    if marker.exists() {
+    let wanted = SWIFT_PACKAGES.join(" ");
+    let ready = dir.join("ready");
+    if fs::read_to_string(&ready).is_ok_and(|installed| installed == wanted) {
         return Ok(chroot);
     }
-    if !probe("debootstrap", &["--version"]) && !Path::new("/usr/sbin/debootstrap").exists() {
-        apt_install(&["debootstrap"])?;
+    let base = dir.join("debootstrapped");
+    if !base.exists() {
+        if !Path::new("/usr/sbin/debootstrap").exists() {
+            apt_install(&["debootstrap"])?;
+        }
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&chroot).map_err(|e| format!("cannot create {}: {e}", chroot.display()))?;
+        let target = chroot.to_str().ok_or("non-UTF-8 cache dir")?;
+        run(&mut cmd("debootstrap", &["--variant=minbase", "trixie", target, &debian_mirror()]))?;
+        fs::write(&base, "trixie").map_err(|e| format!("cannot write {}: {e}", base.display()))?;
     }
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&chroot).map_err(|e| format!("cannot create {}: {e}", chroot.display()))?;
-    let target = chroot.to_str().ok_or("non-UTF-8 cache dir")?;
-    let mirror = debian_mirror();
-    run(&mut cmd("debootstrap", &["--variant=minbase", "trixie", target, &mirror]))?;
     fs::copy("/etc/resolv.conf", chroot.join("etc/resolv.conf")).map_err(|e| format!("resolv.conf: {e}"))?;
-    run(in_chroot(&chroot, &["apt-get", "install", "-y", "-q", "--no-install-recommends", SWIFT_PACKAGE])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    fs::write(&marker, SWIFT_PACKAGE).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    let mut install =
+        vec!["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "--no-install-recommends"];
+    install.extend_from_slice(SWIFT_PACKAGES);
+    run(&mut in_chroot(&chroot, &install))?;
+    fs::write(&ready, &wanted).map_err(|e| format!("cannot write {}: {e}", ready.display()))?;
     Ok(chroot)
 }
 
@@ -308,6 +317,10 @@ fn swift_tests(chroot: &Path) -> Result {
             "LD_LIBRARY_PATH=/vizochok/lib",
             "VIZOCHOK_BIN=/vizochok/bin/vizochok",
             "VIZOCHOK_SCENARIOS=/vizochok/scenarios",
+            // A hung test must not hold CI: every wait in the suite is bounded, this is the backstop.
+            "timeout",
+            "--kill-after=10",
+            "900",
             "swift",
             "test",
             "--package-path",

@@ -310,11 +310,11 @@ pub trait SessionListener: Send + Sync {
 #[uniffi::export(with_foreign)]
 pub trait SessionTransport: Send + Sync {
     /// Open a WebSocket to `url`; report its events with `socket`.
-    fn open(&self, socket: u64, url: String);
+    fn open_socket(&self, socket: u64, url: String);
     /// Send a text frame on the open socket.
-    fn send(&self, text: String);
+    fn send_text(&self, text: String);
     /// Close `socket` with this code and reason.
-    fn close(&self, socket: u64, code: u16, reason: String);
+    fn close_socket(&self, socket: u64, code: u16, reason: String);
 }
 
 // ----- the session object ----------------------------------------------------------
@@ -415,9 +415,9 @@ impl VizochokSession {
 
     fn dispatch(&self, output: Output) {
         match output {
-            Output::Open { socket, url } => self.transport.open(socket.0, url),
-            Output::Send(text) => self.transport.send(text),
-            Output::Close { socket, code, reason } => self.transport.close(socket.0, code, reason),
+            Output::Open { socket, url } => self.transport.open_socket(socket.0, url),
+            Output::Send(text) => self.transport.send_text(text),
+            Output::Close { socket, code, reason } => self.transport.close_socket(socket.0, code, reason),
             Output::Event(event) => self.event(event),
         }
     }
@@ -829,15 +829,15 @@ mod tests {
     }
 
     impl SessionTransport for Log {
-        fn open(&self, socket: u64, _url: String) {
+        fn open_socket(&self, socket: u64, _url: String) {
             self.push(format!("open {socket}"))
         }
-        fn send(&self, text: String) {
+        fn send_text(&self, text: String) {
             let kind = text.split(r#""type":""#).nth(1).and_then(|t| t.split('"').next()).unwrap_or("?").to_owned();
             self.sent.lock().unwrap().push(text);
             self.push(format!("send {kind}"))
         }
-        fn close(&self, socket: u64, code: u16, _reason: String) {
+        fn close_socket(&self, socket: u64, code: u16, _reason: String) {
             self.push(format!("close {socket} {code}"))
         }
     }

@@ -1090,17 +1090,17 @@ public protocol SessionTransport: AnyObject, Sendable {
     /**
      * Open a WebSocket to `url`; report its events with `socket`.
      */
-    func `open`(socket: UInt64, url: String) 
+    func openSocket(socket: UInt64, url: String) 
     
     /**
      * Send a text frame on the open socket.
      */
-    func send(text: String) 
+    func sendText(text: String) 
     
     /**
      * Close `socket` with this code and reason.
      */
-    func close(socket: UInt64, code: UInt16, reason: String) 
+    func closeSocket(socket: UInt64, code: UInt16, reason: String) 
     
 }
 /**
@@ -1162,9 +1162,9 @@ open class SessionTransportImpl: SessionTransport, @unchecked Sendable {
     /**
      * Open a WebSocket to `url`; report its events with `socket`.
      */
-open func `open`(socket: UInt64, url: String)  {try! rustCall() {
+open func openSocket(socket: UInt64, url: String)  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_vizochok_ffi_fn_method_sessiontransport_open(
+    uniffi_vizochok_ffi_fn_method_sessiontransport_open_socket(
             self.uniffiCloneHandle(),
         FfiConverterUInt64.lower(socket),
         FfiConverterString.lower(url),uniffiCallStatus
@@ -1175,9 +1175,9 @@ open func `open`(socket: UInt64, url: String)  {try! rustCall() {
     /**
      * Send a text frame on the open socket.
      */
-open func send(text: String)  {try! rustCall() {
+open func sendText(text: String)  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_vizochok_ffi_fn_method_sessiontransport_send(
+    uniffi_vizochok_ffi_fn_method_sessiontransport_send_text(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(text),uniffiCallStatus
     )
@@ -1187,9 +1187,9 @@ open func send(text: String)  {try! rustCall() {
     /**
      * Close `socket` with this code and reason.
      */
-open func close(socket: UInt64, code: UInt16, reason: String)  {try! rustCall() {
+open func closeSocket(socket: UInt64, code: UInt16, reason: String)  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_vizochok_ffi_fn_method_sessiontransport_close(
+    uniffi_vizochok_ffi_fn_method_sessiontransport_close_socket(
             self.uniffiCloneHandle(),
         FfiConverterUInt64.lower(socket),
         FfiConverterUInt16.lower(code),
@@ -1226,7 +1226,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 fatalError("Uniffi callback interface SessionTransport: handle missing in uniffiClone")
             }
         },
-        `open`: { (
+        openSocket: { (
             uniffiHandle: UInt64,
             socket: UInt64,
             url: RustBuffer,
@@ -1238,7 +1238,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 guard let uniffiObj = try? FfiConverterTypeSessionTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.`open`(
+                return uniffiObj.openSocket(
                      socket: try FfiConverterUInt64.lift(socket),
                      url: try FfiConverterString.lift(url)
                 )
@@ -1252,7 +1252,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 writeReturn: writeReturn
             )
         },
-        send: { (
+        sendText: { (
             uniffiHandle: UInt64,
             text: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
@@ -1263,7 +1263,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 guard let uniffiObj = try? FfiConverterTypeSessionTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.send(
+                return uniffiObj.sendText(
                      text: try FfiConverterString.lift(text)
                 )
             }
@@ -1276,7 +1276,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 writeReturn: writeReturn
             )
         },
-        close: { (
+        closeSocket: { (
             uniffiHandle: UInt64,
             socket: UInt64,
             code: UInt16,
@@ -1289,7 +1289,7 @@ fileprivate struct UniffiCallbackInterfaceSessionTransport {
                 guard let uniffiObj = try? FfiConverterTypeSessionTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return uniffiObj.close(
+                return uniffiObj.closeSocket(
                      socket: try FfiConverterUInt64.lift(socket),
                      code: try FfiConverterUInt16.lift(code),
                      reason: try FfiConverterString.lift(reason)
@@ -3706,13 +3706,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vizochok_ffi_checksum_method_sessionlistener_on_message() != 19131) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_open() != 58979) {
+    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_open_socket() != 17746) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_send() != 12874) {
+    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_send_text() != 10792) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_close() != 45283) {
+    if (uniffi_vizochok_ffi_checksum_method_sessiontransport_close_socket() != 16996) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vizochok_ffi_checksum_method_vizochoksession_cart() != 55150) {

@@ -214,18 +214,18 @@ class VizochokWidget @JvmOverloads constructor(
     // ----- what the core asks for -----
 
     private inner class Transport : SessionTransport {
-        override fun open(socket: ULong, url: String) {
+        override fun openSocket(socket: ULong, url: String) {
             val request = Request.Builder().url(url).build()
             val ws = client.newWebSocket(request, SocketListener(socket))
             sockets[socket] = ws
             current = ws
         }
 
-        override fun send(text: String) {
+        override fun sendText(text: String) {
             current?.send(text)
         }
 
-        override fun close(socket: ULong, code: UShort, reason: String) {
+        override fun closeSocket(socket: ULong, code: UShort, reason: String) {
             val ws = sockets.remove(socket) ?: return
             if (current === ws) current = null
             val sent = try {

@@ -723,28 +723,28 @@ internal open class UniffiVTableCallbackInterfaceSessionListener(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "open", "send", "close")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "openSocket", "sendText", "closeSocket")
 internal open class UniffiVTableCallbackInterfaceSessionTransport(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `open`: UniffiCallbackInterfaceSessionTransportMethod0? = null,
-    @JvmField internal var `send`: UniffiCallbackInterfaceSessionTransportMethod1? = null,
-    @JvmField internal var `close`: UniffiCallbackInterfaceSessionTransportMethod2? = null,
+    @JvmField internal var `openSocket`: UniffiCallbackInterfaceSessionTransportMethod0? = null,
+    @JvmField internal var `sendText`: UniffiCallbackInterfaceSessionTransportMethod1? = null,
+    @JvmField internal var `closeSocket`: UniffiCallbackInterfaceSessionTransportMethod2? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `open`: UniffiCallbackInterfaceSessionTransportMethod0? = null,
-        `send`: UniffiCallbackInterfaceSessionTransportMethod1? = null,
-        `close`: UniffiCallbackInterfaceSessionTransportMethod2? = null,
-    ): UniffiVTableCallbackInterfaceSessionTransport(`uniffiFree`,`uniffiClone`,`open`,`send`,`close`,), Structure.ByValue
+        `openSocket`: UniffiCallbackInterfaceSessionTransportMethod0? = null,
+        `sendText`: UniffiCallbackInterfaceSessionTransportMethod1? = null,
+        `closeSocket`: UniffiCallbackInterfaceSessionTransportMethod2? = null,
+    ): UniffiVTableCallbackInterfaceSessionTransport(`uniffiFree`,`uniffiClone`,`openSocket`,`sendText`,`closeSocket`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSessionTransport) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
-        `open` = other.`open`
-        `send` = other.`send`
-        `close` = other.`close`
+        `openSocket` = other.`openSocket`
+        `sendText` = other.`sendText`
+        `closeSocket` = other.`closeSocket`
     }
 
 }
@@ -793,11 +793,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_vizochok_ffi_checksum_method_sessionlistener_on_message(
     ): Int
-    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_open(
+    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_open_socket(
     ): Int
-    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_send(
+    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_send_text(
     ): Int
-    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_close(
+    external fun uniffi_vizochok_ffi_checksum_method_sessiontransport_close_socket(
     ): Int
     external fun uniffi_vizochok_ffi_checksum_method_vizochoksession_cart(
     ): Int
@@ -897,11 +897,11 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_vizochok_ffi_fn_init_callback_vtable_sessiontransport(`vtable`: UniffiVTableCallbackInterfaceSessionTransport,
     ): Unit
-    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_open(`ptr`: Long,`socket`: Long,`url`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_open_socket(`ptr`: Long,`socket`: Long,`url`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_send(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_close(`ptr`: Long,`socket`: Long,`code`: Short,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_vizochok_ffi_fn_method_sessiontransport_close_socket(`ptr`: Long,`socket`: Long,`code`: Short,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_vizochok_ffi_fn_clone_vizochoksession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1108,13 +1108,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_vizochok_ffi_checksum_method_sessionlistener_on_message() and 0xFFFF) != 19131) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_open() and 0xFFFF) != 58979) {
+    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_open_socket() and 0xFFFF) != 17746) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_send() and 0xFFFF) != 12874) {
+    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_send_text() and 0xFFFF) != 10792) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_close() and 0xFFFF) != 45283) {
+    if ((lib.uniffi_vizochok_ffi_checksum_method_sessiontransport_close_socket() and 0xFFFF) != 16996) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_vizochok_ffi_checksum_method_vizochoksession_cart() and 0xFFFF) != 55150) {
@@ -2193,17 +2193,17 @@ public interface SessionTransport {
     /**
      * Open a WebSocket to `url`; report its events with `socket`.
      */
-    fun `open`(`socket`: kotlin.ULong, `url`: kotlin.String)
+    fun `openSocket`(`socket`: kotlin.ULong, `url`: kotlin.String)
     
     /**
      * Send a text frame on the open socket.
      */
-    fun `send`(`text`: kotlin.String)
+    fun `sendText`(`text`: kotlin.String)
     
     /**
      * Close `socket` with this code and reason.
      */
-    fun `close`(`socket`: kotlin.ULong, `code`: kotlin.UShort, `reason`: kotlin.String)
+    fun `closeSocket`(`socket`: kotlin.ULong, `code`: kotlin.UShort, `reason`: kotlin.String)
     
     companion object
 }
@@ -2315,11 +2315,11 @@ open class SessionTransportImpl: Disposable, AutoCloseable, SessionTransport
     
     /**
      * Open a WebSocket to `url`; report its events with `socket`.
-     */override fun `open`(`socket`: kotlin.ULong, `url`: kotlin.String)
+     */override fun `openSocket`(`socket`: kotlin.ULong, `url`: kotlin.String)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_open(
+    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_open_socket(
         it,
         
         FfiConverterULong.lower(`socket`),
@@ -2332,11 +2332,11 @@ open class SessionTransportImpl: Disposable, AutoCloseable, SessionTransport
     
     /**
      * Send a text frame on the open socket.
-     */override fun `send`(`text`: kotlin.String)
+     */override fun `sendText`(`text`: kotlin.String)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_send(
+    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_send_text(
         it,
         
         FfiConverterString.lower(`text`),_status)
@@ -2348,11 +2348,11 @@ open class SessionTransportImpl: Disposable, AutoCloseable, SessionTransport
     
     /**
      * Close `socket` with this code and reason.
-     */override fun `close`(`socket`: kotlin.ULong, `code`: kotlin.UShort, `reason`: kotlin.String)
+     */override fun `closeSocket`(`socket`: kotlin.ULong, `code`: kotlin.UShort, `reason`: kotlin.String)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_close(
+    UniffiLib.uniffi_vizochok_ffi_fn_method_sessiontransport_close_socket(
         it,
         
         FfiConverterULong.lower(`socket`),
@@ -2381,11 +2381,11 @@ open class SessionTransportImpl: Disposable, AutoCloseable, SessionTransport
 
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceSessionTransport {
-    internal object `open`: UniffiCallbackInterfaceSessionTransportMethod0 {
+    internal object `openSocket`: UniffiCallbackInterfaceSessionTransportMethod0 {
         override fun callback(`uniffiHandle`: Long,`socket`: Long,`url`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeSessionTransport.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`open`(
+                uniffiObj.`openSocket`(
                     FfiConverterULong.lift(`socket`),
                     FfiConverterString.lift(`url`),
                 )
@@ -2394,11 +2394,11 @@ internal object uniffiCallbackInterfaceSessionTransport {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
-    internal object `send`: UniffiCallbackInterfaceSessionTransportMethod1 {
+    internal object `sendText`: UniffiCallbackInterfaceSessionTransportMethod1 {
         override fun callback(`uniffiHandle`: Long,`text`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeSessionTransport.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`send`(
+                uniffiObj.`sendText`(
                     FfiConverterString.lift(`text`),
                 )
             }
@@ -2406,11 +2406,11 @@ internal object uniffiCallbackInterfaceSessionTransport {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
-    internal object `close`: UniffiCallbackInterfaceSessionTransportMethod2 {
+    internal object `closeSocket`: UniffiCallbackInterfaceSessionTransportMethod2 {
         override fun callback(`uniffiHandle`: Long,`socket`: Long,`code`: Short,`reason`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeSessionTransport.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`close`(
+                uniffiObj.`closeSocket`(
                     FfiConverterULong.lift(`socket`),
                     FfiConverterUShort.lift(`code`),
                     FfiConverterString.lift(`reason`),
@@ -2436,9 +2436,9 @@ internal object uniffiCallbackInterfaceSessionTransport {
     internal var vtable = UniffiVTableCallbackInterfaceSessionTransport.UniffiByValue(
         uniffiFree,
         uniffiClone,
-        `open`,
-        `send`,
-        `close`,
+        `openSocket`,
+        `sendText`,
+        `closeSocket`,
     )
 
     // Registers the foreign callback with the Rust side.

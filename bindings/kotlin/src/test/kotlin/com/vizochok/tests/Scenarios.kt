@@ -115,16 +115,16 @@ class ScenarioRunner(config: Map<String, Any?>) : SessionListener, SessionTransp
     }
 
     // ----- transport -----
-    override fun open(socket: ULong, url: String) {
+    override fun openSocket(socket: ULong, url: String) {
         this.socket = socket
         out.add(mapOf("open" to true))
     }
 
-    override fun send(text: String) {
+    override fun sendText(text: String) {
         out.add(mapOf("send" to Json.parse(text)))
     }
 
-    override fun close(socket: ULong, code: UShort, reason: String) {
+    override fun closeSocket(socket: ULong, code: UShort, reason: String) {
         out.add(mapOf("close" to code.toDouble()))
     }
 
