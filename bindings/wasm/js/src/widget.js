@@ -108,8 +108,8 @@ export class VIZOCHOKWidget {
     this.#storage = pickStorage(persist);
     this.#storageKey = `vizochok.session:${config.storeId}:${userId ?? ''}`;
     this.#savedId = this.#load();
-    // A new page has applied no frame of the stored session: it asks for
-    // all of it (last_seq 0), and the server replays or restores it.
+    // A new page has applied no frame of the stored session (last_seq 0):
+    // its auth names no last_seq, so the server restores the session.
     this.#session = new Session(
       config.apiKey, config.storeId, this.#serverUrl, randomSeed(), language, userId, this.#savedId, 0,
     );
