@@ -192,6 +192,8 @@ pub fn bench(args: &[String]) -> Result {
 pub fn ci() -> Result {
     gates()?;
     deny()?;
+    // Every crash the fuzzers ever found, and the seed corpus, replayed on stable.
+    run(&mut cmd("cargo", &["test", "--locked", "--manifest-path", "fuzz/Cargo.toml"]))?;
     setup_fuzz()?;
     for target in TARGETS {
         fuzz_target(target, SMOKE_SECONDS)?;
