@@ -50,12 +50,16 @@ impl ActionQueue {
         });
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Action> {
-        self.actions.iter_mut().find(|a| a.id == id)
+    /// The sent action with this id. A server frame can only be about an
+    /// action that was sent; one naming an action still queued (a server
+    /// bug) finds nothing, so it can neither end nor lose that action.
+    pub fn sent_mut(&mut self, id: &str) -> Option<&mut Action> {
+        self.actions.iter_mut().find(|a| a.id == id && a.sent)
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Action> {
-        let index = self.actions.iter().position(|a| a.id == id)?;
+    /// Removes the sent action with this id (see [`ActionQueue::sent_mut`]).
+    pub fn remove_sent(&mut self, id: &str) -> Option<Action> {
+        let index = self.actions.iter().position(|a| a.id == id && a.sent)?;
         self.actions.remove(index)
     }
 

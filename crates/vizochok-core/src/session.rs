@@ -491,16 +491,15 @@ impl Session {
                 self.stop(StopReason::Final);
             }
             ServerFrame::Ack { id } => {
-                // An ack for an action never sent (a server bug) or acked already (a
-                // resend's second ack) changes nothing.
-                let acked = match self.actions.get_mut(&id) {
-                    Some(a) if !a.sent || a.acked => false,
+                // A resend's second ack changes nothing.
+                let acked = match self.actions.sent_mut(&id) {
+                    Some(a) if a.acked => false,
                     Some(a) if a.kind == ActionKind::Message => {
                         a.acked = true;
                         a.on_wire = false;
                         true
                     }
-                    Some(_) => self.actions.remove(&id).is_some(),
+                    Some(_) => self.actions.remove_sent(&id).is_some(),
                     None => false,
                 };
                 if acked {
@@ -515,12 +514,8 @@ impl Session {
                 for p in &products {
                     self.remember_step(&p.sku, p.quantity_step);
                 }
-                // A reply proves the message durable even if its ack was lost. A reply
-                // naming an action never sent (a server bug) leaves the queue alone, like
-                // such an ack: dropping it would lose the action silently (found by fuzzing).
-                if self.actions.get_mut(&reply_to).is_some_and(|a| a.sent)
-                    && self.actions.remove(&reply_to).is_some_and(|a| !a.acked)
-                {
+                // A reply proves the message durable even if its ack was lost.
+                if self.actions.remove_sent(&reply_to).is_some_and(|a| !a.acked) {
                     self.emit(Event::Acknowledged { id: reply_to.clone() });
                 }
                 self.emit(Event::Response { message_id, reply_to, text, products });
@@ -611,7 +606,7 @@ impl Session {
         let default_wait = self.config.timers.retry_after_ms;
         if let Some(id) = &reply_to {
             // An error naming an action never sent is reported but changes nothing.
-            if let Some(action) = self.actions.get_mut(id).filter(|a| a.sent) {
+            if let Some(action) = self.actions.sent_mut(id) {
                 // Only what the server has not acknowledged is retried: after an
                 // ack the action is durable, so an error finishes it.
                 if code.is_retryable() && !action.acked && action.retries < max_retries {
@@ -621,7 +616,7 @@ impl Session {
                     action.retry_at = Some(now.saturating_add(retry_after.unwrap_or(default_wait)));
                     return;
                 }
-                self.actions.remove(id);
+                self.actions.remove_sent(id);
             }
         }
         let mut error = self.error(code, detail);

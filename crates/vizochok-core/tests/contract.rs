@@ -508,6 +508,20 @@ fn a_busy_error_after_an_ack_finishes_the_action_instead_of_retrying() {
 }
 
 #[test]
+fn frames_naming_an_action_never_sent_neither_end_nor_lose_it() {
+    let mut h = Host::connected();
+    h.session.send_message(h.now, "first").unwrap();
+    let queued = h.session.send_message(h.now, "second").unwrap(); // held back by the first
+    h.clear();
+    h.recv(json!({"type":"ack","id":queued}));
+    h.recv(json!({"type":"response","seq":1,"message_id":"m","reply_to":queued,"text":"?","products":[]}));
+    h.recv(json!({"type":"error","seq":2,"code":"internal_error","reply_to":queued}));
+    assert!(!h.events.contains(&Event::Acknowledged { id: queued.clone() }));
+    assert_eq!(h.session.pending_actions().len(), 2, "both messages are still pending");
+    assert!(h.session.pending_actions().iter().any(|a| a.id == queued && !a.sent));
+}
+
+#[test]
 fn any_other_error_with_reply_to_finishes_that_action() {
     let mut h = Host::connected();
     let id = h.session.update_quantity(h.now, "x", 1.0).unwrap();
