@@ -1,8 +1,10 @@
 //! Frames built from the fuzzer's bytes: every variant of both directions,
 //! with fields that are sometimes plain, sometimes extreme.
 
-use vizochok_core::frame::{AuthFrame, ClientFrame, SdkInfo, ServerFrame, ServerLimits};
-use vizochok_core::{ApiKey, CartAction, CartItem, ErrorCode, HistoryEntry, ProductItem, Role, SessionSummary};
+use vizochok_proto::frame::{AuthFrame, AuthOk, ClientFrame, SdkInfo, ServerFrame, ServerLimits};
+use vizochok_proto::{
+    CartAction, CartChangedEvent, CartItem, ErrorCode, HistoryEntry, ProductItem, Reply, Role, Secret, SessionSummary,
+};
 
 use crate::Reader;
 
@@ -115,7 +117,7 @@ fn code(r: &mut Reader) -> String {
 /// echo it (error texts), to check that the client redacts it.
 pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
     match r.u8() % 11 {
-        0 => ServerFrame::AuthOk {
+        0 => ServerFrame::AuthOk(AuthOk {
             session_id: match (r.u8() % 4, known.session_ids.last()) {
                 (0, _) | (_, None) => r.pick(&["s1", "s2", "s3"]).to_owned(),
                 (_, Some(last)) => last.clone(),
@@ -128,7 +130,7 @@ pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
                 max_message_chars: opt(r, |r| r.pick(&[0, 1, 5, 2_000, usize::MAX])),
                 heartbeat_ms: opt(r, |r| r.pick(&[0, 1, 1_000, 30_000, u64::MAX])),
             }),
-        },
+        }),
         1 => ServerFrame::AuthError {
             code: r.pick(&["invalid_api_key", "unknown_store", "origin_not_allowed", "unsupported_version"]).to_owned(),
             message: opt(r, |r| if r.bool() { format!("bad key {key}") } else { r.string(10) }),
@@ -143,21 +145,27 @@ pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
         },
         6 => ServerFrame::Response {
             seq: seq(r, known),
-            message_id: r.string(4),
-            reply_to: id(r, known),
-            text: r.string(16),
-            products: items(r, 3, product),
-            summary: opt(r, summary),
+            reply: Reply {
+                message_id: r.string(4),
+                reply_to: id(r, known),
+                text: r.string(16),
+                products: items(r, 3, product),
+                summary: opt(r, summary),
+                cancelled: r.u8() % 4 == 0,
+                suggestions: items(r, 4, |r| r.string(12)),
+            },
         },
         7 => ServerFrame::CartChanged {
             seq: seq(r, known),
-            action: cart_action(r),
-            sku: opt(r, sku),
-            name: opt(r, |r| r.string(8)),
-            quantity: opt(r, |r| r.f64()),
-            price: opt(r, |r| r.f64()),
-            items: items(r, 4, cart_item),
-            total: r.f64(),
+            change: CartChangedEvent {
+                action: cart_action(r),
+                sku: opt(r, sku),
+                name: opt(r, |r| r.string(8)),
+                quantity: opt(r, |r| r.f64()),
+                price: opt(r, |r| r.f64()),
+                items: items(r, 4, cart_item),
+                total: r.f64(),
+            },
         },
         8 => ServerFrame::Error {
             seq: seq(r, known),
@@ -177,9 +185,10 @@ pub fn client_frame(r: &mut Reader) -> ClientFrame {
     match r.u8() % 8 {
         0 => ClientFrame::Auth(AuthFrame {
             v: r.u32(),
-            api_key: ApiKey::new(r.string(12)),
+            api_key: Secret::new(r.string(12)),
             store_id: r.string(8),
             user_id: opt(r, |r| r.string(8)),
+            user_token: opt(r, |r| Secret::new(r.string(8))),
             session_id: opt(r, |r| r.string(8)),
             last_seq: opt(r, |r| r.u64()),
             language: r.string(5),

@@ -1,6 +1,6 @@
 //! Target `frame_parse`: arbitrary bytes into both parsers.
 
-use vizochok_core::frame::{self, ClientFrame, ServerFrame};
+use vizochok_proto::frame::{self, ClientFrame, ServerFrame};
 
 /// Parses `data` as a server and a client frame, with the default limit and
 /// with a tiny one. Whatever parses must re-encode to text that parses to
@@ -18,7 +18,7 @@ pub fn run(data: &[u8]) {
     }
 }
 
-fn check_fixed_point<T: serde::Serialize + std::fmt::Debug>(
+fn check_fixed_point<T: frame::Frame + serde::Serialize + std::fmt::Debug>(
     parsed: &T,
     parse: impl Fn(&str) -> Result<T, frame::FrameError>,
 ) {

@@ -1,6 +1,6 @@
 //! Target `frame_roundtrip`: frames built from bytes, encoded, parsed back.
 
-use vizochok_core::frame::{self, ClientFrame, ServerFrame};
+use vizochok_proto::frame::{self, ClientFrame, ServerFrame};
 
 use crate::gen::{self, Known};
 use crate::Reader;

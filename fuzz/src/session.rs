@@ -16,8 +16,8 @@
 
 use std::collections::HashSet;
 
-use vizochok_core::frame::{self, ServerFrame};
 use vizochok_core::{ActionError, Config, Event, Input, Output, Session, SocketId, State};
+use vizochok_proto::frame::{self, AuthOk, ServerFrame};
 
 use crate::gen::{self, Known};
 use crate::Reader;
@@ -131,7 +131,7 @@ impl Harness {
                 let s = self.socket_for_input(r);
                 self.known.last_seq = self.session.last_seq();
                 let frame = gen::server_frame(r, &self.known, KEY);
-                if let ServerFrame::AuthOk { session_id, .. } = &frame {
+                if let ServerFrame::AuthOk(AuthOk { session_id, .. }) = &frame {
                     self.known.session_ids.push(session_id.clone());
                 }
                 let mut text = frame::encode(&frame);

@@ -474,7 +474,7 @@ impl VizochokSession {
         core_config.last_seq = config.last_seq;
         core_config.sdk = core::SdkInfo { name: "vizochok-uniffi".into(), version: env!("CARGO_PKG_VERSION").into() };
         let session = core::Session::new(core_config)
-            .map_err(|e| VizochokError::InvalidConfig { reason: core::ApiKey::new(api_key).redact(&e.to_string()) })?;
+            .map_err(|e| VizochokError::InvalidConfig { reason: core::Secret::new(api_key).redact(&e.to_string()) })?;
         Ok(Arc::new(VizochokSession {
             inner: Mutex::new(Inner { session, queue: VecDeque::new(), delivering: None }),
             idle: Condvar::new(),

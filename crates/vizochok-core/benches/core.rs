@@ -15,8 +15,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vizochok_core::frame::ServerFrame;
 use vizochok_core::{Config, Input, Output, Session, SocketId};
+use vizochok_proto::frame::ServerFrame;
 
 const CHUNK: u64 = 2_048;
 /// Frames built per untimed chunk stay under this many bytes.

@@ -1,7 +1,7 @@
 //! Client configuration: credentials, the server URL (checked per §1 before
 //! any I/O), every timer and limit of the contract, and the RNG seed.
 
-use crate::{frame, ApiKey, Language, SdkInfo};
+use vizochok_proto::{frame, Language, SdkInfo, Secret};
 
 /// Every timer of the contract (§5), in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +82,7 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The store's public api key (sent only in the `auth` frame).
-    pub api_key: ApiKey,
+    pub api_key: Secret,
     /// The store.
     pub store_id: String,
     /// The shopper, if known.
@@ -110,7 +110,7 @@ impl Config {
     /// A config with every default; `seed` should come from the host's random source.
     pub fn new(api_key: &str, store_id: &str, url: &str, seed: u64) -> Config {
         Config {
-            api_key: ApiKey::new(api_key),
+            api_key: Secret::new(api_key),
             store_id: store_id.to_owned(),
             user_id: None,
             language: Language::En,

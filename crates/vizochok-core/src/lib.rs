@@ -71,23 +71,15 @@
 
 mod actions;
 mod config;
-mod error_code;
-pub mod frame;
-pub mod i18n;
 mod io;
 mod rng;
-mod secret;
 mod session;
-mod types;
 
 pub use config::{check_url, Config, ConfigError, Limits, Timers};
-pub use error_code::ErrorCode;
-pub use frame::{AuthFrame, ClientFrame, FrameError, SdkInfo, ServerFrame, ServerLimits};
-pub use i18n::{Language, UiText};
 pub use io::{ActionError, ActionKind, Event, Input, Output, PendingAction, SocketId, State};
 pub use rng::Rng;
-pub use secret::ApiKey;
 pub use session::Session;
-pub use types::{
-    Cart, CartAction, CartChangedEvent, CartItem, HistoryEntry, ProductItem, Role, SessionSummary, WidgetError,
+pub use vizochok_proto::{
+    self as proto, i18n, Cart, CartAction, CartChangedEvent, CartItem, ErrorCode, HistoryEntry, Language, ProductItem,
+    Reply, Role, SdkInfo, Secret, SessionSummary, UiText, WidgetError,
 };

@@ -3,11 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::actions::ActionQueue;
-use crate::frame::{self, AuthFrame, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 use crate::{
     i18n, ActionError, ActionKind, Cart, CartAction, CartChangedEvent, Config, ConfigError, ErrorCode, Event, Input,
     Language, Output, PendingAction, ProductItem, Rng, SessionSummary, SocketId, State, WidgetError,
 };
+use vizochok_proto::frame::{self, AuthFrame, AuthOk, ClientFrame, ServerFrame, PROTOCOL_VERSION};
 
 /// Close codes after which the server is restarting: spread the return.
 const STORM_CODES: [u16; 3] = [1001, 1011, 1012];
@@ -344,6 +344,7 @@ impl Session {
             api_key: self.config.api_key.clone(),
             store_id: self.config.store_id.clone(),
             user_id: self.config.user_id.clone(),
+            user_token: None,
             session_id: self.session_id.clone(),
             // Nothing applied yet (a fresh page): no `last_seq`, which asks the
             // server for the summary and history instead of a replay.
@@ -463,7 +464,7 @@ impl Session {
         };
         if self.state == State::Authenticating {
             match frame {
-                ServerFrame::AuthOk { .. } | ServerFrame::AuthError { .. } | ServerFrame::Ping { .. } => {}
+                ServerFrame::AuthOk(_) | ServerFrame::AuthError { .. } | ServerFrame::Ping { .. } => {}
                 // Nothing but the auth answer is meaningful before auth_ok.
                 _ => return,
             }
@@ -475,7 +476,7 @@ impl Session {
             self.last_seq = seq;
         }
         match frame {
-            ServerFrame::AuthOk { session_id, restored, replay, summary, history, limits } => {
+            ServerFrame::AuthOk(AuthOk { session_id, restored, replay, summary, history, limits }) => {
                 if self.state == State::Authenticating {
                     self.authenticated(now, session_id, restored, replay, summary, history, limits);
                 }
@@ -510,7 +511,10 @@ impl Session {
             ServerFrame::Delta { message_id, reply_to, text, .. } => {
                 self.emit(Event::Delta { message_id, reply_to, text })
             }
-            ServerFrame::Response { message_id, reply_to, text, products, summary, .. } => {
+            ServerFrame::Response {
+                reply: vizochok_proto::Reply { message_id, reply_to, text, products, summary, .. },
+                ..
+            } => {
                 for p in &products {
                     self.remember_step(&p.sku, p.quantity_step);
                 }
@@ -524,10 +528,11 @@ impl Session {
                 }
                 self.flush(now, false);
             }
-            ServerFrame::CartChanged { action, sku, name, quantity, price, items, total, .. } => {
-                self.cart = Cart { items: items.clone(), total };
-                self.emit(Event::CartChanged(CartChangedEvent { action, sku, name, quantity, price, items, total }));
+            ServerFrame::CartChanged { change, .. } => {
+                self.cart = Cart { items: change.items.clone(), total: change.total };
+                self.emit(Event::CartChanged(change));
             }
+            ServerFrame::UserMessage { .. } => {}
             ServerFrame::Error { code, message, reply_to, retry_after_ms, .. } => {
                 self.server_error(now, &code, message, reply_to, retry_after_ms)
             }

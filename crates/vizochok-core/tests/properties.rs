@@ -7,8 +7,10 @@ mod support;
 use proptest::prelude::*;
 use serde_json::json;
 use support::*;
-use vizochok_core::frame::{self, AuthFrame, ClientFrame, ServerFrame};
 use vizochok_core::*;
+use vizochok_proto::frame::{
+    self, AuthFrame, AuthOk, ClientFrame, ContextFrame, PageInfo, Rating, ServerFrame, ServerLimits,
+};
 
 /// Decimal amounts like prices and quantities (exactly representable round trips).
 fn amount() -> impl Strategy<Value = f64> {
@@ -64,9 +66,10 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
         (text(), text(), opt(text()), opt(text()), opt(any::<u64>()), text(), text()).prop_map(
             |(key, store_id, user_id, session_id, last_seq, language, name)| ClientFrame::Auth(AuthFrame {
                 v: 1,
-                api_key: ApiKey::new(key),
+                api_key: Secret::new(key),
                 store_id,
                 user_id,
+                user_token: None,
                 session_id,
                 last_seq,
                 language,
@@ -78,6 +81,15 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
         (text(), text(), amount()).prop_map(|(id, sku, quantity)| ClientFrame::UpdateQuantity { id, sku, quantity }),
         (text(), text()).prop_map(|(id, sku)| ClientFrame::RemoveItem { id, sku }),
         text().prop_map(|id| ClientFrame::ClearCart { id }),
+        (text(), opt((opt(text()), opt(text()))), opt(text()), opt(text()), opt(text()), opt(text()), opt(text()))
+            .prop_map(|(id, page, sku, category, query, locale, currency)| {
+                let page = page.map(|(url, title)| PageInfo { url, title });
+                ClientFrame::Context(ContextFrame { id, page, sku, category, query, locale, currency })
+            }),
+        (text(), text()).prop_map(|(id, reply_to)| ClientFrame::Cancel { id, reply_to }),
+        (text(), text(), any::<bool>(), opt(text())).prop_map(|(id, message_id, up, comment)| {
+            ClientFrame::Feedback { id, message_id, rating: if up { Rating::Up } else { Rating::Down }, comment }
+        }),
         opt(amount()).prop_map(|ts| ClientFrame::Ping { ts }),
         opt(amount()).prop_map(|ts| ClientFrame::Pong { ts }),
     ]
@@ -94,14 +106,14 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
         .prop_map(|(max_message_chars, heartbeat_ms)| ServerLimits { max_message_chars, heartbeat_ms });
     prop_oneof![
         (text(), any::<bool>(), any::<bool>(), opt(summary()), opt(history), opt(limits)).prop_map(
-            |(session_id, restored, replay, summary, history, limits)| ServerFrame::AuthOk {
+            |(session_id, restored, replay, summary, history, limits)| ServerFrame::AuthOk(AuthOk {
                 session_id,
                 restored,
                 replay,
                 summary,
                 history,
                 limits
-            }
+            })
         ),
         (text(), opt(text())).prop_map(|(code, message)| ServerFrame::AuthError { code, message }),
         text().prop_map(|id| ServerFrame::Ack { id }),
@@ -112,16 +124,21 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             reply_to,
             text
         }),
-        (any::<u64>(), text(), text(), text(), prop::collection::vec(any_product(), 0..3), opt(summary())).prop_map(
-            |(seq, message_id, reply_to, text, products, summary)| ServerFrame::Response {
-                seq,
-                message_id,
-                reply_to,
-                text,
-                products,
-                summary
-            }
-        ),
+        (
+            any::<u64>(),
+            (text(), text(), text()),
+            prop::collection::vec(any_product(), 0..3),
+            opt(summary()),
+            any::<bool>(),
+            prop::collection::vec(text(), 0..4)
+        )
+            .prop_map(|(seq, (message_id, reply_to, text), products, summary, cancelled, suggestions)| {
+                ServerFrame::Response {
+                    seq,
+                    reply: Reply { message_id, reply_to, text, products, summary, cancelled, suggestions },
+                }
+            }),
+        (any::<u64>(), text(), text()).prop_map(|(seq, id, text)| ServerFrame::UserMessage { seq, id, text }),
         (
             any::<u64>(),
             cart_action(),
@@ -134,13 +151,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
         )
             .prop_map(|(seq, action, sku, name, quantity, price, items, total)| ServerFrame::CartChanged {
                 seq,
-                action,
-                sku,
-                name,
-                quantity,
-                price,
-                items,
-                total
+                change: CartChangedEvent { action, sku, name, quantity, price, items, total }
             }),
         (any::<u64>(), text(), opt(text()), opt(text()), opt(any::<u64>())).prop_map(
             |(seq, code, message, reply_to, retry_after_ms)| ServerFrame::Error {

@@ -8,7 +8,7 @@ mod search;
 mod text;
 mod words;
 
-use vizochok_core::{CartItem, Language, ProductItem};
+use vizochok_proto::{CartItem, Language, ProductItem};
 use vizochok_server::{Assistant, CartOp, CatalogProduct, Reply, Turn};
 
 use request::{Amount, Request, Target};

@@ -2,7 +2,7 @@
 //! carts and the protocol; an assistant only reads a turn and answers.
 
 use serde::{Deserialize, Serialize};
-use vizochok_core::{CartItem, Language, ProductItem};
+use vizochok_proto::{CartItem, Language, ProductItem};
 
 use crate::Catalog;
 

@@ -1,7 +1,7 @@
 //! The `auth` frame: credentials, then a new, replayed or restored session.
 
-use vizochok_core::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
-use vizochok_core::AuthFrame;
+use vizochok_proto::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
+use vizochok_proto::{AuthFrame, AuthOk};
 
 use crate::cart::summary;
 use crate::replay::ReplayBuffer;
@@ -129,7 +129,7 @@ impl Engine {
             Some(data) if restored => (Some(summary(&data.cart)), Some(data.history.iter().cloned().collect())),
             _ => (None, None),
         };
-        ServerFrame::AuthOk {
+        ServerFrame::AuthOk(AuthOk {
             session_id: id.to_owned(),
             restored,
             replay,
@@ -139,7 +139,7 @@ impl Engine {
                 max_message_chars: Some(self.config.limits.max_message_chars),
                 heartbeat_ms: self.config.heartbeat_ms,
             }),
-        }
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Cart arithmetic: one change applied to a cart against the catalog.
 
-use vizochok_core::{Cart, CartAction, CartItem, Language, SessionSummary};
+use vizochok_proto::{Cart, CartAction, CartItem, Language, SessionSummary};
 
 use crate::{CartOp, Catalog};
 
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn an_empty_cart_totals_positive_zero() {
-        assert_eq!(vizochok_core::frame::encode(&total(&[])), "0.0");
+        assert_eq!(serde_json::to_string(&total(&[])).unwrap(), "0.0");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! confirmed by the store's webhook. Serializing them keeps the "resulting
 //! cart" of each webhook body true when the store confirms it.
 
-use vizochok_core::frame::ServerFrame;
-use vizochok_core::ErrorCode;
+use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::{CartChangedEvent, ErrorCode};
 
 use crate::cart::{self, Change};
 use crate::session::{CartTask, InFlight};
@@ -105,13 +105,15 @@ impl Engine {
         }
         self.emit(session_id, |seq| ServerFrame::CartChanged {
             seq,
-            action: change.action,
-            sku: change.sku,
-            name: change.name,
-            quantity: change.quantity,
-            price: change.price,
-            items: change.cart.items,
-            total: change.cart.total,
+            change: CartChangedEvent {
+                action: change.action,
+                sku: change.sku,
+                name: change.name,
+                quantity: change.quantity,
+                price: change.price,
+                items: change.cart.items,
+                total: change.cart.total,
+            },
         });
     }
 

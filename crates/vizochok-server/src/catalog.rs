@@ -2,7 +2,7 @@
 //! and as assistants search it.
 
 use serde::{Deserialize, Serialize};
-use vizochok_core::{Language, ProductItem};
+use vizochok_proto::{Language, ProductItem};
 
 /// One product of a store's catalog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

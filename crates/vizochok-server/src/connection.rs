@@ -1,8 +1,8 @@
 //! Connections: accepting sockets, routing their frames, heartbeat and the
 //! auth deadline.
 
-use vizochok_core::frame::{self, ServerFrame};
-use vizochok_core::{ClientFrame, ErrorCode};
+use vizochok_proto::frame::{self, ServerFrame};
+use vizochok_proto::{ClientFrame, ErrorCode};
 
 use crate::{ConnId, Engine, LogKind};
 

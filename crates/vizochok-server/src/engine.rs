@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use vizochok_core::frame::{self, ServerFrame};
-use vizochok_core::{ApiKey, Cart, ErrorCode};
+use vizochok_proto::frame::{self, ServerFrame};
+use vizochok_proto::{Cart, ErrorCode, Reply, Secret};
 
 use crate::connection::Conn;
 use crate::session::Session;
@@ -156,7 +156,9 @@ impl Engine {
         let seq = session.data.seq;
         let frame = build(seq);
         let text = frame::encode(&frame);
-        if let ServerFrame::Response { reply_to, .. } | ServerFrame::Error { reply_to: Some(reply_to), .. } = &frame {
+        if let ServerFrame::Response { reply: Reply { reply_to, .. }, .. }
+        | ServerFrame::Error { reply_to: Some(reply_to), .. } = &frame
+        {
             if session.data.applied.contains_key(reply_to) {
                 session.data.keep_outcome(reply_to.clone(), frame.clone());
             }
@@ -231,7 +233,7 @@ impl Engine {
     /// Removes every configured api key from a text built from foreign input.
     pub(crate) fn redact(&self, text: &str) -> String {
         let keys = self.config.stores.iter().flat_map(|s| &s.api_keys).filter(|k| !k.is_empty());
-        keys.fold(text.to_owned(), |text, key| ApiKey::new(key.as_str()).redact(&text))
+        keys.fold(text.to_owned(), |text, key| Secret::new(key.as_str()).redact(&text))
     }
 
     // ----- timers -----------------------------------------------------------

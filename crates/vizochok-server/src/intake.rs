@@ -2,8 +2,8 @@
 //! (no `ack`, id not recorded, so the client may retry the same id), then
 //! `ack` and hand-off to the cart queue or the assistant.
 
-use vizochok_core::frame::ServerFrame;
-use vizochok_core::{ClientFrame, ErrorCode};
+use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::{ClientFrame, ErrorCode};
 
 use crate::cart;
 use crate::usage::tokens;
@@ -186,9 +186,9 @@ fn cart_op(frame: ClientFrame) -> Option<CartOp> {
 /// The same outcome under a new `seq`, without a stale summary.
 fn with_seq(mut frame: ServerFrame, new: u64) -> ServerFrame {
     match &mut frame {
-        ServerFrame::Response { seq, summary, .. } => {
+        ServerFrame::Response { seq, reply } => {
             *seq = new;
-            *summary = None;
+            reply.summary = None;
         }
         ServerFrame::Error { seq, .. } => *seq = new,
         _ => {}

@@ -1,6 +1,6 @@
 //! A tiny deterministic assistant for the sandbox simulator and tests.
 
-use vizochok_core::Language;
+use vizochok_proto::Language;
 
 use crate::{Assistant, CartOp, Reply, Turn};
 
@@ -82,7 +82,7 @@ mod tests {
         }
     }
 
-    fn ask(catalog: &Catalog, text: &str, last: &[vizochok_core::ProductItem]) -> Reply {
+    fn ask(catalog: &Catalog, text: &str, last: &[vizochok_proto::ProductItem]) -> Reply {
         let turn = Turn { text, language: Language::En, catalog, cart: &[], last_products: last };
         KeywordAssistant.reply(&turn)
     }

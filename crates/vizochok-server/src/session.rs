@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
-use vizochok_core::frame::ServerFrame;
-use vizochok_core::{Cart, HistoryEntry, Language, ProductItem};
+use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::{Cart, HistoryEntry, Language, ProductItem};
 
 use crate::replay::ReplayBuffer;
 use crate::{CartOp, ConnId};

@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use vizochok_core::frame::ServerFrame;
-use vizochok_core::{ErrorCode, HistoryEntry, Role};
+use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::{ErrorCode, HistoryEntry, Reply, Role};
 
 use crate::cart::summary;
 use crate::intake::user_key;
@@ -113,14 +113,16 @@ impl Engine {
         session.data.remember(entry, history_max);
         session.data.last_products = turn.products.clone();
         let summary = turn.cart_changed.then(|| summary(&session.data.cart));
-        self.emit(session_id, |seq| ServerFrame::Response {
-            seq,
+        let reply = Reply {
             message_id: turn.message_id,
             reply_to: turn.reply_to,
             text: turn.text,
             products: turn.products,
             summary,
-        });
+            cancelled: false,
+            suggestions: Vec::new(),
+        };
+        self.emit(session_id, |seq| ServerFrame::Response { seq, reply });
     }
 }
 

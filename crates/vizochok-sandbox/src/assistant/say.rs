@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use vizochok_core::{CartItem, Language};
+use vizochok_proto::{CartItem, Language};
 use vizochok_server::CatalogProduct;
 
 use super::effective_price;

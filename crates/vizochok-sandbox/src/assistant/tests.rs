@@ -1,4 +1,4 @@
-use vizochok_core::{CartItem, Language, ProductItem};
+use vizochok_proto::{CartItem, Language, ProductItem};
 use vizochok_server::{Assistant, CartOp, Catalog, Reply, Turn};
 
 use super::DemoAssistant;

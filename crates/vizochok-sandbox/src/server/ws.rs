@@ -8,7 +8,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use vizochok_core::frame::{self, ServerFrame};
+use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_server::ConnId;
 
 use super::actor::{Command, Outbound};

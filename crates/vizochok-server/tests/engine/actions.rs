@@ -1,6 +1,6 @@
 //! Cart actions: ack, confirmation, dedup by id, catalog validation, seq.
 
-use vizochok_core::{CartAction, ClientFrame, ServerFrame};
+use vizochok_proto::{CartAction, ClientFrame, ServerFrame};
 
 use crate::harness::*;
 
@@ -11,7 +11,11 @@ fn a_cart_action_is_acked_then_confirmed_with_the_whole_cart() {
     let out = frames(&h.send(1, &select("a1", "milk-1", 2.0)), 1);
     assert_eq!(kinds(&out), ["ack", "cart_changed"]);
     assert_eq!(out[0], ServerFrame::Ack { id: "a1".into() });
-    let ServerFrame::CartChanged { seq, action, sku, name, quantity, price, items, total } = &out[1] else { panic!() };
+    let ServerFrame::CartChanged { seq, change: CartChangedEvent { action, sku, name, quantity, price, items, total } } =
+        &out[1]
+    else {
+        panic!()
+    };
     assert_eq!((*seq, *action), (1, CartAction::ItemSelected));
     assert_eq!(
         (sku.as_deref(), name.as_deref(), *quantity, *price),
@@ -54,7 +58,9 @@ fn update_remove_and_clear_report_their_actions() {
     ];
     for (frame, expected, lines) in actions {
         let out = frames(&h.send(1, &frame), 1);
-        let ServerFrame::CartChanged { action, items, .. } = &out[1] else { panic!("{out:?}") };
+        let ServerFrame::CartChanged { change: CartChangedEvent { action, items, .. }, .. } = &out[1] else {
+            panic!("{out:?}")
+        };
         assert_eq!((*action, items.len()), (expected, lines));
     }
     assert_eq!(h.engine.session_cart(&sid).unwrap().total, 0.0);

@@ -1,14 +1,14 @@
 //! `auth`: credential checks, close codes, the auth deadline, session ids.
 
-use vizochok_core::frame::ServerLimits;
-use vizochok_core::ServerFrame;
+use vizochok_proto::frame::ServerLimits;
+use vizochok_proto::ServerFrame;
 use vizochok_server::{ServerConfig, ServerInput};
 
 use crate::harness::*;
 
 fn refused(
     harness: &mut Harness,
-    frame: vizochok_core::ClientFrame,
+    frame: vizochok_proto::ClientFrame,
     origin: Option<&str>,
 ) -> (Vec<ServerFrame>, Vec<(u64, u16, String)>) {
     harness.open(1, origin);
@@ -30,14 +30,14 @@ fn a_valid_auth_opens_a_new_session_and_announces_limits() {
     assert!(id.starts_with("s-"));
     assert_eq!(
         frames(&out, 1),
-        [ServerFrame::AuthOk {
+        [ServerFrame::AuthOk(AuthOk {
             session_id: id,
             restored: false,
             replay: false,
             summary: None,
             history: None,
             limits: Some(ServerLimits { max_message_chars: Some(2_000), heartbeat_ms: Some(25_000) }),
-        }]
+        })]
     );
     assert!(closes(&out).is_empty());
 }
@@ -72,10 +72,10 @@ fn origins_are_checked_only_when_the_store_lists_them() {
     assert_eq!(closed[0].1, 4001);
 
     h.open(2, Some("https://SHOP.example/"));
-    assert!(matches!(frames(&h.send(2, &auth(None, None)), 2)[0], ServerFrame::AuthOk { .. }));
+    assert!(matches!(frames(&h.send(2, &auth(None, None)), 2)[0], ServerFrame::AuthOk(_)));
     // Without an Origin header the client is not a browser: the check does not apply.
     h.open(3, None);
-    assert!(matches!(frames(&h.send(3, &auth(None, None)), 3)[0], ServerFrame::AuthOk { .. }));
+    assert!(matches!(frames(&h.send(3, &auth(None, None)), 3)[0], ServerFrame::AuthOk(_)));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Bad frames, ping/pong and the server heartbeat.
 
-use vizochok_core::{ClientFrame, ServerFrame};
+use vizochok_proto::{ClientFrame, ServerFrame};
 use vizochok_server::{ConnId, ServerConfig, ServerInput};
 
 use crate::harness::*;

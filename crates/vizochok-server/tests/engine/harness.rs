@@ -1,7 +1,8 @@
 //! Drives an engine with real client frames and parses what it sends back.
 
-use vizochok_core::frame::{self, parse_server};
-use vizochok_core::{ApiKey, AuthFrame, ClientFrame, SdkInfo, ServerFrame};
+use vizochok_proto::frame::{self, parse_server};
+use vizochok_proto::{AuthFrame, ClientFrame, SdkInfo, Secret, ServerFrame};
+pub use vizochok_proto::{AuthOk, CartChangedEvent, Reply};
 use vizochok_server::{
     Assistant, Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogEvent, ServerConfig, ServerInput,
     ServerOutput, StoreConfig,
@@ -92,7 +93,7 @@ impl Harness {
         self.open(conn, None);
         let out = self.send(conn, &auth(session, last_seq));
         match frames(&out, conn).first() {
-            Some(ServerFrame::AuthOk { session_id, .. }) => (session_id.clone(), out),
+            Some(ServerFrame::AuthOk(AuthOk { session_id, .. })) => (session_id.clone(), out),
             other => panic!("expected auth_ok, got {other:?}"),
         }
     }
@@ -126,9 +127,10 @@ pub fn auth_with(
 ) -> ClientFrame {
     ClientFrame::Auth(AuthFrame {
         v,
-        api_key: ApiKey::new(key),
+        api_key: Secret::new(key),
         store_id: store.into(),
         user_id: user.map(Into::into),
+        user_token: None,
         session_id: session.map(Into::into),
         last_seq,
         language: "en".into(),
@@ -205,13 +207,14 @@ pub fn kinds(frames: &[ServerFrame]) -> Vec<&'static str> {
     frames
         .iter()
         .map(|f| match f {
-            ServerFrame::AuthOk { .. } => "auth_ok",
+            ServerFrame::AuthOk(_) => "auth_ok",
             ServerFrame::AuthError { .. } => "auth_error",
             ServerFrame::Ack { .. } => "ack",
             ServerFrame::Typing { .. } => "typing",
             ServerFrame::Delta { .. } => "delta",
             ServerFrame::Response { .. } => "response",
             ServerFrame::CartChanged { .. } => "cart_changed",
+            ServerFrame::UserMessage { .. } => "user_message",
             ServerFrame::Error { .. } => "error",
             ServerFrame::Ping { .. } => "ping",
             ServerFrame::Pong { .. } => "pong",

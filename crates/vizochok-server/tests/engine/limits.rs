@@ -1,6 +1,6 @@
 //! Limits and quotas, each with its seed error code.
 
-use vizochok_core::ServerFrame;
+use vizochok_proto::ServerFrame;
 use vizochok_server::{Assistant, Catalog, LimitsConfig, Reply, ServerConfig, Turn};
 
 use crate::harness::*;

@@ -2,7 +2,7 @@
 //! applied twice, and the engine never stalls a timer.
 
 use proptest::prelude::*;
-use vizochok_core::ClientFrame;
+use vizochok_proto::ClientFrame;
 use vizochok_server::ServerConfig;
 
 use crate::harness::*;

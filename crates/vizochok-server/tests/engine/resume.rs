@@ -1,6 +1,6 @@
 //! Resuming a session: replay, restored, replaced connections, restarts.
 
-use vizochok_core::ServerFrame;
+use vizochok_proto::ServerFrame;
 use vizochok_server::{Engine, KeywordAssistant, RestoreError, ServerConfig};
 
 use crate::harness::*;
@@ -22,7 +22,7 @@ fn a_resume_replays_exactly_the_frames_after_last_seq() {
     let (same, out) = h.connect(2, Some(&sid), Some(1));
     assert_eq!(same, sid);
     let got = frames(&out, 2);
-    assert!(matches!(&got[0], ServerFrame::AuthOk { replay: true, restored: false, summary: None, .. }));
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { replay: true, restored: false, summary: None, .. })));
     assert_eq!(got[1..].iter().filter_map(ServerFrame::seq).collect::<Vec<_>>(), [2, 3]);
     // Nothing missed: a replay with no frames.
     let (_, out) = h.connect(3, Some(&sid), Some(3));
@@ -53,7 +53,8 @@ fn after_a_snapshot_restore_the_session_comes_back_restored() {
     let (same, out) = fresh.connect(1, Some(&sid), Some(1));
     assert_eq!(same, sid);
     let got = frames(&out, 1);
-    let ServerFrame::AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. } = &got[0]
+    let ServerFrame::AuthOk(AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. }) =
+        &got[0]
     else {
         panic!("{got:?}")
     };
@@ -81,11 +82,14 @@ fn past_the_replay_window_a_resume_is_restored() {
     let mut h = Harness::new(config());
     let sid = three_changes(&mut h);
     h.advance(119_999);
-    assert!(matches!(frames(&h.connect(2, Some(&sid), Some(1)).1, 2)[0], ServerFrame::AuthOk { replay: true, .. }));
+    assert!(matches!(
+        frames(&h.connect(2, Some(&sid), Some(1)).1, 2)[0],
+        ServerFrame::AuthOk(AuthOk { replay: true, .. })
+    ));
     h.closed(2);
     h.advance(120_000);
     let got = frames(&h.connect(3, Some(&sid), Some(1)).1, 3);
-    assert!(matches!(&got[0], ServerFrame::AuthOk { restored: true, replay: false, summary: Some(_), .. }));
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, replay: false, summary: Some(_), .. })));
     assert_eq!(got.len(), 1, "nothing replayed");
 }
 
@@ -93,12 +97,15 @@ fn past_the_replay_window_a_resume_is_restored() {
 fn a_full_replay_buffer_forgets_old_frames() {
     let mut h = Harness::new(ServerConfig { replay_max_frames: 2, ..config() });
     let sid = three_changes(&mut h);
-    assert!(matches!(frames(&h.connect(2, Some(&sid), Some(0)).1, 2)[0], ServerFrame::AuthOk { restored: true, .. }));
+    assert!(matches!(
+        frames(&h.connect(2, Some(&sid), Some(0)).1, 2)[0],
+        ServerFrame::AuthOk(AuthOk { restored: true, .. })
+    ));
     h.send(2, &select("a4", "bread", 1.0));
     h.send(2, &select("a5", "bread", 1.0));
     h.closed(2);
     let got = frames(&h.connect(3, Some(&sid), Some(3)).1, 3);
-    assert!(matches!(got[0], ServerFrame::AuthOk { replay: true, .. }));
+    assert!(matches!(got[0], ServerFrame::AuthOk(AuthOk { replay: true, .. })));
     assert_eq!(got.len(), 3);
 }
 
@@ -107,7 +114,7 @@ fn an_unknown_session_gets_a_new_one() {
     let mut h = Harness::new(config());
     let (sid, out) = h.connect(1, Some("s-forgotten"), Some(17));
     assert_ne!(sid, "s-forgotten");
-    assert!(matches!(frames(&out, 1)[0], ServerFrame::AuthOk { restored: false, replay: false, .. }));
+    assert!(matches!(frames(&out, 1)[0], ServerFrame::AuthOk(AuthOk { restored: false, replay: false, .. })));
 }
 
 #[test]
@@ -119,11 +126,11 @@ fn a_session_is_only_resumed_by_its_own_store_and_user() {
     let mut h = Harness::new(config);
     h.open(1, None);
     let out = h.send(1, &auth_with(1, STORE, KEY, Some("alice"), None, None));
-    let Some(ServerFrame::AuthOk { session_id: sid, .. }) = frames(&out, 1).first().cloned() else { panic!() };
+    let Some(ServerFrame::AuthOk(AuthOk { session_id: sid, .. })) = frames(&out, 1).first().cloned() else { panic!() };
     for (store, user) in [("other", Some("alice")), (STORE, Some("bob")), (STORE, None)] {
         h.open(2, None);
         let out = h.send(2, &auth_with(1, store, KEY, user, Some(&sid), Some(0)));
-        let ServerFrame::AuthOk { session_id, .. } = &frames(&out, 2)[0] else { panic!() };
+        let ServerFrame::AuthOk(AuthOk { session_id, .. }) = &frames(&out, 2)[0] else { panic!() };
         assert_ne!(session_id, &sid, "{store} {user:?}");
     }
 }
@@ -137,13 +144,13 @@ fn a_restart_closes_everyone_with_1012_and_may_lose_replay() {
     assert_eq!(closes(&h.drain()), [(1, 1012, "restarting".into())]);
     assert!(matches!(
         frames(&h.connect(2, Some(&sid), Some(0)).1, 2)[..],
-        [ServerFrame::AuthOk { replay: true, .. }, _]
+        [ServerFrame::AuthOk(AuthOk { replay: true, .. }), _]
     ));
 
     h.engine.restart(h.now, false);
     assert_eq!(closes(&h.drain()), [(2, 1012, "restarting".into())]);
     let got = frames(&h.connect(3, Some(&sid), Some(0)).1, 3);
-    assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
+    assert!(matches!(&got[..], [ServerFrame::AuthOk(AuthOk { restored: true, .. })]));
     assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
 }
 
@@ -158,7 +165,7 @@ fn a_client_ahead_of_an_older_snapshot_gets_seqs_above_its_own() {
     let mut fresh = Harness::new(config());
     fresh.engine.restore(&old_snapshot).unwrap();
     let got = frames(&fresh.connect(1, Some(&sid), Some(3)).1, 1);
-    assert!(matches!(&got[..], [ServerFrame::AuthOk { restored: true, .. }]));
+    assert!(matches!(&got[..], [ServerFrame::AuthOk(AuthOk { restored: true, .. })]));
     assert_eq!(frames(&fresh.send(1, &select("a4", "bread", 1.0)), 1)[1].seq(), Some(4));
 }
 
@@ -171,8 +178,8 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old
     out.extend(h.send(1, &message("m2", "add 1")));
     out.extend(h.advance(1_000));
     let original = frames(&out, 1);
-    let Some(ServerFrame::Response { text, summary: Some(_), .. }) =
-        original.iter().rev().find(|f| matches!(f, ServerFrame::Response { .. }))
+    let Some(ServerFrame::Response { reply: Reply { text, summary: Some(_), .. }, .. }) =
+        original.iter().rev().find(|f| matches!(f, ServerFrame::Response { reply: Reply { .. }, .. }))
     else {
         panic!("{original:?}")
     };
@@ -181,10 +188,11 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old
     h.advance(120_000);
     // The client lost everything of m2 and resumes: the buffer is gone, so `restored`.
     let got = frames(&h.connect(2, Some(&sid), Some(1)).1, 2);
-    assert!(matches!(&got[0], ServerFrame::AuthOk { restored: true, .. }));
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, .. })));
     let again = frames(&h.send(2, &message("m2", "add 1")), 2);
     assert_eq!(acks(&again), ["m2"], "acknowledged, not applied again");
-    let Some(ServerFrame::Response { reply_to, text: same, summary: None, seq, .. }) = again.get(1) else {
+    let Some(ServerFrame::Response { seq, reply: Reply { reply_to, text: same, summary: None, .. } }) = again.get(1)
+    else {
         panic!("{again:?}")
     };
     assert_eq!((reply_to.as_str(), same), ("m2", &text));
@@ -201,8 +209,11 @@ fn a_message_resent_after_a_replay_is_only_acknowledged() {
     h.advance(1_000);
     h.closed(1);
     let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
-    assert!(matches!(&got[0], ServerFrame::AuthOk { replay: true, .. }));
-    assert!(got.iter().any(|f| matches!(f, ServerFrame::Response { .. })), "the replay carries the reply");
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { replay: true, .. })));
+    assert!(
+        got.iter().any(|f| matches!(f, ServerFrame::Response { reply: Reply { .. }, .. })),
+        "the replay carries the reply"
+    );
     assert_eq!(frames(&h.send(2, &message("m1", "milk")), 2), [ServerFrame::Ack { id: "m1".into() }]);
 }
 
@@ -211,7 +222,8 @@ fn a_resume_without_last_seq_is_restored_even_when_replay_is_possible() {
     let mut h = Harness::new(config());
     let sid = three_changes(&mut h);
     let got = frames(&h.connect(2, Some(&sid), None).1, 2);
-    let ServerFrame::AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. } = &got[0]
+    let ServerFrame::AuthOk(AuthOk { restored: true, replay: false, summary: Some(summary), history: Some(_), .. }) =
+        &got[0]
     else {
         panic!("{got:?}")
     };

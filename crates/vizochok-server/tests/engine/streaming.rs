@@ -1,6 +1,6 @@
 //! Messages: typing, deltas over virtual time, cart changes, response.
 
-use vizochok_core::{CartAction, Role, ServerFrame};
+use vizochok_proto::{CartAction, Role, ServerFrame};
 use vizochok_server::ServerConfig;
 
 use crate::harness::*;
@@ -29,7 +29,9 @@ fn a_reply_streams_one_delta_per_interval_then_responds() {
     assert_eq!(kinds(&first), ["delta"]);
 
     let rest = frames(&h.advance(10_000), 1);
-    let ServerFrame::Response { reply_to, text, products, summary, message_id, .. } = rest.last().unwrap() else {
+    let ServerFrame::Response { reply: Reply { reply_to, text, products, summary, message_id, .. }, .. } =
+        rest.last().unwrap()
+    else {
         panic!("{rest:?}")
     };
     assert_eq!(reply_to, "m1");
@@ -58,9 +60,9 @@ fn the_reply_cart_changes_come_before_the_response_with_a_summary() {
     h.send(1, &message("m1", "milk"));
     let out = frames(&h.send(1, &message("m2", "add 2")), 1);
     assert_eq!(kinds(&out), ["ack", "typing", "delta", "cart_changed", "response"]);
-    let ServerFrame::CartChanged { action, sku, .. } = &out[3] else { panic!() };
+    let ServerFrame::CartChanged { change: CartChangedEvent { action, sku, .. }, .. } = &out[3] else { panic!() };
     assert_eq!((*action, sku.as_deref()), (CartAction::ItemSelected, Some("milk-2")));
-    let ServerFrame::Response { summary: Some(summary), .. } = &out[4] else { panic!("{out:?}") };
+    let ServerFrame::Response { reply: Reply { summary: Some(summary), .. }, .. } = &out[4] else { panic!("{out:?}") };
     assert_eq!((summary.item_count, summary.total), (1, 80.0));
     assert_eq!(h.engine.session_cart(&sid).unwrap().total, 80.0);
 }
@@ -95,10 +97,12 @@ fn a_reply_keeps_streaming_while_disconnected_and_arrives_whole_by_replay() {
     let (same, out) = h.connect(2, Some(&sid), Some(last_seq));
     assert_eq!(same, sid);
     let replayed = frames(&out, 2);
-    assert!(matches!(replayed[0], ServerFrame::AuthOk { replay: true, restored: false, .. }));
+    assert!(matches!(replayed[0], ServerFrame::AuthOk(AuthOk { replay: true, restored: false, .. })));
     let seqs: Vec<u64> = replayed.iter().filter_map(ServerFrame::seq).collect();
     assert_eq!(seqs[0], last_seq + 1);
-    let ServerFrame::Response { text, .. } = replayed.last().unwrap() else { panic!("{replayed:?}") };
+    let ServerFrame::Response { reply: Reply { text, .. }, .. } = replayed.last().unwrap() else {
+        panic!("{replayed:?}")
+    };
     assert_eq!(text_of(&before) + &text_of(&replayed), *text);
 }
 
@@ -110,7 +114,7 @@ fn history_keeps_both_sides_of_the_conversation() {
     h.closed(1);
     h.engine.restart(h.now, false);
     let (_, out) = h.connect(2, Some(&sid), Some(0));
-    let ServerFrame::AuthOk { history: Some(history), .. } = &frames(&out, 2)[0] else { panic!() };
+    let ServerFrame::AuthOk(AuthOk { history: Some(history), .. }) = &frames(&out, 2)[0] else { panic!() };
     assert_eq!(history.iter().map(|e| e.role).collect::<Vec<_>>(), [Role::User, Role::Assistant]);
     assert_eq!(history[1].products.as_ref().map(Vec::len), Some(2));
 }

@@ -1,6 +1,6 @@
 //! Stores with `webhook: true`: changes apply only once the store confirms.
 
-use vizochok_core::{CartAction, ServerFrame};
+use vizochok_proto::{CartAction, ServerFrame};
 use vizochok_server::{ServerConfig, ServerInput};
 
 use crate::harness::*;
@@ -34,7 +34,7 @@ fn an_accepted_webhook_applies_the_change() {
 
     let got = answer(&mut h, *request, true);
     assert!(
-        matches!(&got[..], [ServerFrame::CartChanged { action: CartAction::ItemSelected, total, .. }] if *total == 90.0)
+        matches!(&got[..], [ServerFrame::CartChanged { change: CartChangedEvent { action: CartAction::ItemSelected, total, .. }, .. }] if *total == 90.0)
     );
     assert_eq!(h.engine.session_cart(&sid).unwrap().total, 90.0);
 }
@@ -57,7 +57,7 @@ fn a_refused_webhook_leaves_the_cart_and_reports_internal_error() {
         _ => None,
     });
     let got = answer(&mut h, pending.unwrap(), true);
-    assert!(matches!(&got[..], [ServerFrame::CartChanged { .. }]));
+    assert!(matches!(&got[..], [ServerFrame::CartChanged { change: CartChangedEvent { .. }, .. }]));
     assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
 }
 
@@ -83,7 +83,9 @@ fn a_reply_waits_for_its_webhooks_before_responding() {
     assert_eq!(body["idempotency_key"], format!("{sid}-m2/0"));
     let got = answer(&mut h, request, true);
     assert_eq!(kinds(&got), ["cart_changed", "response"]);
-    assert!(matches!(&got[1], ServerFrame::Response { summary: Some(s), .. } if s.item_count == 1));
+    assert!(
+        matches!(&got[1], ServerFrame::Response { reply: Reply { summary: Some(s), .. }, .. } if s.item_count == 1)
+    );
 }
 
 #[test]
@@ -95,7 +97,7 @@ fn a_refused_reply_change_does_not_finish_the_message() {
     let got = answer(&mut h, webhooks(&out)[0].0, false);
     assert_eq!(kinds(&got), ["error", "response"]);
     assert_eq!(errors(&got), [("internal_error".into(), None, None)]);
-    assert!(matches!(&got[1], ServerFrame::Response { summary: None, .. }));
+    assert!(matches!(&got[1], ServerFrame::Response { reply: Reply { summary: None, .. }, .. }));
 }
 
 #[test]

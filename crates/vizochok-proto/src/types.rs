@@ -1,12 +1,14 @@
-//! The public payload types of the store developer's contract
-//! (`widget-callbacks.txt`), with exactly its field names.
+//! The store developer's payload types (the callback contract), with
+//! exactly its field names.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
 /// One line of the cart, as the server reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct CartItem {
     /// Product SKU.
     pub sku: String,
@@ -23,7 +25,8 @@ pub struct CartItem {
 }
 
 /// A product card shown in the chat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ProductItem {
     /// Product SKU.
     pub sku: String,
@@ -36,7 +39,7 @@ pub struct ProductItem {
     /// Minimum quantity increment.
     pub quantity_step: f64,
     /// Selected quantity (set when the shopper picked one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub quantity: Option<f64>,
     /// Product brand name.
     pub brand: Option<String>,
@@ -47,7 +50,8 @@ pub struct ProductItem {
 }
 
 /// The selected items of a session, sent with a response or on restore.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct SessionSummary {
     /// All items currently selected in the session: the whole cart.
     pub selected_items: Vec<CartItem>,
@@ -58,21 +62,22 @@ pub struct SessionSummary {
 }
 
 /// What changed in the cart. `items` is always the complete cart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct CartChangedEvent {
     /// What triggered the change.
     pub action: CartAction,
     /// SKU of the affected product (absent for `cart_cleared`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub sku: Option<String>,
     /// Name of the affected product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub name: Option<String>,
     /// New quantity of the affected product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub quantity: Option<f64>,
     /// Price of the affected product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub price: Option<f64>,
     /// Complete list of all items currently in the cart.
     pub items: Vec<CartItem>,
@@ -80,9 +85,24 @@ pub struct CartChangedEvent {
     pub total: f64,
 }
 
+impl CartChangedEvent {
+    /// The event of a cart that was emptied.
+    pub fn cleared() -> CartChangedEvent {
+        CartChangedEvent {
+            action: CartAction::CartCleared,
+            sku: None,
+            name: None,
+            quantity: None,
+            price: None,
+            items: Vec::new(),
+            total: 0.0,
+        }
+    }
+}
+
 /// The four cart actions of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
 pub enum CartAction {
     /// An item was added.
     ItemSelected,
@@ -95,6 +115,10 @@ pub enum CartAction {
 }
 
 impl CartAction {
+    /// Every action, in the contract's order.
+    pub const ALL: [CartAction; 4] =
+        [CartAction::ItemSelected, CartAction::ItemRemoved, CartAction::QuantityUpdated, CartAction::CartCleared];
+
     /// The wire and callback spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -104,29 +128,35 @@ impl CartAction {
             CartAction::CartCleared => "cart_cleared",
         }
     }
+
+    /// Parses the wire spelling.
+    pub fn parse(text: &str) -> Option<CartAction> {
+        CartAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
 }
 
 /// The error every `onError` callback receives.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct WidgetError {
     /// Machine-readable error code.
     pub code: ErrorCode,
     /// Human-readable text in the configured language, from the client's catalog.
     pub message: String,
-    /// Developer-facing English detail (never contains the api key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Developer-facing English detail (never contains a secret).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub detail: Option<String>,
     /// The action id this error finishes, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub reply_to: Option<String>,
     /// How long the server asked to wait before retrying.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub retry_after_ms: Option<u64>,
 }
 
 /// Who said a line of the conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
 pub enum Role {
     /// The shopper.
     User,
@@ -134,20 +164,32 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
 /// One line of the conversation, for redrawing a UI after a reload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct HistoryEntry {
     /// Who said it.
     pub role: Role,
     /// What was said.
     pub text: String,
     /// Product cards shown with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub products: Option<Vec<ProductItem>>,
 }
 
 /// The cart as the client last saw it from the server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Cart {
     /// Every line of the cart.
     pub items: Vec<CartItem>,

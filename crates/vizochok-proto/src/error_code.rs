@@ -1,13 +1,15 @@
-//! The machine-readable error codes of the contract: the seed's 12 server codes
-//! and 7 client codes (`message_too_large` is both), with the seed's spellings.
+//! The machine-readable error codes of the callback contract: 12 server
+//! codes and 7 client codes (`message_too_large` is both), spelled exactly
+//! as the contract spells them.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 macro_rules! error_codes {
     ($($variant:ident => $text:literal,)*) => {
         /// Every `WidgetError.code` a host can see.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
         pub enum ErrorCode {
             $(
                 #[doc = concat!("`", $text, "`")]
@@ -16,17 +18,17 @@ macro_rules! error_codes {
         }
 
         impl ErrorCode {
-            /// Every code, in the seed's order (server codes, then client-only codes).
+            /// Every code, in the callback contract's order (server codes, then client-only codes).
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
-            /// The seed's spelling of this code.
+            /// The callback contract's spelling of this code.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(ErrorCode::$variant => $text,)*
                 }
             }
 
-            /// Parses the seed's spelling.
+            /// Parses the callback contract's spelling.
             pub fn parse(text: &str) -> Option<ErrorCode> {
                 match text {
                     $($text => Some(ErrorCode::$variant),)*
@@ -86,7 +88,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn twelve_server_and_seven_client_codes_with_seed_spellings() {
+    fn twelve_server_and_seven_client_codes_with_contract_spellings() {
         let server: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.is_server_code()).map(|c| c.as_str()).collect();
         let client: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.is_client_code()).map(|c| c.as_str()).collect();
         assert_eq!(
@@ -120,6 +122,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serde_and_parse_agree_with_as_str() {
         for code in ErrorCode::ALL {

@@ -1,0 +1,209 @@
+//! Frames the client sends (`docs/protocol.md`, "Client frames").
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// The `sdk` object of the `auth` frame.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct SdkInfo {
+    /// Which SDK (`vizochok-wasm`, `vizochok-python`, ...).
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// The first frame after the socket opens; the only one that carries secrets.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct AuthFrame {
+    /// Protocol version (1).
+    pub v: u32,
+    /// The store's public api key.
+    pub api_key: Secret,
+    /// The store.
+    pub store_id: String,
+    /// The shopper, if the store knows them.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub user_id: Option<String>,
+    /// Proof of `user_id` from the store's backend (verified identity).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub user_token: Option<Secret>,
+    /// A session to resume.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub session_id: Option<String>,
+    /// The last server `seq` the client applied.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub last_seq: Option<u64>,
+    /// The widget's language tag.
+    pub language: String,
+    /// Which SDK is talking.
+    pub sdk: SdkInfo,
+}
+
+/// The page the shopper is on, in a `context` frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct PageInfo {
+    /// The page's address.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub url: Option<String>,
+    /// The page's title.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub title: Option<String>,
+}
+
+/// What the shopper is looking at; it replaces the previous context.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ContextFrame {
+    /// Idempotency key.
+    pub id: String,
+    /// The page.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub page: Option<PageInfo>,
+    /// The product on the page ("add this" means it).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub sku: Option<String>,
+    /// The category on the page.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub category: Option<String>,
+    /// The store search the shopper ran.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub query: Option<String>,
+    /// The page's locale.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub locale: Option<String>,
+    /// The page's currency (ISO 4217).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub currency: Option<String>,
+}
+
+/// A shopper's rating of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+pub enum Rating {
+    /// Thumbs up.
+    Up,
+    /// Thumbs down.
+    Down,
+}
+
+impl Rating {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Up => "up",
+            Rating::Down => "down",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(text: &str) -> Option<Rating> {
+        match text {
+            "up" => Some(Rating::Up),
+            "down" => Some(Rating::Down),
+            _ => None,
+        }
+    }
+}
+
+/// A frame the client sends.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(tag = "type", rename_all = "snake_case"))]
+pub enum ClientFrame {
+    /// Authentication; the only frame that carries secrets.
+    Auth(AuthFrame),
+    /// A chat message typed by the shopper.
+    Message {
+        /// Idempotency key.
+        id: String,
+        /// The text.
+        text: String,
+    },
+    /// The shopper pressed "Add" on a product card.
+    SelectItem {
+        /// Idempotency key.
+        id: String,
+        /// Product SKU.
+        sku: String,
+        /// Quantity to add.
+        quantity: f64,
+    },
+    /// The shopper changed a quantity.
+    UpdateQuantity {
+        /// Idempotency key.
+        id: String,
+        /// Product SKU.
+        sku: String,
+        /// New quantity.
+        quantity: f64,
+    },
+    /// The shopper removed an item.
+    RemoveItem {
+        /// Idempotency key.
+        id: String,
+        /// Product SKU.
+        sku: String,
+    },
+    /// The shopper cleared the cart.
+    ClearCart {
+        /// Idempotency key.
+        id: String,
+    },
+    /// What the shopper is looking at.
+    Context(ContextFrame),
+    /// Stop the reply to a message.
+    Cancel {
+        /// Idempotency key.
+        id: String,
+        /// The message whose reply should stop.
+        reply_to: String,
+    },
+    /// The shopper's rating of one reply.
+    Feedback {
+        /// Idempotency key.
+        id: String,
+        /// The reply rated.
+        message_id: String,
+        /// Up or down.
+        rating: Rating,
+        /// The shopper's words, at most 500 characters.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        comment: Option<String>,
+    },
+    /// Heartbeat.
+    Ping {
+        /// Sender's timestamp, echoed back.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        ts: Option<f64>,
+    },
+    /// Answer to a server `ping`.
+    Pong {
+        /// The ping's timestamp.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        ts: Option<f64>,
+    },
+    /// A `type` this version does not know; ignored by receivers.
+    #[cfg_attr(feature = "serde", serde(other))]
+    Unknown,
+}
+
+impl ClientFrame {
+    /// The action id, for the frames that are actions (acknowledged, applied once).
+    pub fn action_id(&self) -> Option<&str> {
+        match self {
+            ClientFrame::Message { id, .. }
+            | ClientFrame::SelectItem { id, .. }
+            | ClientFrame::UpdateQuantity { id, .. }
+            | ClientFrame::RemoveItem { id, .. }
+            | ClientFrame::ClearCart { id }
+            | ClientFrame::Context(ContextFrame { id, .. })
+            | ClientFrame::Cancel { id, .. }
+            | ClientFrame::Feedback { id, .. } => Some(id),
+            ClientFrame::Auth(_) | ClientFrame::Ping { .. } | ClientFrame::Pong { .. } | ClientFrame::Unknown => None,
+        }
+    }
+}
