@@ -9,7 +9,7 @@ use serde_json::json;
 use support::*;
 use vizochok_core::*;
 use vizochok_proto::frame::{
-    self, AuthFrame, AuthOk, ClientFrame, ContextFrame, PageInfo, Rating, ServerFrame, ServerLimits,
+    self, AuthFrame, AuthOk, ClientFrame, PageContext, PageInfo, Rating, ServerFrame, ServerLimits,
 };
 
 /// Decimal amounts like prices and quantities (exactly representable round trips).
@@ -84,7 +84,7 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
         (text(), opt((opt(text()), opt(text()))), opt(text()), opt(text()), opt(text()), opt(text()), opt(text()))
             .prop_map(|(id, page, sku, category, query, locale, currency)| {
                 let page = page.map(|(url, title)| PageInfo { url, title });
-                ClientFrame::Context(ContextFrame { id, page, sku, category, query, locale, currency })
+                ClientFrame::Context { id, context: PageContext { page, sku, category, query, locale, currency } }
             }),
         (text(), text()).prop_map(|(id, reply_to)| ClientFrame::Cancel { id, reply_to }),
         (text(), text(), any::<bool>(), opt(text())).prop_map(|(id, message_id, up, comment)| {

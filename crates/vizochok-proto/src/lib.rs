@@ -18,7 +18,7 @@ mod types;
 
 pub use error_code::ErrorCode;
 pub use frame::{
-    AuthFrame, AuthOk, ClientFrame, ContextFrame, FrameError, PageInfo, Rating, Reply, SdkInfo, ServerFrame,
+    AuthFrame, AuthOk, ClientFrame, FrameError, PageContext, PageInfo, Rating, Reply, SdkInfo, ServerFrame,
     ServerLimits,
 };
 pub use i18n::{Language, UiText};

@@ -55,12 +55,11 @@ pub struct PageInfo {
     pub title: Option<String>,
 }
 
-/// What the shopper is looking at; it replaces the previous context.
+/// What the shopper is looking at (a `context` frame); it replaces the
+/// previous context, and "add this" means its `sku`.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct ContextFrame {
-    /// Idempotency key.
-    pub id: String,
+pub struct PageContext {
     /// The page.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub page: Option<PageInfo>,
@@ -154,7 +153,13 @@ pub enum ClientFrame {
         id: String,
     },
     /// What the shopper is looking at.
-    Context(ContextFrame),
+    Context {
+        /// Idempotency key.
+        id: String,
+        /// The page, product, category, search, locale and currency.
+        #[cfg_attr(feature = "serde", serde(flatten))]
+        context: PageContext,
+    },
     /// Stop the reply to a message.
     Cancel {
         /// Idempotency key.
@@ -200,7 +205,7 @@ impl ClientFrame {
             | ClientFrame::UpdateQuantity { id, .. }
             | ClientFrame::RemoveItem { id, .. }
             | ClientFrame::ClearCart { id }
-            | ClientFrame::Context(ContextFrame { id, .. })
+            | ClientFrame::Context { id, .. }
             | ClientFrame::Cancel { id, .. }
             | ClientFrame::Feedback { id, .. } => Some(id),
             ClientFrame::Auth(_) | ClientFrame::Ping { .. } | ClientFrame::Pong { .. } | ClientFrame::Unknown => None,

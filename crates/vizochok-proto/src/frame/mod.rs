@@ -9,7 +9,7 @@ mod client;
 mod codec;
 mod server;
 
-pub use client::{AuthFrame, ClientFrame, ContextFrame, PageInfo, Rating, SdkInfo};
+pub use client::{AuthFrame, ClientFrame, PageContext, PageInfo, Rating, SdkInfo};
 pub use codec::{encode, parse, parse_client, parse_server, Frame};
 pub use server::{AuthOk, Reply, ServerFrame, ServerLimits};
 
