@@ -137,7 +137,7 @@ impl Waits {
 
     fn update(&mut self, event: &Event, client: &Client) {
         match event {
-            Event::Response { reply_to, .. } => self.0.retain(|(id, _)| id != reply_to),
+            Event::Response(reply) => self.0.retain(|(id, _)| *id != reply.reply_to),
             Event::Error(error) => self.0.retain(|(id, _)| error.reply_to.as_ref() != Some(id)),
             // A session's cart changes land one at a time, in order.
             Event::CartChanged(_) => {

@@ -17,8 +17,10 @@ pub(crate) fn event(event: &Event) -> Value {
         Event::Delta { message_id, reply_to, text } => {
             json!({"event": "delta", "message_id": message_id, "reply_to": reply_to, "text": text})
         }
-        Event::Response { message_id, reply_to, text, products } => json!({"event": "response",
-            "message_id": message_id, "reply_to": reply_to, "text": text, "products": products}),
+        Event::Response(reply) => json!({"event": "response", "message_id": reply.message_id,
+            "reply_to": reply.reply_to, "text": reply.text, "products": reply.products,
+            "suggestions": reply.suggestions, "cancelled": reply.cancelled}),
+        Event::UserMessage { id, text } => json!({"event": "user_message", "id": id, "text": text}),
         Event::History(entries) => json!({"event": "history", "entries": entries}),
         Event::Acknowledged { id } => json!({"event": "ack", "id": id}),
     }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::io::Write;
 
 use vizochok_client::Client;
-use vizochok_core::{Cart, CartItem, Event, Language, ProductItem, State, UiText};
+use vizochok_core::{Cart, CartItem, Event, Language, ProductItem, Reply, State, UiText};
 
 use crate::json;
 
@@ -36,8 +36,8 @@ impl Screen {
     }
 
     pub fn show(&mut self, event: &Event, client: &Client) {
-        if let Event::Response { products, .. } = event {
-            self.cards = products.clone();
+        if let Event::Response(reply) = event {
+            self.cards = reply.products.clone();
         }
         if self.json {
             return println!("{}", json::event(event));
@@ -56,7 +56,7 @@ impl Screen {
                 }
                 let _ = write!(out, "{text}");
             }
-            Event::Response { message_id, text, products, .. } => {
+            Event::Response(Reply { message_id, text, products, .. }) => {
                 if self.streaming.remove(message_id) {
                     let _ = writeln!(out);
                 } else {

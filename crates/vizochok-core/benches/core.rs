@@ -173,7 +173,7 @@ fn frames(c: &mut Criterion) {
             let (mut session, _) = connected();
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                session.handle_input(0, Input::Close);
+                session.handle_input(0, Input::Disconnect);
                 session.handle_input(0, Input::Connect);
                 let socket = open_socket(&mut session);
                 session.handle_input(0, Input::SocketOpened(socket));

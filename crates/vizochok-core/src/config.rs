@@ -1,9 +1,10 @@
-//! Client configuration: credentials, the server URL (checked per §1 before
-//! any I/O), every timer and limit of the contract, and the RNG seed.
+//! Client configuration: credentials, the server URL (checked before any
+//! I/O, `docs/protocol.md` "Transport"), every timer and limit of the
+//! contract, and the RNG seed.
 
 use vizochok_proto::{frame, Language, SdkInfo, Secret};
 
-/// Every timer of the contract (§5), in milliseconds.
+/// Every timer of the contract (`docs/protocol.md` "Timers"), in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timers {
     /// From the open request to the socket being open.
@@ -87,14 +88,16 @@ pub struct Config {
     pub store_id: String,
     /// The shopper, if known.
     pub user_id: Option<String>,
+    /// Proof of `user_id` from the store's backend (verified identity).
+    pub user_token: Option<Secret>,
     /// Language of error texts and UI strings.
     pub language: Language,
     /// `wss://…`, or `ws://` to a loopback host.
     pub url: String,
-    /// A session to resume (from a previous page load).
+    /// A session to resume (saved by an earlier run of the app). Nothing else
+    /// needs saving: a client that applied nothing is answered with the
+    /// session's summary and history.
     pub session_id: Option<String>,
-    /// The last `seq` applied in that session.
-    pub last_seq: u64,
     /// Who is talking, for the server's logs.
     pub sdk: SdkInfo,
     /// Timers.
@@ -113,10 +116,10 @@ impl Config {
             api_key: Secret::new(api_key),
             store_id: store_id.to_owned(),
             user_id: None,
+            user_token: None,
             language: Language::En,
             url: url.to_owned(),
             session_id: None,
-            last_seq: 0,
             sdk: SdkInfo { name: "vizochok-rust".into(), version: env!("CARGO_PKG_VERSION").into() },
             timers: Timers::default(),
             limits: Limits::default(),
@@ -124,15 +127,20 @@ impl Config {
         }
     }
 
-    /// Checks the config as §1 demands, before any I/O.
+    /// Checks the config before any I/O.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.api_key.expose().trim().is_empty() {
+        if self.api_key.is_blank() {
             return Err(ConfigError::MissingApiKey);
         }
         if self.store_id.trim().is_empty() {
             return Err(ConfigError::MissingStoreId);
         }
         check_url(&self.url)?;
+        let url = percent_decoded(&self.url);
+        let secrets = std::iter::once(&self.api_key).chain(&self.user_token);
+        if secrets.filter(|s| !s.is_blank()).any(|s| url.contains(s.expose())) {
+            return Err(ConfigError::CredentialsInUrl);
+        }
         if self.limits.queue_capacity == 0 || self.limits.max_message_chars == 0 {
             return Err(ConfigError::BadLimit("queue_capacity and max_message_chars must be positive"));
         }
@@ -144,27 +152,49 @@ impl Config {
 }
 
 /// A configuration the client refuses at construction.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     /// No api key.
-    #[error("apiKey is required")]
     MissingApiKey,
     /// No store id.
-    #[error("storeId is required")]
     MissingStoreId,
     /// Not a ws:// or wss:// URL with a host.
-    #[error("server URL is not a valid ws:// or wss:// URL: {0}")]
     InvalidUrl(String),
     /// Plain ws:// to a host that is not loopback.
-    #[error("plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for {0}")]
     InsecureUrl(String),
-    /// Credentials in the URL.
-    #[error("credentials must not be put in the server URL; they go in the auth frame")]
+    /// Credentials (user info, or the api key or user token anywhere) in the URL.
     CredentialsInUrl,
     /// A limit or timer that cannot work.
-    #[error("invalid limit: {0}")]
     BadLimit(&'static str),
 }
+
+impl ConfigError {
+    /// The developer-facing English text (built without `core::fmt`).
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::MissingApiKey => "the api key is required".into(),
+            ConfigError::MissingStoreId => "the store id is required".into(),
+            ConfigError::InvalidUrl(why) => ["the server URL is not a valid ws:// or wss:// URL: ", why].concat(),
+            ConfigError::InsecureUrl(host) => [
+                "plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for ",
+                host,
+            ]
+            .concat(),
+            ConfigError::CredentialsInUrl => {
+                "credentials must not be put in the server URL; they go in the auth frame".into()
+            }
+            ConfigError::BadLimit(why) => ["invalid limit: ", why].concat(),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Checks a server URL: `wss://` anywhere, `ws://` only to loopback, no userinfo.
 pub fn check_url(url: &str) -> Result<(), ConfigError> {
@@ -179,7 +209,7 @@ pub fn check_url(url: &str) -> Result<(), ConfigError> {
     if authority.contains('@') {
         return Err(ConfigError::CredentialsInUrl);
     }
-    let host = host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(format!("no host in {url:?}")))?;
+    let host = host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(["no host in ", url].concat()))?;
     if !secure && !is_loopback(host) {
         return Err(ConfigError::InsecureUrl(host.to_owned()));
     }
@@ -195,6 +225,28 @@ fn host_of(authority: &str) -> Option<&str> {
         authority.split(':').next()?
     };
     (!host.is_empty()).then_some(host)
+}
+
+/// The URL with `%XX` escapes decoded (invalid ones are kept as they are),
+/// so an escaped secret is found too.
+fn percent_decoded(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -228,6 +280,22 @@ mod tests {
             assert!(matches!(check_url(invalid), Err(ConfigError::InvalidUrl(_))), "{invalid}");
         }
         assert_eq!(check_url("wss://pk_demo@host/"), Err(ConfigError::CredentialsInUrl));
+    }
+
+    #[test]
+    fn a_url_carrying_a_secret_anywhere_is_refused() {
+        for url in [
+            "wss://host/v1/ws?key=pk_canary_secret",
+            "wss://host/pk_canary_secret/ws",
+            "wss://host/v1/ws#pk_canary_secret",
+            "wss://host/v1/ws?k=pk%5Fcanary%5Fsecret",
+            "wss://host/v1/ws?t=tok_canary",
+        ] {
+            let mut config = Config::new("pk_canary_secret", "store", url, 1);
+            config.user_token = Some(Secret::new("tok_canary"));
+            assert_eq!(config.validate(), Err(ConfigError::CredentialsInUrl), "{url}");
+        }
+        assert_eq!(Config::new("pk_canary_secret", "store", "wss://host/v1/ws?x=%zz", 1).validate(), Ok(()));
     }
 
     #[test]

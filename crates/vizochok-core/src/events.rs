@@ -1,6 +1,6 @@
 //! What goes into a [`Session`](crate::Session) and what comes out of it.
 
-use crate::{CartChangedEvent, HistoryEntry, ProductItem, SessionSummary, WidgetError};
+use vizochok_proto::{CartChangedEvent, HistoryEntry, ProductItem, Reply, SessionSummary, WidgetError};
 
 /// Identifies one socket the core asked the host to open. Inputs about an
 /// older socket (a late `close` event, say) are ignored.
@@ -10,7 +10,7 @@ pub struct SocketId(pub u64);
 /// An I/O event the host hands to the core, with the current time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input<'a> {
-    /// The host wants to be connected (mount / connect).
+    /// The app wants to be connected (mount, connect, the page shown again).
     Connect,
     /// The socket opened.
     SocketOpened(SocketId),
@@ -18,29 +18,26 @@ pub enum Input<'a> {
     Text(SocketId, &'a str),
     /// A binary frame of this many bytes arrived (a protocol violation).
     Binary(SocketId, usize),
-    /// The socket closed; `code` is absent when none was received (1006).
-    SocketClosed {
-        /// Which socket.
+    /// The socket is gone, for whatever reason. `code` is the close code the
+    /// runtime reports, if any; `None`, 0, 1005 and 1006 all mean that no
+    /// close frame arrived (a cut, a refused connection, a runtime error).
+    /// `reason` is the close reason or the runtime's error text.
+    SocketEnded {
+        /// The socket.
         socket: SocketId,
-        /// The close code.
+        /// Its close code, as the runtime reports it.
         code: Option<u16>,
-        /// The close reason.
+        /// The close reason, or the runtime's description of the failure.
         reason: &'a str,
     },
-    /// The socket failed.
-    SocketError {
-        /// Which socket.
-        socket: SocketId,
-        /// The runtime's description (developer-facing).
-        detail: &'a str,
-    },
-    /// The deadline from [`Session::poll_timeout`](crate::Session::poll_timeout) was reached.
+    /// The host's timer fired (or the host wants due deadlines checked, e.g.
+    /// when a hidden page becomes visible). Early calls change nothing.
     Timeout,
     /// The network came back: skip any backoff wait.
     NetworkOnline,
-    /// The host closes the connection but keeps the session (unmount).
-    Close,
-    /// The host releases the client; nothing more will happen.
+    /// The app disconnects but keeps the conversation (unmount).
+    Disconnect,
+    /// The app releases the client; nothing more will happen.
     Destroy,
 }
 
@@ -49,8 +46,6 @@ pub enum Input<'a> {
 pub enum Output {
     /// Tell the app.
     Event(Event),
-    /// Send this text frame on the open socket.
-    Send(String),
     /// Open a WebSocket to `url` and report its events with `socket`.
     Open {
         /// The id to report this socket's events with.
@@ -58,13 +53,22 @@ pub enum Output {
         /// Where to connect.
         url: String,
     },
-    /// Close the socket.
-    Close {
-        /// Which socket.
+    /// Send this text frame on `socket`.
+    Send {
+        /// The socket (always the one opened last).
         socket: SocketId,
-        /// Close code to send.
+        /// The frame.
+        text: String,
+    },
+    /// Close `socket`, or abandon it if it is still opening. `code` is
+    /// always 1000 and `reason` at most 123 bytes, so every runtime's
+    /// `close` accepts them as they are.
+    Close {
+        /// The socket.
+        socket: SocketId,
+        /// Close code: 1000.
         code: u16,
-        /// Close reason to send.
+        /// Close reason, developer-facing English.
         reason: String,
     },
 }
@@ -72,7 +76,7 @@ pub enum Output {
 /// The connection state shown to the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
-    /// Not connected and not trying (before `Connect`, or after `Close`).
+    /// Not connected and not trying (before `Connect`, or after `Disconnect`).
     Idle,
     /// Waiting for the socket to open.
     Connecting,
@@ -83,13 +87,24 @@ pub enum State {
     /// Waiting out a backoff before the next attempt.
     Reconnecting,
     /// Gave up (auth error, final close code, or `max_reconnect`); only the
-    /// host's `Connect` (or, after `max_reconnect`, `NetworkOnline`) restarts.
+    /// app's `Connect` (or, after `max_reconnect`, `NetworkOnline`) restarts.
     Stopped,
     /// Released; every call is refused.
     Destroyed,
 }
 
 impl State {
+    /// Every state, in lifecycle order.
+    pub const ALL: [State; 7] = [
+        State::Idle,
+        State::Connecting,
+        State::Authenticating,
+        State::Connected,
+        State::Reconnecting,
+        State::Stopped,
+        State::Destroyed,
+    ];
+
     /// Lower-case name for bindings (`connected`, `reconnecting`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -135,16 +150,16 @@ pub enum Event {
         /// The chunk.
         text: String,
     },
-    /// A whole reply with its product cards.
-    Response {
-        /// The reply's id.
-        message_id: String,
-        /// The message being answered.
-        reply_to: String,
-        /// The whole text.
+    /// A whole reply with its product cards (its text is Markdown: see
+    /// [`Reply::blocks`](vizochok_proto::Reply::blocks)).
+    Response(Reply),
+    /// What the shopper typed on another connection of the conversation
+    /// (another tab or device).
+    UserMessage {
+        /// The message's action id.
+        id: String,
+        /// The text.
         text: String,
-        /// Product cards.
-        products: Vec<ProductItem>,
     },
     /// The conversation so far replaces what the UI shows (restore, reset).
     History(Vec<HistoryEntry>),
@@ -168,6 +183,40 @@ pub enum ActionKind {
     RemoveItem,
     /// `clear_cart`
     ClearCart,
+    /// `context`
+    Context,
+    /// `cancel`
+    Cancel,
+    /// `feedback`
+    Feedback,
+}
+
+impl ActionKind {
+    /// Every kind.
+    pub const ALL: [ActionKind; 8] = [
+        ActionKind::Message,
+        ActionKind::SelectItem,
+        ActionKind::UpdateQuantity,
+        ActionKind::RemoveItem,
+        ActionKind::ClearCart,
+        ActionKind::Context,
+        ActionKind::Cancel,
+        ActionKind::Feedback,
+    ];
+
+    /// The frame type it is sent as.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Message => "message",
+            ActionKind::SelectItem => "select_item",
+            ActionKind::UpdateQuantity => "update_quantity",
+            ActionKind::RemoveItem => "remove_item",
+            ActionKind::ClearCart => "clear_cart",
+            ActionKind::Context => "context",
+            ActionKind::Cancel => "cancel",
+            ActionKind::Feedback => "feedback",
+        }
+    }
 }
 
 /// An accepted action that has not ended yet.
@@ -185,7 +234,7 @@ pub struct PendingAction {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ActionError {
     /// Refused with a contract error code (`message_too_large`, `queue_full`);
-    /// the same error was also emitted as [`Event::Error`].
+    /// the same error was also emitted as [`Event::Error`] (`onError`).
     #[error("{}: {}", .0.code, .0.detail.as_deref().unwrap_or(&.0.message))]
     Rejected(WidgetError),
     /// The call itself is wrong (bad quantity, empty text, ...): a programming error.

@@ -225,8 +225,8 @@ impl World {
                 let latency = self.latency();
                 let _ = self.net.send_in_order(now, latency, Delivery::Opened { conn: socket.0, ok });
             }
-            Output::Send(text) => {
-                let Some(conn) = self.current_conn() else { return };
+            Output::Send { socket, text } => {
+                let conn = socket.0;
                 self.note(|| format!("C→S [{conn}] {}", clip(&text)));
                 let latency = self.latency();
                 let _ = self.net.send_in_order(now, latency, Delivery::ToServer { conn, text });
@@ -240,6 +240,7 @@ impl World {
         }
     }
 
+    /// The socket frames flow on, when there is one.
     fn current_conn(&self) -> Option<u64> {
         match self.client.state() {
             State::Authenticating | State::Connected => Some(self.last_socket()),
@@ -309,7 +310,8 @@ impl World {
                     self.server.handle(now, ServerInput::Open { conn: ConnId(conn), origin: None });
                     self.client.handle_input(now, Input::SocketOpened(socket));
                 } else {
-                    self.client.handle_input(now, Input::SocketError { socket, detail: "connection refused" });
+                    self.client
+                        .handle_input(now, Input::SocketEnded { socket, code: None, reason: "connection refused" });
                 }
             }
             Delivery::ToServer { conn, text } => {
@@ -323,7 +325,7 @@ impl World {
                 self.note(|| format!("server closed [{conn}] {code} {reason}"));
                 self.client.handle_input(
                     now,
-                    Input::SocketClosed { socket: SocketId(conn), code: Some(code), reason: &reason },
+                    Input::SocketEnded { socket: SocketId(conn), code: Some(code), reason: &reason },
                 );
             }
         }
@@ -334,7 +336,7 @@ impl World {
     fn cut(&mut self, conn: u64) {
         self.net.cut(conn);
         self.server.handle(self.now, ServerInput::Closed { conn: ConnId(conn) });
-        self.client.handle_input(self.now, Input::SocketClosed { socket: SocketId(conn), code: None, reason: "" });
+        self.client.handle_input(self.now, Input::SocketEnded { socket: SocketId(conn), code: None, reason: "" });
     }
 
     // ----- what the shopper and the network do ---------------------------------
@@ -368,7 +370,7 @@ impl World {
             }
             95 => {
                 self.note(|| "host closes, then connects".into());
-                self.client.handle_input(now, Input::Close);
+                self.client.handle_input(now, Input::Disconnect);
                 self.client.handle_input(now, Input::Connect);
                 self.pump();
                 return;
@@ -455,7 +457,7 @@ impl World {
                     *self.failed.entry(id).or_default() += 1;
                 }
             }
-            Event::Response { products, .. } if !products.is_empty() => self.cards = products,
+            Event::Response(reply) if !reply.products.is_empty() => self.cards = reply.products,
             Event::Connect => {
                 if let Some(id) = self.client.session_id() {
                     self.sessions.insert(id.to_owned());

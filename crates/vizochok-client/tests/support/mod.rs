@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 use vizochok_client::{Callbacks, Client};
-use vizochok_core::{CartChangedEvent, Config, Event, ProductItem, SessionSummary, WidgetError};
+use vizochok_core::{CartChangedEvent, Config, Event, ProductItem, Reply, SessionSummary, WidgetError};
 use vizochok_sandbox::{LogSink, RunningSandbox, SandboxOptions};
 
 /// The longest any single wait may take before the test fails.
@@ -154,7 +154,7 @@ impl Harness {
                     streamed.push_str(text);
                     None
                 }
-                Event::Response { reply_to, text, products, .. } if *reply_to == id => {
+                Event::Response(Reply { reply_to, text, products, .. }) if *reply_to == id => {
                     Some((text.clone(), products.clone()))
                 }
                 _ => None,

@@ -1,12 +1,9 @@
 //! Property tests: frame round trips, arbitrary bytes, and the session's
 //! invariants under arbitrary sequences of inputs, actions and time steps.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
-
+use crate::support::*;
 use proptest::prelude::*;
 use serde_json::json;
-use support::*;
 use vizochok_core::*;
 use vizochok_proto::frame::{
     self, AuthFrame, AuthOk, ClientFrame, PageContext, PageInfo, Rating, ServerFrame, ServerLimits,
@@ -223,12 +220,12 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn pending_id(h: &Host, i: usize) -> Option<String> {
+fn pending_id(h: &Script, i: usize) -> Option<String> {
     let pending = h.session.pending_actions();
     (!pending.is_empty()).then(|| pending[i % pending.len()].id.clone())
 }
 
-fn apply(h: &mut Host, step: &Step, seq: &mut u64) {
+fn apply(h: &mut Script, step: &Step, seq: &mut u64) {
     let now = h.now;
     match step {
         Step::Connect => h.input(Input::Connect),
@@ -288,17 +285,17 @@ fn apply(h: &mut Host, step: &Step, seq: &mut u64) {
         }
         Step::Closed(code) => {
             if let Some(s) = h.socket {
-                h.input(Input::SocketClosed { socket: s, code: *code, reason: "" })
+                h.input(Input::SocketEnded { socket: s, code: *code, reason: "" })
             }
         }
         Step::SocketError => {
             if let Some(s) = h.socket {
-                h.input(Input::SocketError { socket: s, detail: KEY })
+                h.input(Input::SocketEnded { socket: s, code: None, reason: KEY })
             }
         }
         Step::Advance(ms) => h.advance(*ms),
         Step::Online => h.input(Input::NetworkOnline),
-        Step::HostClose => h.input(Input::Close),
+        Step::HostClose => h.input(Input::Disconnect),
         Step::Message(t) => drop(h.session.send_message(now, t)),
         Step::Select(n) => drop(h.session.select_product(now, &product(&format!("p{}", n % 8), 0.5), None)),
         Step::Update(s, q) => drop(h.session.update_quantity(now, &format!("p{}", s % 8), f64::from(*q) / 2.0)),
@@ -332,7 +329,7 @@ proptest! {
     #[test]
     fn arbitrary_json_shapes_never_panic_the_session(key in "[a-z_]{1,12}", value in prop_oneof![
         Just(json!(null)), Just(json!(-1)), Just(json!(1e300)), Just(json!("s")), Just(json!([])), Just(json!({}))]) {
-        let mut h = Host::connected();
+        let mut h = Script::connected();
         for ty in ["auth_ok","auth_error","ack","typing","delta","response","cart_changed","error","ping","pong"] {
             h.recv(json!({"type": ty, key.clone(): value.clone(), "seq": 1}));
         }
@@ -340,7 +337,7 @@ proptest! {
 
     #[test]
     fn session_invariants_hold_under_arbitrary_inputs(steps in prop::collection::vec(step(), 1..120)) {
-        let mut h = Host::new();
+        let mut h = Script::new();
         let mut seq = 0;
         let capacity = config().limits.queue_capacity;
         for step in &steps {

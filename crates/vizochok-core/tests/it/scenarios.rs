@@ -5,13 +5,14 @@
 //! `SCENARIO=name` runs only files whose name contains `name`;
 //! `SCENARIO_PRINT=1` prints the actual outputs of every step (for authoring:
 //! the expected outputs still come from the contract, not from this print).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
-use vizochok_core::{ActionError, Config, Event, Input, Language, Output, ProductItem, Session, SocketId, WidgetError};
+use vizochok_core::{
+    ActionError, Config, Event, Input, Language, Output, ProductItem, Reply, Session, SocketId, WidgetError,
+};
 
 const API_KEY: &str = "pk_scenario";
 const STORE_ID: &str = "scenario-store";
@@ -41,7 +42,6 @@ impl Runner {
             c.language = Language::from_tag(lang);
         }
         c.session_id = config.get("session_id").and_then(Value::as_str).map(str::to_owned);
-        c.last_seq = config.get("last_seq").and_then(Value::as_u64).unwrap_or(0);
         c.user_id = config.get("user_id").and_then(Value::as_str).map(str::to_owned);
         let session = Session::new(c).expect("the fixed scenario config is valid");
         Runner { session, now: 0, socket: SocketId(0), names: HashMap::new(), ids: HashMap::new() }
@@ -92,11 +92,11 @@ impl Runner {
             }
             "socket_closed" => {
                 let code = step.get("code").and_then(Value::as_u64).map(|c| c as u16);
-                input(s, now, Input::SocketClosed { socket: self.socket, code, reason: "" })
+                input(s, now, Input::SocketEnded { socket: self.socket, code, reason: "" })
             }
-            "socket_error" => input(s, now, Input::SocketError { socket: self.socket, detail: "refused" }),
+            "socket_error" => input(s, now, Input::SocketEnded { socket: self.socket, code: None, reason: "refused" }),
             "network_online" => input(s, now, Input::NetworkOnline),
-            "close" => input(s, now, Input::Close),
+            "disconnect" => input(s, now, Input::Disconnect),
             "destroy" => input(s, now, Input::Destroy),
             "send_message" => Some(s.send_message(now, str_field("text")?)),
             "select_product" => {
@@ -137,7 +137,7 @@ impl Runner {
                     self.socket = socket;
                     json!({ "open": true })
                 }
-                Output::Send(text) => {
+                Output::Send { text, .. } => {
                     let frame: Value = serde_json::from_str(&text).expect("the core sends JSON");
                     json!({ "send": frame })
                 }
@@ -203,8 +203,9 @@ fn normalize_event(event: Event) -> Value {
         Event::Delta { message_id, reply_to, text } => {
             json!({ "ui": "delta", "data": { "message_id": message_id, "reply_to": reply_to, "text": text } })
         }
-        Event::Response { message_id, reply_to, text, products } => json!({ "ui": "response",
+        Event::Response(Reply { message_id, reply_to, text, products, .. }) => json!({ "ui": "response",
             "data": { "message_id": message_id, "reply_to": reply_to, "text": text, "products": data(&products) } }),
+        Event::UserMessage { id, text } => json!({ "ui": "user_message", "data": { "id": id, "text": text } }),
         Event::History(entries) => json!({ "ui": "history", "data": data(&entries) }),
         Event::Acknowledged { id } => json!({ "ui": "ack", "data": { "id": id } }),
     }

@@ -1,18 +1,15 @@
 //! One test (at least) for every row of the wire contract's tables
-//! (`shared/design/protocol-v1.md` §2–§8), driven through a scripted host.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! (`docs/protocol.md`), driven through a scripted host.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
-use vizochok_core::{ActionError, CartAction, ErrorCode, Event, Input, Language, State};
+use vizochok_core::{ActionError, CartAction, ErrorCode, Event, Input, Language, Reply, State};
 
 // ----- §2 client → server frames ------------------------------------------
 
 #[test]
 fn auth_is_the_first_frame_with_every_contract_field() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     assert_eq!(h.session.state(), State::Connecting);
     assert_eq!(h.opens.len(), 1);
@@ -32,22 +29,26 @@ fn auth_is_the_first_frame_with_every_contract_field() {
 #[test]
 fn auth_asks_to_resume_with_session_id_and_last_seq() {
     let mut config = config();
-    config.session_id = Some("s9".into());
-    config.last_seq = 41;
     config.user_id = Some("u1".into());
-    let mut h = Host::with(config);
-    h.input(Input::Connect);
+    config.user_token = Some(vizochok_core::Secret::new("tok_canary_77"));
+    let mut h = Script::with(config);
+    h.connect_as("s9");
+    h.recv(json!({"type":"typing","seq":41}));
+    h.server_close(Some(1012));
+    h.advance(5_000);
+    h.sent.clear();
     h.open();
     assert_eq!(h.sent[0]["session_id"], "s9");
     assert_eq!(h.sent[0]["last_seq"], 41);
     assert_eq!(h.sent[0]["user_id"], "u1");
+    assert_eq!(h.sent[0]["user_token"], "tok_canary_77");
 }
 
 #[test]
 fn a_client_that_applied_nothing_names_no_last_seq() {
     let mut config = config();
     config.session_id = Some("s9".into());
-    let mut h = Host::with(config);
+    let mut h = Script::with(config);
     h.input(Input::Connect);
     h.open();
     assert_eq!(h.sent[0]["session_id"], "s9");
@@ -56,7 +57,7 @@ fn a_client_that_applied_nothing_names_no_last_seq() {
 
 #[test]
 fn each_action_frame_has_its_fields_and_a_unique_id() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let p = product("milk-1", 1.0);
     let ids = [
         h.session.send_message(h.now, "молоко").unwrap(),
@@ -81,17 +82,17 @@ fn each_action_frame_has_its_fields_and_a_unique_id() {
 
 #[test]
 fn ids_differ_between_clients_with_different_seeds() {
-    let mut a = Host::connected();
+    let mut a = Script::connected();
     let mut config = config();
     config.seed = 43;
-    let mut b = Host::with(config);
+    let mut b = Script::with(config);
     b.connect_as("s1");
     assert_ne!(a.session.clear_cart(0).unwrap(), b.session.clear_cart(0).unwrap());
 }
 
 #[test]
 fn select_product_fires_on_product_click_with_the_quantity() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.select_product(h.now, &product("cheese", 0.5), None).unwrap();
     h.drain();
     let clicked: Vec<_> =
@@ -105,7 +106,7 @@ fn select_product_fires_on_product_click_with_the_quantity() {
 
 #[test]
 fn auth_ok_connects_fires_on_connect_and_flushes_the_queue() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     let id = h.session.send_message(0, "hello").unwrap();
     h.drain();
     assert!(h.sent.is_empty(), "nothing is sent before connecting");
@@ -125,7 +126,7 @@ fn auth_ok_connects_fires_on_connect_and_flushes_the_queue() {
 fn restored_auth_ok_fires_on_session_complete_and_replaces_history() {
     let mut config = config();
     config.session_id = Some("s1".into());
-    let mut h = Host::with(config);
+    let mut h = Script::with(config);
     h.input(Input::Connect);
     h.open();
     h.recv(json!({"type":"auth_ok","session_id":"s1","restored":true,"replay":false,
@@ -141,7 +142,7 @@ fn restored_auth_ok_fires_on_session_complete_and_replaces_history() {
 
 #[test]
 fn auth_error_reports_closes_and_never_reconnects() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     h.open();
     h.recv(json!({"type":"auth_error","code":"invalid_api_key","message":format!("bad key {KEY}")}));
@@ -160,16 +161,16 @@ fn auth_error_reports_closes_and_never_reconnects() {
 trait Stale {
     fn server_close_stale(&mut self, code: Option<u16>);
 }
-impl Stale for Host {
+impl Stale for Script {
     fn server_close_stale(&mut self, code: Option<u16>) {
         let s = self.socket();
-        self.input(Input::SocketClosed { socket: s, code, reason: "late" });
+        self.input(Input::SocketEnded { socket: s, code, reason: "late" });
     }
 }
 
 #[test]
 fn ack_drops_the_action_from_the_resend_set() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.clear_cart(h.now).unwrap();
     h.drain();
     assert_eq!(h.session.pending_actions().len(), 1);
@@ -181,7 +182,7 @@ fn ack_drops_the_action_from_the_resend_set() {
 
 #[test]
 fn typing_delta_and_response_reach_the_ui_in_order() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.send_message(h.now, "milk").unwrap();
     h.recv(json!({"type":"ack","id":id}));
     h.recv(json!({"type":"typing","seq":1,"reply_to":id}));
@@ -195,7 +196,7 @@ fn typing_delta_and_response_reach_the_ui_in_order() {
         .filter_map(|e| match e {
             Event::Typing { .. } => Some("typing".to_string()),
             Event::Delta { text, .. } => Some(format!("delta:{text}")),
-            Event::Response { text, products, .. } => Some(format!("response:{text}:{}", products.len())),
+            Event::Response(Reply { text, products, .. }) => Some(format!("response:{text}:{}", products.len())),
             _ => None,
         })
         .collect();
@@ -206,7 +207,7 @@ fn typing_delta_and_response_reach_the_ui_in_order() {
 
 #[test]
 fn a_reply_acknowledges_a_message_whose_ack_was_lost() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.send_message(h.now, "milk").unwrap();
     h.recv(json!({"type":"response","seq":1,"message_id":"m","reply_to":id,"text":"ok","products":[]}));
     assert_eq!(h.count(|e| *e == Event::Acknowledged { id: id.clone() }), 1);
@@ -216,7 +217,7 @@ fn a_reply_acknowledges_a_message_whose_ack_was_lost() {
 
 #[test]
 fn response_with_summary_fires_on_session_complete() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"response","seq":1,"message_id":"m","reply_to":"x","text":"ok","products":[],
         "summary":{"selected_items":[cart_item("a",1.0)],"total":10.0,"item_count":1}}));
     assert_eq!(h.count(|e| matches!(e, Event::SessionComplete(s) if s.item_count == 1)), 1);
@@ -225,7 +226,7 @@ fn response_with_summary_fires_on_session_complete() {
 
 #[test]
 fn cart_changed_fires_on_cart_changed_with_the_full_cart() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"cart_changed","seq":1,"action":"item_selected","sku":"b","name":"Product b","quantity":2.0,"price":10.0,
         "items":[cart_item("a",1.0), cart_item("b",2.0)],"total":30.0}));
     let changed: Vec<_> =
@@ -242,7 +243,7 @@ fn cart_changed_fires_on_cart_changed_with_the_full_cart() {
 fn server_error_is_localized_with_the_server_text_in_detail() {
     let mut config = config();
     config.language = Language::Uk;
-    let mut h = Host::with(config);
+    let mut h = Script::with(config);
     h.connect_as("s1");
     h.recv(json!({"type":"error","seq":1,"code":"internal_error","message":"db down"}));
     let e = &h.errors()[0];
@@ -253,7 +254,7 @@ fn server_error_is_localized_with_the_server_text_in_detail() {
 
 #[test]
 fn unknown_server_error_code_becomes_internal_error() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"error","seq":1,"code":"brand_new_code"}));
     assert_eq!(h.error_codes(), ["internal_error"]);
     assert!(h.errors()[0].detail.as_deref().unwrap().contains("brand_new_code"));
@@ -261,14 +262,14 @@ fn unknown_server_error_code_becomes_internal_error() {
 
 #[test]
 fn server_ping_is_answered_with_pong_at_once() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"ping","ts":123.5}));
     assert_eq!(h.sent, [json!({"type":"pong","ts":123.5})]);
 }
 
 #[test]
 fn pong_answers_the_heartbeat() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.advance(25_000);
     assert_eq!(h.sent_types(), ["ping"]);
     h.recv(json!({"type":"pong","ts":h.sent[0]["ts"]}));
@@ -279,7 +280,7 @@ fn pong_answers_the_heartbeat() {
 
 #[test]
 fn unknown_frame_types_are_ignored_and_counted() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"promo_banner","text":"hi"}));
     assert!(h.events.is_empty() && h.errors().is_empty());
     assert_eq!(h.session.unknown_frames(), 1);
@@ -289,7 +290,7 @@ fn unknown_frame_types_are_ignored_and_counted() {
 
 #[test]
 fn duplicate_or_late_seq_never_rolls_the_cart_back() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let change = |seq: u64, qty: f64| json!({"type":"cart_changed","seq":seq,"action":"quantity_updated","sku":"a","quantity":qty,"items":[cart_item("a",qty)],"total":qty*10.0});
     h.recv(change(5, 2.0));
     h.recv(change(5, 2.0));
@@ -301,7 +302,7 @@ fn duplicate_or_late_seq_never_rolls_the_cart_back() {
 
 #[test]
 fn reconnect_resumes_with_last_seq_and_replay_delivers_the_reply_once() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.send_message(h.now, "milk").unwrap();
     h.recv(json!({"type":"ack","id":id}));
     h.recv(json!({"type":"delta","seq":1,"message_id":"m","reply_to":id,"text":"Mi"}));
@@ -322,7 +323,7 @@ fn reconnect_resumes_with_last_seq_and_replay_delivers_the_reply_once() {
 
 #[test]
 fn a_new_session_resets_seq_and_cart_and_resends_pending_actions() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"cart_changed","seq":7,"action":"item_selected","sku":"a","items":[cart_item("a",1.0)],"total":10.0}));
     let id = h.session.remove_item(h.now, "a").unwrap();
     h.server_close(Some(1006));
@@ -347,7 +348,7 @@ fn a_new_session_resets_seq_and_cart_and_resends_pending_actions() {
 
 #[test]
 fn message_length_is_counted_in_characters_not_bytes() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     assert!(h.session.send_message(h.now, &"ї".repeat(2_000)).is_ok());
     let err = h.session.send_message(h.now, &"ї".repeat(2_001)).unwrap_err();
     assert!(matches!(&err, ActionError::Rejected(e) if e.code == ErrorCode::MessageTooLarge));
@@ -359,7 +360,7 @@ fn message_length_is_counted_in_characters_not_bytes() {
 #[test]
 fn a_server_heartbeat_is_kept_between_one_second_and_two_minutes() {
     for (asked, used) in [(10u64, 1_000u64), (3_600_000, 120_000)] {
-        let mut h = Host::new();
+        let mut h = Script::new();
         h.input(Input::Connect);
         h.open();
         h.recv(
@@ -371,7 +372,7 @@ fn a_server_heartbeat_is_kept_between_one_second_and_two_minutes() {
 
 #[test]
 fn server_may_lower_the_message_limit() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     h.open();
     h.recv(json!({"type":"auth_ok","session_id":"s1","restored":false,"replay":false,"limits":{"max_message_chars":10,"heartbeat_ms":5000}}));
@@ -384,7 +385,7 @@ fn server_may_lower_the_message_limit() {
 
 #[test]
 fn bad_quantities_are_rejected_locally_with_a_clear_error() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let cheese = product("cheese", 0.1);
     assert!(h.session.select_product(h.now, &cheese, Some(0.3)).is_ok(), "0.3 is 3 steps of 0.1 within 1e-9");
     for bad in [0.0, -1.0, 0.25, f64::NAN, f64::INFINITY] {
@@ -402,7 +403,7 @@ fn bad_quantities_are_rejected_locally_with_a_clear_error() {
 
 #[test]
 fn queue_holds_actions_offline_and_refuses_the_33rd_with_queue_full() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     for i in 0..32 {
         assert!(h.session.update_quantity(0, &format!("sku{i}"), 1.0).is_ok());
     }
@@ -419,7 +420,7 @@ fn queue_holds_actions_offline_and_refuses_the_33rd_with_queue_full() {
 
 #[test]
 fn only_one_message_is_in_flight_but_cart_actions_pass() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let m1 = h.session.send_message(h.now, "one").unwrap();
     let m2 = h.session.send_message(h.now, "two").unwrap();
     let c = h.session.clear_cart(h.now).unwrap();
@@ -435,7 +436,7 @@ fn only_one_message_is_in_flight_but_cart_actions_pass() {
 
 #[test]
 fn a_final_error_for_a_message_releases_the_next_one() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let m1 = h.session.send_message(h.now, "one").unwrap();
     h.session.send_message(h.now, "two").unwrap();
     h.drain();
@@ -446,7 +447,7 @@ fn a_final_error_for_a_message_releases_the_next_one() {
 
 #[test]
 fn unacked_actions_are_resent_in_order_with_the_same_ids_before_new_ones() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let a = h.session.update_quantity(h.now, "a", 1.0).unwrap();
     let b = h.session.update_quantity(h.now, "b", 1.0).unwrap();
     h.drain();
@@ -463,7 +464,7 @@ fn unacked_actions_are_resent_in_order_with_the_same_ids_before_new_ones() {
 
 #[test]
 fn agent_busy_is_retried_after_retry_after_ms_at_most_three_times() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.send_message(h.now, "hi").unwrap();
     h.drain();
     for attempt in 1..=3 {
@@ -484,7 +485,7 @@ fn agent_busy_is_retried_after_retry_after_ms_at_most_three_times() {
 
 #[test]
 fn rate_limit_without_retry_after_waits_the_default_two_seconds() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.clear_cart(h.now).unwrap();
     h.drain();
     h.clear();
@@ -497,7 +498,7 @@ fn rate_limit_without_retry_after_waits_the_default_two_seconds() {
 
 #[test]
 fn a_busy_error_after_an_ack_finishes_the_action_instead_of_retrying() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.send_message(h.now, "hi").unwrap();
     h.recv(json!({"type":"ack","id":id}));
     h.recv(json!({"type":"error","seq":1,"code":"agent_busy","reply_to":id,"retry_after_ms":10}));
@@ -509,7 +510,7 @@ fn a_busy_error_after_an_ack_finishes_the_action_instead_of_retrying() {
 
 #[test]
 fn frames_naming_an_action_never_sent_neither_end_nor_lose_it() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.session.send_message(h.now, "first").unwrap();
     let queued = h.session.send_message(h.now, "second").unwrap(); // held back by the first
     h.clear();
@@ -523,7 +524,7 @@ fn frames_naming_an_action_never_sent_neither_end_nor_lose_it() {
 
 #[test]
 fn any_other_error_with_reply_to_finishes_that_action() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.update_quantity(h.now, "x", 1.0).unwrap();
     h.recv(json!({"type":"error","seq":1,"code":"internal_error","reply_to":id}));
     assert!(h.session.pending_actions().is_empty());
@@ -534,7 +535,7 @@ fn any_other_error_with_reply_to_finishes_that_action() {
 
 #[test]
 fn socket_open_timeout_reports_ws_error_and_reconnects() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     h.advance(10_000);
     assert_eq!(h.error_codes(), ["ws_error"]);
@@ -546,7 +547,7 @@ fn socket_open_timeout_reports_ws_error_and_reconnects() {
 
 #[test]
 fn auth_timeout_closes_and_reconnects() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     h.open();
     h.advance(9_999);
@@ -560,7 +561,7 @@ fn auth_timeout_closes_and_reconnects() {
 
 #[test]
 fn heartbeat_pings_after_silence_and_loses_the_connection_without_answer() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.advance(20_000);
     h.recv(json!({"type":"unknown_kind"}));
     h.advance(24_999);
@@ -577,11 +578,11 @@ fn heartbeat_pings_after_silence_and_loses_the_connection_without_answer() {
 
 #[test]
 fn backoff_waits_a_jittered_time_that_doubles_up_to_thirty_seconds() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     for n in 0..10u32 {
         let failed_at = h.now;
-        h.input(Input::SocketError { socket: h.socket(), detail: "refused" });
+        h.input(Input::SocketEnded { socket: h.socket(), code: None, reason: "refused" });
         let wait = h.session.poll_timeout().unwrap() - failed_at;
         let d = (1_000u64 << n).min(30_000);
         assert!(wait >= d / 2 && wait <= d, "attempt {n}: waited {wait}, d = {d}");
@@ -592,10 +593,10 @@ fn backoff_waits_a_jittered_time_that_doubles_up_to_thirty_seconds() {
 
 #[test]
 fn ten_failed_attempts_in_a_row_give_max_reconnect_and_stop() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     for _ in 0..11 {
-        h.input(Input::SocketError { socket: h.socket(), detail: "refused" });
+        h.input(Input::SocketEnded { socket: h.socket(), code: None, reason: "refused" });
         h.advance(60_000);
     }
     assert_eq!(h.opens.len(), 11, "the first try plus 10 reconnects");
@@ -610,10 +611,10 @@ fn ten_failed_attempts_in_a_row_give_max_reconnect_and_stop() {
 
 #[test]
 fn auth_ok_resets_the_attempt_counter() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
     for _ in 0..5 {
-        h.input(Input::SocketError { socket: h.socket(), detail: "refused" });
+        h.input(Input::SocketEnded { socket: h.socket(), code: None, reason: "refused" });
         h.fire_next();
     }
     assert_eq!(h.session.reconnect_attempts(), 5);
@@ -628,7 +629,7 @@ fn server_restart_close_spreads_the_first_attempt_over_five_seconds() {
     for seed in 0..200 {
         let mut config = config();
         config.seed = seed;
-        let mut h = Host::with(config);
+        let mut h = Script::with(config);
         h.connect_as("s1");
         h.server_close(Some(1012));
         waits.push(h.session.poll_timeout().unwrap() - h.now);
@@ -640,7 +641,7 @@ fn server_restart_close_spreads_the_first_attempt_over_five_seconds() {
 
 #[test]
 fn network_online_skips_the_backoff_wait() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.server_close(Some(1006));
     assert_eq!(h.session.state(), State::Reconnecting);
     let opens = h.opens.len();
@@ -652,7 +653,7 @@ fn network_online_skips_the_backoff_wait() {
 
 #[test]
 fn each_kind_of_bad_frame_is_dropped_with_ws_error_and_the_connection_kept() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let too_large = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(1024 * 1024));
     let too_deep = format!(r#"{{"type":"ping","x":{}{}}}"#, "[".repeat(65), "]".repeat(65));
     let bad = [
@@ -680,7 +681,7 @@ fn each_kind_of_bad_frame_is_dropped_with_ws_error_and_the_connection_kept() {
 
 #[test]
 fn more_than_twenty_bad_frames_in_a_minute_recycle_the_socket() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     for _ in 0..20 {
         h.recv_text("garbage");
         h.advance(2_000);
@@ -689,7 +690,7 @@ fn more_than_twenty_bad_frames_in_a_minute_recycle_the_socket() {
     h.recv_text("garbage");
     assert_eq!(h.closes.len(), 1);
     assert_eq!(h.session.state(), State::Reconnecting);
-    let mut slow = Host::connected();
+    let mut slow = Script::connected();
     for _ in 0..40 {
         slow.recv_text("garbage");
         slow.advance(4_000);
@@ -700,7 +701,7 @@ fn more_than_twenty_bad_frames_in_a_minute_recycle_the_socket() {
 
 #[test]
 fn parser_complaints_never_echo_the_api_key() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv_text(&format!(r#"{{"type":"ack","id":["{KEY}"]}}"#));
     h.recv(json!({"type":"error","seq":1,"code":"internal_error","message":format!("key={KEY}")}));
     for e in h.errors() {
@@ -714,14 +715,14 @@ fn parser_complaints_never_echo_the_api_key() {
 #[test]
 fn normal_and_restart_close_codes_reconnect_but_40xx_never_does() {
     for code in [1000, 1001, 1011, 1012] {
-        let mut h = Host::connected();
+        let mut h = Script::connected();
         h.server_close(Some(code));
         assert!(h.events.contains(&Event::Disconnect), "{code}");
         h.advance(6_000);
         assert_eq!(h.opens.len(), 2, "{code} reconnects");
     }
     for (code, expected) in [(4001, "auth_error"), (4002, "auth_error"), (4003, "ws_error"), (4008, "ws_error")] {
-        let mut h = Host::connected();
+        let mut h = Script::connected();
         h.server_close(Some(code));
         assert_eq!(h.error_codes(), [expected], "{code}");
         assert!(h.events.contains(&Event::Disconnect));
@@ -733,10 +734,10 @@ fn normal_and_restart_close_codes_reconnect_but_40xx_never_does() {
 
 #[test]
 fn close_keeps_the_session_and_connect_resumes_it() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let id = h.session.clear_cart(h.now).unwrap();
-    h.input(Input::Close);
-    assert_eq!(h.closes, [(1000, "client closed".to_string())]);
+    h.input(Input::Disconnect);
+    assert_eq!(h.closes, [(1000, "client disconnected".to_string())]);
     assert!(h.events.contains(&Event::Disconnect));
     assert_eq!(h.session.state(), State::Idle);
     h.advance(600_000);
@@ -751,7 +752,7 @@ fn close_keeps_the_session_and_connect_resumes_it() {
 
 #[test]
 fn destroy_refuses_every_call_and_keeps_pending_actions_readable() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.session.clear_cart(h.now).unwrap();
     h.input(Input::Destroy);
     assert_eq!(h.session.state(), State::Destroyed);
@@ -764,19 +765,19 @@ fn destroy_refuses_every_call_and_keeps_pending_actions_readable() {
 
 #[test]
 fn events_from_an_old_socket_are_ignored() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     let old = h.socket();
     h.server_close(Some(1006));
     h.input(Input::NetworkOnline);
     assert_ne!(h.socket(), old);
-    h.input(Input::SocketClosed { socket: old, code: Some(1006), reason: "late" });
+    h.input(Input::SocketEnded { socket: old, code: Some(1006), reason: "late" });
     h.input(Input::Text(old, r#"{"type":"auth_ok","session_id":"x","restored":false,"replay":false}"#));
     assert_eq!(h.session.state(), State::Connecting);
 }
 
 #[test]
 fn reset_forgets_the_conversation_and_opens_a_new_session() {
-    let mut h = Host::connected();
+    let mut h = Script::connected();
     h.recv(json!({"type":"cart_changed","seq":3,"action":"item_selected","sku":"a","items":[cart_item("a",1.0)],"total":10.0}));
     h.clear();
     h.session.reset(h.now).unwrap();
@@ -791,9 +792,9 @@ fn reset_forgets_the_conversation_and_opens_a_new_session() {
 
 #[test]
 fn disconnect_follows_only_a_connect() {
-    let mut h = Host::new();
+    let mut h = Script::new();
     h.input(Input::Connect);
-    h.input(Input::SocketError { socket: h.socket(), detail: "refused" });
+    h.input(Input::SocketEnded { socket: h.socket(), code: None, reason: "refused" });
     assert!(!h.events.contains(&Event::Disconnect));
     h.advance(1_000);
     h.open();

@@ -1,6 +1,5 @@
 //! A scripted host for driving a `Session` in tests: it plays the socket and
 //! the clock, and records what the core asked for.
-#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use vizochok_core::{Config, Event, Input, Output, Session, SocketId};
@@ -8,7 +7,7 @@ use vizochok_core::{Config, Event, Input, Output, Session, SocketId};
 pub const KEY: &str = "pk_canary_8c1f";
 pub const URL: &str = "ws://127.0.0.1:8787/v1/ws";
 
-pub struct Host {
+pub struct Script {
     pub session: Session,
     pub now: u64,
     pub socket: Option<SocketId>,
@@ -22,14 +21,14 @@ pub fn config() -> Config {
     Config::new(KEY, "demo-store", URL, 42)
 }
 
-impl Host {
-    pub fn new() -> Host {
-        Host::with(config())
+impl Script {
+    pub fn new() -> Script {
+        Script::with(config())
     }
 
-    pub fn with(config: Config) -> Host {
+    pub fn with(config: Config) -> Script {
         let session = Session::new(config).expect("valid config");
-        Host { session, now: 0, socket: None, sent: vec![], events: vec![], opens: vec![], closes: vec![] }
+        Script { session, now: 0, socket: None, sent: vec![], events: vec![], opens: vec![], closes: vec![] }
     }
 
     /// Drains every output into the logs.
@@ -37,7 +36,7 @@ impl Host {
         while let Some(out) = self.session.poll_output() {
             match out {
                 Output::Event(e) => self.events.push(e),
-                Output::Send(text) => self.sent.push(serde_json::from_str(&text).expect("client sends JSON")),
+                Output::Send { text, .. } => self.sent.push(serde_json::from_str(&text).expect("client sends JSON")),
                 Output::Open { socket, url } => {
                     assert_eq!(url, URL);
                     self.socket = Some(socket);
@@ -78,7 +77,7 @@ impl Host {
 
     pub fn server_close(&mut self, code: Option<u16>) {
         let s = self.socket();
-        self.input(Input::SocketClosed { socket: s, code, reason: "bye" });
+        self.input(Input::SocketEnded { socket: s, code, reason: "bye" });
     }
 
     pub fn auth_ok(&mut self, session_id: &str) {
@@ -86,8 +85,8 @@ impl Host {
     }
 
     /// Connect → open → auth_ok, leaving the logs empty.
-    pub fn connected() -> Host {
-        let mut h = Host::new();
+    pub fn connected() -> Script {
+        let mut h = Script::new();
         h.connect_as("s1");
         h.clear();
         h

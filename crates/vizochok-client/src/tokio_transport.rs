@@ -1,0 +1,253 @@
+//! The real transport: WebSockets over tokio (fastwebsockets; `wss://`
+//! through rustls with the webpki roots), tokio's clock and one timer task.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use fastwebsockets::{FragmentCollectorRead, Frame, OpCode, Payload, WebSocket};
+use http_body_util::Empty;
+use hyper::header::{CONNECTION, HOST, UPGRADE};
+use hyper::upgrade::Upgraded;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
+use vizochok_core::SocketId;
+
+use crate::{Reports, Transport};
+
+/// Inbound frames beyond the core's 1 MiB limit still reach it (it reports
+/// and drops them, keeping the connection); past this the socket fails.
+const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// How long a socket the client closed waits for the server's close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// WebSockets and a timer on the current tokio runtime.
+pub struct TokioTransport {
+    start: Instant,
+    sockets: Mutex<HashMap<SocketId, Socket>>,
+    timer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for TokioTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioTransport").finish_non_exhaustive()
+    }
+}
+
+/// The way to one socket's task.
+struct Socket {
+    outbound: mpsc::UnboundedSender<Outbound>,
+}
+
+enum Outbound {
+    Text(String),
+    Close(u16, String),
+}
+
+impl TokioTransport {
+    /// A transport whose clock starts now.
+    pub fn new() -> TokioTransport {
+        TokioTransport { start: Instant::now(), sockets: Mutex::default(), timer: Mutex::default() }
+    }
+}
+
+impl Default for TokioTransport {
+    fn default() -> Self {
+        TokioTransport::new()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Transport for TokioTransport {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn open(&self, socket: SocketId, url: &str, reports: Reports) {
+        let (outbound, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(socket, url.to_owned(), reports, queue));
+        lock(&self.sockets).insert(socket, Socket { outbound });
+    }
+
+    fn send(&self, socket: SocketId, text: &str) {
+        if let Some(s) = lock(&self.sockets).get(&socket) {
+            let _ = s.outbound.send(Outbound::Text(text.to_owned()));
+        }
+    }
+
+    fn close(&self, socket: SocketId, code: u16, reason: &str) {
+        // An open socket says goodbye, then ends; one still connecting is
+        // abandoned at once, so a stuck attempt never holds a connection.
+        if let Some(s) = lock(&self.sockets).remove(&socket) {
+            let _ = s.outbound.send(Outbound::Close(code, reason.to_owned()));
+        }
+    }
+
+    fn set_timer(&self, deadline: Option<u64>, reports: Reports) {
+        let mut timer = lock(&self.timer);
+        if let Some(old) = timer.take() {
+            old.abort();
+        }
+        if let Some(deadline) = deadline {
+            let at = self.start + Duration::from_millis(deadline);
+            *timer = Some(tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                reports.timer_fired();
+            }));
+        }
+    }
+}
+
+/// One socket: connect, report, then read frames and write what the
+/// client sends until either side ends.
+async fn run(socket: SocketId, url: String, reports: Reports, mut outbound: mpsc::UnboundedReceiver<Outbound>) {
+    let ws = tokio::select! {
+        ws = connect(&url) => ws,
+        // The client gave up on this socket while it connected.
+        _ = wait_for_close(&mut outbound) => return,
+    };
+    let mut ws = match ws {
+        Ok(ws) => ws,
+        Err(error) => return reports.ended(socket, None, &error),
+    };
+    ws.set_max_message_size(MAX_MESSAGE_BYTES);
+    reports.opened(socket);
+    let (read, mut write) = ws.split(tokio::io::split);
+    let mut read = FragmentCollectorRead::new(read);
+    let (obligated, mut replies) = mpsc::unbounded_channel::<Frame<'static>>();
+    let mut writer = tokio::spawn(async move {
+        loop {
+            let frame = tokio::select! {
+                Some(reply) = replies.recv() => reply,
+                message = outbound.recv() => match message {
+                    Some(Outbound::Text(text)) => Frame::text(Payload::Owned(text.into_bytes())),
+                    Some(Outbound::Close(code, reason)) => {
+                        let _ = write.write_frame(Frame::close(code, reason.as_bytes())).await;
+                        return;
+                    }
+                    None => return,
+                },
+            };
+            if write.write_frame(frame).await.is_err() {
+                return;
+            }
+        }
+    });
+    let reader = async {
+        loop {
+            let mut send = |frame: Frame<'_>| {
+                let reply = Frame::new(true, frame.opcode, None, Payload::Owned(frame.payload.to_vec()));
+                let sent = obligated.send(reply).map_err(|_| "the socket's writer has ended");
+                std::future::ready(sent)
+            };
+            match read.read_frame(&mut send).await {
+                Ok(frame) => match frame.opcode {
+                    OpCode::Text => match std::str::from_utf8(&frame.payload) {
+                        Ok(text) => reports.text(socket, text),
+                        Err(_) => reports.binary(socket, frame.payload.len()),
+                    },
+                    OpCode::Binary => reports.binary(socket, frame.payload.len()),
+                    OpCode::Close => {
+                        let (code, reason) = close_frame(&frame.payload);
+                        reports.ended(socket, code, &reason);
+                        break;
+                    }
+                    _ => {}
+                },
+                Err(error) => {
+                    reports.ended(socket, None, &error.to_string());
+                    break;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = reader => {}
+        // The client closed: the server has a moment to answer, then the socket goes.
+        _ = async { let _ = (&mut writer).await; tokio::time::sleep(CLOSE_GRACE).await } => {}
+    }
+    writer.abort();
+}
+
+async fn wait_for_close(outbound: &mut mpsc::UnboundedReceiver<Outbound>) {
+    loop {
+        match outbound.recv().await {
+            Some(Outbound::Close(..)) | None => return,
+            // Nothing is sent before the socket opened.
+            Some(Outbound::Text(_)) => {}
+        }
+    }
+}
+
+/// The code and reason of a close frame's payload.
+fn close_frame(payload: &[u8]) -> (Option<u16>, String) {
+    match payload {
+        [hi, lo, reason @ ..] => (Some(u16::from_be_bytes([*hi, *lo])), String::from_utf8_lossy(reason).into_owned()),
+        _ => (None, String::new()),
+    }
+}
+
+/// Connects and performs the WebSocket handshake (`wss://` over TLS).
+async fn connect(url: &str) -> Result<WebSocket<TokioIo<Upgraded>>, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+    let secure = uri.scheme_str() == Some("wss");
+    let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
+    let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_else(|| host.clone());
+    let request = Request::builder()
+        .method("GET")
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(HOST, authority)
+        .header(UPGRADE, "websocket")
+        .header(CONNECTION, "upgrade")
+        .header("Sec-WebSocket-Key", fastwebsockets::handshake::generate_key())
+        .header("Sec-WebSocket-Version", "13")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let handshake = if secure {
+        let name = ServerName::try_from(host).map_err(|e| e.to_string())?;
+        let tls = tls_connector()?.connect(name, tcp).await.map_err(|e| e.to_string())?;
+        fastwebsockets::handshake::client(&SpawnExecutor, request, tls).await
+    } else {
+        fastwebsockets::handshake::client(&SpawnExecutor, request, tcp).await
+    };
+    handshake.map(|(ws, _)| ws).map_err(|e| e.to_string())
+}
+
+/// rustls with ring and the webpki roots, whatever provider the app installed.
+fn tls_connector() -> Result<TlsConnector, String> {
+    let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// Runs hyper's connection tasks on tokio.
+struct SpawnExecutor;
+
+impl<F> hyper::rt::Executor<F> for SpawnExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        tokio::spawn(future);
+    }
+}

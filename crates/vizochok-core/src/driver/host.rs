@@ -1,0 +1,43 @@
+//! What a runtime does for the [`Driver`](super::Driver): its I/O and the
+//! app's callbacks, nothing else.
+
+use crate::{Event, SocketId};
+
+/// A runtime's side of the driver: sockets, one timer, the saved session
+/// id, and the app's callbacks. Every method is called by the driver only,
+/// never while it holds its lock, one call at a time and in the order the
+/// protocol produced them, so an implementation may call back into the
+/// driver (a callback sending a message, say).
+pub trait Host {
+    /// Open a WebSocket to `url` and report its events with `socket`
+    /// (`Input::SocketOpened`, `Text`, `Binary`, `SocketEnded`).
+    fn open_socket(&self, socket: SocketId, url: &str);
+
+    /// Send a text frame on `socket`.
+    fn send_text(&self, socket: SocketId, text: &str);
+
+    /// Close `socket` with `code` (always 1000) and `reason` (at most 123
+    /// bytes), or abandon it if it is still opening. Its later events are
+    /// ignored, so the host need not report them.
+    fn close_socket(&self, socket: SocketId, code: u16, reason: &str);
+
+    /// Keep one timer: hand `Input::Timeout` to the driver at `deadline`
+    /// (monotonic milliseconds, the clock of every `now`); `None` cancels
+    /// it. Each call replaces the timer set before; the driver calls this
+    /// only when the deadline changes, and again after every timeout.
+    fn set_timer(&self, deadline: Option<u64>);
+
+    /// The id that resumes this conversation after a restart changed: save
+    /// it (`None`: forget it). Nothing else needs saving.
+    fn save_session(&self, session_id: Option<&str>);
+
+    /// Hand an event to the app's callbacks. `Err` means a callback failed
+    /// (threw, panicked); its text is reported through
+    /// [`Host::report_error`] and the driver carries on.
+    fn deliver(&self, event: Event) -> Result<(), String>;
+
+    /// A problem the driver recovered from (an app callback failed), as
+    /// developer-facing English with every secret removed: write it to the
+    /// runtime's log.
+    fn report_error(&self, message: &str);
+}

@@ -1,0 +1,75 @@
+//! What the client knows of the conversation: which session, how far it
+//! has applied the server's frames, the cart, the quantity steps of the
+//! products it has seen, and the reply that is streaming.
+
+use std::collections::BTreeMap;
+
+use vizochok_proto::{Cart, ProductItem};
+
+#[derive(Debug, Default)]
+pub(crate) struct Conversation {
+    /// The current (or to-be-resumed) session id.
+    pub session_id: Option<String>,
+    /// The last server `seq` applied.
+    pub last_seq: u64,
+    /// The cart as the server last confirmed it.
+    pub cart: Cart,
+    /// `quantity_step` by SKU, learned from product cards (bounded).
+    steps: BTreeMap<String, f64>,
+    /// The message whose reply is streaming (a `typing` or `delta` came, no `response` yet).
+    pub streaming: Option<String>,
+    /// The message whose reply the shopper stopped: its late deltas are dropped.
+    pub stopped: Option<String>,
+}
+
+impl Conversation {
+    pub fn new(session_id: Option<String>) -> Conversation {
+        Conversation { session_id, ..Conversation::default() }
+    }
+
+    /// Applies a `seq` frame's number: false when it is a duplicate or late
+    /// (at or below the last applied), which must never roll state back.
+    pub fn advance(&mut self, seq: u64) -> bool {
+        if seq <= self.last_seq {
+            return false;
+        }
+        self.last_seq = seq;
+        true
+    }
+
+    /// Remembers the steps of `products`, at most `max` SKUs: past that the
+    /// table starts over (bounded memory; steps come back with the next cards).
+    pub fn learn_steps<'a>(&mut self, products: impl IntoIterator<Item = &'a ProductItem>, max: usize) {
+        for p in products {
+            if !(p.quantity_step.is_finite() && p.quantity_step > 0.0) {
+                continue;
+            }
+            if self.steps.len() >= max && !self.steps.contains_key(&p.sku) {
+                self.steps.clear();
+            }
+            self.steps.insert(p.sku.clone(), p.quantity_step);
+        }
+    }
+
+    pub fn step(&self, sku: &str) -> Option<f64> {
+        self.steps.get(sku).copied()
+    }
+
+    /// The reply to `reply_to` ended (a `response` came).
+    pub fn reply_ended(&mut self, reply_to: &str) {
+        if self.streaming.as_deref() == Some(reply_to) {
+            self.streaming = None;
+        }
+        if self.stopped.as_deref() == Some(reply_to) {
+            self.stopped = None;
+        }
+    }
+
+    /// The server forgot the session, or the app reset it: start over.
+    pub fn restart(&mut self, session_id: Option<String>) {
+        self.session_id = session_id;
+        self.last_seq = 0;
+        self.streaming = None;
+        self.stopped = None;
+    }
+}

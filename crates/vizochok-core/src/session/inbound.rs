@@ -1,0 +1,228 @@
+//! What each server frame does (`docs/protocol.md`, "Server frames").
+
+use vizochok_proto::frame::{self, AuthOk, ClientFrame, ServerFrame};
+use vizochok_proto::{CartChangedEvent, ErrorCode, Reply, SessionSummary};
+
+use super::connection::{CloseReason, Ending};
+use super::phase::{Phase, StopReason};
+use super::queue::{Acked, Order, Refused};
+use super::timers::Timer;
+use super::Session;
+use crate::text::{cat, Part};
+use crate::Event;
+
+/// Heartbeats a server may ask for: not so short that pings flood, not so
+/// long that a dead socket goes unnoticed.
+const HEARTBEAT_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=120_000;
+
+/// The fields of an `error` frame.
+struct ServerError {
+    code: String,
+    message: Option<String>,
+    reply_to: Option<String>,
+    retry_after_ms: Option<u64>,
+}
+
+impl Session {
+    pub(super) fn text(&mut self, now: u64, text: &str) {
+        self.heard(now);
+        let frame = match frame::parse::<ServerFrame>(text, self.config.limits.max_inbound_bytes) {
+            Ok(frame) => frame,
+            Err(e) => return self.bad_frame(now, e.to_string()),
+        };
+        let authenticating = matches!(self.phase, Phase::Authenticating { .. });
+        // Nothing but the auth answer is meaningful before auth_ok.
+        if authenticating
+            && !matches!(frame, ServerFrame::AuthOk(_) | ServerFrame::AuthError { .. } | ServerFrame::Ping { .. })
+        {
+            return;
+        }
+        if frame.seq().is_some_and(|seq| !self.conversation.advance(seq)) {
+            return; // duplicate or late: never roll state back
+        }
+        match frame {
+            ServerFrame::AuthOk(ok) if authenticating => self.on_auth_ok(now, ok),
+            ServerFrame::AuthOk(_) => {}
+            ServerFrame::AuthError { code, message } => self.on_auth_error(code, message),
+            ServerFrame::Ack { id } => self.on_ack(id),
+            ServerFrame::Typing { reply_to, .. } => {
+                if reply_to.is_some() {
+                    self.conversation.streaming.clone_from(&reply_to);
+                }
+                self.emit(Event::Typing { reply_to });
+            }
+            ServerFrame::Delta { message_id, reply_to, text, .. } => {
+                if self.conversation.stopped.as_deref() != Some(reply_to.as_str()) {
+                    self.conversation.streaming = Some(reply_to.clone());
+                    self.emit(Event::Delta { message_id, reply_to, text });
+                }
+            }
+            ServerFrame::Response { reply, .. } => self.on_response(now, reply),
+            ServerFrame::CartChanged { change, .. } => self.on_cart_changed(change),
+            ServerFrame::UserMessage { id, text, .. } => {
+                // Our own message comes back too: we showed it when it was sent.
+                if !self.is_own(&id) {
+                    self.emit(Event::UserMessage { id, text });
+                }
+            }
+            ServerFrame::Error { code, message, reply_to, retry_after_ms, .. } => {
+                self.on_server_error(now, ServerError { code, message, reply_to, retry_after_ms })
+            }
+            ServerFrame::Ping { ts } => self.send_text(frame::encode(&ClientFrame::Pong { ts })),
+            ServerFrame::Pong { .. } => {}
+            ServerFrame::Unknown => self.unknown_frames += 1,
+        }
+    }
+
+    /// Any inbound frame answers the heartbeat.
+    fn heard(&mut self, now: u64) {
+        self.timers.clear(Timer::Pong);
+        if matches!(self.phase, Phase::Connected(_)) {
+            self.timers.set(Timer::Ping, now.saturating_add(self.heartbeat_ms));
+        }
+    }
+
+    fn on_auth_ok(&mut self, now: u64, ok: AuthOk) {
+        let Phase::Authenticating { socket, asked } = &self.phase else { return };
+        let (socket, asked) = (*socket, asked.clone());
+        self.timers.clear(Timer::Auth);
+        self.attempts = 0;
+        self.backoff = super::connection::Backoff::Exponential;
+        if let Some(limits) = ok.limits {
+            if let Some(max) = limits.max_message_chars {
+                self.max_message_chars = self.config.limits.max_message_chars.min(max.max(1));
+            }
+            if let Some(ms) = limits.heartbeat_ms {
+                self.heartbeat_ms = ms.clamp(*HEARTBEAT_RANGE_MS.start(), *HEARTBEAT_RANGE_MS.end());
+            }
+        }
+        let new_session = asked.is_some_and(|asked| asked != ok.session_id);
+        if new_session {
+            // The server forgot our session: start over, keep pending actions.
+            self.conversation.restart(Some(ok.session_id));
+        } else {
+            self.conversation.session_id = Some(ok.session_id);
+        }
+        self.enter(Phase::Connected(socket));
+        self.timers.set(Timer::Ping, now.saturating_add(self.heartbeat_ms));
+        self.emit(Event::Connect);
+        if new_session {
+            self.clear_cart_locally();
+        }
+        if !ok.replay {
+            self.queue.forget_acked();
+            self.conversation.streaming = None;
+            self.conversation.stopped = None;
+        }
+        if let (true, Some(summary)) = (ok.restored, ok.summary) {
+            self.apply_summary(summary);
+        }
+        if let Some(history) = ok.history {
+            let known = self.config.limits.known_products;
+            for entry in &history {
+                self.conversation.learn_steps(entry.products.iter().flatten(), known);
+            }
+            self.emit(Event::History(history));
+        }
+        self.flush(now, Order::ResendFirst);
+    }
+
+    fn on_auth_error(&mut self, code: String, message: Option<String>) {
+        let detail = match message {
+            Some(m) => [code.as_str(), ": ", &m].concat(),
+            None => code,
+        };
+        let error = self.error(ErrorCode::AuthError, Some(detail));
+        self.emit(Event::Error(error));
+        self.drop_socket(Ending::Close(CloseReason::AuthError));
+        self.stop(StopReason::Final);
+    }
+
+    fn on_ack(&mut self, id: String) {
+        if self.queue.ack(&id) != Acked::Ignored {
+            self.emit(Event::Acknowledged { id });
+        }
+    }
+
+    fn on_response(&mut self, now: u64, reply: Reply) {
+        self.conversation.learn_steps(&reply.products, self.config.limits.known_products);
+        // A reply proves the message durable even if its ack was lost.
+        if self.queue.answered(&reply.reply_to) {
+            self.emit(Event::Acknowledged { id: reply.reply_to.clone() });
+        }
+        self.conversation.reply_ended(&reply.reply_to);
+        let summary = reply.summary.clone();
+        self.emit(Event::Response(reply));
+        if let Some(summary) = summary {
+            self.apply_summary(summary);
+        }
+        self.flush(now, Order::Queued);
+    }
+
+    fn on_cart_changed(&mut self, change: CartChangedEvent) {
+        self.conversation.cart = vizochok_proto::Cart { items: change.items.clone(), total: change.total };
+        self.emit(Event::CartChanged(change));
+    }
+
+    fn on_server_error(&mut self, now: u64, error: ServerError) {
+        let ServerError { code, message, reply_to, retry_after_ms } = error;
+        let (code, detail) = match ErrorCode::parse(&code) {
+            Some(c) if c.is_server_code() => (c, message),
+            _ => {
+                let detail = ["unknown server error code \"", &code, "\": ", message.as_deref().unwrap_or("")].concat();
+                (ErrorCode::InternalError, Some(detail))
+            }
+        };
+        if let Some(id) = &reply_to {
+            let wait = retry_after_ms.unwrap_or(self.config.timers.retry_after_ms);
+            let max = self.config.limits.max_action_retries;
+            // Only what the server has not acknowledged is retried (silently);
+            // an error naming an action never sent changes nothing but is reported.
+            if self.queue.refused(id, code.is_retryable(), max, now.saturating_add(wait)) == Refused::Retrying {
+                return;
+            }
+        }
+        let mut error = self.error(code, detail);
+        error.reply_to = reply_to;
+        error.retry_after_ms = retry_after_ms;
+        self.emit(Event::Error(error));
+        self.flush(now, Order::Queued);
+    }
+
+    /// A frame that cannot be used: reported, dropped, and counted; too many
+    /// within the window recycle the socket.
+    pub(super) fn bad_frame(&mut self, now: u64, detail: String) {
+        let error = self.error(ErrorCode::WsError, Some(detail));
+        self.emit(Event::Error(error));
+        let window = self.config.timers.bad_frame_window_ms;
+        while self.bad_frames.front().is_some_and(|&t| t.saturating_add(window) <= now) {
+            self.bad_frames.pop_front();
+        }
+        self.bad_frames.push_back(now);
+        let max = self.config.limits.max_bad_frames;
+        if self.bad_frames.len() > max as usize {
+            self.bad_frames.clear();
+            let detail = cat(&[
+                Part::T("more than "),
+                Part::N(max.into()),
+                Part::T(" bad frames within "),
+                Part::N(window),
+                Part::T(" ms"),
+            ]);
+            let error = self.error(ErrorCode::WsError, Some(detail));
+            self.fail(now, Some(error), Ending::Close(CloseReason::TooManyBadFrames));
+        }
+    }
+
+    pub(super) fn apply_summary(&mut self, summary: SessionSummary) {
+        self.conversation.cart = vizochok_proto::Cart { items: summary.selected_items.clone(), total: summary.total };
+        self.emit(Event::SessionComplete(summary));
+    }
+
+    pub(super) fn clear_cart_locally(&mut self) {
+        if !self.conversation.cart.items.is_empty() {
+            self.conversation.cart = Default::default();
+            self.emit(Event::CartChanged(CartChangedEvent::cleared()));
+        }
+    }
+}
