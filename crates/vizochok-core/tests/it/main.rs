@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod contract;
+mod driver;
 mod gates;
 mod properties;
 mod scenarios;
 mod support;
+mod tabs_and_page;

@@ -1,0 +1,259 @@
+//! The driver's delivery rules: order, re-entrancy, failing callbacks, the
+//! timer, the saved session id, threads, and reads after destroy.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use vizochok_core::{ActionError, Config, Driver, Event, Host, Input, SocketId, State};
+
+use crate::support::{config, KEY};
+
+/// What the app does in one callback.
+type Reaction = Box<dyn Fn(&Driver<Recorder>, &Event) -> Result<(), String> + Send + Sync>;
+
+/// A host that writes down everything it is asked, in order.
+#[derive(Default)]
+struct Recorder {
+    log: Mutex<Vec<String>>,
+    reaction: Mutex<Option<Reaction>>,
+    driver: Mutex<Option<std::sync::Weak<Driver<Recorder>>>>,
+}
+
+impl Recorder {
+    fn note(&self, line: String) {
+        self.log.lock().unwrap().push(line);
+    }
+}
+
+impl Host for Recorder {
+    fn open_socket(&self, socket: SocketId, _url: &str) {
+        self.note(format!("open {}", socket.0));
+    }
+    fn send_text(&self, socket: SocketId, text: &str) {
+        let frame: serde_json::Value = serde_json::from_str(text).unwrap();
+        self.note(format!("send {} {}", socket.0, frame["type"].as_str().unwrap()));
+    }
+    fn close_socket(&self, socket: SocketId, code: u16, reason: &str) {
+        self.note(format!("close {} {code} {reason}", socket.0));
+    }
+    fn set_timer(&self, deadline: Option<u64>) {
+        self.note(format!("timer {deadline:?}"));
+    }
+    fn save_session(&self, session_id: Option<&str>) {
+        self.note(format!("save {session_id:?}"));
+    }
+    fn deliver(&self, event: Event) -> Result<(), String> {
+        self.note(format!("event {}", name(&event)));
+        let driver = self.driver.lock().unwrap().as_ref().and_then(|d| d.upgrade());
+        match (&*self.reaction.lock().unwrap(), driver) {
+            (Some(react), Some(driver)) => react(&driver, &event),
+            _ => Ok(()),
+        }
+    }
+    fn report_error(&self, message: &str) {
+        self.note(format!("report {message}"));
+    }
+}
+
+fn name(event: &Event) -> String {
+    match event {
+        Event::StateChanged(state) => format!("state:{}", state.as_str()),
+        Event::Connect => "connect".into(),
+        Event::Disconnect => "disconnect".into(),
+        Event::Error(e) => format!("error:{}", e.code),
+        Event::Acknowledged { .. } => "ack".into(),
+        Event::CartChanged(_) => "cart_changed".into(),
+        other => format!("{other:?}").split([' ', '(', '{']).next().unwrap_or_default().to_lowercase(),
+    }
+}
+
+fn driver_with(config: Config) -> Arc<Driver<Recorder>> {
+    let driver = Arc::new(Driver::new(config, Recorder::default()).unwrap());
+    *driver.host().driver.lock().unwrap() = Some(Arc::downgrade(&driver));
+    driver
+}
+
+fn react(
+    driver: &Driver<Recorder>,
+    reaction: impl Fn(&Driver<Recorder>, &Event) -> Result<(), String> + Send + Sync + 'static,
+) {
+    *driver.host().reaction.lock().unwrap() = Some(Box::new(reaction));
+}
+
+fn take(driver: &Driver<Recorder>) -> Vec<String> {
+    std::mem::take(&mut *driver.host().log.lock().unwrap())
+}
+
+fn auth_ok(session: &str) -> String {
+    json!({"type":"auth_ok","session_id":session,"restored":false,"replay":false}).to_string()
+}
+
+/// Connect, open, auth_ok at t = 10; the log is cleared.
+fn connected() -> Arc<Driver<Recorder>> {
+    let d = driver_with(config());
+    d.handle(0, Input::Connect);
+    d.handle(5, Input::SocketOpened(SocketId(1)));
+    d.handle(10, Input::Text(SocketId(1), &auth_ok("s1")));
+    take(&d);
+    d
+}
+
+#[test]
+fn outputs_reach_the_host_in_order_with_the_socket_each_frame_goes_to() {
+    let d = driver_with(config());
+    d.handle(0, Input::Connect);
+    d.handle(5, Input::SocketOpened(SocketId(1)));
+    d.handle(10, Input::Text(SocketId(1), &auth_ok("s1")));
+    assert_eq!(
+        take(&d),
+        [
+            "event state:connecting",
+            "open 1",
+            "timer Some(10000)",
+            "event state:authenticating",
+            "send 1 auth",
+            "timer Some(10005)",
+            "event state:connected",
+            "event connect",
+            "timer Some(25010)",
+            "save Some(\"s1\")",
+        ]
+    );
+}
+
+#[test]
+fn a_call_from_a_callback_queues_behind_the_outputs_in_hand() {
+    let d = driver_with(config());
+    d.send_message(0, "queued before connect").unwrap();
+    react(&d, |driver, event| {
+        if *event == Event::Connect {
+            driver.clear_cart(10).map(drop).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    });
+    d.handle(0, Input::Connect);
+    d.handle(5, Input::SocketOpened(SocketId(1)));
+    take(&d);
+    d.handle(10, Input::Text(SocketId(1), &auth_ok("s1")));
+    let log = take(&d);
+    let connect = log.iter().position(|l| l == "event connect").unwrap();
+    let message = log.iter().position(|l| l == "send 1 message").unwrap();
+    let clear = log.iter().position(|l| l == "send 1 clear_cart").unwrap();
+    assert!(connect < message && message < clear, "the flush in hand goes first: {log:?}");
+}
+
+#[test]
+fn an_action_s_callbacks_have_run_when_it_returns() {
+    let d = connected();
+    let product = vizochok_core::ProductItem {
+        sku: "milk".into(),
+        name: "Milk".into(),
+        price: 1.0,
+        unit: "pcs".into(),
+        quantity_step: 1.0,
+        quantity: None,
+        brand: None,
+        image_url: None,
+        promo_price: None,
+    };
+    d.select_product(20, &product, None).unwrap();
+    assert_eq!(take(&d), ["event productclick", "send 1 select_item"]);
+}
+
+#[test]
+fn a_failing_callback_is_reported_without_secrets_and_delivery_goes_on() {
+    let d = driver_with(config());
+    react(&d, |_, event| match event {
+        Event::StateChanged(State::Connecting) => Err(format!("TypeError: cannot read {KEY}")),
+        _ => Ok(()),
+    });
+    d.handle(0, Input::Connect);
+    let log = take(&d);
+    assert_eq!(log[0], "event state:connecting");
+    assert!(log[1].starts_with("report an app callback failed"), "{log:?}");
+    assert!(!log[1].contains(KEY) && log[1].contains("[redacted]"), "{}", log[1]);
+    assert_eq!(log[2..], ["open 1", "timer Some(10000)"]);
+}
+
+#[test]
+fn the_timer_is_set_only_when_its_deadline_changes_and_again_after_it_fires() {
+    let d = connected();
+    d.send_message(20, "hi").unwrap();
+    assert_eq!(take(&d), ["send 1 message"], "the heartbeat deadline did not move");
+    d.handle(100, Input::Text(SocketId(1), r#"{"type":"ping"}"#));
+    assert_eq!(take(&d), ["send 1 pong", "timer Some(25100)"]);
+    // A timer that fires early changes nothing but must be armed again.
+    d.handle(200, Input::Timeout);
+    assert_eq!(take(&d), ["timer Some(25100)"]);
+    d.handle(25_100, Input::Timeout);
+    assert_eq!(take(&d), ["send 1 ping", "timer Some(35100)"]);
+}
+
+#[test]
+fn the_session_id_is_saved_when_it_changes_and_forgotten_on_reset() {
+    let mut config = config();
+    config.session_id = Some("s1".into());
+    let d = driver_with(config);
+    d.handle(0, Input::Connect);
+    d.handle(5, Input::SocketOpened(SocketId(1)));
+    d.handle(10, Input::Text(SocketId(1), &auth_ok("s1")));
+    assert!(!take(&d).iter().any(|l| l.starts_with("save")), "the saved id did not change");
+    d.reset(20).unwrap();
+    assert!(take(&d).contains(&"save None".to_string()));
+}
+
+#[test]
+fn an_abandoned_attempt_is_closed() {
+    let d = driver_with(config());
+    d.handle(0, Input::Connect);
+    take(&d);
+    d.handle(10_000, Input::Timeout);
+    let log = take(&d);
+    assert_eq!(log[..2], ["event error:ws_error", "close 1 1000 open timeout"], "{log:?}");
+}
+
+#[test]
+fn after_destroy_reads_show_the_last_state_and_actions_are_refused() {
+    let d = driver_with(config());
+    let id = d.send_message(0, "never sent").unwrap();
+    d.handle(1, Input::Destroy);
+    assert_eq!(d.state(), State::Destroyed);
+    assert_eq!(d.pending_actions().iter().map(|a| a.id.clone()).collect::<Vec<_>>(), [id]);
+    assert_eq!(d.send_message(2, "late"), Err(ActionError::Destroyed));
+    d.handle(3, Input::Connect);
+    assert_eq!(d.state(), State::Destroyed);
+}
+
+#[test]
+fn a_call_from_another_thread_returns_after_its_outputs_were_delivered() {
+    let d = connected();
+    let (entered, in_callback) = std::sync::mpsc::channel();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let wait = Mutex::new(wait);
+    react(&d, move |_, event| {
+        if matches!(event, Event::Acknowledged { .. }) {
+            entered.send(()).unwrap();
+            wait.lock().unwrap().recv().unwrap();
+        }
+        Ok(())
+    });
+    let id = d.clear_cart(20).unwrap();
+    take(&d);
+    let delivering = {
+        let d = d.clone();
+        std::thread::spawn(move || d.handle(30, Input::Text(SocketId(1), &json!({"type":"ack","id":id}).to_string())))
+    };
+    in_callback.recv().unwrap();
+    let other = {
+        let d = d.clone();
+        std::thread::spawn(move || {
+            d.remove_item(40, "milk").unwrap();
+            // Whichever thread carried it out, the frame is out when the call returns.
+            assert!(d.host().log.lock().unwrap().contains(&"send 1 remove_item".to_string()));
+        })
+    };
+    release.send(()).unwrap();
+    delivering.join().unwrap();
+    other.join().unwrap();
+    assert_eq!(take(&d), ["event ack", "timer Some(25030)", "send 1 remove_item"]);
+}

@@ -1,0 +1,137 @@
+//! Rules of contract revision 1.1 on the client: several connections to one
+//! conversation (`docs/protocol.md` §9), frames the page drives (§12), and
+//! how a socket's end is reported (§5, §6).
+
+use serde_json::json;
+use vizochok_core::{ActionError, Event, Input, PageContext, Rating, Reply};
+
+use crate::support::*;
+
+#[test]
+fn another_tab_s_message_is_shown_and_our_own_echo_is_not() {
+    let mut h = Script::connected();
+    let own = h.session.send_message(h.now, "молоко").unwrap();
+    h.recv(json!({"type":"user_message","seq":1,"id":own,"text":"молоко"}));
+    h.recv(json!({"type":"user_message","seq":2,"id":"0123456789ab-0","text":"хліб"}));
+    let shown: Vec<_> = h.events.iter().filter(|e| matches!(e, Event::UserMessage { .. })).collect();
+    assert_eq!(shown, [&Event::UserMessage { id: "0123456789ab-0".into(), text: "хліб".into() }]);
+}
+
+#[test]
+fn a_reply_to_another_tab_s_message_is_part_of_the_conversation() {
+    let mut h = Script::connected();
+    h.recv(json!({"type":"delta","seq":1,"message_id":"r1","reply_to":"other-0","text":"Ось"}));
+    h.recv(json!({"type":"response","seq":2,"message_id":"r1","reply_to":"other-0","text":"Ось хліб","products":[]}));
+    assert!(h.events.iter().any(|e| matches!(e, Event::Response(Reply { reply_to, .. }) if reply_to == "other-0")));
+}
+
+#[test]
+fn stop_cancels_the_streaming_reply_and_drops_its_late_deltas() {
+    let mut h = Script::connected();
+    assert_eq!(h.session.stop_reply(h.now), Ok(None), "nothing to stop yet");
+    let m = h.session.send_message(h.now, "milk").unwrap();
+    h.recv(json!({"type":"ack","id":m}));
+    h.recv(json!({"type":"delta","seq":1,"message_id":"r1","reply_to":m,"text":"Here "}));
+    let cancel = h.session.stop_reply(h.now).unwrap().expect("a reply streams");
+    h.drain();
+    let frame = h.sent.last().unwrap();
+    assert_eq!(frame, &json!({"type":"cancel","id":cancel,"reply_to":m}));
+    h.clear();
+    h.recv(json!({"type":"delta","seq":2,"message_id":"r1","reply_to":m,"text":"is milk"}));
+    assert!(h.events.is_empty(), "a late delta of a stopped reply is dropped: {:?}", h.events);
+    h.recv(
+        json!({"type":"response","seq":3,"message_id":"r1","reply_to":m,"text":"Here ","products":[],"cancelled":true}),
+    );
+    assert!(matches!(&h.events[0], Event::Response(Reply { cancelled: true, text, .. }) if text == "Here "));
+    h.recv(json!({"type":"ack","id":cancel}));
+    assert!(h.session.pending_actions().is_empty());
+}
+
+#[test]
+fn feedback_is_an_acknowledged_action_with_a_bounded_comment() {
+    let mut h = Script::connected();
+    let id = h.session.feedback(h.now, "r1", Rating::Down, Some("too pricey")).unwrap();
+    h.drain();
+    assert_eq!(
+        h.sent.last().unwrap(),
+        &json!({"type":"feedback","id":id,"message_id":"r1","rating":"down","comment":"too pricey"})
+    );
+    let long = "x".repeat(501);
+    assert!(matches!(h.session.feedback(h.now, "r1", Rating::Up, Some(&long)), Err(ActionError::Invalid(_))));
+    assert!(matches!(h.session.feedback(h.now, "", Rating::Up, None), Err(ActionError::Invalid(_))));
+}
+
+#[test]
+fn a_context_waiting_to_be_sent_is_updated_in_place() {
+    let mut h = Script::new();
+    let first = h.session.set_context(0, PageContext { sku: Some("milk-1".into()), ..Default::default() }).unwrap();
+    let second = h.session.set_context(0, PageContext { sku: Some("bread-2".into()), ..Default::default() }).unwrap();
+    assert_eq!(first, second, "one context action, with the newest context");
+    h.connect_as("s1");
+    let contexts: Vec<_> = h.sent.iter().filter(|f| f["type"] == "context").collect();
+    assert_eq!(contexts, [&json!({"type":"context","id":first,"sku":"bread-2"})]);
+}
+
+#[test]
+fn an_end_without_a_close_frame_is_a_ws_error_and_a_clean_close_is_not() {
+    for code in [None, Some(0), Some(1005), Some(1006)] {
+        let mut h = Script::connected();
+        h.server_close(code);
+        assert_eq!(h.error_codes(), ["ws_error"], "code {code:?}");
+        assert_eq!(h.session.state(), vizochok_core::State::Reconnecting);
+    }
+    for code in [1000, 1001, 1011, 1012, 4100] {
+        let mut h = Script::connected();
+        h.server_close(Some(code));
+        assert!(h.error_codes().is_empty(), "code {code}");
+        assert_eq!(h.session.state(), vizochok_core::State::Reconnecting);
+    }
+    let mut h = Script::connected();
+    let socket = h.socket();
+    h.input(Input::SocketEnded { socket, code: None, reason: "connection reset by peer" });
+    assert!(h.errors()[0].detail.as_deref().is_some_and(|d| d.contains("connection reset by peer")));
+}
+
+/// After a server restart, the share of 10,000 clients that arrive in any
+/// 100 ms, when every attempt during the first second meets a closed port.
+fn worst_window_share(gap_ms: u64) -> f64 {
+    const CLIENTS: u64 = 10_000;
+    let mut arrivals = Vec::new();
+    for seed in 0..CLIENTS {
+        let mut config = config();
+        config.seed = seed;
+        let mut h = Script::with(config);
+        h.connect_as("s1");
+        h.server_close(Some(1012));
+        let restart = h.now;
+        loop {
+            let at = h.session.poll_timeout().expect("a reconnect is scheduled");
+            h.advance(at - h.now);
+            if h.now - restart >= gap_ms {
+                arrivals.push(h.now - restart);
+                break;
+            }
+            // The server is still down: the attempt is refused.
+            let socket = h.socket();
+            h.input(Input::SocketEnded { socket, code: None, reason: "connection refused" });
+        }
+    }
+    arrivals.sort_unstable();
+    let mut worst = 0;
+    let mut start = 0;
+    for end in 0..arrivals.len() {
+        while arrivals[end] - arrivals[start] >= 100 {
+            start += 1;
+        }
+        worst = worst.max(end - start + 1);
+    }
+    worst as f64 / CLIENTS as f64
+}
+
+#[test]
+fn a_restart_storm_stays_flat_even_through_a_restart_gap() {
+    for gap in [0, 500, 1_000] {
+        let share = worst_window_share(gap);
+        assert!(share <= 0.03, "with a {gap} ms gap, {:.1} % arrived in the worst 100 ms", share * 100.0);
+    }
+}
