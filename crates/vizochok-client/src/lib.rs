@@ -113,8 +113,8 @@ struct Shared {
     driver: Driver<ClientHost>,
 }
 
-/// A VIZOCHOK client. Dropping it destroys the session: its socket closes
-/// and nothing is called back afterwards.
+/// A VIZOCHOK client. [`Client::close`] (or dropping it) releases it: its
+/// socket closes and nothing is called back afterwards.
 pub struct Client {
     shared: Arc<Shared>,
 }
@@ -186,6 +186,13 @@ impl Client {
     /// Closes the connection but keeps the conversation; [`Client::connect`] resumes it.
     pub fn disconnect(&self) {
         self.shared.driver.handle(self.now(), Input::Disconnect);
+    }
+
+    /// Releases the client: the socket closes, the timer stops, and nothing
+    /// is called back once this returns. Idempotent; reads keep the last
+    /// state (pending actions included), actions fail with `Destroyed`.
+    pub fn close(&self) {
+        self.shared.driver.handle(self.now(), Input::Destroy);
     }
 
     /// Sends a chat message; returns its action id. A refused message
@@ -263,6 +270,6 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        self.shared.driver.handle(self.now(), Input::Destroy);
+        self.close();
     }
 }
