@@ -51,6 +51,7 @@ fn response(reply: &Reply) -> Value {
     if !reply.suggestions.is_empty() {
         d["suggestions"] = json!(reply.suggestions);
     }
+    d["blocks"] = data(&reply.blocks());
     d
 }
 

@@ -36,6 +36,7 @@ pub struct Recording {
     calls: HashMap<String, Value>,
     observe_timer: bool,
     observe_save: bool,
+    observe_blocks: bool,
 }
 
 impl Recording {
@@ -43,8 +44,12 @@ impl Recording {
     pub fn shared(scenario: &Value) -> Shared {
         let observe =
             |what: &str| scenario.get("observe").and_then(Value::as_array).is_some_and(|o| o.iter().any(|v| v == what));
-        let recording =
-            Recording { observe_timer: observe("timer"), observe_save: observe("save"), ..Recording::default() };
+        let recording = Recording {
+            observe_timer: observe("timer"),
+            observe_save: observe("save"),
+            observe_blocks: observe("blocks"),
+            ..Recording::default()
+        };
         Arc::new(Mutex::new(recording))
     }
 
@@ -137,7 +142,12 @@ impl Recording {
     // ----- the app's callbacks write these ---------------------------------------
 
     /// A callback ran with this normalized output; what the app does.
-    pub fn event(&mut self, value: Value) -> Reaction {
+    pub fn event(&mut self, mut value: Value) -> Reaction {
+        if !self.observe_blocks {
+            if let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) {
+                data.remove("blocks");
+            }
+        }
         let callback = match (value.get("on"), value.get("state"), value.get("ui")) {
             (Some(on), _, _) => on.as_str().unwrap_or_default().to_owned(),
             (_, Some(_), _) => "state".to_owned(),

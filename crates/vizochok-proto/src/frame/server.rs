@@ -61,6 +61,13 @@ pub struct Reply {
     pub suggestions: Vec<String>,
 }
 
+impl Reply {
+    /// The text's Markdown, parsed for a UI (see [`crate::markdown`]).
+    pub fn blocks(&self) -> Vec<crate::markdown::Block> {
+        crate::markdown::parse(&self.text)
+    }
+}
+
 /// A frame the server sends.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(tag = "type", rename_all = "snake_case"))]

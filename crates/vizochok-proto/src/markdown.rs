@@ -1,0 +1,222 @@
+//! The Markdown subset of reply texts (`docs/protocol.md` §12), parsed into
+//! a small tree every UI can render as text nodes: paragraphs and list
+//! items made of spans that are bold, italic and/or a link. There is no
+//! HTML in it, ever; a link is kept only for `http:` and `https:`, anything
+//! else is plain text.
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+/// A paragraph or a list item.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Block {
+    /// What kind of block.
+    pub kind: BlockKind,
+    /// Its text, in spans.
+    pub spans: Vec<Span>,
+}
+
+/// What a [`Block`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+pub enum BlockKind {
+    /// A paragraph (lines inside it are kept, separated by `\n`).
+    Paragraph,
+    /// An item of a bullet list (`- ` or `* `).
+    Bullet,
+    /// An item of a numbered list (`1. `); the number is the item's own.
+    Numbered(u32),
+}
+
+/// A run of text with one style.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Span {
+    /// The text, as it is shown (never markup).
+    pub text: String,
+    /// `**bold**`.
+    pub bold: bool,
+    /// `*italic*`.
+    pub italic: bool,
+    /// The target of `[text](https://…)`: only `http:` and `https:`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub link: Option<String>,
+}
+
+/// Parses a reply's text. Never fails: what is not markup is text.
+pub fn parse(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+        if !paragraph.is_empty() {
+            blocks.push(Block { kind: BlockKind::Paragraph, spans: inline(&paragraph.join("\n")) });
+            paragraph.clear();
+        }
+    };
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            flush(&mut paragraph, &mut blocks);
+        } else if let Some((kind, rest)) = list_item(trimmed) {
+            flush(&mut paragraph, &mut blocks);
+            blocks.push(Block { kind, spans: inline(rest) });
+        } else {
+            paragraph.push(trimmed);
+        }
+    }
+    flush(&mut paragraph, &mut blocks);
+    blocks
+}
+
+/// `- item`, `* item` or `12. item`.
+fn list_item(line: &str) -> Option<(BlockKind, &str)> {
+    if let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+        return Some((BlockKind::Bullet, rest.trim_start()));
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = line[digits..].strip_prefix(". ")?;
+    let number = line[..digits].parse().ok()?;
+    (digits > 0).then_some((BlockKind::Numbered(number), rest.trim_start()))
+}
+
+/// The style in force while reading inline text.
+#[derive(Clone, Copy, Default)]
+struct Style {
+    bold: bool,
+    italic: bool,
+}
+
+fn inline(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut style = Style::default();
+    let mut current = String::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            if let Some(escaped) = rest[1..].chars().next().filter(|e| "\\*[]()".contains(*e)) {
+                current.push(escaped);
+                rest = &rest[1 + escaped.len_utf8()..];
+                continue;
+            }
+        }
+        if let Some(after) = rest.strip_prefix("**") {
+            if style.bold || closes(after, "**") {
+                push(&mut spans, &mut current, style, None);
+                style.bold = !style.bold;
+            } else {
+                current.push_str("**");
+            }
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('*').filter(|after| style.italic || closes(after, "*")) {
+            push(&mut spans, &mut current, style, None);
+            style.italic = !style.italic;
+            rest = after;
+        } else if let Some((label, url, after)) = link(rest) {
+            push(&mut spans, &mut current, style, None);
+            let target = safe_url(url).map(str::to_owned);
+            current.push_str(label);
+            push(&mut spans, &mut current, style, target);
+            rest = after;
+        } else {
+            current.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    push(&mut spans, &mut current, style, None);
+    spans
+}
+
+/// Whether a marker opened here is closed later (else it is literal text).
+fn closes(after: &str, marker: &str) -> bool {
+    !after.starts_with(char::is_whitespace) && after.contains(marker)
+}
+
+/// `[label](url)` at the start of `text`: the label, the url, what follows.
+fn link(text: &str) -> Option<(&str, &str, &str)> {
+    let inner = text.strip_prefix('[')?;
+    let close = inner.find(']')?;
+    let (label, after) = (&inner[..close], &inner[close + 1..]);
+    let target = after.strip_prefix('(')?;
+    let end = target.find(')')?;
+    Some((label, target[..end].trim(), &target[end + 1..]))
+}
+
+/// The url, when it is `http:` or `https:` with a host.
+fn safe_url(url: &str) -> Option<&str> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    (scheme_ok && !url.contains(char::is_whitespace)).then_some(url)
+}
+
+fn push(spans: &mut Vec<Span>, current: &mut String, style: Style, link: Option<String>) {
+    if current.is_empty() {
+        return;
+    }
+    let text = std::mem::take(current);
+    match spans.last_mut() {
+        Some(last)
+            if last.bold == style.bold && last.italic == style.italic && last.link.is_none() && link.is_none() =>
+        {
+            last.text.push_str(&text)
+        }
+        _ => spans.push(Span { text, bold: style.bold, italic: style.italic, link }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(text: &str, bold: bool, italic: bool) -> Span {
+        Span { text: text.into(), bold, italic, link: None }
+    }
+
+    #[test]
+    fn bold_italic_lists_and_paragraphs() {
+        let blocks = parse("Here is **Milk 2.5%** and *fresh* bread:\n\n- **Milk** 42 ₴\n* Bread\n2. Eggs\n\nEnjoy!");
+        assert_eq!(
+            blocks,
+            [
+                Block {
+                    kind: BlockKind::Paragraph,
+                    spans: vec![
+                        span("Here is ", false, false),
+                        span("Milk 2.5%", true, false),
+                        span(" and ", false, false),
+                        span("fresh", false, true),
+                        span(" bread:", false, false)
+                    ]
+                },
+                Block {
+                    kind: BlockKind::Bullet, spans: vec![span("Milk", true, false), span(" 42 ₴", false, false)]
+                },
+                Block { kind: BlockKind::Bullet, spans: vec![span("Bread", false, false)] },
+                Block { kind: BlockKind::Numbered(2), spans: vec![span("Eggs", false, false)] },
+                Block { kind: BlockKind::Paragraph, spans: vec![span("Enjoy!", false, false)] },
+            ]
+        );
+    }
+
+    #[test]
+    fn links_only_for_http_and_https() {
+        let blocks = parse("[shop](https://shop.example/p?x=1) [x](javascript:alert(1)) [y](data:text/html,hi)");
+        let spans = &blocks[0].spans;
+        assert_eq!(
+            spans[0],
+            Span { text: "shop".into(), link: Some("https://shop.example/p?x=1".into()), ..Default::default() }
+        );
+        assert!(spans.iter().skip(1).all(|s| s.link.is_none()), "{spans:?}");
+        let shown: String = spans.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(shown, "shop x) y", "the unsafe targets are not shown as links");
+    }
+
+    #[test]
+    fn markup_is_never_html_and_stray_markers_stay_text() {
+        let blocks = parse("<b>2 * 3</b> = **6 and \\*literal\\* <script>");
+        let shown: String = blocks[0].spans.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(shown, "<b>2 * 3</b> = **6 and *literal* <script>");
+        assert!(blocks[0].spans.iter().all(|s| !s.bold && !s.italic));
+        assert_eq!(parse(""), []);
+    }
+}
