@@ -13,20 +13,37 @@ use serde::{Deserialize, Serialize};
 pub struct Block {
     /// What kind of block.
     pub kind: BlockKind,
+    /// A numbered item's own number.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub number: Option<u32>,
     /// Its text, in spans.
     pub spans: Vec<Span>,
 }
 
 /// What a [`Block`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
 pub enum BlockKind {
     /// A paragraph (lines inside it are kept, separated by `\n`).
     Paragraph,
     /// An item of a bullet list (`- ` or `* `).
     Bullet,
-    /// An item of a numbered list (`1. `); the number is the item's own.
-    Numbered(u32),
+    /// An item of a numbered list (`1. `).
+    Numbered,
+}
+
+impl BlockKind {
+    /// Every kind.
+    pub const ALL: [BlockKind; 3] = [BlockKind::Paragraph, BlockKind::Bullet, BlockKind::Numbered];
+
+    /// The spelling every runtime uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockKind::Paragraph => "paragraph",
+            BlockKind::Bullet => "bullet",
+            BlockKind::Numbered => "numbered",
+        }
+    }
 }
 
 /// A run of text with one style.
@@ -50,7 +67,7 @@ pub fn parse(text: &str) -> Vec<Block> {
     let mut paragraph: Vec<&str> = Vec::new();
     let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
         if !paragraph.is_empty() {
-            blocks.push(Block { kind: BlockKind::Paragraph, spans: inline(&paragraph.join("\n")) });
+            blocks.push(Block { kind: BlockKind::Paragraph, number: None, spans: inline(&paragraph.join("\n")) });
             paragraph.clear();
         }
     };
@@ -58,9 +75,9 @@ pub fn parse(text: &str) -> Vec<Block> {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             flush(&mut paragraph, &mut blocks);
-        } else if let Some((kind, rest)) = list_item(trimmed) {
+        } else if let Some((kind, number, rest)) = list_item(trimmed) {
             flush(&mut paragraph, &mut blocks);
-            blocks.push(Block { kind, spans: inline(rest) });
+            blocks.push(Block { kind, number, spans: inline(rest) });
         } else {
             paragraph.push(trimmed);
         }
@@ -69,15 +86,15 @@ pub fn parse(text: &str) -> Vec<Block> {
     blocks
 }
 
-/// `- item`, `* item` or `12. item`.
-fn list_item(line: &str) -> Option<(BlockKind, &str)> {
+/// `- item`, `* item` or `12. item`: its kind, number and text.
+fn list_item(line: &str) -> Option<(BlockKind, Option<u32>, &str)> {
     if let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
-        return Some((BlockKind::Bullet, rest.trim_start()));
+        return Some((BlockKind::Bullet, None, rest.trim_start()));
     }
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
     let rest = line[digits..].strip_prefix(". ")?;
     let number = line[..digits].parse().ok()?;
-    (digits > 0).then_some((BlockKind::Numbered(number), rest.trim_start()))
+    Some((BlockKind::Numbered, Some(number), rest.trim_start()))
 }
 
 /// The style in force while reading inline text.
@@ -180,6 +197,7 @@ mod tests {
             [
                 Block {
                     kind: BlockKind::Paragraph,
+                    number: None,
                     spans: vec![
                         span("Here is ", false, false),
                         span("Milk 2.5%", true, false),
@@ -189,11 +207,13 @@ mod tests {
                     ]
                 },
                 Block {
-                    kind: BlockKind::Bullet, spans: vec![span("Milk", true, false), span(" 42 ₴", false, false)]
+                    kind: BlockKind::Bullet,
+                    number: None,
+                    spans: vec![span("Milk", true, false), span(" 42 ₴", false, false)]
                 },
-                Block { kind: BlockKind::Bullet, spans: vec![span("Bread", false, false)] },
-                Block { kind: BlockKind::Numbered(2), spans: vec![span("Eggs", false, false)] },
-                Block { kind: BlockKind::Paragraph, spans: vec![span("Enjoy!", false, false)] },
+                Block { kind: BlockKind::Bullet, number: None, spans: vec![span("Bread", false, false)] },
+                Block { kind: BlockKind::Numbered, number: Some(2), spans: vec![span("Eggs", false, false)] },
+                Block { kind: BlockKind::Paragraph, number: None, spans: vec![span("Enjoy!", false, false)] },
             ]
         );
     }
