@@ -18,6 +18,7 @@ mod actor;
 mod faults;
 mod http;
 mod options;
+mod random;
 mod state;
 mod webhook;
 mod ws;
@@ -35,6 +36,7 @@ use crate::{demo_catalog, DemoAssistant, SandboxStore, DEMO_STORE_ID};
 use actor::{Actor, Command};
 pub use faults::Faults;
 pub use options::{LogSink, SandboxError, SandboxOptions, DEMO_API_KEY};
+use random::OsRandom;
 use state::StateDir;
 use webhook::WebhookTarget;
 
@@ -88,12 +90,8 @@ impl RunningSandbox {
 /// serves until [`RunningSandbox::shutdown`]. Must run inside a tokio runtime.
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
-    let mut config = ServerConfig { stores: stores.iter().map(engine_store).collect(), ..options.engine.clone() };
-    if config.seed == 0 {
-        // Distinct instances must not hand out the same session ids.
-        config.seed = random_seed();
-    }
-    let mut engine = Engine::new(config, Box::new(DemoAssistant));
+    let config = ServerConfig { stores: stores.iter().map(engine_store).collect(), ..options.engine.clone() };
+    let mut engine = Engine::new(config, Box::new(DemoAssistant), Box::new(OsRandom));
     let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
     if let Some(state) = &state {
         if let Some(snapshot) = state.load()? {
@@ -155,12 +153,4 @@ fn engine_store(store: &SandboxStore) -> StoreConfig {
         webhook: store.webhook_url.is_some(),
         ..StoreConfig::new(store.store_id.clone(), store.api_keys.clone(), store.catalog.clone())
     }
-}
-
-/// A seed from the OS: `RandomState` is keyed from the OS random source.
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0x5eed);
-    hasher.finish()
 }

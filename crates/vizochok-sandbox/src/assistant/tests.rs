@@ -25,6 +25,7 @@ impl Session {
             catalog: &self.catalog,
             cart: &self.cart,
             last_products: &self.last_products,
+            context: None,
         };
         let reply = DemoAssistant.reply(&turn);
         assert!(!reply.text.trim().is_empty(), "empty reply to {text:?}");

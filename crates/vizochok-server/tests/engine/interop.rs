@@ -2,7 +2,7 @@
 //! virtual clock for both: what a store would see end to end.
 
 use vizochok_core::{Config, Event, Input, Output, Session, SocketId, State};
-use vizochok_server::{ConnId, Engine, KeywordAssistant, ServerConfig, ServerInput, ServerOutput};
+use vizochok_server::{ConnId, Engine, KeywordAssistant, SeededRandom, ServerConfig, ServerInput, ServerOutput};
 
 use crate::harness::*;
 
@@ -18,7 +18,7 @@ struct World {
 impl World {
     fn new(config: ServerConfig) -> World {
         let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", 9)).unwrap();
-        let server = Engine::new(config, Box::new(KeywordAssistant));
+        let server = Engine::new(config, Box::new(KeywordAssistant), Box::new(SeededRandom::new(SEED)));
         let mut world = World { client, server, socket: None, now: 0, events: Vec::new() };
         world.client.handle_input(0, Input::Connect);
         world.pump();
