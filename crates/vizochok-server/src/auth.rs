@@ -105,14 +105,13 @@ impl Engine {
 
     fn open_session(&mut self, now: u64, conn: ConnId, auth: &AuthFrame, owner: Owner) {
         let store_id = owner.store_id.clone();
-        let id = match self.fresh_ids() {
+        let (id, tag) = match self.fresh_ids() {
             Ok(ids) => ids,
             Err(detail) => {
                 self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store_id), detail);
                 return self.close(now, conn, INTERNAL_ERROR, "internal error");
             }
         };
-        let (id, tag) = id;
         let data = SessionData::new(id.clone(), tag, owner, auth.language.clone(), now);
         let mut session = Session::from_data(data);
         session.replay = Some(ReplayBuffer::new(0, self.config.replay_max_frames));
