@@ -30,9 +30,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use vizochok_proto::Secret;
 use vizochok_server::{Engine, ServerConfig, StoreConfig};
 
-use crate::{demo_catalog, DemoAssistant, SandboxStore, DEMO_STORE_ID};
+use crate::{demo_catalog, DemoAssistant, SandboxStore, StoreIdentity, DEMO_STORE_ID};
 use actor::{Actor, Command};
 pub use faults::Faults;
 pub use options::{LogSink, SandboxError, SandboxOptions, DEMO_API_KEY};
@@ -90,7 +91,9 @@ impl RunningSandbox {
 /// serves until [`RunningSandbox::shutdown`]. Must run inside a tokio runtime.
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
-    let config = ServerConfig { stores: stores.iter().map(engine_store).collect(), ..options.engine.clone() };
+    let identity = |store: &SandboxStore| options.identities.get(&store.store_id).cloned().unwrap_or_default();
+    let engine_stores = stores.iter().map(|store| engine_store(store, identity(store))).collect();
+    let config = ServerConfig { stores: engine_stores, ..options.engine.clone() };
     let mut engine = Engine::new(config, Box::new(DemoAssistant), Box::new(OsRandom));
     let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
     if let Some(state) = &state {
@@ -147,10 +150,12 @@ pub fn demo_store() -> SandboxStore {
 }
 
 /// The engine's view of a sandbox store: webhooks are on when it names a backend.
-fn engine_store(store: &SandboxStore) -> StoreConfig {
+fn engine_store(store: &SandboxStore, identity: StoreIdentity) -> StoreConfig {
     StoreConfig {
         allowed_origins: store.allowed_origins.clone(),
         webhook: store.webhook_url.is_some(),
+        identity_secret: identity.identity_secret.map(Secret::new),
+        require_identity: identity.require_identity,
         ..StoreConfig::new(store.store_id.clone(), store.api_keys.clone(), store.catalog.clone())
     }
 }
