@@ -1,5 +1,5 @@
 //! The sandbox as a real server: a WebSocket endpoint around the sans-IO
-//! [`Engine`](vizochok_server::Engine), product images, an optional static
+//! [`Engine`], product images, an optional static
 //! site, signed cart webhooks, sessions kept on disk, and fault injection.
 //!
 //! One task owns the engine (see `actor`); every socket task talks to it over
