@@ -1,6 +1,9 @@
 //! A deterministic shopping assistant: it reads simple Ukrainian and English
 //! requests (search, add, change, remove, clear, show the cart) with word
 //! stems instead of a language model, so replies are reproducible in tests.
+//! It knows the page the shopper is on ("add this"), answers in the
+//! protocol's Markdown subset, and offers one-tap suggestions it also
+//! understands when they are sent back.
 
 mod request;
 mod say;
@@ -12,6 +15,7 @@ use vizochok_proto::{CartItem, Language, ProductItem};
 use vizochok_server::{Assistant, CartOp, CatalogProduct, Reply, Turn};
 
 use request::{Amount, Request, Target};
+use say::Found;
 use search::{is_noise, rank, Query};
 use text::Token;
 
@@ -25,17 +29,21 @@ pub struct DemoAssistant;
 impl Assistant for DemoAssistant {
     fn reply(&mut self, turn: &Turn<'_>) -> Reply {
         let parsed = request::parse(turn.text);
+        let language = turn.language;
         let mut reply = match parsed.request {
-            Request::Help => text_reply(say::help(turn.language)),
+            Request::Help => Reply { suggestions: say::to_start(language), ..text_reply(say::help(language)) },
             Request::ShowCart => show_cart(turn),
             Request::Clear => clear(turn),
             Request::Add { target, amount } => add(turn, &target, amount),
             Request::Set { target, amount } => set(turn, &target, amount),
             Request::Remove { target } => remove(turn, &target),
-            Request::Search { words, max_price } => find(turn, &words, max_price),
+            Request::Search { words, max_price, cheapest_first } => find(turn, &words, max_price, cheapest_first),
         };
+        if !reply.cart_ops.is_empty() {
+            reply.suggestions = say::after_change(language);
+        }
         if parsed.greeted {
-            reply.text.insert_str(0, say::greeting(turn.language));
+            reply.text.insert_str(0, say::greeting(language));
         }
         reply.rounds = 1;
         reply
@@ -51,28 +59,66 @@ fn text_reply(text: String) -> Reply {
     Reply { text, ..Reply::default() }
 }
 
-fn find(turn: &Turn<'_>, words: &[Token], max_price: Option<f64>) -> Reply {
+fn find(turn: &Turn<'_>, words: &[Token], max_price: Option<f64>, cheapest_first: bool) -> Reply {
     let language = turn.language;
     let query = Query::new(words);
     let affordable = |p: &&CatalogProduct| max_price.is_none_or(|cap| effective_price(p) <= cap + 1e-9);
-    let found: Vec<&CatalogProduct> = if !query.is_empty() {
+    let mut found: Vec<&CatalogProduct> = if !query.is_empty() {
         rank(&query, turn.catalog.products().iter().filter(affordable)).products
+    } else if cheapest_first {
+        // "Show cheaper" after a list: the same kind of product.
+        let like = like_shown(turn);
+        if like.is_empty() {
+            return Reply { suggestions: say::to_start(language), ..text_reply(say::cheaper_than_what(language)) };
+        }
+        like
     } else if max_price.is_some() {
-        // Only a price cap: the cheapest first.
-        let mut cheap: Vec<_> = turn.catalog.products().iter().filter(affordable).collect();
-        cheap.sort_by(|a, b| effective_price(a).total_cmp(&effective_price(b)));
-        cheap
+        turn.catalog.products().iter().filter(affordable).collect()
     } else {
-        return text_reply(say::help(language));
+        return Reply { suggestions: say::to_start(language), ..text_reply(say::help(language)) };
     };
     if found.is_empty() {
-        return text_reply(say::not_found(language, turn.text));
+        return Reply { suggestions: say::to_start(language), ..text_reply(say::not_found(language, turn.text)) };
+    }
+    let how = match (max_price, cheapest_first) {
+        (Some(cap), _) => Found::UpTo(cap),
+        (None, true) => Found::Cheapest,
+        (None, false) => Found::Matches,
+    };
+    if how != Found::Matches && (cheapest_first || query.is_empty()) {
+        // Stable: equal prices keep their order, so replies are reproducible.
+        found.sort_by(|a, b| effective_price(a).total_cmp(&effective_price(b)));
     }
     let shown = &found[..found.len().min(MAX_CARDS)];
     Reply {
-        text: say::found(language, shown, found.len(), max_price),
+        text: say::found(language, shown, found.len(), how),
         products: shown.iter().map(|p| p.card(language)).collect(),
+        suggestions: say::after_search(language),
         ..Reply::default()
+    }
+}
+
+/// Catalog products of the same kind as the previous reply's cards: they
+/// share a search keyword (or, without keywords, the category).
+fn like_shown<'a>(turn: &Turn<'a>) -> Vec<&'a CatalogProduct> {
+    let catalog = turn.catalog;
+    let shown: Vec<&CatalogProduct> = turn.last_products.iter().filter_map(|card| catalog.get(&card.sku)).collect();
+    let alike = |p: &CatalogProduct, s: &CatalogProduct| match s.keywords.is_empty() {
+        false => s.keywords.iter().any(|k| p.keywords.contains(k)),
+        true => !s.category.is_empty() && s.category == p.category,
+    };
+    catalog.products().iter().filter(|p| shown.iter().any(|s| alike(p, s))).collect()
+}
+
+/// The product the shopper means by "this": the page's product, else the
+/// only card of the previous reply.
+fn this_product(turn: &Turn<'_>) -> Option<Pick> {
+    match turn.context.and_then(|c| c.sku.as_deref()) {
+        Some(sku) => turn.catalog.get(sku).map(|p| Pick::product(p, turn.language)),
+        None => match turn.last_products {
+            [card] => Some(Pick::card(card)),
+            _ => None,
+        },
     }
 }
 
@@ -138,17 +184,23 @@ fn add(turn: &Turn<'_>, target: &Target, amount: Option<Amount>) -> Reply {
             [card] => Pick::card(card),
             _ => return text_reply(say::what_to_add(language)),
         },
+        Target::This => match this_product(turn) {
+            Some(pick) => pick,
+            None => return text_reply(say::what_is_this(language)),
+        },
         Target::Words(words) => match best_product(turn, words, amount) {
             Some(product) => Pick::product(product, language),
             None => return text_reply(say::not_found(language, turn.text)),
         },
     };
     let (quantity, adjusted) = pick.quantity(amount);
-    Reply {
-        text: say::added(language, &pick.name, quantity, &pick.unit, adjusted),
-        cart_ops: vec![CartOp::Add { sku: pick.sku, quantity }],
-        ..Reply::default()
+    let mut text = say::added(language, &pick.name, quantity, &pick.unit, adjusted);
+    if let (Target::This, Some(context)) = (target, turn.context) {
+        let on_page = context.sku.as_deref() == Some(pick.sku.as_str());
+        let url = context.page.as_ref().and_then(|page| page.url.as_deref()).filter(|_| on_page);
+        text.extend(url.and_then(|url| say::product_page(language, url)));
     }
+    Reply { text, cart_ops: vec![CartOp::Add { sku: pick.sku, quantity }], ..Reply::default() }
 }
 
 /// The best catalog match, preferring the previous reply's cards when they
@@ -222,6 +274,11 @@ fn cart_pick(turn: &Turn<'_>, target: &Target) -> Result<Pick, Reply> {
         Target::Unspecified => match turn.cart {
             [item] => Ok(Pick::cart_item(item, turn)),
             _ => Err(text_reply(say::which_item(language))),
+        },
+        Target::This => match this_product(turn) {
+            Some(pick) if in_cart(&pick.sku).is_some() => Ok(pick),
+            Some(pick) => Err(text_reply(say::not_in_cart(language, &pick.name))),
+            None => Err(text_reply(say::which_item(language))),
         },
         Target::Words(words) => {
             // Items the catalog no longer has are matched by their cart name.

@@ -1,5 +1,5 @@
 //! The sandbox as a real server: a WebSocket endpoint around the sans-IO
-//! [`Engine`](vizochok_server::Engine), product images, an optional static
+//! [`Engine`], product images, an optional static
 //! site, signed cart webhooks, sessions kept on disk, and fault injection.
 //!
 //! One task owns the engine (see `actor`); every socket task talks to it over
@@ -18,6 +18,7 @@ mod actor;
 mod faults;
 mod http;
 mod options;
+mod random;
 mod state;
 mod webhook;
 mod ws;
@@ -29,12 +30,14 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use vizochok_proto::Secret;
 use vizochok_server::{Engine, ServerConfig, StoreConfig};
 
-use crate::{demo_catalog, DemoAssistant, SandboxStore, DEMO_STORE_ID};
+use crate::{demo_catalog, DemoAssistant, SandboxStore, StoreIdentity, DEMO_STORE_ID};
 use actor::{Actor, Command};
 pub use faults::Faults;
 pub use options::{LogSink, SandboxError, SandboxOptions, DEMO_API_KEY};
+use random::OsRandom;
 use state::StateDir;
 use webhook::WebhookTarget;
 
@@ -88,12 +91,10 @@ impl RunningSandbox {
 /// serves until [`RunningSandbox::shutdown`]. Must run inside a tokio runtime.
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
-    let mut config = ServerConfig { stores: stores.iter().map(engine_store).collect(), ..options.engine.clone() };
-    if config.seed == 0 {
-        // Distinct instances must not hand out the same session ids.
-        config.seed = random_seed();
-    }
-    let mut engine = Engine::new(config, Box::new(DemoAssistant));
+    let identity = |store: &SandboxStore| options.identities.get(&store.store_id).cloned().unwrap_or_default();
+    let engine_stores = stores.iter().map(|store| engine_store(store, identity(store))).collect();
+    let config = ServerConfig { stores: engine_stores, ..options.engine.clone() };
+    let mut engine = Engine::new(config, Box::new(DemoAssistant), Box::new(OsRandom));
     let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
     if let Some(state) = &state {
         if let Some(snapshot) = state.load()? {
@@ -149,18 +150,12 @@ pub fn demo_store() -> SandboxStore {
 }
 
 /// The engine's view of a sandbox store: webhooks are on when it names a backend.
-fn engine_store(store: &SandboxStore) -> StoreConfig {
+fn engine_store(store: &SandboxStore, identity: StoreIdentity) -> StoreConfig {
     StoreConfig {
         allowed_origins: store.allowed_origins.clone(),
         webhook: store.webhook_url.is_some(),
+        identity_secret: identity.identity_secret.map(Secret::new),
+        require_identity: identity.require_identity,
         ..StoreConfig::new(store.store_id.clone(), store.api_keys.clone(), store.catalog.clone())
     }
-}
-
-/// A seed from the OS: `RandomState` is keyed from the OS random source.
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0x5eed);
-    hasher.finish()
 }

@@ -9,17 +9,21 @@
 //!     "allowed_origins": ["http://localhost:5173"],
 //!     "catalog": "my-store.csv",
 //!     "webhook_url": "http://localhost:3000/vizochok",
-//!     "webhook_secret": "whsec_..."
+//!     "webhook_secret": "whsec_...",
+//!     "identity_secret": "idsec_...",
+//!     "require_identity": true
 //!   }]
 //! }
 //! ```
 //!
-//! Catalog paths are relative to the config file. These are plain structs:
-//! the server maps them onto its own configuration types.
+//! Catalog paths are relative to the config file. `identity_secret` signs
+//! shoppers' `user_id`s (`docs/identity.md`); with `require_identity` (false
+//! by default) an `auth` with a `user_id` must prove it. These are plain
+//! structs: the server maps them onto its own configuration types.
 
 mod csv;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -110,6 +114,36 @@ impl fmt::Debug for SandboxStore {
     }
 }
 
+/// A store's verified-identity settings (`docs/identity.md`). Kept beside
+/// [`SandboxStore`], keyed by store id, so code that builds a store by hand
+/// needs no change.
+#[derive(Clone, Default, PartialEq)]
+pub struct StoreIdentity {
+    /// The secret the store's backend signs `user_id`s with.
+    pub identity_secret: Option<String>,
+    /// Whether an `auth` with a `user_id` must carry its `user_token`.
+    pub require_identity: bool,
+}
+
+// Hand-written so a log or a panic can never show the secret.
+impl fmt::Debug for StoreIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreIdentity")
+            .field("identity_secret", &self.identity_secret.as_ref().map(|_| "<redacted>"))
+            .field("require_identity", &self.require_identity)
+            .finish()
+    }
+}
+
+/// Every store of a config file, and the identity settings of those that have any.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFile {
+    /// The stores, with their catalogs.
+    pub stores: Vec<SandboxStore>,
+    /// Identity settings by store id.
+    pub identities: BTreeMap<String, StoreIdentity>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -128,6 +162,10 @@ struct StoreEntry {
     webhook_url: Option<String>,
     #[serde(default)]
     webhook_secret: Option<String>,
+    #[serde(default)]
+    identity_secret: Option<String>,
+    #[serde(default)]
+    require_identity: bool,
 }
 
 /// A catalog file in object form; other fields (such as `store_id`) are descriptive.
@@ -143,14 +181,20 @@ pub fn demo_catalog() -> Catalog {
     catalog_from_json(DEMO_JSON, Path::new("data/demo-store.json")).unwrap_or_default()
 }
 
-/// Loads every store of a config file, with their catalogs.
+/// Loads every store of a config file, with their catalogs (and without
+/// their identity settings: [`load_store_file`] has those too).
 pub fn load_stores(config_path: &Path) -> Result<Vec<SandboxStore>, StoreConfigError> {
+    load_store_file(config_path).map(|file| file.stores)
+}
+
+/// Loads every store of a config file, with their catalogs and identity settings.
+pub fn load_store_file(config_path: &Path) -> Result<StoreFile, StoreConfigError> {
     let text = read(config_path)?;
     let file: ConfigFile =
         serde_json::from_str(&text).map_err(|source| StoreConfigError::Json { path: config_path.into(), source })?;
     let base = config_path.parent().unwrap_or(Path::new(""));
     let mut seen = HashSet::new();
-    let mut stores = Vec::with_capacity(file.stores.len());
+    let mut loaded = StoreFile::default();
     for entry in file.stores {
         let invalid = |message: String| StoreConfigError::Invalid {
             path: config_path.into(),
@@ -170,8 +214,19 @@ pub fn load_stores(config_path: &Path) -> Result<Vec<SandboxStore>, StoreConfigE
                 return Err(invalid(format!("webhook_url {url:?} is not an http(s) URL")));
             }
         }
+        if entry.identity_secret.as_ref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(invalid("identity_secret is empty".into()));
+        }
+        if entry.require_identity && entry.identity_secret.is_none() {
+            return Err(invalid("require_identity needs an identity_secret to check tokens with".into()));
+        }
         let catalog = load_catalog(&base.join(&entry.catalog))?;
-        stores.push(SandboxStore {
+        if entry.identity_secret.is_some() {
+            let identity =
+                StoreIdentity { identity_secret: entry.identity_secret, require_identity: entry.require_identity };
+            loaded.identities.insert(entry.store_id.clone(), identity);
+        }
+        loaded.stores.push(SandboxStore {
             store_id: entry.store_id,
             api_keys: entry.api_keys,
             allowed_origins: entry.allowed_origins,
@@ -180,7 +235,7 @@ pub fn load_stores(config_path: &Path) -> Result<Vec<SandboxStore>, StoreConfigE
             webhook_secret: entry.webhook_secret,
         });
     }
-    Ok(stores)
+    Ok(loaded)
 }
 
 /// Loads a catalog file, JSON or CSV by its extension.

@@ -57,7 +57,7 @@ fn a_settings_file_names_stores_limits_and_faults() {
         .unwrap();
     std::fs::write(
         dir.join("stores.json"),
-        r#"{"stores":[{"store_id":"s","api_keys":["pk_s"],"catalog":"catalog.json"}]}"#,
+        r#"{"stores":[{"store_id":"s","api_keys":["pk_s"],"catalog":"catalog.json","identity_secret":"idsec","require_identity":true}]}"#,
     )
     .unwrap();
     std::fs::write(
@@ -68,6 +68,7 @@ fn a_settings_file_names_stores_limits_and_faults() {
     let mut options = options();
     options.load_config(&dir.join("sandbox.json")).unwrap();
     assert_eq!(options.stores[0].store_id, "s");
+    assert!(options.identities["s"].require_identity, "identity settings come along");
     assert_eq!(options.engine.limits.rate_limit_actions, 3);
     assert!(options.faults.duplicate);
 

@@ -2,82 +2,20 @@
 //! WebSocket (a raw socket can send what the client core never would).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod support;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use vizochok_sandbox::{demo_catalog, LogSink, RunningSandbox, SandboxOptions, SandboxStore};
+use support::{Logs, Raw};
+use vizochok_sandbox::{demo_catalog, RunningSandbox, SandboxOptions, SandboxStore};
 use vizochok_server::{Catalog, LimitsConfig};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-struct Raw(WebSocketStream<MaybeTlsStream<TcpStream>>);
-
-impl Raw {
-    /// Opens a socket and authenticates (optionally as `user_id`).
-    async fn auth(sandbox: &RunningSandbox, user_id: Option<&str>) -> Raw {
-        let (ws, _) = tokio_tungstenite::connect_async(sandbox.ws_url()).await.unwrap();
-        let mut raw = Raw(ws);
-        let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-            "user_id": user_id, "language": "uk", "sdk": {"name": "raw-test", "version": "1"}});
-        raw.send(auth).await;
-        assert_eq!(raw.next().await["type"], "auth_ok");
-        raw
-    }
-
-    async fn send(&mut self, frame: Value) {
-        self.send_text(&frame.to_string()).await;
-    }
-
-    async fn send_text(&mut self, text: &str) {
-        self.0.send(Message::Text(text.into())).await.unwrap();
-    }
-
-    async fn next(&mut self) -> Value {
-        loop {
-            let message = tokio::time::timeout(WAIT, self.0.next()).await.expect("a frame in time");
-            match message.expect("socket open").unwrap() {
-                Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
-                Message::Close(frame) => panic!("closed: {frame:?}"),
-                _ => continue,
-            }
-        }
-    }
-
-    /// The next frame of `type_` (answering to `reply_to` when given).
-    async fn until(&mut self, type_: &str, reply_to: Option<&str>) -> Value {
-        loop {
-            let frame = self.next().await;
-            if frame["type"] == type_ && reply_to.is_none_or(|id| frame["reply_to"] == id) {
-                return frame;
-            }
-        }
-    }
-
-    /// Sends a message and waits for its response.
-    async fn chat(&mut self, id: &str, text: &str) {
-        self.send(json!({"type": "message", "id": id, "text": text})).await;
-        self.until("response", Some(id)).await;
-    }
-
-    /// The code of the next error frame answering `reply_to`.
-    async fn error(&mut self, reply_to: Option<&str>) -> String {
-        let frame = self.until("error", reply_to).await;
-        frame["code"].as_str().unwrap().to_owned()
-    }
+/// Authenticates a raw socket, as `user_id` when given.
+async fn authed(sandbox: &RunningSandbox, user_id: Option<&str>) -> Raw {
+    Raw::session(sandbox, json!({ "user_id": user_id })).await.0
 }
 
 async fn sandbox(configure: impl FnOnce(&mut SandboxOptions, &mut LimitsConfig)) -> RunningSandbox {
-    let mut options = SandboxOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        log: LogSink::new(|_| {}),
-        ..SandboxOptions::default()
-    };
-    options.engine.delta_interval_ms = 5;
+    let mut options = support::options(&Logs::default());
     let mut limits = LimitsConfig::default();
     configure(&mut options, &mut limits);
     options.engine.limits = limits;
@@ -102,7 +40,7 @@ fn store(catalog: Catalog, webhook_url: Option<String>) -> SandboxStore {
 #[tokio::test]
 async fn rate_limit_exceeded() {
     let sandbox = sandbox(|_, l| l.rate_limit_actions = 2).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     for id in ["a1", "a2", "a3"] {
         raw.send(select(id)).await;
     }
@@ -113,7 +51,7 @@ async fn rate_limit_exceeded() {
 #[tokio::test]
 async fn user_message_limit() {
     let sandbox = sandbox(|_, l| l.user_messages_max = 1).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.chat("m1", "молоко").await;
     raw.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
     assert_eq!(raw.error(Some("m2")).await, "user_message_limit");
@@ -123,8 +61,8 @@ async fn user_message_limit() {
 #[tokio::test]
 async fn user_conversation_limit() {
     let sandbox = sandbox(|_, l| l.user_conversations_max = 1).await;
-    Raw::auth(&sandbox, Some("u1")).await.chat("m1", "молоко").await;
-    let mut second = Raw::auth(&sandbox, Some("u1")).await;
+    authed(&sandbox, Some("u1")).await.chat("m1", "молоко").await;
+    let mut second = authed(&sandbox, Some("u1")).await;
     second.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
     assert_eq!(second.error(Some("m2")).await, "user_conversation_limit");
     sandbox.shutdown().await;
@@ -133,7 +71,7 @@ async fn user_conversation_limit() {
 #[tokio::test]
 async fn tenant_daily_token_limit() {
     let sandbox = sandbox(|_, l| l.tenant_daily_tokens = 1).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.chat("m1", "молоко").await;
     raw.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
     assert_eq!(raw.error(Some("m2")).await, "tenant_daily_token_limit");
@@ -143,7 +81,7 @@ async fn tenant_daily_token_limit() {
 #[tokio::test]
 async fn tenant_monthly_token_limit() {
     let sandbox = sandbox(|_, l| l.tenant_monthly_tokens = 1).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.chat("m1", "молоко").await;
     raw.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
     assert_eq!(raw.error(Some("m2")).await, "tenant_monthly_token_limit");
@@ -157,7 +95,7 @@ async fn agent_busy() {
         options.engine.delta_chars = 4;
     })
     .await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     // The client core never sends a second message before the first reply.
     raw.send(json!({"type": "message", "id": "m1", "text": "молоко"})).await;
     raw.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
@@ -170,7 +108,7 @@ async fn agent_busy() {
 #[tokio::test]
 async fn message_too_large() {
     let sandbox = sandbox(|_, l| l.max_message_chars = 5).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     // The core refuses long text locally; the server must refuse it too.
     raw.send(json!({"type": "message", "id": "m1", "text": "молоко!"})).await;
     assert_eq!(raw.error(Some("m1")).await, "message_too_large");
@@ -180,7 +118,7 @@ async fn message_too_large() {
 #[tokio::test]
 async fn invalid_json() {
     let sandbox = sandbox(|_, _| {}).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.send_text("this is not json").await;
     assert_eq!(raw.error(None).await, "invalid_json");
     // The connection stays usable.
@@ -191,7 +129,7 @@ async fn invalid_json() {
 #[tokio::test]
 async fn max_rounds_exceeded() {
     let sandbox = sandbox(|_, l| l.max_rounds = 0).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.send(json!({"type": "message", "id": "m1", "text": "молоко"})).await;
     assert_eq!(raw.error(Some("m1")).await, "max_rounds_exceeded");
     sandbox.shutdown().await;
@@ -200,7 +138,7 @@ async fn max_rounds_exceeded() {
 #[tokio::test]
 async fn session_token_limit() {
     let sandbox = sandbox(|_, l| l.session_tokens = 2).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.send(json!({"type": "message", "id": "m1", "text": "молоко і ще трохи хліба"})).await;
     assert_eq!(raw.error(Some("m1")).await, "session_token_limit");
     sandbox.shutdown().await;
@@ -209,7 +147,7 @@ async fn session_token_limit() {
 #[tokio::test]
 async fn no_catalog_data() {
     let sandbox = sandbox(|options, _| options.stores = vec![store(Catalog::default(), None)]).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.send(json!({"type": "message", "id": "m1", "text": "молоко"})).await;
     assert_eq!(raw.error(Some("m1")).await, "no_catalog_data");
     sandbox.shutdown().await;
@@ -221,7 +159,7 @@ async fn internal_error_when_the_backend_is_unreachable() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("http://{closed}/hook");
     let sandbox = sandbox(|options, _| options.stores = vec![store(demo_catalog(), Some(url))]).await;
-    let mut raw = Raw::auth(&sandbox, None).await;
+    let mut raw = authed(&sandbox, None).await;
     raw.send(select("a1")).await;
     assert_eq!(raw.until("ack", None).await["id"], "a1");
     assert_eq!(raw.error(Some("a1")).await, "internal_error");

@@ -2,7 +2,7 @@
 //! carts and the protocol; an assistant only reads a turn and answers.
 
 use serde::{Deserialize, Serialize};
-use vizochok_proto::{CartItem, Language, ProductItem};
+use vizochok_proto::{CartItem, Language, PageContext, ProductItem};
 
 use crate::Catalog;
 
@@ -20,6 +20,9 @@ pub struct Turn<'a> {
     /// The product cards of the previous reply, in order (so "add 2" can
     /// mean the second card).
     pub last_products: &'a [ProductItem],
+    /// What the shopper is looking at, from the page's latest `context`
+    /// (so "add this" can mean the product on the page).
+    pub context: Option<&'a PageContext>,
 }
 
 /// A cart change the assistant asks for; the engine validates and applies it.
@@ -59,6 +62,9 @@ pub struct Reply {
     pub products: Vec<ProductItem>,
     /// Cart changes to apply, in order.
     pub cart_ops: Vec<CartOp>,
+    /// Replies the shopper can send with one tap. The engine sends at most
+    /// 4, each of at most 80 characters, and drops the rest.
+    pub suggestions: Vec<String>,
     /// Reasoning rounds used (the engine enforces `max_rounds_exceeded`).
     pub rounds: u32,
 }

@@ -1,125 +1,193 @@
-//! The `auth` frame: credentials, then a new, replayed or restored session.
+//! The `auth` frame: credentials and identity, then a new session, or one
+//! more connection on an existing one (replayed or restored).
 
 use vizochok_proto::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
 use vizochok_proto::{AuthFrame, AuthOk};
 
 use crate::cart::summary;
+use crate::identity;
+use crate::random::{session_id, session_tag};
 use crate::replay::ReplayBuffer;
-use crate::session::{session_id, Session, SessionData};
-use crate::{ConnId, Engine, LogKind};
+use crate::session::{Owner, Session, SessionData};
+use crate::{ConnId, Engine, LogKind, StoreConfig};
+
+/// Live connections one session holds; one more closes the oldest (§9).
+pub(crate) const MAX_CONNECTIONS: usize = 8;
+/// Close code for the connection pushed out by the ninth (final for its client).
+const TOO_MANY_CONNECTIONS: u16 = 4009;
+/// Close code when the engine cannot make a safe session id (the client retries).
+const INTERNAL_ERROR: u16 = 1011;
+/// Fresh ids drawn before giving up when they keep colliding with live sessions.
+const ID_ATTEMPTS: usize = 4;
+
+/// A refused `auth`: the `auth_error` code (none for a disabled store),
+/// the close code and the developer-facing reason.
+struct Refusal {
+    code: Option<&'static str>,
+    close: u16,
+    reason: &'static str,
+}
+
+impl Refusal {
+    fn new(code: &'static str, close: u16, reason: &'static str) -> Refusal {
+        Refusal { code: Some(code), close, reason }
+    }
+}
 
 impl Engine {
     pub(crate) fn authenticate(&mut self, now: u64, conn: ConnId, auth: AuthFrame) {
-        let store_id = auth.store_id.clone();
-        let refusal = self.check_credentials(conn, &auth);
-        if let Some((code, close, reason)) = refusal {
-            // The presented key may be unknown to every store: scrub it too.
-            let detail = auth.api_key.redact(&format!("{reason} (store {store_id:?})"));
-            let store = auth.api_key.redact(&store_id);
-            self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store), detail);
-            if let Some(code) = code {
-                self.send(conn, &ServerFrame::AuthError { code: code.into(), message: Some(reason.into()) });
-            }
-            return self.close(now, conn, close, reason);
-        }
-        let resumable = auth.session_id.as_deref().filter(|id| {
-            self.sessions.get(*id).is_some_and(|s| s.data.store_id == store_id && s.data.user_id == auth.user_id)
-        });
-        match resumable.map(str::to_owned) {
+        let verified = match self.check_credentials(conn, &auth) {
+            Ok(verified) => verified,
+            Err(refusal) => return self.refuse_auth(now, conn, &auth, refusal),
+        };
+        let owner = Owner { store_id: auth.store_id.clone(), user_id: auth.user_id.clone(), verified };
+        match self.session_for(&auth, &owner) {
             Some(id) => self.resume(now, conn, &id, &auth),
-            None => self.open_session(now, conn, &auth),
+            None => self.open_session(now, conn, &auth, owner),
         }
     }
 
-    /// The `auth_error` code (none for a disabled store), close code and
-    /// reason of a refused `auth`, in the contract's order of checks.
-    fn check_credentials(&self, conn: ConnId, auth: &AuthFrame) -> Option<(Option<&'static str>, u16, &'static str)> {
+    fn refuse_auth(&mut self, now: u64, conn: ConnId, auth: &AuthFrame, refusal: Refusal) {
+        let Refusal { code, close, reason } = refusal;
+        // The presented key and token may be unknown to every store: scrub them too.
+        let scrub = |text: &str| {
+            let text = auth.api_key.redact(text);
+            auth.user_token.as_ref().map_or(text.clone(), |token| token.redact(&text))
+        };
+        let detail = scrub(&format!("{reason} (store {:?})", auth.store_id));
+        let store = scrub(&auth.store_id);
+        self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store), detail);
+        if let Some(code) = code {
+            self.send(conn, &ServerFrame::AuthError { code: code.into(), message: Some(reason.into()) });
+        }
+        self.close(now, conn, close, reason);
+    }
+
+    /// Checks an `auth` in the contract's order (version, store, key,
+    /// origin, disabled, identity); `Ok` says whether its `user_id` is verified.
+    fn check_credentials(&self, conn: ConnId, auth: &AuthFrame) -> Result<bool, Refusal> {
         if auth.v != PROTOCOL_VERSION {
-            return Some((Some("unsupported_version"), 4002, "unsupported protocol version"));
+            return Err(Refusal::new("unsupported_version", 4002, "unsupported protocol version"));
         }
         let Some(store) = self.store(&auth.store_id) else {
-            return Some((Some("unknown_store"), 4001, "unknown store"));
+            return Err(Refusal::new("unknown_store", 4001, "unknown store"));
         };
         if !store.api_keys.iter().any(|key| !key.is_empty() && same_secret(key, auth.api_key.expose())) {
-            return Some((Some("invalid_api_key"), 4001, "invalid api key"));
+            return Err(Refusal::new("invalid_api_key", 4001, "invalid api key"));
         }
         let origin = self.conns.get(&conn).and_then(|c| c.origin.as_deref());
         if !origin_allowed(&store.allowed_origins, origin) {
-            return Some((Some("origin_not_allowed"), 4001, "origin not allowed"));
+            return Err(Refusal::new("origin_not_allowed", 4001, "origin not allowed"));
         }
         if store.disabled {
-            return Some((None, 4003, "store disabled"));
+            return Err(Refusal { code: None, close: 4003, reason: "store disabled" });
         }
-        None
+        identity_of(store, auth)
     }
 
-    fn open_session(&mut self, now: u64, conn: ConnId, auth: &AuthFrame) {
-        let mut id = session_id(self.config.seed, self.sessions_created);
-        while self.sessions.contains_key(&id) {
-            self.sessions_created += 1;
-            id = session_id(self.config.seed, self.sessions_created);
+    /// The session this `auth` joins, if any: the one it names when that
+    /// session has the same owner, else (for a verified shopper only) the
+    /// owner's most recently used session. A session id that cannot be
+    /// resumed is treated as if none were given, so the answer never tells
+    /// whether it exists.
+    fn session_for(&self, auth: &AuthFrame, owner: &Owner) -> Option<String> {
+        let owned = |session: &Session| session.data.owner() == *owner;
+        let named = auth.session_id.as_deref().filter(|id| self.sessions.get(*id).is_some_and(owned));
+        if let Some(id) = named {
+            return Some(id.to_owned());
         }
-        self.sessions_created += 1;
-        let data = SessionData::new(id.clone(), auth.store_id.clone(), auth.user_id.clone(), auth.language.clone());
+        if !owner.verified {
+            return None;
+        }
+        let latest = self.sessions.values().filter(|s| owned(s)).max_by_key(|s| s.data.touched_at);
+        latest.map(|s| s.data.id.clone())
+    }
+
+    fn open_session(&mut self, now: u64, conn: ConnId, auth: &AuthFrame, owner: Owner) {
+        let store_id = owner.store_id.clone();
+        let (id, tag) = match self.fresh_ids() {
+            Ok(ids) => ids,
+            Err(detail) => {
+                self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store_id), detail);
+                return self.close(now, conn, INTERNAL_ERROR, "internal error");
+            }
+        };
+        let data = SessionData::new(id.clone(), tag, owner, auth.language.clone(), now);
         let mut session = Session::from_data(data);
         session.replay = Some(ReplayBuffer::new(0, self.config.replay_max_frames));
         self.sessions.insert(id.clone(), session);
-        self.attach(conn, &id);
+        self.attach(now, conn, &id);
         self.send(conn, &self.auth_ok(&id, false, false));
-        let detail = match &auth.session_id {
-            Some(asked) => format!("unknown session {asked:?}: new session"),
-            None => "new session".to_owned(),
-        };
-        self.log(now, LogKind::AuthOk, Some(conn), Some(id), Some(auth.store_id.clone()), detail);
+        // The same line whether or not the client named a session: it must
+        // not learn, nor the log keep, whether that id ever existed.
+        self.log(now, LogKind::AuthOk, Some(conn), Some(id), Some(store_id), "new session".to_owned());
+    }
+
+    /// A session id unused by any live session, and a public tag.
+    fn fresh_ids(&mut self) -> Result<(String, String), String> {
+        for _ in 0..ID_ATTEMPTS {
+            let id = session_id(self.random.as_mut()).map_err(|e| e.to_string())?;
+            if !self.sessions.contains_key(&id) {
+                let tag = session_tag(self.random.as_mut()).map_err(|e| e.to_string())?;
+                return Ok((id, tag));
+            }
+        }
+        Err(format!("the random source repeated live session ids {ID_ATTEMPTS} times"))
     }
 
     fn resume(&mut self, now: u64, conn: ConnId, id: &str, auth: &AuthFrame) {
         let capacity = self.config.replay_max_frames;
-        // A client that names no `last_seq` holds nothing (a reloaded page):
-        // it needs the summary and history, not a replay of old deltas.
-        let wants_replay = auth.last_seq.is_some();
-        let last_seq = auth.last_seq.unwrap_or(0);
+        // Replay needs the client's own place in this session: a client
+        // that names no `last_seq` holds nothing (a reloaded page), and one
+        // joining by its verified identity knows another session's seqs.
+        let named = auth.session_id.as_deref() == Some(id);
+        let wants_replay = named && auth.last_seq.is_some();
+        let last_seq = if named { auth.last_seq.unwrap_or(0) } else { 0 };
         let Some(session) = self.sessions.get_mut(id) else { return };
         session.data.language = auth.language.clone();
-        let previous = session.conn.filter(|&old| old != conn);
         let current = session.data.seq;
         let replay: Option<Vec<String>> = session
             .replay
             .as_ref()
             .filter(|buffer| wants_replay && buffer.covers(last_seq, current))
             .map(|buffer| buffer.after(last_seq).map(str::to_owned).collect());
-        if replay.is_none() {
+        if replay.is_none() && (session.replay.is_none() || last_seq > current) {
             // A client ahead of us (we came back from an older snapshot) would
-            // ignore every frame up to its `last_seq`: continue above it.
+            // ignore every frame up to its `last_seq`: continue above it. The
+            // buffer of the other connections is kept otherwise.
             session.data.seq = current.max(last_seq);
-            // The client gets the truth in `auth_ok`; buffering starts afresh.
             session.replay = Some(ReplayBuffer::new(session.data.seq, capacity));
         }
-        if let Some(old) = previous {
-            self.close(now, old, 1000, "replaced");
+        let oldest = (session.conns.len() >= MAX_CONNECTIONS).then(|| session.conns.first().copied()).flatten();
+        if let Some(oldest) = oldest {
+            self.close(now, oldest, TOO_MANY_CONNECTIONS, "too many connections");
         }
-        self.attach(conn, id);
+        self.attach(now, conn, id);
         if let Some(state) = self.conns.get_mut(&conn) {
             state.restored = replay.is_none();
         }
         self.send(conn, &self.auth_ok(id, replay.is_none(), replay.is_some()));
-        let detail = match &replay {
-            Some(frames) => format!("resumed after seq {last_seq}: {} frames replayed", frames.len()),
-            None => format!("resumed after seq {last_seq}: restored (replay not available)"),
+        let connections = self.connection_count(id);
+        let how = match (&replay, named) {
+            (Some(frames), _) => format!("resumed after seq {last_seq}: {} frames replayed", frames.len()),
+            (None, true) => format!("resumed after seq {last_seq}: restored (replay not available)"),
+            (None, false) => "joined the verified shopper's latest session: restored".to_owned(),
         };
+        let detail = format!("{how}; {connections} connections");
         for text in replay.into_iter().flatten() {
             self.push(crate::ServerOutput::Send { conn, text });
         }
         self.log(now, LogKind::AuthOk, Some(conn), Some(id.to_owned()), Some(auth.store_id.clone()), detail);
     }
 
-    fn attach(&mut self, conn: ConnId, id: &str) {
+    fn attach(&mut self, now: u64, conn: ConnId, id: &str) {
         if let Some(state) = self.conns.get_mut(&conn) {
             state.session = Some(id.to_owned());
         }
         if let Some(session) = self.sessions.get_mut(id) {
-            session.conn = Some(conn);
+            session.conns.push(conn);
             session.detached_at = None;
+            session.data.touched_at = now;
         }
     }
 
@@ -141,6 +209,12 @@ impl Engine {
             }),
         })
     }
+}
+
+/// Whether the `auth`'s `user_id` is verified, or why it is refused.
+fn identity_of(store: &StoreConfig, auth: &AuthFrame) -> Result<bool, Refusal> {
+    identity::check(store, auth.user_id.as_deref(), auth.user_token.as_ref())
+        .map_err(|refusal| Refusal::new("invalid_user_token", 4001, refusal.reason()))
 }
 
 /// Compares secrets without stopping at the first differing byte.

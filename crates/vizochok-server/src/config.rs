@@ -3,6 +3,7 @@
 //! are refused so a typo in a limit's name is not silently ignored.
 
 use serde::Deserialize;
+use vizochok_proto::Secret;
 
 use crate::Catalog;
 
@@ -12,9 +13,6 @@ use crate::Catalog;
 pub struct ServerConfig {
     /// The stores this server serves.
     pub stores: Vec<StoreConfig>,
-    /// Seed of the deterministic session ids, so two sandbox instances do not
-    /// hand out the same ids.
-    pub seed: u64,
     /// How long a session whose socket dropped keeps its replay buffer.
     pub replay_window_ms: u64,
     /// Most frames a session's replay buffer holds; older ones fall out and a
@@ -40,7 +38,6 @@ impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
             stores: Vec::new(),
-            seed: 0,
             replay_window_ms: 120_000,
             replay_max_frames: 1_024,
             history_max: 100,
@@ -74,10 +71,17 @@ pub struct StoreConfig {
     /// A disabled store refuses every connection (close 4003).
     #[serde(default)]
     pub disabled: bool,
+    /// The secret the store's backend signs `user_id`s with (`user_token`,
+    /// `docs/identity.md`); never sent to a client, never logged.
+    #[serde(default)]
+    pub identity_secret: Option<Secret>,
+    /// Whether an `auth` with a `user_id` must prove it with a `user_token`.
+    #[serde(default)]
+    pub require_identity: bool,
 }
 
 impl StoreConfig {
-    /// An enabled store without webhook or origin restrictions.
+    /// An enabled store without webhook, origin restrictions or verified identity.
     pub fn new(store_id: impl Into<String>, api_keys: Vec<String>, catalog: Catalog) -> StoreConfig {
         StoreConfig {
             store_id: store_id.into(),
@@ -86,6 +90,8 @@ impl StoreConfig {
             catalog,
             webhook: false,
             disabled: false,
+            identity_secret: None,
+            require_identity: false,
         }
     }
 }
@@ -100,6 +106,8 @@ impl std::fmt::Debug for StoreConfig {
             .field("catalog_products", &self.catalog.products().len())
             .field("webhook", &self.webhook)
             .field("disabled", &self.disabled)
+            .field("identity_secret", &self.identity_secret.as_ref().map(|_| "[redacted]"))
+            .field("require_identity", &self.require_identity)
             .finish()
     }
 }
@@ -173,8 +181,22 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_keys() {
-        let store = StoreConfig::new("demo", vec!["pk_secret_1".into()], Catalog::default());
-        assert!(!format!("{store:?}").contains("pk_secret_1"));
+    fn debug_never_shows_keys_or_the_identity_secret() {
+        let store = StoreConfig {
+            identity_secret: Some(Secret::new("idsec_canary")),
+            ..StoreConfig::new("demo", vec!["pk_secret_1".into()], Catalog::default())
+        };
+        let debug = format!("{store:?}");
+        assert!(!debug.contains("pk_secret_1") && !debug.contains("idsec_canary"), "{debug}");
+    }
+
+    #[test]
+    fn a_store_names_its_identity_settings() {
+        let json = r#"{"store_id":"s","api_keys":["pk"],"identity_secret":"idsec","require_identity":true}"#;
+        let store: StoreConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(store.identity_secret.as_ref().map(Secret::expose), Some("idsec"));
+        assert!(store.require_identity);
+        let plain: StoreConfig = serde_json::from_str(r#"{"store_id":"s","api_keys":["pk"]}"#).unwrap();
+        assert_eq!((plain.identity_secret, plain.require_identity), (None, false));
     }
 }

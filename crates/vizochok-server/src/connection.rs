@@ -62,7 +62,7 @@ impl Engine {
             // Answers to our pings only refresh `last_inbound`; unknown types
             // are ignored for forward compatibility; a second auth changes nothing.
             Ok(ClientFrame::Pong { .. } | ClientFrame::Unknown | ClientFrame::Auth(_)) => {}
-            Ok(action) => self.receive_action(now, &session_id, action),
+            Ok(action) => self.receive_action(now, conn, &session_id, action),
         }
     }
 
@@ -77,9 +77,18 @@ impl Engine {
         }
     }
 
-    /// A frame we cannot use: `invalid_json` and the connection stays.
+    /// A frame we cannot use: `invalid_json` to the connection that sent it
+    /// (the other tabs have nothing to do with it), and the connection stays.
     fn bad_frame(&mut self, now: u64, conn: ConnId, session_id: &str, detail: String) {
-        self.error(session_id, ErrorCode::InvalidJson, detail.clone(), None, None);
+        let message = Some(self.redact(&detail));
+        let code = ErrorCode::InvalidJson.as_str().to_owned();
+        self.emit_to(session_id, conn, |seq| ServerFrame::Error {
+            seq,
+            code,
+            message,
+            reply_to: None,
+            retry_after_ms: None,
+        });
         self.log(now, LogKind::BadFrame, Some(conn), Some(session_id.to_owned()), None, detail);
     }
 

@@ -7,9 +7,15 @@ use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_proto::{Cart, ErrorCode, Reply, Secret};
 
 use crate::connection::Conn;
-use crate::session::Session;
+use crate::random::log_prefix;
+use crate::session::{Feedback, Session};
 use crate::usage::Usage;
-use crate::{Assistant, ConnId, LogEvent, LogKind, ServerConfig, ServerInput, ServerOutput, StoreConfig};
+use crate::{Assistant, ConnId, LogEvent, LogKind, RandomSource, ServerConfig, ServerInput, ServerOutput, StoreConfig};
+
+/// Shortest run of hex digits scrubbed from every log and error text: a
+/// session id holds 32, a user token 64, and nothing the engine writes
+/// needs that many in a row.
+const SECRET_HEX_RUN: usize = 32;
 
 /// The sans-IO server. The host feeds it [`ServerInput`]s with the current
 /// monotonic time in milliseconds, drains [`ServerOutput`]s with
@@ -19,11 +25,11 @@ use crate::{Assistant, ConnId, LogEvent, LogKind, ServerConfig, ServerInput, Ser
 pub struct Engine {
     pub(crate) config: ServerConfig,
     pub(crate) assistant: Box<dyn Assistant>,
+    /// Where session ids come from (the host's CSPRNG in production).
+    pub(crate) random: Box<dyn RandomSource>,
     pub(crate) conns: BTreeMap<ConnId, Conn>,
     pub(crate) sessions: BTreeMap<String, Session>,
     pub(crate) usage: Usage,
-    /// Sessions ever created: the counter behind deterministic session ids.
-    pub(crate) sessions_created: u64,
     /// Webhook requests ever issued.
     pub(crate) requests: u64,
     /// The latest host time seen, for events without one of their own (restore).
@@ -43,15 +49,17 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine serving `config`'s stores, answering messages with `assistant`.
-    pub fn new(config: ServerConfig, assistant: Box<dyn Assistant>) -> Engine {
+    /// An engine serving `config`'s stores, answering messages with
+    /// `assistant`, drawing session ids from `random` (which a real server
+    /// backs with the operating system's CSPRNG; see [`RandomSource`]).
+    pub fn new(config: ServerConfig, assistant: Box<dyn Assistant>, random: Box<dyn RandomSource>) -> Engine {
         Engine {
             config,
             assistant,
+            random,
             conns: BTreeMap::new(),
             sessions: BTreeMap::new(),
             usage: Usage::default(),
-            sessions_created: 0,
             requests: 0,
             now: 0,
             outputs: VecDeque::new(),
@@ -91,8 +99,8 @@ impl Engine {
             (Some(_), None) => None,
         });
         let sessions = self.sessions.values().flat_map(|s| {
-            let replay_expiry = match (s.conn, &s.replay, s.detached_at) {
-                (None, Some(_), Some(at)) => Some(at.saturating_add(self.config.replay_window_ms)),
+            let replay_expiry = match (s.conns.is_empty(), &s.replay, s.detached_at) {
+                (true, Some(_), Some(at)) => Some(at.saturating_add(self.config.replay_window_ms)),
                 _ => None,
             };
             let next_chunk = s.data.turn.as_ref().filter(|t| !t.chunks.is_empty()).map(|t| t.next_at.unwrap_or(0));
@@ -111,6 +119,16 @@ impl Engine {
     /// (0 or 1 when the engine keeps its promise).
     pub fn applied_count(&self, session_id: &str, action_id: &str) -> u32 {
         self.sessions.get(session_id).and_then(|s| s.data.applied.get(action_id)).copied().unwrap_or(0)
+    }
+
+    /// How many live connections the session has (at most 8).
+    pub fn connection_count(&self, session_id: &str) -> usize {
+        self.sessions.get(session_id).map_or(0, |s| s.conns.len())
+    }
+
+    /// The ratings recorded on a session, oldest first.
+    pub fn feedback(&self, session_id: &str) -> Vec<Feedback> {
+        self.sessions.get(session_id).map(|s| s.data.feedback.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Simulates a server restart: every connection is closed with 1012, and
@@ -148,8 +166,8 @@ impl Engine {
     }
 
     /// Numbers a frame with the session's next `seq`, buffers it for replay,
-    /// and sends it to the session's connection if it has one (a detached
-    /// session keeps producing, for the replay).
+    /// and sends it to every connection of the session (a detached session
+    /// keeps producing, for the replay).
     pub(crate) fn emit(&mut self, session_id: &str, build: impl FnOnce(u64) -> ServerFrame) {
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.seq += 1;
@@ -166,12 +184,22 @@ impl Engine {
         if let Some(replay) = &mut session.replay {
             replay.push(seq, text.clone());
         }
-        if let Some(conn) = session.conn {
-            self.outputs.push_back(ServerOutput::Send { conn, text });
+        for &conn in &session.conns {
+            self.outputs.push_back(ServerOutput::Send { conn, text: text.clone() });
         }
     }
 
-    /// Sends an `error` frame to a session.
+    /// Numbers a frame with the session's next `seq` and sends it to one
+    /// connection only, without buffering it: it concerns that socket alone
+    /// (a frame it sent that could not be read, an outcome it asked again).
+    pub(crate) fn emit_to(&mut self, session_id: &str, conn: ConnId, build: impl FnOnce(u64) -> ServerFrame) {
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        session.data.seq += 1;
+        let text = frame::encode(&build(session.data.seq));
+        self.outputs.push_back(ServerOutput::Send { conn, text });
+    }
+
+    /// Sends an `error` frame to every connection of a session.
     pub(crate) fn error(
         &mut self,
         session_id: &str,
@@ -197,19 +225,21 @@ impl Engine {
         self.log(now, LogKind::Closed, Some(conn), session_id, None, format!("closed {code} {reason}"));
     }
 
-    /// Drops a connection's state; its session (returned) starts its replay window.
+    /// Drops a connection's state; a session (returned) left without
+    /// connections starts its replay window.
     pub(crate) fn forget_conn(&mut self, now: u64, conn: ConnId) -> Option<String> {
         let session_id = self.conns.remove(&conn)?.session?;
         if let Some(session) = self.sessions.get_mut(&session_id) {
-            if session.conn == Some(conn) {
-                session.conn = None;
+            session.conns.retain(|&c| c != conn);
+            if session.conns.is_empty() {
                 session.detached_at = Some(now);
             }
         }
         Some(session_id)
     }
 
-    /// Emits a log event, with every configured api key scrubbed from its text.
+    /// Emits a log event: the session only by its id's first characters,
+    /// every secret scrubbed from the texts.
     pub(crate) fn log(
         &mut self,
         at: u64,
@@ -223,17 +253,24 @@ impl Engine {
             at,
             kind,
             conn,
-            session_id: session_id.map(|s| self.redact(&s)),
+            session: session_id.map(|s| log_prefix(&s)),
             store_id: store_id.map(|s| self.redact(&s)),
             detail: self.redact(&detail),
         };
         self.push(ServerOutput::Log(event));
     }
 
-    /// Removes every configured api key from a text built from foreign input.
+    /// Removes every configured api key and identity secret from a text
+    /// built from foreign input, then every long run of hex digits (the
+    /// shape of session ids and user tokens, whoever's they are).
     pub(crate) fn redact(&self, text: &str) -> String {
-        let keys = self.config.stores.iter().flat_map(|s| &s.api_keys).filter(|k| !k.is_empty());
-        keys.fold(text.to_owned(), |text, key| Secret::new(key.as_str()).redact(&text))
+        let keys = self.config.stores.iter().flat_map(|s| s.api_keys.iter().map(String::as_str));
+        let identity = self.config.stores.iter().filter_map(|s| s.identity_secret.as_ref().map(Secret::expose));
+        let scrubbed = keys
+            .chain(identity)
+            .filter(|secret| !secret.is_empty())
+            .fold(text.to_owned(), |text, secret| Secret::new(secret).redact(&text));
+        scrub_hex_runs(&scrubbed)
     }
 
     // ----- timers -----------------------------------------------------------
@@ -264,7 +301,8 @@ impl Engine {
     fn expire_replay(&mut self, now: u64, session_id: &str) {
         let window = self.config.replay_window_ms;
         let Some(session) = self.sessions.get_mut(session_id) else { return };
-        let expired = session.conn.is_none() && session.detached_at.is_some_and(|at| at.saturating_add(window) <= now);
+        let expired =
+            session.conns.is_empty() && session.detached_at.is_some_and(|at| at.saturating_add(window) <= now);
         if expired && session.replay.take().is_some() {
             let detail = format!("no connection for {window} ms: replay buffer dropped");
             self.log(now, LogKind::ReplayExpired, None, Some(session_id.to_owned()), None, detail);
@@ -272,11 +310,41 @@ impl Engine {
     }
 }
 
+/// Replaces every run of at least [`SECRET_HEX_RUN`] hex digits with `[redacted]`.
+fn scrub_hex_runs(text: &str) -> String {
+    fn flush(out: &mut String, run: &mut String) {
+        out.push_str(if run.len() >= SECRET_HEX_RUN { "[redacted]" } else { run });
+        run.clear();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut out, &mut run);
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut run);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::scrub_hex_runs;
+
     #[test]
     fn the_engine_can_move_into_a_tokio_task() {
         fn assert_send<T: Send + 'static>() {}
         assert_send::<super::Engine>();
+    }
+
+    #[test]
+    fn long_hex_runs_are_scrubbed_and_short_ones_kept() {
+        let id = format!("s-{}", "ab12".repeat(8));
+        assert_eq!(scrub_hex_runs(&format!("resume {id}, seq 12")), "resume s-[redacted], seq 12");
+        assert_eq!(scrub_hex_runs(&"f".repeat(64)), "[redacted]");
+        assert_eq!(scrub_hex_runs("deadbeef-m3 at 1700000000000"), "deadbeef-m3 at 1700000000000");
     }
 }

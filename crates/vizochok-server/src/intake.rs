@@ -1,16 +1,19 @@
 //! Receiving an action: dedup by `id`, the checks that refuse it at receipt
 //! (no `ack`, id not recorded, so the client may retry the same id), then
-//! `ack` and hand-off to the cart queue or the assistant.
+//! `ack` to the sender and hand-off to the cart queue, the assistant's
+//! queue of messages, or the page's state.
 
-use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::frame::{ServerFrame, MAX_ACTION_ID};
 use vizochok_proto::{ClientFrame, ErrorCode};
 
-use crate::cart;
+use crate::auth::MAX_CONNECTIONS;
+use crate::page;
 use crate::usage::tokens;
-use crate::{CartOp, Engine, LogKind};
+use crate::{cart, CartOp, ConnId, Engine, LogKind};
 
-/// Longest action id (§2 of the contract).
-const MAX_ID_LEN: usize = 64;
+/// Unanswered messages a session holds (the one being answered and those
+/// waiting): one per connection it can have.
+const MAX_UNANSWERED: usize = MAX_CONNECTIONS;
 
 /// Why an action is refused at receipt.
 struct Refusal {
@@ -26,35 +29,36 @@ impl Refusal {
 }
 
 impl Engine {
-    /// Handles one of the five action frames of an authenticated session.
-    pub(crate) fn receive_action(&mut self, now: u64, session_id: &str, frame: ClientFrame) {
+    /// Handles an action frame (§2, §12) that `conn` sent in its session.
+    pub(crate) fn receive_action(&mut self, now: u64, conn: ConnId, session_id: &str, frame: ClientFrame) {
         let Some(id) = frame.action_id().map(str::to_owned) else { return };
         let Some(session) = self.sessions.get(session_id) else { return };
-        let conn = session.conn;
         if session.data.applied.contains_key(&id) {
             // Already applied: the client missed our ack; never apply twice.
-            if let Some(conn) = conn {
-                self.send(conn, &ServerFrame::Ack { id: id.clone() });
-            }
-            let restored = conn.and_then(|c| self.conns.get(&c)).is_some_and(|c| c.restored);
+            self.send(conn, &ServerFrame::Ack { id: id.clone() });
+            let restored = self.conns.get(&conn).is_some_and(|c| c.restored);
             if restored && matches!(frame, ClientFrame::Message { .. }) {
-                self.answer_again(session_id, &id);
+                self.answer_again(session_id, conn, &id);
             }
             return;
         }
-        if let Err(refusal) = self.check_receipt(now, session_id, &id, &frame) {
+        if let Err(refusal) = self.check_receipt(now, conn, session_id, &id, &frame) {
             let detail = format!("{} refused: {} ({})", id, refusal.code, refusal.message);
-            self.log(now, LogKind::LimitHit, conn, Some(session_id.to_owned()), None, detail);
+            self.log(now, LogKind::LimitHit, Some(conn), Some(session_id.to_owned()), None, detail);
             return self.error(session_id, refusal.code, refusal.message, Some(id), refusal.retry_after_ms);
         }
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.applied.insert(id.clone(), 1);
+        session.data.touched_at = now;
         session.recent_actions.push_back(now);
-        if let Some(conn) = conn {
-            self.send(conn, &ServerFrame::Ack { id: id.clone() });
-        }
+        self.send(conn, &ServerFrame::Ack { id: id.clone() });
         match frame {
-            ClientFrame::Message { text, .. } => self.start_turn(now, session_id, id, text),
+            ClientFrame::Message { text, .. } => self.accept_message(now, session_id, conn, id, text),
+            ClientFrame::Context { context, .. } => self.set_context(session_id, context),
+            ClientFrame::Cancel { reply_to, .. } => self.cancel(now, session_id, &reply_to),
+            ClientFrame::Feedback { message_id, rating, comment, .. } => {
+                self.record_feedback(now, conn, session_id, message_id, rating, comment)
+            }
             other => {
                 if let Some(op) = cart_op(other) {
                     self.enqueue_cart(now, session_id, op, Some(id.clone()), id);
@@ -64,27 +68,36 @@ impl Engine {
     }
 
     /// A message resent after its outcome was lost (a `restored` session
-    /// replays nothing): send its final frame again with a new `seq`, so the
-    /// client's one-message-in-flight gate opens. A reply still being
+    /// replays nothing): send its final frame again with a new `seq`, to
+    /// that connection only (the others saw it), so the client's
+    /// one-message-in-flight gate opens. A reply still waiting or being
     /// produced will arrive by itself. The old summary is left out: the
     /// cart may have changed since, and `auth_ok` carried the current one.
-    fn answer_again(&mut self, session_id: &str, id: &str) {
+    fn answer_again(&mut self, session_id: &str, conn: ConnId, id: &str) {
         let Some(session) = self.sessions.get(session_id) else { return };
-        if session.data.turn.as_ref().is_some_and(|t| t.reply_to == id) {
+        if session.data.unanswered().any(|(unanswered, _)| unanswered == id) {
             return;
         }
         let kept = session.data.outcomes.iter().rev().find(|(k, _)| k == id).map(|(_, f)| f.clone());
-        match kept {
-            Some(frame) => self.emit(session_id, |seq| with_seq(frame, seq)),
-            None => {
-                let message = "the reply to this message is no longer available".to_owned();
-                self.error(session_id, ErrorCode::InternalError, message, Some(id.to_owned()), None)
-            }
-        }
+        let frame = kept.unwrap_or_else(|| ServerFrame::Error {
+            seq: 0,
+            code: ErrorCode::InternalError.as_str().to_owned(),
+            message: Some("the reply to this message is no longer available".to_owned()),
+            reply_to: Some(id.to_owned()),
+            retry_after_ms: None,
+        });
+        self.emit_to(session_id, conn, |seq| with_seq(frame, seq));
     }
 
     /// Every check an action must pass before it is acknowledged.
-    fn check_receipt(&mut self, now: u64, session_id: &str, id: &str, frame: &ClientFrame) -> Result<(), Refusal> {
+    fn check_receipt(
+        &mut self,
+        now: u64,
+        conn: ConnId,
+        session_id: &str,
+        id: &str,
+        frame: &ClientFrame,
+    ) -> Result<(), Refusal> {
         let limits = &self.config.limits;
         let interval = self.config.delta_interval_ms;
         let window = limits.rate_limit_window_ms;
@@ -99,7 +112,7 @@ impl Engine {
         let Some(store) = self.config.stores.iter().find(|s| s.store_id == session.data.store_id) else {
             return Err(Refusal::new(ErrorCode::InternalError, "store no longer configured"));
         };
-        if id.is_empty() || id.len() > MAX_ID_LEN || !id.is_ascii() {
+        if !is_action_id(id) {
             return Err(Refusal::new(ErrorCode::InvalidJson, "action id must be 1 to 64 ASCII characters"));
         }
         if let ClientFrame::Message { text, .. } = frame {
@@ -108,18 +121,28 @@ impl Engine {
                 let message = format!("message of {chars} characters exceeds {}", limits.max_message_chars);
                 return Err(Refusal::new(ErrorCode::MessageTooLarge, message));
             }
-            if let Some(turn) = &session.data.turn {
-                let remaining = (turn.chunks.len() as u64).saturating_mul(interval);
+            let busy = if session.data.unanswered().any(|(_, from)| from == Some(conn)) {
+                // §4: one message in flight per client; this one has its own.
+                Some("this connection's previous message is not answered yet")
+            } else if session.data.unanswered().count() >= MAX_UNANSWERED {
+                Some("too many messages are waiting for the assistant")
+            } else {
+                None
+            };
+            if let Some(message) = busy {
+                let remaining = session.data.turn.as_ref().map_or(0, |t| t.chunks.len() as u64);
                 return Err(Refusal {
                     code: ErrorCode::AgentBusy,
-                    message: "the assistant is still answering the previous message".into(),
-                    retry_after_ms: Some(remaining.max(limits.busy_retry_after_ms)),
+                    message: message.into(),
+                    retry_after_ms: Some(remaining.saturating_mul(interval).max(limits.busy_retry_after_ms)),
                 });
             }
         } else if let Some(op) = cart_op(frame.clone()) {
             // A cart action the catalog cannot honour is a request the server
             // cannot understand: `invalid_json` is the closest seed code.
             cart::check(&op, &store.catalog).map_err(|e| Refusal::new(ErrorCode::InvalidJson, e))?;
+        } else if let Err(message) = page::check(frame) {
+            return Err(Refusal::new(ErrorCode::InvalidJson, message));
         }
         if session.recent_actions.len() >= limits.rate_limit_actions as usize {
             let oldest = session.recent_actions.front().copied().unwrap_or(now);
@@ -162,6 +185,11 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Whether `id` is a well-formed action id (1 to 64 ASCII characters, §2).
+pub(crate) fn is_action_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ACTION_ID && id.is_ascii()
 }
 
 /// Whom the per-user message limit counts: the `user_id`, else the session.

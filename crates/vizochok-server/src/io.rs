@@ -80,7 +80,8 @@ pub enum ServerOutput {
         /// `sku`, `quantity`, and the resulting `cart` (`items`, `total`).
         body: String,
     },
-    /// A structured log line; never contains an api key.
+    /// A structured log line; never contains an api key, an identity
+    /// secret, a user token or a whole session id.
     Log(LogEvent),
 }
 
@@ -94,9 +95,10 @@ pub struct LogEvent {
     /// The connection concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conn: Option<ConnId>,
-    /// The session concerned.
+    /// The first characters (at most 8) of the session's id: enough to
+    /// correlate lines, never the id itself (the id grants access).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session: Option<String>,
     /// The store concerned (as the client named it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
@@ -114,7 +116,7 @@ pub enum LogKind {
     AuthOk,
     /// Authentication was refused.
     AuthFailed,
-    /// The engine closed a connection (timeout, violation, replaced, restart).
+    /// The engine closed a connection (timeout, violation, too many connections, restart).
     Closed,
     /// The host reported a socket closed.
     Disconnected,
@@ -128,4 +130,6 @@ pub enum LogKind {
     ReplayExpired,
     /// The engine restarted or was restored from a snapshot.
     Restarted,
+    /// A shopper rated a reply (`feedback`).
+    Feedback,
 }

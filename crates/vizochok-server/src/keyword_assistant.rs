@@ -83,7 +83,7 @@ mod tests {
     }
 
     fn ask(catalog: &Catalog, text: &str, last: &[vizochok_proto::ProductItem]) -> Reply {
-        let turn = Turn { text, language: Language::En, catalog, cart: &[], last_products: last };
+        let turn = Turn { text, language: Language::En, catalog, cart: &[], last_products: last, context: None };
         KeywordAssistant.reply(&turn)
     }
 

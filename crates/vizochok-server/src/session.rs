@@ -1,27 +1,30 @@
 //! A shopping session: the durable part (what a snapshot keeps) and the
-//! live part (connection, replay buffer, rate window) that a restart loses.
+//! live part (connections, replay buffer, rate window) that a restart loses.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use vizochok_proto::frame::ServerFrame;
-use vizochok_proto::{Cart, HistoryEntry, Language, ProductItem};
+use vizochok_proto::{Cart, HistoryEntry, Language, PageContext, ProductItem, Rating};
 
 use crate::replay::ReplayBuffer;
 use crate::{CartOp, ConnId};
 
 /// Message outcomes a session keeps for resent messages.
 const MAX_OUTCOMES: usize = 32;
+/// Ratings a session keeps (the oldest are forgotten first).
+const MAX_FEEDBACK: usize = 100;
 
 /// A session as the engine holds it.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub data: SessionData,
-    pub conn: Option<ConnId>,
+    /// Live connections, oldest first (at most `MAX_CONNECTIONS`).
+    pub conns: Vec<ConnId>,
     /// `None` once lost (restart, restore, replay window passed): the next
     /// resume is answered `restored`.
     pub replay: Option<ReplayBuffer>,
-    /// When the session lost its connection, for the replay window.
+    /// When the session lost its last connection, for the replay window.
     pub detached_at: Option<u64>,
     /// Accept times of recent actions, for the rate limit.
     pub recent_actions: VecDeque<u64>,
@@ -30,7 +33,7 @@ pub(crate) struct Session {
 impl Session {
     /// A live session around durable data, with no connection or replay buffer.
     pub fn from_data(data: SessionData) -> Session {
-        Session { data, conn: None, replay: None, detached_at: None, recent_actions: VecDeque::new() }
+        Session { data, conns: Vec::new(), replay: None, detached_at: None, recent_actions: VecDeque::new() }
     }
 
     /// The session's language.
@@ -43,9 +46,15 @@ impl Session {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SessionData {
     pub id: String,
+    /// Public, random, unrelated to `id`: names the session's replies.
+    pub tag: String,
     pub store_id: String,
     pub user_id: Option<String>,
+    /// Whether `user_id` was proven with a `user_token` when the session opened.
+    pub verified: bool,
     pub language: String,
+    /// Host time of the latest `auth` or accepted action (the "most recent" session of a shopper).
+    pub touched_at: u64,
     /// The last `seq` sent.
     pub seq: u64,
     pub cart: Cart,
@@ -60,8 +69,14 @@ pub(crate) struct SessionData {
     pub conversation: bool,
     /// Replies numbered for their `message_id`.
     pub replies: u64,
-    /// The reply being produced, if any (at most one: `agent_busy`).
+    /// The reply being produced, if any.
     pub turn: Option<PendingReply>,
+    /// Accepted messages waiting for their turn, in the order received.
+    pub waiting: VecDeque<WaitingMessage>,
+    /// What the shopper is looking at (the latest `context`).
+    pub context: Option<PageContext>,
+    /// The shopper's ratings of replies, oldest first (bounded).
+    pub feedback: VecDeque<Feedback>,
     /// The final frame (`response` or `error`) of the latest messages, to
     /// answer a message resent after its outcome was lost (bounded).
     #[serde(default)]
@@ -73,12 +88,15 @@ pub(crate) struct SessionData {
 
 impl SessionData {
     /// A fresh session.
-    pub fn new(id: String, store_id: String, user_id: Option<String>, language: String) -> SessionData {
+    pub fn new(id: String, tag: String, owner: Owner, language: String, now: u64) -> SessionData {
         SessionData {
             id,
-            store_id,
-            user_id,
+            tag,
+            store_id: owner.store_id,
+            user_id: owner.user_id,
+            verified: owner.verified,
             language,
+            touched_at: now,
             seq: 0,
             cart: Cart::default(),
             history: VecDeque::new(),
@@ -88,6 +106,9 @@ impl SessionData {
             conversation: false,
             replies: 0,
             turn: None,
+            waiting: VecDeque::new(),
+            context: None,
+            feedback: VecDeque::new(),
             outcomes: VecDeque::new(),
             cart_queue: VecDeque::new(),
             in_flight: None,
@@ -102,6 +123,25 @@ impl SessionData {
         }
     }
 
+    /// Whom the session belongs to.
+    pub fn owner(&self) -> Owner {
+        Owner { store_id: self.store_id.clone(), user_id: self.user_id.clone(), verified: self.verified }
+    }
+
+    /// Records a rating, forgetting the oldest beyond [`MAX_FEEDBACK`].
+    pub fn record_feedback(&mut self, feedback: Feedback) {
+        self.feedback.push_back(feedback);
+        while self.feedback.len() > MAX_FEEDBACK {
+            self.feedback.pop_front();
+        }
+    }
+
+    /// Accepted messages not yet answered: the one being answered and those waiting.
+    pub fn unanswered(&self) -> impl Iterator<Item = (&str, Option<ConnId>)> {
+        let turn = self.turn.iter().map(|t| (t.reply_to.as_str(), t.from));
+        turn.chain(self.waiting.iter().map(|w| (w.id.as_str(), w.from)))
+    }
+
     /// Appends to the conversation, forgetting the oldest entries beyond `max`.
     pub fn remember(&mut self, entry: HistoryEntry, max: usize) {
         self.history.push_back(entry);
@@ -111,13 +151,51 @@ impl SessionData {
     }
 }
 
+/// Whom a session belongs to: it is resumed only by the same owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub store_id: String,
+    pub user_id: Option<String>,
+    pub verified: bool,
+}
+
+/// An accepted message waiting for the reply before it to finish.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WaitingMessage {
+    pub id: String,
+    pub text: String,
+    /// The connection that sent it (a connection has one unanswered message at a time).
+    #[serde(skip)]
+    pub from: Option<ConnId>,
+}
+
+/// One rating of a reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// The rated reply.
+    pub message_id: String,
+    /// Up or down.
+    pub rating: Rating,
+    /// The shopper's words, at most 500 characters.
+    pub comment: Option<String>,
+    /// Host time it was received.
+    pub at: u64,
+}
+
 /// A reply being streamed, then applied, then completed with `response`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PendingReply {
     pub message_id: String,
     pub reply_to: String,
+    /// The connection that sent the message.
+    #[serde(skip)]
+    pub from: Option<ConnId>,
     pub text: String,
+    /// What was already streamed as `delta` (a `cancel` answers with it).
+    pub said: String,
     pub products: Vec<ProductItem>,
+    /// Checked replies to offer (at most 4, each at most 80 characters).
+    pub suggestions: Vec<String>,
     /// Chunks not yet sent as `delta`.
     pub chunks: VecDeque<String>,
     /// When the next chunk is due; `None` means at once (after a restore,
@@ -150,27 +228,4 @@ pub(crate) struct InFlight {
     pub body: String,
     /// `None` after a restore: armed at the next input.
     pub deadline: Option<u64>,
-}
-
-/// The `n`-th session id for this seed: `s-` and 16 hex digits. Mixing
-/// (splitmix64) keeps ids from looking sequential, so they are not guessed
-/// from one another by accident.
-pub(crate) fn session_id(seed: u64, n: u64) -> String {
-    let mut z = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    format!("s-{:016x}", z ^ (z >> 31))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_deterministic_and_distinct() {
-        assert_eq!(session_id(7, 0), session_id(7, 0));
-        assert_ne!(session_id(7, 0), session_id(7, 1));
-        assert_ne!(session_id(7, 0), session_id(8, 0));
-        assert_eq!(session_id(1, 2).len(), 18);
-    }
 }

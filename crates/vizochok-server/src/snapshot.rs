@@ -1,7 +1,9 @@
 //! Durable state as JSON, for a host that persists sessions across restarts.
 //! A snapshot holds sessions (cart, history, applied ids, seq counter, the
-//! reply and cart changes in progress) and quota counters — never the
-//! configuration, so never an api key — and no replay buffers.
+//! reply and cart changes in progress, waiting messages, context, ratings)
+//! and quota counters — never the configuration, so never an api key or an
+//! identity secret — and no replay buffers. It does hold session ids: it is
+//! as secret as the sessions themselves.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,13 +11,13 @@ use crate::session::{Session, SessionData};
 use crate::usage::Usage;
 use crate::{ConnId, Engine, LogKind, ServerOutput};
 
-/// The snapshot format this crate writes.
-const SNAPSHOT_VERSION: u32 = 1;
+/// The snapshot format this crate writes. Version 1 held session ids
+/// derived from a seed and a counter; they are not carried forward.
+const SNAPSHOT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     version: u32,
-    sessions_created: u64,
     requests: u64,
     usage: Usage,
     sessions: Vec<SessionData>,
@@ -37,7 +39,6 @@ impl Engine {
     pub fn snapshot(&self) -> String {
         let snapshot = Snapshot {
             version: SNAPSHOT_VERSION,
-            sessions_created: self.sessions_created,
             requests: self.requests,
             usage: self.usage.clone(),
             sessions: self.sessions.values().map(|s| s.data.clone()).collect(),
@@ -51,16 +52,21 @@ impl Engine {
     /// in progress continue at the next input, and webhooks that were
     /// awaiting an answer are sent again (same request and idempotency key).
     pub fn restore(&mut self, snapshot: &str) -> Result<(), RestoreError> {
-        let snapshot: Snapshot = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
-        if snapshot.version != SNAPSHOT_VERSION {
-            return Err(RestoreError::UnsupportedVersion(snapshot.version));
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
         }
+        // The version first, so an old snapshot is named as such rather than malformed.
+        let version: Version = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
+        if version.version != SNAPSHOT_VERSION {
+            return Err(RestoreError::UnsupportedVersion(version.version));
+        }
+        let snapshot: Snapshot = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
         let now = self.now;
         let conns: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in conns {
             self.close(now, conn, 1012, "restarting");
         }
-        self.sessions_created = snapshot.sessions_created;
         self.requests = snapshot.requests;
         self.usage = snapshot.usage;
         self.sessions.clear();

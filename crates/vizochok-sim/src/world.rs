@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vizochok_core::{Config, Event, Input, Output, ProductItem, Rng, Session, SocketId, State};
 use vizochok_server::{
-    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, ServerConfig, ServerInput, ServerOutput, StoreConfig,
+    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, SeededRandom, ServerConfig, ServerInput, ServerOutput,
+    StoreConfig,
 };
 
 use crate::faults::{strikes, Faults};
@@ -57,16 +58,11 @@ impl World {
         let faults = Faults::draw(&mut rng);
         let mut store = StoreConfig::new(STORE, vec![KEY.into()], catalog());
         store.webhook = faults.webhooks;
-        let mut config = ServerConfig {
-            stores: vec![store],
-            seed,
-            delta_interval_ms: 40,
-            delta_chars: 6,
-            ..ServerConfig::default()
-        };
+        let mut config =
+            ServerConfig { stores: vec![store], delta_interval_ms: 40, delta_chars: 6, ..ServerConfig::default() };
         config.limits.rate_limit_actions = 20;
         config.limits.rate_limit_window_ms = 10_000;
-        let server = Engine::new(config.clone(), Box::new(KeywordAssistant));
+        let server = Engine::new(config.clone(), Box::new(KeywordAssistant), Box::new(SeededRandom::new(seed)));
         let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", seed.wrapping_mul(31)))
             .map_err(|e| e.to_string())?;
         let next_user = rng.range(0, 2_000);
@@ -430,7 +426,9 @@ impl World {
                     let snapshot = self.server.snapshot();
                     self.server.restart(now, false);
                     self.pump();
-                    self.server = Engine::new(self.config.clone(), Box::new(KeywordAssistant));
+                    // A fresh engine draws fresh ids (seeded: the run must replay).
+                    let random = Box::new(SeededRandom::new(now));
+                    self.server = Engine::new(self.config.clone(), Box::new(KeywordAssistant), random);
                     if let Err(e) = self.server.restore(&snapshot) {
                         self.violation(format!("snapshot does not restore: {e:?}"));
                     }

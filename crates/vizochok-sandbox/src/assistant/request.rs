@@ -1,10 +1,10 @@
 //! What a shopper asks for, read from the message's leading verb.
 
-use super::search::Query;
+use super::search::{is_noise, Query};
 use super::text::{stem, tokenize, Token};
 use super::words::{
-    has, Unit, ADD_VERBS, CART_STEMS, CLEAR_VERBS, CURRENCY, EVERYTHING, GREETINGS, HELP_WORDS, LEAD_INS, PRICE_CAPS,
-    PRICE_LINKS, REMOVE_VERBS, SET_VERBS,
+    has, Unit, ADD_VERBS, CART_STEMS, CHEAPER, CLEAR_VERBS, CURRENCY, EVERYTHING, FILLERS, GREETINGS, HELP_WORDS,
+    LEAD_INS, ORDINALS, PRICE_CAPS, PRICE_LINKS, REMOVE_VERBS, SET_VERBS, THIS_WORDS,
 };
 
 /// A quantity as the shopper said it.
@@ -21,6 +21,8 @@ pub(crate) enum Target {
     Unspecified,
     /// The n-th card (1-based) of the previous reply.
     Index(usize),
+    /// "this": the product of the page the shopper is on.
+    This,
     /// Words naming the product.
     Words(Vec<Token>),
 }
@@ -30,10 +32,24 @@ pub(crate) enum Request {
     Help,
     ShowCart,
     Clear,
-    Add { target: Target, amount: Option<Amount> },
-    Set { target: Target, amount: Option<Amount> },
-    Remove { target: Target },
-    Search { words: Vec<Token>, max_price: Option<f64> },
+    Add {
+        target: Target,
+        amount: Option<Amount>,
+    },
+    Set {
+        target: Target,
+        amount: Option<Amount>,
+    },
+    Remove {
+        target: Target,
+    },
+    /// Products matching `words` (none: like the previous reply's cards),
+    /// under `max_price`, the cheapest first when `cheapest_first`.
+    Search {
+        words: Vec<Token>,
+        max_price: Option<f64>,
+        cheapest_first: bool,
+    },
 }
 
 /// A parsed message; `greeted` when it opened with a greeting.
@@ -123,8 +139,20 @@ fn leading_amount(tokens: &[Token]) -> (Option<Amount>, &[Token]) {
     }
 }
 
-/// Product words, else a lone number as a card index, else nothing.
+/// "this", or an ordinal ("the first one"), else product words, else a
+/// lone number as a card index, else nothing.
 fn target(tokens: &[Token]) -> Target {
+    let numbers = tokens.iter().any(|t| matches!(t, Token::Number(_)));
+    let meaningful: Vec<&str> =
+        tokens.iter().filter_map(Token::word).filter(|w| !is_noise(w) && !has(FILLERS, w)).collect();
+    if !numbers && !meaningful.is_empty() && meaningful.iter().all(|w| has(THIS_WORDS, w)) {
+        return Target::This;
+    }
+    if let [word] = meaningful[..] {
+        if let Some(&(_, n)) = ORDINALS.iter().find(|(ordinal, _)| *ordinal == word) {
+            return Target::Index(n);
+        }
+    }
     if !Query::new(tokens).is_empty() {
         return Target::Words(tokens.to_vec());
     }
@@ -138,10 +166,24 @@ fn is_index(value: f64) -> bool {
     (1.0..=99.0).contains(&value) && value.fract() == 0.0
 }
 
-/// Search words, with a price cap taken out: "сир дешевше 300 грн".
+/// Search words, with a price cap taken out ("сир дешевше 300 грн"), or a
+/// "cheaper" without a price ("покажи дешевші") asking for the cheapest first.
 fn search(tokens: &[Token]) -> Request {
     let mut words = tokens.to_vec();
     let mut max_price = None;
+    let cheaper = words.iter().position(|t| t.word().is_some_and(|w| has(CHEAPER, w)));
+    let priced = cheaper.is_some_and(|at| {
+        words
+            .get(at + 1..)
+            .unwrap_or_default()
+            .iter()
+            .find(|t| t.word().is_none_or(|w| !has(PRICE_LINKS, w)))
+            .is_some_and(|t| matches!(t, Token::Number(_)))
+    });
+    if let (Some(at), false) = (cheaper, priced) {
+        words.remove(at);
+        return Request::Search { words, max_price: None, cheapest_first: true };
+    }
     if let Some(cap) = words.iter().position(|t| t.word().is_some_and(|w| has(PRICE_CAPS, w))) {
         let mut end = cap + 1;
         while words.get(end).and_then(Token::word).is_some_and(|w| has(PRICE_LINKS, w)) {
@@ -156,7 +198,7 @@ fn search(tokens: &[Token]) -> Request {
             words.drain(cap..end);
         }
     }
-    Request::Search { words, max_price }
+    Request::Search { words, max_price, cheapest_first: false }
 }
 
 #[cfg(test)]
@@ -165,6 +207,10 @@ mod tests {
 
     fn words(text: &str) -> Vec<Token> {
         tokenize(text)
+    }
+
+    fn search(text: &str, max_price: Option<f64>, cheapest_first: bool) -> Request {
+        Request::Search { words: words(text), max_price, cheapest_first }
     }
 
     #[test]
@@ -209,9 +255,22 @@ mod tests {
             ),
             ("видали молоко", Request::Remove { target: Target::Words(words("молоко")) }),
             ("remove 2", Request::Remove { target: Target::Index(2) }),
-            ("сир дешевше 300 грн", Request::Search { words: words("сир"), max_price: Some(300.0) }),
-            ("cheese cheaper than 300", Request::Search { words: words("cheese"), max_price: Some(300.0) }),
-            ("хліб до 30", Request::Search { words: words("хліб"), max_price: Some(30.0) }),
+            ("сир дешевше 300 грн", search("сир", Some(300.0), false)),
+            ("cheese cheaper than 300", search("cheese", Some(300.0), false)),
+            ("хліб до 30", search("хліб", Some(30.0), false)),
+            ("Покажи дешевші", search("покажи", None, true)),
+            ("Show cheaper", search("show", None, true)),
+            ("cheaper milk", search("milk", None, true)),
+            ("додай це", Request::Add { target: Target::This, amount: None }),
+            ("Додай цей товар", Request::Add { target: Target::This, amount: None }),
+            ("add this to my cart", Request::Add { target: Target::This, amount: None }),
+            ("add it", Request::Add { target: Target::This, amount: None }),
+            ("add 2 of these", Request::Add { target: Target::This, amount: Some(Amount { value: 2.0, unit: None }) }),
+            ("buy this one", Request::Add { target: Target::This, amount: None }),
+            ("видали це", Request::Remove { target: Target::This }),
+            ("Додай перший", Request::Add { target: Target::Index(1), amount: None }),
+            ("Add the first one", Request::Add { target: Target::Index(1), amount: None }),
+            ("додай третій товар", Request::Add { target: Target::Index(3), amount: None }),
         ];
         for (text, expected) in cases {
             assert_eq!(parse(text).request, expected, "{text}");
@@ -222,6 +281,6 @@ mod tests {
     fn greeting_before_a_request_is_noted() {
         let parsed = parse("Hi! Please show milk");
         assert!(parsed.greeted);
-        assert_eq!(parsed.request, Request::Search { words: words("show milk"), max_price: None });
+        assert_eq!(parsed.request, search("show milk", None, false));
     }
 }

@@ -1,4 +1,6 @@
-//! Reply texts, in the session's language.
+//! Reply texts, in the session's language, in the protocol's small Markdown
+//! subset: product names in `**bold**`, numbered and bullet lists, and a
+//! `[link](https://…)` to the shopper's page where one is known.
 
 use std::fmt::Write as _;
 
@@ -8,18 +10,20 @@ use vizochok_server::CatalogProduct;
 use super::effective_price;
 
 const HELP_UK: &str = "Я демо-помічник VIZOCHOK. Я вмію:\n\
-• шукати товари: «знайди молоко», «сир дешевше 300 грн»;\n\
-• додавати в кошик: «додай 2 молока», «додай 1.5 кг сиру» або «додай 2» — другий товар зі списку;\n\
-• змінювати кількість: «зміни кількість молока на 3»;\n\
-• видаляти товар: «видали молоко»; очищати кошик: «очисти кошик»;\n\
-• показувати кошик: «що в кошику».";
+- шукати товари: «знайди молоко», «сир дешевше 300 грн», «покажи дешевші»;\n\
+- додавати в кошик: «додай 2 молока», «додай 1.5 кг сиру», «додай 2» — другий товар зі списку, \
+або «додай це» — товар зі сторінки, яку ви переглядаєте;\n\
+- змінювати кількість: «зміни кількість молока на 3»;\n\
+- видаляти товар: «видали молоко»; очищати кошик: «очисти кошик»;\n\
+- показувати кошик: «що в кошику».";
 
 const HELP_EN: &str = "I'm the VIZOCHOK demo assistant. I can:\n\
-• find products: \"find milk\", \"cheese cheaper than 300\";\n\
-• add to your cart: \"add 2 milk\", \"add 1.5 kg cheese\" or \"add 2\" for the second product listed;\n\
-• change a quantity: \"set milk to 3\";\n\
-• remove a product: \"remove milk\"; empty the cart: \"clear the cart\";\n\
-• show your cart: \"show my cart\".";
+- find products: \"find milk\", \"cheese cheaper than 300\", \"show cheaper\";\n\
+- add to your cart: \"add 2 milk\", \"add 1.5 kg cheese\", \"add 2\" for the second product listed, \
+or \"add this\" for the product on the page you are viewing;\n\
+- change a quantity: \"set milk to 3\";\n\
+- remove a product: \"remove milk\"; empty the cart: \"clear the cart\";\n\
+- show your cart: \"show my cart\".";
 
 fn pick(language: Language, uk: &'static str, en: &'static str) -> &'static str {
     match language {
@@ -44,15 +48,27 @@ pub(crate) fn not_found(language: Language, request: &str) -> String {
     }
 }
 
+/// How a list of found products is introduced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Found {
+    /// Best matches first.
+    Matches,
+    /// Up to a price.
+    UpTo(f64),
+    /// Cheapest first.
+    Cheapest,
+}
+
 /// A numbered list of found products.
-pub(crate) fn found(language: Language, shown: &[&CatalogProduct], total: usize, max_price: Option<f64>) -> String {
-    let mut text = match (language, max_price) {
-        (Language::Uk, Some(cap)) => format!("Ось що я знайшов до {}:", money(language, cap)),
-        (Language::En, Some(cap)) => format!("Here is what I found up to {}:", money(language, cap)),
-        (_, None) => pick(language, "Ось що я знайшов:", "Here is what I found:").to_owned(),
+pub(crate) fn found(language: Language, shown: &[&CatalogProduct], total: usize, how: Found) -> String {
+    let mut text = match (language, how) {
+        (Language::Uk, Found::UpTo(cap)) => format!("Ось що я знайшов до {}:", money(language, cap)),
+        (Language::En, Found::UpTo(cap)) => format!("Here is what I found up to {}:", money(language, cap)),
+        (_, Found::Cheapest) => pick(language, "Від найдешевшого:", "Cheapest first:").to_owned(),
+        (_, Found::Matches) => pick(language, "Ось що я знайшов:", "Here is what I found:").to_owned(),
     };
     for (i, p) in shown.iter().enumerate() {
-        let _ = write!(text, "\n{}. {} — {}", i + 1, p.display_name(language), price(language, p));
+        let _ = write!(text, "\n{}. {} — {}", i + 1, bold(p.display_name(language)), price(language, p));
     }
     if total > shown.len() {
         let more = total - shown.len();
@@ -70,7 +86,7 @@ pub(crate) fn found(language: Language, shown: &[&CatalogProduct], total: usize,
 }
 
 pub(crate) fn added(language: Language, name: &str, quantity: f64, unit: &str, adjusted: bool) -> String {
-    let amount = amount(language, quantity, unit);
+    let (name, amount) = (bold(name), amount(language, quantity, unit));
     let text = match language {
         Language::Uk => format!("Додаю в кошик: {name} — {amount}."),
         Language::En => format!("Adding to your cart: {name} — {amount}."),
@@ -78,8 +94,18 @@ pub(crate) fn added(language: Language, name: &str, quantity: f64, unit: &str, a
     with_rounding_note(language, text, adjusted)
 }
 
+/// A link back to the product's page, when the page gave a usable address.
+pub(crate) fn product_page(language: Language, url: &str) -> Option<String> {
+    let safe = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "()[]<>".contains(c));
+    safe.then(|| match language {
+        Language::Uk => format!(" Сторінка товару: [відкрити]({url})."),
+        Language::En => format!(" Product page: [open]({url})."),
+    })
+}
+
 pub(crate) fn quantity_set(language: Language, name: &str, quantity: f64, unit: &str, adjusted: bool) -> String {
-    let amount = amount(language, quantity, unit);
+    let (name, amount) = (bold(name), amount(language, quantity, unit));
     let text = match language {
         Language::Uk => format!("Змінюю кількість: {name} — {amount}."),
         Language::En => format!("Setting {name} to {amount}."),
@@ -96,6 +122,7 @@ fn with_rounding_note(language: Language, text: String, adjusted: bool) -> Strin
 }
 
 pub(crate) fn removed(language: Language, name: &str) -> String {
+    let name = bold(name);
     match language {
         Language::Uk => format!("Видаляю з кошика: {name}."),
         Language::En => format!("Removing {name} from your cart."),
@@ -124,7 +151,7 @@ pub(crate) fn cart(language: Language, items: &[CartItem], total: f64) -> String
             text,
             "\n{}. {} — {} × {} = {}",
             i + 1,
-            item.name,
+            bold(&item.name),
             number(item.quantity),
             money(language, unit_price),
             money(language, unit_price * item.quantity)
@@ -141,6 +168,42 @@ pub(crate) fn what_to_add(language: Language) -> String {
         "What should I add? Name a product (\"add milk\") or a number from the list (\"add 2\").",
     )
     .to_owned()
+}
+
+pub(crate) fn what_is_this(language: Language) -> String {
+    pick(
+        language,
+        "Який саме товар? Відкрийте його сторінку або назвіть його, наприклад «додай молоко».",
+        "Which product do you mean? Open its page, or name it, e.g. \"add milk\".",
+    )
+    .to_owned()
+}
+
+pub(crate) fn cheaper_than_what(language: Language) -> String {
+    pick(
+        language,
+        "Дешевші за що? Спершу знайдіть товар, наприклад «знайди молоко».",
+        "Cheaper than what? First find a product, e.g. \"find milk\".",
+    )
+    .to_owned()
+}
+
+/// One-tap replies after a list of products; the assistant reads them back.
+pub(crate) fn after_search(language: Language) -> Vec<String> {
+    match language {
+        Language::Uk => vec!["Покажи дешевші".into(), "Додай перший".into()],
+        Language::En => vec!["Show cheaper".into(), "Add the first one".into()],
+    }
+}
+
+/// One-tap reply after a cart change.
+pub(crate) fn after_change(language: Language) -> Vec<String> {
+    vec![pick(language, "Що в кошику?", "Show my cart").to_owned()]
+}
+
+/// One-tap reply when the shopper needs a start.
+pub(crate) fn to_start(language: Language) -> Vec<String> {
+    vec![pick(language, "Знайди молоко", "Find milk").to_owned()]
 }
 
 pub(crate) fn which_item(language: Language) -> String {
@@ -219,6 +282,16 @@ fn unit_label(language: Language, unit: &str) -> &str {
 pub(crate) fn number(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A product name in bold; a name that itself holds `*` stays plain so
+/// the Markdown cannot come out wrong.
+pub(crate) fn bold(name: &str) -> String {
+    if name.contains('*') || name.trim().is_empty() {
+        name.to_owned()
+    } else {
+        format!("**{name}**")
+    }
 }
 
 /// Echoes of shopper text stay short.

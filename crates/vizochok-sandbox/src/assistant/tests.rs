@@ -1,4 +1,4 @@
-use vizochok_proto::{CartItem, Language, ProductItem};
+use vizochok_proto::{CartItem, Language, PageContext, PageInfo, ProductItem};
 use vizochok_server::{Assistant, CartOp, Catalog, Reply, Turn};
 
 use super::DemoAssistant;
@@ -9,11 +9,18 @@ struct Session {
     cart: Vec<CartItem>,
     last_products: Vec<ProductItem>,
     language: Language,
+    context: Option<PageContext>,
 }
 
 impl Session {
     fn new(language: Language) -> Session {
-        Session { catalog: demo_catalog(), cart: Vec::new(), last_products: Vec::new(), language }
+        Session { catalog: demo_catalog(), cart: Vec::new(), last_products: Vec::new(), language, context: None }
+    }
+
+    /// The shopper opens the page of `sku` at `url`.
+    fn on_page(&mut self, sku: &str, url: &str) {
+        let page = PageInfo { url: Some(url.into()), title: Some("Product".into()) };
+        self.context = Some(PageContext { page: Some(page), sku: Some(sku.into()), ..PageContext::default() });
     }
 
     /// One turn; the cards become the next turn's `last_products` and the
@@ -25,6 +32,7 @@ impl Session {
             catalog: &self.catalog,
             cart: &self.cart,
             last_products: &self.last_products,
+            context: self.context.as_ref(),
         };
         let reply = DemoAssistant.reply(&turn);
         assert!(!reply.text.trim().is_empty(), "empty reply to {text:?}");
@@ -342,4 +350,118 @@ fn replies_are_deterministic() {
         ["знайди молоко", "додай 2", "додай 1.5 кг сиру", "що в кошику"].map(|t| session.say(t))
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn add_this_adds_the_product_of_the_page_and_links_back_to_it() {
+    for (language, text, linked) in [
+        (Language::Uk, "додай це", "Сторінка товару: [відкрити](https://shop.example/p/DAI-003)."),
+        (Language::Uk, "Додай цей товар, будь ласка", "[відкрити](https://shop.example/p/DAI-003)"),
+        (Language::En, "add this", "Product page: [open](https://shop.example/p/DAI-003)."),
+        (Language::En, "please add it to my cart", "[open](https://shop.example/p/DAI-003)"),
+    ] {
+        let mut session = Session::new(language);
+        session.say("find bread");
+        session.on_page("DAI-003", "https://shop.example/p/DAI-003");
+        let reply = session.say(text);
+        assert_eq!(only_op(&reply), &CartOp::Add { sku: "DAI-003".into(), quantity: 1.0 }, "{text}");
+        let name = session.catalog.get("DAI-003").unwrap().display_name(language).to_owned();
+        assert!(reply.text.contains(&format!("**{name}**")), "{text}: {}", reply.text);
+        assert!(reply.text.contains(linked), "{text}: {}", reply.text);
+    }
+    // "add 2 of these" takes the amount too.
+    let mut session = Session::new(Language::En);
+    session.on_page("DAI-003", "https://shop.example/p/DAI-003");
+    assert_eq!(only_op(&session.say("add 2 of these")), &CartOp::Add { sku: "DAI-003".into(), quantity: 2.0 });
+}
+
+#[test]
+fn a_page_address_that_is_not_http_is_never_a_link() {
+    let mut session = Session::new(Language::En);
+    session.on_page("DAI-003", "javascript:alert(1)");
+    let reply = session.say("add this");
+    assert_eq!(reply.cart_ops.len(), 1);
+    assert!(!reply.text.contains("](") && !reply.text.contains("javascript"), "{}", reply.text);
+}
+
+#[test]
+fn add_this_without_a_page_takes_the_only_card_or_asks() {
+    let mut session = Session::new(Language::Uk);
+    let reply = session.say("додай це");
+    assert!(reply.cart_ops.is_empty() && reply.text.contains("Який саме товар?"), "{}", reply.text);
+    session.say("молоко Яготинське");
+    assert_eq!(session.last_products.len(), 1);
+    let only = session.last_products[0].sku.clone();
+    assert_eq!(only_op(&session.say("додай це")), &CartOp::Add { sku: only, quantity: 1.0 });
+    // A page whose product the store does not sell: ask rather than guess.
+    session.on_page("NO-SUCH-SKU", "https://shop.example/p/x");
+    assert!(session.say("add this").cart_ops.is_empty());
+}
+
+#[test]
+fn remove_this_removes_the_page_product_when_it_is_in_the_cart() {
+    let mut session = Session::new(Language::En);
+    session.say("add milk");
+    let milk = session.cart[0].sku.clone();
+    session.on_page(&milk, "https://shop.example/p/milk");
+    assert_eq!(only_op(&session.say("remove this")), &CartOp::Remove { sku: milk });
+}
+
+#[test]
+fn a_search_offers_suggestions_the_assistant_understands_back() {
+    for (language, search, cheaper, first) in [
+        (Language::Uk, "знайди молоко", "Покажи дешевші", "Додай перший"),
+        (Language::En, "find milk", "Show cheaper", "Add the first one"),
+    ] {
+        let mut session = Session::new(language);
+        let found = session.say(search);
+        assert_eq!(found.suggestions, [cheaper, first]);
+        assert!(found.suggestions.iter().all(|s| s.chars().count() <= 80));
+
+        let cheapest = session.say(cheaper);
+        let prices: Vec<f64> = cheapest.products.iter().map(|c| c.promo_price.unwrap_or(c.price)).collect();
+        assert!(!prices.is_empty() && prices.is_sorted(), "{cheaper}: {prices:?}");
+        assert!(cheapest.products.iter().all(|c| session.keywords(&c.sku).iter().any(|k| k == "milk")), "{cheaper}");
+        assert!(prices[0] <= found.products.iter().map(|c| c.promo_price.unwrap_or(c.price)).fold(f64::MAX, f64::min));
+
+        let first_card = cheapest.products[0].sku.clone();
+        let added = session.say(first);
+        assert_eq!(only_op(&added), &CartOp::Add { sku: first_card, quantity: 1.0 }, "{first}");
+        assert_eq!(added.suggestions, [if language == Language::Uk { "Що в кошику?" } else { "Show my cart" }]);
+        // And that one reads as a cart listing.
+        let cart = session.say(&added.suggestions[0]);
+        assert!(cart.text.starts_with(if language == Language::Uk {
+            "У вашому кошику:"
+        } else {
+            "Your cart:"
+        }));
+    }
+}
+
+#[test]
+fn show_cheaper_with_nothing_shown_asks_what_to_compare() {
+    let reply = Session::new(Language::En).say("show cheaper");
+    assert!(reply.products.is_empty() && reply.text.starts_with("Cheaper than what?"), "{}", reply.text);
+    assert_eq!(reply.suggestions, ["Find milk"]);
+    let reply = Session::new(Language::En).say("cheaper cheese");
+    let prices: Vec<f64> = reply.products.iter().map(|c| c.promo_price.unwrap_or(c.price)).collect();
+    assert!(!prices.is_empty() && prices.is_sorted(), "{prices:?}");
+    assert!(reply.text.starts_with("Cheapest first:"), "{}", reply.text);
+}
+
+#[test]
+fn replies_use_the_markdown_subset() {
+    let mut session = Session::new(Language::Uk);
+    let found = session.say("знайди молоко");
+    // A numbered list, one bold product name per line.
+    for (n, card) in found.products.iter().enumerate() {
+        assert!(found.text.contains(&format!("\n{}. **{}** — ", n + 1, card.name)), "{}", found.text);
+    }
+    session.say("додай 1");
+    let help = session.say("допомога");
+    assert!(help.text.lines().filter(|l| l.starts_with("- ")).count() >= 5, "{}", help.text);
+    let cart = session.say("що в кошику?");
+    assert!(cart.text.contains(&format!("1. **{}** — ", session.cart[0].name)), "{}", cart.text);
+    // A name that holds an asterisk is not wrapped (the bold would break).
+    assert_eq!(super::say::bold("Сир *особливий*"), "Сир *особливий*");
 }

@@ -18,6 +18,40 @@ pub(crate) const CLEAR_VERBS: &str = "очисти очистіть очисти
 /// "remove everything" means clear.
 pub(crate) const EVERYTHING: &str = "все всі усе усі all everything";
 
+/// "add this": the product on the page the shopper is looking at.
+pub(crate) const THIS_WORDS: &str = "це цей цю ця оце оцей оцю цього цих таких його її this it that these those";
+/// Words that may stand beside "this" or an ordinal without naming a product.
+pub(crate) const FILLERS: &str = "один одну одне one товар товару продукт штуку product item thing";
+/// "the first one", "другий": a card of the previous reply by its place.
+pub(crate) const ORDINALS: &[(&str, usize)] = &[
+    ("перший", 1),
+    ("перша", 1),
+    ("першу", 1),
+    ("перше", 1),
+    ("first", 1),
+    ("другий", 2),
+    ("друга", 2),
+    ("другу", 2),
+    ("друге", 2),
+    ("second", 2),
+    ("третій", 3),
+    ("третя", 3),
+    ("третю", 3),
+    ("третє", 3),
+    ("third", 3),
+    ("четвертий", 4),
+    ("четверту", 4),
+    ("fourth", 4),
+    ("пятий", 5),
+    ("пяту", 5),
+    ("fifth", 5),
+    ("шостий", 6),
+    ("шосту", 6),
+    ("sixth", 6),
+];
+/// "show cheaper" (without a price): the same kind of product, cheapest first.
+pub(crate) const CHEAPER: &str = "дешевше дешевші дешевших дешевшого дешевле cheaper cheapest";
+
 /// Any of these in a message asks for help.
 pub(crate) const HELP_WORDS: &str = "допомога допоможи допоможіть вмієш вмієте help";
 

@@ -205,13 +205,13 @@ impl Actor {
 
 #[cfg(test)]
 mod tests {
-    use vizochok_server::{KeywordAssistant, ServerConfig};
+    use vizochok_server::{KeywordAssistant, SeededRandom, ServerConfig};
 
     use super::*;
 
     #[tokio::test]
     async fn no_command_is_lost_at_a_batch_boundary() {
-        let engine = Engine::new(ServerConfig::default(), Box::new(KeywordAssistant));
+        let engine = Engine::new(ServerConfig::default(), Box::new(KeywordAssistant), Box::new(SeededRandom::new(1)));
         let (commands, inbox) = mpsc::channel(4 * BATCH);
         let actor = Actor::new(engine, commands.clone(), HashMap::new(), LogSink::new(|_| {}), None);
         // Queued before the actor runs, so they arrive as full batches.

@@ -1,5 +1,6 @@
 //! What a sandbox is started with, and the config file that fills it in.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use vizochok_server::{RestoreError, ServerConfig};
 
 use super::Faults;
-use crate::{load_stores, SandboxStore, StoreConfigError};
+use crate::{load_store_file, SandboxStore, StoreConfigError, StoreIdentity};
 
 /// The demo store's api key.
 pub const DEMO_API_KEY: &str = "pk_demo";
@@ -50,6 +51,9 @@ pub struct SandboxOptions {
     pub addr: SocketAddr,
     /// The stores; empty means the demo store.
     pub stores: Vec<SandboxStore>,
+    /// Verified-identity settings by store id (`identity_secret`,
+    /// `require_identity`); a store without an entry has none.
+    pub identities: BTreeMap<String, StoreIdentity>,
     /// Timings and limits of the engine; its `stores` are replaced by `stores`.
     pub engine: ServerConfig,
     /// Keep sessions in this directory across restarts.
@@ -67,6 +71,7 @@ impl Default for SandboxOptions {
         SandboxOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 8787)),
             stores: Vec::new(),
+            identities: BTreeMap::new(),
             engine: ServerConfig::default(),
             state_dir: None,
             static_dir: None,
@@ -101,12 +106,11 @@ impl SandboxOptions {
         let json_error = |source| SandboxError::Json { path: path.into(), source };
         let value: serde_json::Value = serde_json::from_str(&text).map_err(json_error)?;
         if value.get("stores").is_some() {
-            self.stores = load_stores(path)?;
-            return Ok(());
+            return Ok(self.use_stores(path)?);
         }
         let settings: SettingsFile = serde_json::from_value(value).map_err(json_error)?;
         if let Some(stores_file) = settings.stores_file {
-            self.stores = load_stores(&path.parent().unwrap_or(Path::new("")).join(stores_file))?;
+            self.use_stores(&path.parent().unwrap_or(Path::new("")).join(stores_file))?;
         }
         if let Some(engine) = settings.engine {
             if !engine.stores.is_empty() {
@@ -118,6 +122,15 @@ impl SandboxOptions {
         if let Some(faults) = settings.faults {
             self.faults = faults;
         }
+        Ok(())
+    }
+}
+
+impl SandboxOptions {
+    fn use_stores(&mut self, path: &Path) -> Result<(), StoreConfigError> {
+        let file = load_store_file(path)?;
+        self.stores = file.stores;
+        self.identities = file.identities;
         Ok(())
     }
 }

@@ -156,3 +156,35 @@ fn config_errors_name_the_file() {
     assert!(matches!(load_stores(&config), Err(StoreConfigError::UnsupportedFormat { .. })));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_store_names_its_identity_secret_and_whether_identity_is_required() {
+    let dir = temp_dir("config-identity");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-store.json");
+    let config = dir.join("stores.json");
+    let stores = serde_json::json!({"stores": [
+        {"store_id": "strict", "api_keys": ["pk_1"], "catalog": demo, "identity_secret": "idsec_1", "require_identity": true},
+        {"store_id": "open", "api_keys": ["pk_2"], "catalog": demo, "identity_secret": "idsec_2"},
+        {"store_id": "plain", "api_keys": ["pk_3"], "catalog": demo},
+    ]});
+    std::fs::write(&config, stores.to_string()).unwrap();
+    let file = load_store_file(&config).unwrap();
+    assert_eq!(file.stores.len(), 3);
+    let strict = &file.identities["strict"];
+    assert_eq!((strict.identity_secret.as_deref(), strict.require_identity), (Some("idsec_1"), true));
+    assert!(!file.identities["open"].require_identity, "false unless asked for");
+    assert!(!file.identities.contains_key("plain"));
+    assert!(!format!("{file:?}").contains("idsec_"), "Debug shows no identity secret");
+
+    for (entry, complaint) in [
+        (serde_json::json!({"identity_secret": " "}), "identity_secret is empty"),
+        (serde_json::json!({"require_identity": true}), "require_identity needs an identity_secret"),
+    ] {
+        let mut store = serde_json::json!({"store_id": "s", "api_keys": ["k"], "catalog": demo});
+        store.as_object_mut().unwrap().extend(entry.as_object().unwrap().clone());
+        std::fs::write(&config, serde_json::json!({"stores": [store]}).to_string()).unwrap();
+        let error = load_store_file(&config).unwrap_err().to_string();
+        assert!(error.contains(complaint) && error.contains("stores.json"), "{error}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -111,13 +111,19 @@ fn anything_but_auth_first_is_a_policy_violation() {
 }
 
 #[test]
-fn session_ids_are_distinct_and_reproducible_from_the_seed() {
-    let ids = |seed: u64| {
-        let mut h = Harness::new(ServerConfig { seed, ..config() });
+fn session_ids_are_128_random_bits_from_the_host_and_nothing_else() {
+    let ids = |seed: u64, start: u64| {
+        let mut h = Harness::seeded(config(), Box::new(vizochok_server::KeywordAssistant), seed);
+        h.now = start;
         (h.connect(1, None, None).0, h.connect(2, None, None).0)
     };
-    let (a, b) = ids(42);
+    let (a, b) = ids(SEED, 1_000);
     assert_ne!(a, b);
-    assert_eq!(ids(42), (a.clone(), b));
-    assert_ne!(ids(43).0, a);
+    for id in [&a, &b] {
+        assert_eq!(id.len(), 34, "{id}");
+        assert!(id.starts_with("s-") && id[2..].bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')), "{id}");
+    }
+    // The clock plays no part; the random source all of it.
+    assert_eq!(ids(SEED, 987_654_321), (a.clone(), b.clone()));
+    assert_ne!(ids(SEED + 1, 1_000).0, a);
 }

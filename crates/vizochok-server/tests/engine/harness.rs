@@ -4,8 +4,8 @@ use vizochok_proto::frame::{self, parse_server};
 use vizochok_proto::{AuthFrame, ClientFrame, SdkInfo, Secret, ServerFrame};
 pub use vizochok_proto::{AuthOk, CartChangedEvent, Reply};
 use vizochok_server::{
-    Assistant, Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogEvent, ServerConfig, ServerInput,
-    ServerOutput, StoreConfig,
+    Assistant, Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogEvent, SeededRandom, ServerConfig,
+    ServerInput, ServerOutput, StoreConfig,
 };
 
 pub const STORE: &str = "demo";
@@ -39,8 +39,11 @@ pub fn catalog() -> Catalog {
 
 pub fn config() -> ServerConfig {
     let store = StoreConfig::new(STORE, vec![KEY.into()], catalog());
-    ServerConfig { stores: vec![store], seed: 42, delta_interval_ms: 0, ..ServerConfig::default() }
+    ServerConfig { stores: vec![store], delta_interval_ms: 0, ..ServerConfig::default() }
 }
+
+/// The seed of the harness's random source (tests only: ids follow from it).
+pub const SEED: u64 = 42;
 
 pub struct Harness {
     pub engine: Engine,
@@ -55,7 +58,12 @@ impl Harness {
     }
 
     pub fn with_assistant(config: ServerConfig, assistant: Box<dyn Assistant>) -> Harness {
-        Harness { engine: Engine::new(config, assistant), now: 1_000, all: Vec::new() }
+        Harness::seeded(config, assistant, SEED)
+    }
+
+    pub fn seeded(config: ServerConfig, assistant: Box<dyn Assistant>, seed: u64) -> Harness {
+        let engine = Engine::new(config, assistant, Box::new(SeededRandom::new(seed)));
+        Harness { engine, now: 1_000, all: Vec::new() }
     }
 
     pub fn input(&mut self, input: ServerInput<'_>) -> Vec<ServerOutput> {
@@ -90,8 +98,13 @@ impl Harness {
 
     /// Opens `conn` and authenticates; returns the session id and every output.
     pub fn connect(&mut self, conn: u64, session: Option<&str>, last_seq: Option<u64>) -> (String, Vec<ServerOutput>) {
+        self.connect_with(conn, auth(session, last_seq))
+    }
+
+    /// Opens `conn` and sends this `auth`, which must succeed.
+    pub fn connect_with(&mut self, conn: u64, auth: ClientFrame) -> (String, Vec<ServerOutput>) {
         self.open(conn, None);
-        let out = self.send(conn, &auth(session, last_seq));
+        let out = self.send(conn, &auth);
         match frames(&out, conn).first() {
             Some(ServerFrame::AuthOk(AuthOk { session_id, .. })) => (session_id.clone(), out),
             other => panic!("expected auth_ok, got {other:?}"),
@@ -142,6 +155,13 @@ pub fn auth(session: Option<&str>, last_seq: Option<u64>) -> ClientFrame {
     auth_with(1, STORE, KEY, None, session, last_seq)
 }
 
+/// An `auth` for `user`, with `token` as its `user_token`.
+pub fn auth_as(user: &str, token: Option<&str>, session: Option<&str>, last_seq: Option<u64>) -> ClientFrame {
+    let ClientFrame::Auth(mut frame) = auth_with(1, STORE, KEY, Some(user), session, last_seq) else { unreachable!() };
+    frame.user_token = token.map(Secret::new);
+    ClientFrame::Auth(frame)
+}
+
 pub fn message(id: &str, text: &str) -> ClientFrame {
     ClientFrame::Message { id: id.into(), text: text.into() }
 }
@@ -160,6 +180,22 @@ pub fn frames(outputs: &[ServerOutput], conn: u64) -> Vec<ServerFrame> {
             }
             _ => None,
         })
+        .collect()
+}
+
+/// The `auth_ok` among the frames sent to `conn`.
+pub fn auth_ok(outputs: &[ServerOutput], conn: u64) -> AuthOk {
+    match frames(outputs, conn).into_iter().next() {
+        Some(ServerFrame::AuthOk(ok)) => ok,
+        other => panic!("expected auth_ok on {conn}, got {other:?}"),
+    }
+}
+
+/// The replies (`response`) among frames.
+pub fn responses(frames: &[ServerFrame]) -> Vec<Reply> {
+    frames
+        .iter()
+        .filter_map(|f| if let ServerFrame::Response { reply, .. } = f { Some(reply.clone()) } else { None })
         .collect()
 }
 

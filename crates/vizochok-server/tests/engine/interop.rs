@@ -2,7 +2,7 @@
 //! virtual clock for both: what a store would see end to end.
 
 use vizochok_core::{Config, Event, Input, Output, Session, SocketId, State};
-use vizochok_server::{ConnId, Engine, KeywordAssistant, ServerConfig, ServerInput, ServerOutput};
+use vizochok_server::{ConnId, Engine, KeywordAssistant, SeededRandom, ServerConfig, ServerInput, ServerOutput};
 
 use crate::harness::*;
 
@@ -18,7 +18,7 @@ struct World {
 impl World {
     fn new(config: ServerConfig) -> World {
         let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", 9)).unwrap();
-        let server = Engine::new(config, Box::new(KeywordAssistant));
+        let server = Engine::new(config, Box::new(KeywordAssistant), Box::new(SeededRandom::new(SEED)));
         let mut world = World { client, server, socket: None, now: 0, events: Vec::new() };
         world.client.handle_input(0, Input::Connect);
         world.pump();
@@ -38,7 +38,7 @@ impl World {
                         self.server.handle(self.now, ServerInput::Open { conn: ConnId(socket.0), origin: None });
                         self.client.handle_input(self.now, Input::SocketOpened(socket));
                     }
-                    Output::Send(text) => {
+                    Output::Send { text, .. } => {
                         let conn = ConnId(self.socket.map_or(0, |s| s.0));
                         self.server.handle(self.now, ServerInput::Text { conn, text: &text });
                     }
@@ -55,7 +55,7 @@ impl World {
                         self.client.handle_input(self.now, Input::Text(SocketId(conn.0), &text))
                     }
                     ServerOutput::Close { conn, code, reason } => {
-                        let input = Input::SocketClosed { socket: SocketId(conn.0), code: Some(code), reason: &reason };
+                        let input = Input::SocketEnded { socket: SocketId(conn.0), code: Some(code), reason: &reason };
                         self.client.handle_input(self.now, input);
                     }
                     ServerOutput::Webhook { .. } | ServerOutput::Log(_) => {}
@@ -88,7 +88,7 @@ impl World {
         let texts =
             self.events
                 .iter()
-                .filter_map(|e| if let Event::Response { text, .. } = e { Some(text.clone()) } else { None });
+                .filter_map(|e| if let Event::Response(reply) = e { Some(reply.text.clone()) } else { None });
         texts.collect()
     }
 }

@@ -122,7 +122,7 @@ fn too_many_rounds_finish_the_message_with_an_error_after_its_ack() {
     let mut h = Harness::with_assistant(with_limits(limits), Box::new(Fixed(reply)));
     let (sid, _) = h.connect(1, None, None);
     let out = frames(&h.send(1, &message("m1", "milk")), 1);
-    assert_eq!(kinds(&out), ["ack", "error"]);
+    assert_eq!(kinds(&out), ["ack", "user_message", "error"]);
     assert_eq!(errors(&out), [("max_rounds_exceeded".into(), Some("m1".into()), None)]);
     assert_eq!(h.engine.applied_count(&sid, "m1"), 1);
     assert_eq!(h.engine.poll_timeout(), None, "nothing left streaming");

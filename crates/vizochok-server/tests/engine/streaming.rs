@@ -21,8 +21,8 @@ fn a_reply_streams_one_delta_per_interval_then_responds() {
     let mut h = Harness::new(streaming());
     h.connect(1, None, None);
     let out = frames(&h.send(1, &message("m1", "any milk?")), 1);
-    assert_eq!(kinds(&out), ["ack", "typing"]);
-    assert!(matches!(&out[1], ServerFrame::Typing { reply_to: Some(r), .. } if r == "m1"));
+    assert_eq!(kinds(&out), ["ack", "user_message", "typing"]);
+    assert!(matches!(&out[2], ServerFrame::Typing { reply_to: Some(r), .. } if r == "m1"));
     assert_eq!(h.engine.poll_timeout(), Some(h.now + 100));
     assert!(frames(&h.advance(99), 1).is_empty());
     let first = frames(&h.advance(1), 1);
@@ -48,7 +48,7 @@ fn with_interval_zero_the_whole_reply_comes_at_once() {
     let mut h = Harness::new(config());
     h.connect(1, None, None);
     let out = frames(&h.send(1, &message("m1", "milk")), 1);
-    assert_eq!(kinds(&out)[..2], ["ack", "typing"]);
+    assert_eq!(kinds(&out)[..3], ["ack", "user_message", "typing"]);
     assert_eq!(kinds(&out).last(), Some(&"response"));
     assert_eq!(h.engine.poll_timeout(), None);
 }
@@ -59,10 +59,10 @@ fn the_reply_cart_changes_come_before_the_response_with_a_summary() {
     let (sid, _) = h.connect(1, None, None);
     h.send(1, &message("m1", "milk"));
     let out = frames(&h.send(1, &message("m2", "add 2")), 1);
-    assert_eq!(kinds(&out), ["ack", "typing", "delta", "cart_changed", "response"]);
-    let ServerFrame::CartChanged { change: CartChangedEvent { action, sku, .. }, .. } = &out[3] else { panic!() };
+    assert_eq!(kinds(&out), ["ack", "user_message", "typing", "delta", "cart_changed", "response"]);
+    let ServerFrame::CartChanged { change: CartChangedEvent { action, sku, .. }, .. } = &out[4] else { panic!() };
     assert_eq!((*action, sku.as_deref()), (CartAction::ItemSelected, Some("milk-2")));
-    let ServerFrame::Response { reply: Reply { summary: Some(summary), .. }, .. } = &out[4] else { panic!("{out:?}") };
+    let ServerFrame::Response { reply: Reply { summary: Some(summary), .. }, .. } = &out[5] else { panic!("{out:?}") };
     assert_eq!((summary.item_count, summary.total), (1, 80.0));
     assert_eq!(h.engine.session_cart(&sid).unwrap().total, 80.0);
 }
@@ -81,7 +81,7 @@ fn a_message_while_the_assistant_streams_is_busy_and_can_be_retried() {
     assert_eq!(kinds(&frames(&h.send(1, &select("a1", "bread", 1.0)), 1)), ["ack", "cart_changed"]);
     h.advance(10_000);
     assert_eq!(h.engine.applied_count(&sid, "m2"), 0);
-    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "bread")), 1))[..2], ["ack", "typing"]);
+    assert_eq!(kinds(&frames(&h.send(1, &message("m2", "bread")), 1))[..3], ["ack", "user_message", "typing"]);
 }
 
 #[test]
