@@ -10,6 +10,7 @@ pub fn ci() -> Result {
     setup_rust()?;
     run(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
     run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    crate::codegen::codegen(&["--check".into()])?;
     run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
     sim(&["--seeds".into(), CI_SEEDS.into()])?;
     crate::proof::ci()?;

@@ -7,9 +7,11 @@
 //! - `wasm`, `size`, `demo`: the browser package (`wasm.rs`).
 //! - `python`: the Python wheel (`python.rs`).
 //! - `bindgen`: the Kotlin and Swift sources (`mobile.rs`).
+//! - `codegen [--check]`: the TypeScript and Python mirrors of the Rust types.
 //! - `fuzz --time SECONDS`, `bench`: the proofs (`proof.rs`).
 
 mod ci;
+mod codegen;
 mod mobile;
 mod proof;
 mod python;
@@ -28,11 +30,12 @@ fn main() -> ExitCode {
         Some("demo") => wasm::demo(&args[1..]),
         Some("python") => python::python(),
         Some("bindgen") => mobile::bindgen(&args[1..]),
+        Some("codegen") => codegen::codegen(&args[1..]),
         Some("fuzz") => proof::fuzz(&args[1..]),
         Some("bench") => proof::bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | sim --seeds N | sim --seed S | wasm | size | demo | python | bindgen [--check] \
+                "usage: cargo xtask <ci | sim --seeds N | sim --seed S | wasm | size | demo | python | bindgen [--check] | codegen [--check] \
                  | fuzz --time SECONDS | bench>"
             );
             return ExitCode::from(2);
