@@ -174,6 +174,10 @@ impl Session {
             }
         };
         if let Some(id) = &reply_to {
+            // Another tab's action (§9): its refusal is that tab's to report.
+            if !self.is_own(id) {
+                return;
+            }
             let wait = retry_after_ms.unwrap_or(self.config.timers.retry_after_ms);
             let max = self.config.limits.max_action_retries;
             // Only what the server has not acknowledged is retried (silently);

@@ -26,6 +26,19 @@ fn a_reply_to_another_tab_s_message_is_part_of_the_conversation() {
 }
 
 #[test]
+fn another_tab_s_refusal_is_not_ours_to_report_but_our_unknown_action_is() {
+    let mut h = Script::connected();
+    let own = h.session.clear_cart(h.now).unwrap();
+    let unknown_own = [own.split('-').next().unwrap(), "-99"].concat();
+    h.clear();
+    h.recv(json!({"type":"error","seq":1,"code":"agent_busy","reply_to":"0a0b0c0d0e0f-3","retry_after_ms":500}));
+    assert!(h.errors().is_empty(), "another tab's agent_busy: {:?}", h.events);
+    h.recv(json!({"type":"error","seq":2,"code":"internal_error","reply_to":unknown_own}));
+    assert_eq!(h.error_codes(), ["internal_error"]);
+    assert_eq!(h.session.pending_actions().len(), 1, "it changed nothing");
+}
+
+#[test]
 fn stop_cancels_the_streaming_reply_and_drops_its_late_deltas() {
     let mut h = Script::connected();
     assert_eq!(h.session.stop_reply(h.now), Ok(None), "nothing to stop yet");
