@@ -46,6 +46,13 @@ pub enum Input<'a> {
 pub enum Output {
     /// Tell the app.
     Event(Event),
+    /// Tell the app an event whose data is the text frame being handled, as
+    /// the server sent it: the frame without its `type` and `seq` (`typing`,
+    /// `delta`, `response`, `user_message`, `cart_changed`), or its `summary`
+    /// (`onSessionComplete`) or `history`. A host that parsed the frame
+    /// itself may hand the app its own copy instead of converting this one;
+    /// the core has checked every field of it.
+    FrameEvent(Event),
     /// Open a WebSocket to `url` and report its events with `socket`.
     Open {
         /// The id to report this socket's events with.

@@ -232,7 +232,7 @@ impl World {
                 self.net.cut(socket.0);
                 self.server.handle(now, ServerInput::Closed { conn: ConnId(socket.0) });
             }
-            Output::Event(event) => self.event(event),
+            Output::Event(event) | Output::FrameEvent(event) => self.event(event),
         }
     }
 

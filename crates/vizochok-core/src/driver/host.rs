@@ -36,6 +36,13 @@ pub trait Host {
     /// [`Host::report_error`] and the driver carries on.
     fn deliver(&self, event: Event) -> Result<(), String>;
 
+    /// As [`Host::deliver`], for an event whose data is the text frame being
+    /// handled (see [`Output::FrameEvent`](crate::Output::FrameEvent)): a
+    /// host that keeps its own parse of the frame may use it.
+    fn deliver_from_frame(&self, event: Event) -> Result<(), String> {
+        self.deliver(event)
+    }
+
     /// A problem the driver recovered from (an app callback failed), as
     /// developer-facing English with every secret removed: write it to the
     /// runtime's log.

@@ -247,15 +247,21 @@ impl<H: Host> Driver<H> {
             Step::Output(Output::Open { socket, url }) => host.open_socket(socket, &url),
             Step::Output(Output::Send { socket, text }) => host.send_text(socket, &text),
             Step::Output(Output::Close { socket, code, reason }) => host.close_socket(socket, code, &reason),
-            Step::Output(Output::Event(event)) => {
-                if let Err(failure) = host.deliver(event) {
-                    let text = ["an app callback failed and the client carried on: ", &failure].concat();
-                    let text = self.lock().session.redact(&text);
-                    host.report_error(&text);
-                }
-            }
+            Step::Output(Output::Event(event)) => self.delivered(host.deliver(event)),
+            Step::Output(Output::FrameEvent(event)) => self.delivered(host.deliver_from_frame(event)),
             Step::Timer(deadline) => host.set_timer(deadline),
             Step::Save(session_id) => host.save_session(session_id.as_deref()),
+        }
+    }
+}
+
+impl<H: Host> Driver<H> {
+    /// The policy for a failing callback: report it, carry on.
+    fn delivered(&self, result: Result<(), String>) {
+        if let Err(failure) = result {
+            let text = ["an app callback failed and the client carried on: ", &failure].concat();
+            let text = self.lock().session.redact(&text);
+            self.host.report_error(&text);
         }
     }
 }

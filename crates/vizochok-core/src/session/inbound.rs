@@ -49,12 +49,12 @@ impl Session {
                 if reply_to.is_some() {
                     self.conversation.streaming.clone_from(&reply_to);
                 }
-                self.emit(Event::Typing { reply_to });
+                self.emit_from_frame(Event::Typing { reply_to });
             }
             ServerFrame::Delta { message_id, reply_to, text, .. } => {
                 if self.conversation.stopped.as_deref() != Some(reply_to.as_str()) {
                     self.conversation.streaming = Some(reply_to.clone());
-                    self.emit(Event::Delta { message_id, reply_to, text });
+                    self.emit_from_frame(Event::Delta { message_id, reply_to, text });
                 }
             }
             ServerFrame::Response { reply, .. } => self.on_response(now, reply),
@@ -62,7 +62,7 @@ impl Session {
             ServerFrame::UserMessage { id, text, .. } => {
                 // Our own message comes back too: we showed it when it was sent.
                 if !self.is_own(&id) {
-                    self.emit(Event::UserMessage { id, text });
+                    self.emit_from_frame(Event::UserMessage { id, text });
                 }
             }
             ServerFrame::Error { code, message, reply_to, retry_after_ms, .. } => {
@@ -122,7 +122,7 @@ impl Session {
             for entry in &history {
                 self.conversation.learn_steps(entry.products.iter().flatten(), known);
             }
-            self.emit(Event::History(history));
+            self.emit_from_frame(Event::History(history));
         }
         self.flush(now, Order::ResendFirst);
     }
@@ -152,7 +152,7 @@ impl Session {
         }
         self.conversation.reply_ended(&reply.reply_to);
         let summary = reply.summary.clone();
-        self.emit(Event::Response(reply));
+        self.emit_from_frame(Event::Response(reply));
         if let Some(summary) = summary {
             self.apply_summary(summary);
         }
@@ -161,7 +161,7 @@ impl Session {
 
     fn on_cart_changed(&mut self, change: CartChangedEvent) {
         self.conversation.cart = vizochok_proto::Cart { items: change.items.clone(), total: change.total };
-        self.emit(Event::CartChanged(change));
+        self.emit_from_frame(Event::CartChanged(change));
     }
 
     fn on_server_error(&mut self, now: u64, error: ServerError) {
@@ -220,7 +220,7 @@ impl Session {
 
     pub(super) fn apply_summary(&mut self, summary: SessionSummary) {
         self.conversation.cart = vizochok_proto::Cart { items: summary.selected_items.clone(), total: summary.total };
-        self.emit(Event::SessionComplete(summary));
+        self.emit_from_frame(Event::SessionComplete(summary));
     }
 
     pub(super) fn clear_cart_locally(&mut self) {

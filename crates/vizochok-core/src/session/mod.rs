@@ -203,6 +203,11 @@ impl Session {
         self.outputs.push_back(Output::Event(event));
     }
 
+    /// An event whose data is the inbound frame's own (see [`Output::FrameEvent`]).
+    fn emit_from_frame(&mut self, event: Event) {
+        self.outputs.push_back(Output::FrameEvent(event));
+    }
+
     /// Sends a frame on the open socket (nothing when there is none).
     fn send_text(&mut self, text: String) {
         if let Some(socket) = self.phase.open_socket() {

@@ -35,7 +35,7 @@ impl Script {
     pub fn drain(&mut self) {
         while let Some(out) = self.session.poll_output() {
             match out {
-                Output::Event(e) => self.events.push(e),
+                Output::Event(e) | Output::FrameEvent(e) => self.events.push(e),
                 Output::Send { text, .. } => self.sent.push(serde_json::from_str(&text).expect("client sends JSON")),
                 Output::Open { socket, url } => {
                     assert_eq!(url, URL);

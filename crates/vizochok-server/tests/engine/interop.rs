@@ -45,7 +45,7 @@ impl World {
                     Output::Close { socket, .. } => {
                         self.server.handle(self.now, ServerInput::Closed { conn: ConnId(socket.0) })
                     }
-                    Output::Event(event) => self.events.push(event),
+                    Output::Event(event) | Output::FrameEvent(event) => self.events.push(event),
                 }
             }
             while let Some(output) = self.server.poll_output() {
