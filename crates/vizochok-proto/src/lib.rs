@@ -13,6 +13,7 @@
 mod error_code;
 pub mod frame;
 pub mod i18n;
+pub mod json;
 mod secret;
 mod types;
 
