@@ -151,7 +151,7 @@ pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
                 text: r.string(16),
                 products: items(r, 3, product),
                 summary: opt(r, summary),
-                cancelled: r.u8() % 4 == 0,
+                cancelled: r.u8().is_multiple_of(4),
                 suggestions: items(r, 4, |r| r.string(12)),
             },
         },

@@ -1,57 +1,19 @@
 //! The bodies of the fuzz targets, as plain functions so that a stable
 //! `cargo test` in this workspace can replay the committed corpus too.
 
+pub mod diff;
 pub mod gen;
 pub mod parse;
 pub mod roundtrip;
 pub mod session;
 
-/// Whether two JSON values are equal, where a float may come back a few
-/// ulps off (relative error at most 1e-15, or 4 ulps for subnormals): serde_json without its
-/// `float_roundtrip` feature (the core's choice, for size) parses floats
-/// with 16-17 significant digits, or far from 1 (`9.9999999e113`), inexactly.
-/// A float of at most 15 significant digits between 1e-7 and 1e15, which
-/// covers every price and quantity, must come back exactly.
-pub fn same_within_ulp(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            _ if x == y => true,
-            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
-                let money = significant_digits(x) <= 15 && (1e-7..=1e15).contains(&x.abs());
-                let ulps = if x.signum() == y.signum() { x.to_bits().abs_diff(y.to_bits()) } else { u64::MAX };
-                !money && ((x - y).abs() <= 1e-15 * x.abs().max(y.abs()) || ulps <= 4)
-            }
-            _ => false,
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_within_ulp(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_within_ulp(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-/// Significant digits of the shortest decimal that reads back as `x`.
-fn significant_digits(x: f64) -> usize {
-    let text = format!("{x:e}");
-    let mantissa = text.split('e').next().unwrap_or("");
-    mantissa.chars().filter(char::is_ascii_digit).count()
-}
-
-/// Asserts that a frame survived a round trip (floats within one ulp).
-pub fn assert_same<T: serde::Serialize + std::fmt::Debug>(before: &T, after: &T, text: &str) {
-    let (a, b) = (serde_json::to_value(before), serde_json::to_value(after));
-    match (a, b) {
-        (Ok(a), Ok(b)) => assert!(
-            same_within_ulp(&a, &b),
-            "frame changed in a round trip
-{text}
-{a}
-{b}"
-        ),
-        _ => panic!("a frame does not serialize: {before:?}"),
-    }
+/// Asserts that a frame survived a round trip exactly: equal, and equal in
+/// `Debug`, which prints every float exactly and tells `-0.0` from `0.0`.
+pub fn assert_same<T: PartialEq + std::fmt::Debug>(before: &T, after: &T, text: &str) {
+    assert!(
+        before == after && format!("{before:?}") == format!("{after:?}"),
+        "frame changed in a round trip\n{text}\n{before:?}\n{after:?}"
+    );
 }
 
 /// Reads decisions from the fuzzer's bytes; past the end every read is zero,

@@ -1,6 +1,7 @@
 //! Replays the committed seed corpus and every saved crash through the
 //! targets' bodies on stable (`cargo test` in `fuzz/`), so a fixed crash
-//! stays fixed. `VIZOCHOK_FUZZ_FILE=path` replays one file.
+//! stays fixed, and every frame of the scenario suite through `frame_diff`.
+//! `VIZOCHOK_FUZZ_FILE=path` replays one file.
 
 use std::path::Path;
 
@@ -32,6 +33,35 @@ fn frame_parse_corpus() {
 #[test]
 fn frame_roundtrip_corpus() {
     replay("frame_roundtrip", vizochok_fuzz::roundtrip::run);
+}
+
+#[test]
+fn frame_diff_corpus() {
+    replay("frame_diff", vizochok_fuzz::diff::run);
+}
+
+/// Every frame the scenario suite receives or expects to be sent, as text,
+/// through both codecs (new scenarios are covered without a corpus update).
+#[test]
+fn frame_diff_scenario_frames() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut frames = 0;
+    for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("readable scenario");
+        let scenario: serde_json::Value = serde_json::from_str(&text).expect("a scenario is JSON");
+        for step in scenario["steps"].as_array().expect("steps") {
+            let sent = step["expect"].as_array().into_iter().flatten().map(|e| &e["send"]);
+            for frame in sent.chain([&step["recv"]]).filter(|f| f.is_object()) {
+                vizochok_fuzz::diff::run(frame.to_string().as_bytes());
+                frames += 1;
+            }
+            if let Some(raw) = step["recv_text"].as_str() {
+                vizochok_fuzz::diff::run(raw.as_bytes());
+                frames += 1;
+            }
+        }
+    }
+    assert!(frames > 100, "only {frames} scenario frames");
 }
 
 #[test]

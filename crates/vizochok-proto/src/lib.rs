@@ -13,6 +13,7 @@
 mod error_code;
 pub mod frame;
 pub mod i18n;
+pub mod json;
 pub mod markdown;
 mod secret;
 mod types;

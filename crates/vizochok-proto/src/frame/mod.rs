@@ -3,11 +3,16 @@
 //! Both directions live here so that the client core and the reference
 //! server engine share one definition. Parsing checks the size limit before
 //! touching the JSON and the nesting depth before building values; unknown
-//! `type`s parse to `Unknown` and unknown fields are ignored.
+//! `type`s parse to `Unknown` and unknown fields are ignored. The text form
+//! is written by hand (`read`, `write`, over `crate::json`), without serde.
 
 mod client;
 mod codec;
+#[cfg(feature = "serde")]
+pub mod derived;
+mod read;
 mod server;
+mod write;
 
 pub use client::{AuthFrame, ClientFrame, PageContext, PageInfo, Rating, SdkInfo};
 pub use codec::{encode, parse, parse_client, parse_server, Frame};

@@ -1,0 +1,86 @@
+//! The frame codec against the derive-based one it replaced, in the same
+//! run (`cargo bench -p vizochok-proto`):
+//!
+//! - `parse/<frame>/{codec,serde}`: `frame::parse` (size check, one pass
+//!   with the depth limit) against `frame::derived::parse` (size check,
+//!   depth pre-scan, `serde_json::from_str`) of the same text;
+//! - `encode/<frame>/{codec,serde}`: `frame::encode` against
+//!   `frame::derived::encode` (`serde_json::to_string`) of the same frame.
+//!
+//! The frames are the ones a page really gets: a streamed `delta`, a
+//! `response` with six product cards and a summary, a `cart_changed` with
+//! five lines, and a restored `auth_ok` with its summary and history.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use vizochok_proto::frame::{self, derived, ServerFrame, MAX_INBOUND_BYTES};
+
+fn product(i: usize) -> String {
+    let promo = if i % 2 == 1 { "37.9" } else { "null" };
+    format!(
+        r#"{{"sku":"DAI-{i}","name":"Milk 2.5% 870 g","price":44.9,"unit":"pcs","quantity_step":1,"brand":"Галичина","image_url":"/img/DAI-{i}.svg","promo_price":{promo}}}"#
+    )
+}
+
+fn item(i: usize) -> String {
+    format!(
+        r#"{{"sku":"DAI-{i}","name":"Halychyna milk 2.5% 870 g","price":44.9,"promo_price":null,"brand":"Галичина","quantity":{i}}}"#
+    )
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+/// The benchmark's frames, by name, as text.
+fn frames() -> Vec<(&'static str, String)> {
+    let summary = format!(r#"{{"selected_items":[{}],"total":44.9,"item_count":1}}"#, item(1));
+    let delta = r#"{"type":"delta","seq":41,"message_id":"r1","reply_to":"m1","text":"Here are some kinds of milk I found for you: "}"#;
+    let response = format!(
+        r#"{{"type":"response","seq":42,"message_id":"r1","reply_to":"m1","text":"Found 6 products.","products":[{}],"summary":{summary}}}"#,
+        join((1..=6).map(product))
+    );
+    let cart = format!(
+        r#"{{"type":"cart_changed","seq":43,"action":"item_selected","sku":"DAI-5","name":"Milk","quantity":5,"price":44.9,"items":[{}],"total":673.5}}"#,
+        join((1..=5).map(item))
+    );
+    let history = format!(
+        r#"[{{"role":"user","text":"молоко"}},{{"role":"assistant","text":"Found 2 products.","products":[{}]}},{{"role":"user","text":"add the second"}},{{"role":"assistant","text":"Added."}}]"#,
+        join((1..=2).map(product))
+    );
+    let auth_ok = format!(
+        r#"{{"type":"auth_ok","session_id":"s-7f3a","restored":true,"replay":false,"summary":{summary},"history":{history},"limits":{{"max_message_chars":2000,"heartbeat_ms":25000}}}}"#
+    );
+    vec![("delta", delta.to_owned()), ("response", response), ("cart_changed", cart), ("auth_ok", auth_ok)]
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, text) in frames() {
+        // Both read the same frame, and write the same text back.
+        let frame: ServerFrame = frame::parse(&text, MAX_INBOUND_BYTES).unwrap();
+        assert_eq!(derived::parse::<ServerFrame>(&text, MAX_INBOUND_BYTES).unwrap(), frame);
+        assert_eq!(frame::encode(&frame), derived::encode(&frame));
+        println!("{name}: {} bytes", text.len());
+
+        let mut parse = c.benchmark_group(format!("parse/{name}"));
+        parse.throughput(Throughput::Bytes(text.len() as u64));
+        parse.bench_function("codec", |b| {
+            b.iter(|| frame::parse::<ServerFrame>(black_box(&text), MAX_INBOUND_BYTES).unwrap())
+        });
+        parse.bench_function("serde", |b| {
+            b.iter(|| derived::parse::<ServerFrame>(black_box(&text), MAX_INBOUND_BYTES).unwrap())
+        });
+        parse.finish();
+
+        let mut encode = c.benchmark_group(format!("encode/{name}"));
+        encode.throughput(Throughput::Bytes(text.len() as u64));
+        encode.bench_function("codec", |b| b.iter(|| frame::encode(black_box(&frame))));
+        encode.bench_function("serde", |b| b.iter(|| derived::encode(black_box(&frame))));
+        encode.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
