@@ -28,9 +28,6 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-reference-types",
     "--enable-multivalue",
 ];
-/// What `dist/` gets from the package sources.
-const SOURCES: &[&str] = &["index.js", "node.js", "widget.js", "ui.js", "index.d.ts", "ui.d.ts", "package.json"];
-
 fn package_dir() -> PathBuf {
     root().join("bindings/wasm")
 }
@@ -90,18 +87,15 @@ pub fn wasm() -> Result {
         path_str(&generated)?,
         path_str(&raw)?,
     ]))?;
-
-    let dist = dist_dir();
-    let _ = fs::remove_dir_all(&dist);
-    fs::create_dir_all(&dist).map_err(io("cannot create", &dist))?;
-    let optimized = dist.join("vizochok_wasm_bg.wasm");
+    let optimized = generated.join("vizochok_opt.wasm");
     let mut opt = Command::new(node_modules.join(".bin/wasm-opt"));
     opt.arg("-Oz").args(WASM_FEATURES).arg(generated.join("vizochok_wasm_bg.wasm")).arg("-o").arg(&optimized);
     run(&mut opt)?;
-    copy(&generated.join("vizochok_wasm.js"), &dist.join("vizochok_wasm.js"))?;
-    for file in SOURCES {
-        copy(&package_dir().join("js/src").join(file), &dist.join(file))?;
-    }
+
+    let dist = dist_dir();
+    let _ = fs::remove_dir_all(&dist);
+    let build = package_dir().join("js/tools/build.mjs");
+    run(cmd("node", &[]).arg(build).arg(&generated).arg(&optimized).arg(&dist))?;
     println!("\nxtask wasm: the npm package is in {}", dist.display());
     Ok(())
 }

@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     let schema = schema::schema();
     let outputs = [
         ("bindings/wasm/js/src/generated/types.d.ts", typescript::generate(&schema)),
+        ("bindings/wasm/js/src/generated/kinds.js", typescript::kinds(&schema)),
+        ("bindings/wasm/js/src/generated/pick.js", typescript::pickers(&schema)),
         ("bindings/python/python/vizochok/generated/types.py", python::generate(&schema)),
         (
             "bindings/python/python/vizochok/generated/__init__.py",

@@ -147,6 +147,16 @@ ui_texts! {
     You, "you", "You", "Ви";
     Assistant, "assistant", "Assistant", "Асистент";
     Retry, "retry", "Retry", "Повторити";
+    Stop, "stop", "Stop", "Зупинити";
+    Helpful, "helpful", "Helpful", "Корисно";
+    NotHelpful, "not_helpful", "Not helpful", "Некорисно";
+    Thanks, "thanks", "Thanks for the feedback", "Дякуємо за відгук";
+    Suggestions, "suggestions", "Suggested replies", "Запропоновані відповіді";
+    Starters, "starters", "Try asking", "Спробуйте запитати";
+    Unread, "unread", "new replies", "нові відповіді";
+    UnitPcs, "unit_pcs", "pcs", "шт";
+    UnitKg, "unit_kg", "kg", "кг";
+    UnitL, "unit_l", "l", "л";
 }
 
 #[cfg(test)]

@@ -1,48 +1,65 @@
-// The default chat UI of VIZOCHOKWidget, loaded only when mount() gets a
-// container. Rendered in a shadow root; themable with CSS variables; every
-// text from the catalog or the server is set with textContent, never as HTML.
+// The default chat UI of VIZOCHOKWidget, loaded the first time it is shown.
+// It lives in a shadow root styled by a constructable stylesheet (no <style>
+// element, no style attribute: a strict CSP allows it), themable with CSS
+// variables. Every text from the catalog or the server becomes text nodes,
+// never HTML; a reply's Markdown comes parsed by the core.
 
 const CSS = `
 :host{all:initial}
 *{box-sizing:border-box}
-.root{--a:var(--vizochok-accent,#0b7a4b);--bg:var(--vizochok-bg,#fff);--fg:var(--vizochok-fg,#1d1d1f);--mu:var(--vizochok-muted,#5f6368);--r:var(--vizochok-radius,12px);
-font:14px/1.4 var(--vizochok-font,system-ui,sans-serif);color:var(--fg);position:fixed;right:20px;bottom:20px;z-index:var(--vizochok-z,2147483000)}
-button{font:inherit;cursor:pointer;border:0;border-radius:calc(var(--r)/2);padding:6px 10px;background:var(--a);color:#fff}
-button:focus-visible,input:focus-visible{outline:3px solid var(--vizochok-focus,#1a73e8);outline-offset:2px}
-.ghost{background:transparent;color:var(--fg)}
+.root{--a:var(--vizochok-accent,#0b6b43);--bg:var(--vizochok-bg,#fff);--fg:var(--vizochok-fg,#1d1d1f);--mu:var(--vizochok-muted,#555b61);--r:var(--vizochok-radius,12px);
+font:15px/1.45 var(--vizochok-font,system-ui,sans-serif);color:var(--fg);position:fixed;right:20px;bottom:20px;z-index:var(--vizochok-z,2147483000)}
+.root.inline{position:static;height:100%}
+button{font:inherit;cursor:pointer;border:0;border-radius:calc(var(--r)/2);padding:8px 12px;min-height:40px;background:var(--a);color:#fff}
+button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--vizochok-focus,#1a5fd0);outline-offset:2px}
+button[disabled]{opacity:.6;cursor:default}
 .launcher{border-radius:999px;padding:12px 18px;box-shadow:0 4px 16px #0003;display:flex;gap:8px;align-items:center}
 .badge{background:#fff;color:var(--a);border-radius:999px;min-width:1.6em;padding:0 6px;font-weight:700;text-align:center}
 .badge:empty{display:none}
-.panel{position:absolute;right:0;bottom:60px;width:var(--vizochok-width,370px);max-width:calc(100vw - 40px);height:var(--vizochok-height,560px);max-height:calc(100vh - 100px);
+.panel{position:absolute;right:0;bottom:64px;width:var(--vizochok-width,380px);max-width:calc(100vw - 40px);height:var(--vizochok-height,580px);max-height:calc(100vh - 100px);
 background:var(--bg);border-radius:var(--r);box-shadow:0 8px 32px #0004;display:flex;flex-direction:column;overflow:hidden}
+.inline .panel{position:static;width:100%;max-width:none;height:100%;max-height:none;box-shadow:none;border:1px solid #0002}
 .panel[hidden]{display:none}
 header{display:flex;align-items:center;gap:6px;padding:10px 12px;background:var(--a);color:#fff}
 header h2{font-size:16px;margin:0}
 .head{flex:1;min-width:0}
-header button{background:transparent;color:#fff;padding:4px 8px}
-.status{display:block;font-size:12px;opacity:.9}
+header button{background:transparent;color:#fff;padding:6px 10px}
+.status{display:block;font-size:13px}
 .log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
-.msg{max-width:88%;padding:8px 10px;border-radius:var(--r);white-space:pre-wrap;overflow-wrap:anywhere}
+.msg{max-width:90%;padding:8px 10px;border-radius:var(--r);overflow-wrap:anywhere}
+.msg p,.msg ul,.msg ol{margin:0 0 6px}.msg :last-child{margin-bottom:0}.msg ul,.msg ol{padding-left:20px}
+.msg a{color:inherit}
+.plain{white-space:pre-wrap}
 .user{align-self:flex-end;background:var(--a);color:#fff}
 .assistant{align-self:flex-start;background:var(--vizochok-bubble,#f1f3f4)}
-.cards{display:flex;flex-direction:column;gap:8px;margin-top:8px;white-space:normal}
+.chips{display:flex;flex-wrap:wrap;gap:6px}
+.chips button{background:var(--bg);color:var(--a);border:1px solid var(--a);border-radius:999px;padding:6px 12px}
+.rate{display:flex;gap:4px;align-items:center;margin-top:6px;font-size:13px;color:var(--mu)}
+.rate button{background:transparent;color:var(--fg);border:1px solid #0003;padding:2px 10px;min-height:32px}
+.rate button[aria-pressed=true]{background:var(--a);color:#fff}
+.cards{display:flex;flex-direction:column;gap:8px;margin-top:8px}
 .card{background:var(--bg);border:1px solid #0002;border-radius:var(--r);padding:8px;display:flex;gap:10px}
 .card img,.card .noimg{width:64px;height:64px;flex:none;object-fit:contain;border-radius:calc(var(--r)/2);background:#fafafa}
 .info{flex:1;min-width:0;display:flex;flex-direction:column;gap:2px}
-.card h3{font-size:13px;margin:0}
-.buy{display:flex;gap:6px;align-items:center;margin-top:4px}
-.brand,.unit{color:var(--mu);font-size:12px;margin:0}
-.price{margin:0}.price del{color:var(--mu);margin-right:4px}.price strong{color:#c5221f}
-.stepper{display:flex;align-items:center;gap:3px;flex:1;min-width:0}
-.stepper .unit{white-space:nowrap}
-.stepper button{padding:2px 9px;background:var(--vizochok-bubble,#f1f3f4);color:var(--fg)}
-.stepper input{width:100%;min-width:0;text-align:center;font:inherit;border:1px solid #0003;border-radius:6px;padding:2px}
-.typing,.error{margin:0;padding:0 12px 6px;font-size:12px;color:var(--mu)}
-.error{color:#c5221f}
-.typing[hidden],.error[hidden]{display:none}
+.card h3{font-size:14px;margin:0}
+.buy{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:4px}
+.brand{color:var(--mu);font-size:13px;margin:0}
+.price{margin:0}.price del{color:var(--mu);margin-right:4px}.price strong{color:#b3261e}
+.stepper{display:flex;align-items:center;gap:3px;flex:1 1 9em}
+.stepper .unit{white-space:nowrap;color:var(--mu)}
+.stepper button{padding:2px 10px;background:var(--vizochok-bubble,#f1f3f4);color:var(--fg)}
+.stepper input{width:4em;min-width:3.5em;flex:1;text-align:center;font:inherit;border:1px solid #0004;border-radius:6px;padding:4px}
+.typing,.error{margin:0;padding:0 12px 6px;font-size:13px;color:var(--mu)}
+.error{color:#b3261e}
+[hidden]{display:none!important}
 form{display:flex;gap:6px;padding:10px;border-top:1px solid #0001}
-form input{flex:1;font:inherit;padding:8px;border:1px solid #0003;border-radius:calc(var(--r)/2);min-width:0}
+form input{flex:1;font:inherit;font-size:16px;padding:8px;border:1px solid #0004;border-radius:calc(var(--r)/2);min-width:0}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:480px){
+.root:not(.inline){right:12px;bottom:12px}
+.root:not(.inline) .panel{position:fixed;inset:0;width:100vw;max-width:none;height:100dvh;max-height:none;border-radius:0}
+}
+@media (prefers-reduced-motion:no-preference){.msg{transition:opacity .15s}}
 `;
 
 const STATUS = {
@@ -50,10 +67,7 @@ const STATUS = {
   reconnecting: 'reconnecting', stopped: 'offline', destroyed: 'offline',
 };
 
-/**
- * The image URL to show, or null: only `https:`, `http:` (relative URLs
- * resolve against the server's origin) and `data:image/`.
- */
+/** The image URL to show, or null: only `https:`, `http:` (relative URLs resolve against the server) and `data:image/`. */
 export function safeImageUrl(url, base) {
   if (typeof url !== 'string') return null;
   const text = url.trim();
@@ -66,57 +80,99 @@ export function safeImageUrl(url, base) {
   }
 }
 
-/** An element with fixed attribute names; children are nodes or text. */
+/** An element with attributes; children are nodes or text. */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === true) el.setAttribute(name, '');
     else if (value !== false && value != null) el.setAttribute(name, String(value));
   }
-  for (const child of children) {
-    if (child != null) el.append(child);
-  }
+  el.append(...children.filter((c) => c != null));
   return el;
 }
 
-/** Renders the UI into `container` and returns its handle for the widget. */
-export function createUI(container, host) {
-  const { widget, imageBase } = host;
+/** The shadow root's styles, as a constructable stylesheet when the browser has them. */
+function style(shadow) {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch {
+    shadow.append(h('style', {}, CSS));
+  }
+}
+
+/** A reply's Markdown blocks (from the core) as DOM nodes. */
+export function renderBlocks(blocks) {
+  const out = [];
+  let list = null;
+  for (const block of blocks) {
+    const spans = block.spans.map((span) => {
+      let node = document.createTextNode(span.text);
+      if (span.link && /^https?:/i.test(span.link)) {
+        node = h('a', { href: span.link, rel: 'noopener noreferrer', target: '_blank' }, node);
+      }
+      if (span.italic) node = h('em', {}, node);
+      if (span.bold) node = h('strong', {}, node);
+      return node;
+    });
+    if (block.kind === 'paragraph') {
+      list = null;
+      out.push(h('p', {}, ...spans));
+      continue;
+    }
+    const tag = block.kind === 'numbered' ? 'ol' : 'ul';
+    if (list?.tagName.toLowerCase() !== tag) {
+      list = h(tag, tag === 'ol' && block.number != null ? { start: block.number } : {});
+      out.push(list);
+    }
+    list.append(h('li', {}, ...spans));
+  }
+  return out;
+}
+
+/** Renders the UI and returns its handle for the widget. */
+export function createUI(host) {
+  const { widget, markdown, imageBase } = host;
   let lang = widget.language;
   let text = host.strings(lang);
   const t = (key) => text[key] ?? key;
-  const num = (n, digits) => n.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits || 3 });
-  /** Marks an element for relabeling: `data-t` sets its text, `data-l` its aria-label. */
-  const label = (el, key, attr) => {
-    el.setAttribute(attr ? 'data-l' : 'data-t', key);
-    return el;
-  };
+  const label = (el, key, attr) => { el.setAttribute(attr ? 'data-l' : 'data-t', key); return el; };
+  const money = (n) => new Intl.NumberFormat(lang, { style: 'currency', currency: host.currency ?? 'UAH' }).format(n);
+  const unit = (u) => text[`unit_${u}`] ?? u;
 
+  const inline = host.element != null;
   const hostEl = h('div', { class: 'vizochok-widget' });
   const shadow = hostEl.attachShadow({ mode: 'open' });
-  const style = h('style');
-  style.textContent = CSS;
+  style(shadow);
 
   const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
-  const launcherText = label(h('span'), 'title');
-  const launcher = h('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'vz-panel' }, launcherText, badge);
-  const status = h('span', { class: 'status', role: 'status' });
+  const launcher = h('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'vz-panel' },
+    label(h('span'), 'title'), badge);
+  launcher.hidden = inline || !host.launcher;
+  const status = h('span', { class: 'status' });
   const newChat = label(h('button', { type: 'button', class: 'new' }), 'new_chat');
   const close = label(h('button', { type: 'button', class: 'close' }, '×'), 'close', true);
-  const title = label(h('h2', { id: 'vz-title' }), 'title');
-  const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
+  close.hidden = inline;
+  const log = h('div', { class: 'log', role: 'log', tabindex: '0', 'aria-labelledby': 'vz-title' });
+  // Finished replies and errors are announced once, here; the log itself streams silently.
+  const announce = h('p', { class: 'sr', 'aria-live': 'polite' });
+  const starters = h('div', { class: 'chips starters', role: 'group' });
   const typing = label(h('p', { class: 'typing', hidden: true }), 'typing');
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const input = label(h('input', { type: 'text', autocomplete: 'off', enterkeyhint: 'send' }), 'placeholder', true);
+  const stop = label(h('button', { type: 'button', class: 'stop', hidden: true }), 'stop');
   const send = label(h('button', { type: 'submit' }), 'send');
-  const form = h('form', {}, input, send);
-  const panel = h('section', { id: 'vz-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'vz-title', hidden: true },
-    h('header', {}, h('div', { class: 'head' }, title, status), newChat, close), log, typing, error, form);
-  shadow.append(style, h('div', { class: 'root' }, panel, launcher));
+  const form = h('form', {}, input, stop, send);
+  const panel = h('section', { id: 'vz-panel', class: 'panel', role: inline ? 'region' : 'dialog', 'aria-labelledby': 'vz-title', hidden: !inline },
+    h('header', {}, h('div', { class: 'head' }, label(h('h2', { id: 'vz-title' }), 'title'), status), newChat, close),
+    log, announce, typing, error, form);
+  shadow.append(h('div', { class: inline ? 'root inline' : 'root' }, panel, launcher));
 
   let state = widget.state;
-  let items = widget.cart.items;
-  /** Assistant bubbles by message_id, for streamed text. */
+  let unread = 0;
+  let chips = null;
+  /** Assistant bubbles by message_id, while they stream. */
   const bubbles = new Map();
 
   function relabel() {
@@ -124,24 +180,36 @@ export function createUI(container, host) {
     for (const el of shadow.querySelectorAll('[data-l]')) el.setAttribute('aria-label', t(el.dataset.l));
     input.placeholder = t('placeholder');
     status.textContent = t(STATUS[state] ?? 'offline');
-    const count = items.length;
-    badge.textContent = count ? String(count) : '';
-    launcher.setAttribute('aria-label', `${t('open')}${count ? ` (${t('cart')}: ${count})` : ''}`);
+    badge.textContent = unread ? String(unread) : '';
+    launcher.setAttribute('aria-label', `${t('open')}${unread ? ` (${unread} ${t('unread')})` : ''}`);
+    starters.setAttribute('aria-label', t('starters'));
   }
 
-  function setOpen(open) {
-    panel.hidden = !open;
-    launcher.setAttribute('aria-expanded', String(open));
-    if (open) input.focus();
-    else launcher.focus();
+  function chipRow(texts, cls) {
+    const row = h('div', { class: `chips ${cls}`, role: 'group' });
+    row.setAttribute('aria-label', t(cls));
+    for (const value of texts) {
+      const chip = h('button', { type: 'button' }, value);
+      chip.addEventListener('click', () => submit(value));
+      row.append(chip);
+    }
+    return row;
+  }
+
+  function showStarters() {
+    const empty = !log.querySelector('.msg');
+    starters.replaceChildren(...(empty ? chipRow(host.starters, 'starters').childNodes : []));
+    starters.hidden = !empty || host.starters.length === 0;
+    if (!starters.isConnected) log.prepend(starters);
   }
 
   function bubble(role, content) {
-    const who = label(h('span', { class: 'sr' }), role === 'user' ? 'you' : 'assistant');
-    const body = h('span', { class: 'text' });
-    body.textContent = content;
-    const el = h('div', { class: `msg ${role}` }, who, body);
+    const body = h('div', { class: 'body' });
+    if (typeof content === 'string') body.append(h('span', { class: 'plain' }, content));
+    else body.append(...content);
+    const el = h('div', { class: `msg ${role}` }, label(h('span', { class: 'sr' }), role === 'user' ? 'you' : 'assistant'), body);
     log.append(el);
+    starters.hidden = true;
     log.scrollTop = log.scrollHeight;
     return el;
   }
@@ -152,16 +220,12 @@ export function createUI(container, host) {
     let steps = 1;
     const src = safeImageUrl(product.image_url, imageBase);
     const img = src ? h('img', { src, alt: '', loading: 'lazy', decoding: 'async' }) : h('div', { class: 'noimg' });
-    const name = h('h3');
-    name.textContent = product.name;
-    const brand = product.brand ? h('p', { class: 'brand' }) : null;
-    if (brand) brand.textContent = product.brand;
     const price = h('p', { class: 'price' });
-    const unit = ` / ${product.unit}`;
+    const per = ` / ${unit(product.unit)}`;
     if (product.promo_price != null) {
-      price.append(h('del', {}, num(product.price, 2)), h('strong', {}, num(product.promo_price, 2)), unit);
+      price.append(h('del', {}, money(product.price)), h('strong', {}, money(product.promo_price)), per);
     } else {
-      price.append(num(product.price, 2), unit);
+      price.append(money(product.price), per);
     }
     const qty = label(h('input', { type: 'number', inputmode: 'decimal', min: step, step }), 'quantity', true);
     const show = () => { qty.value = (steps * step).toFixed(digits); };
@@ -177,107 +241,120 @@ export function createUI(container, host) {
     inc.addEventListener('click', () => { steps += 1; show(); });
     const add = label(h('button', { type: 'button', class: 'add' }), 'add');
     add.addEventListener('click', () => {
-      try {
-        if (widget.selectProduct(product, Number((steps * step).toFixed(digits))) !== null) {
-          add.dataset.t = 'added';
-          add.textContent = t('added');
-        }
-      } catch (e) {
-        console.error('VIZOCHOK: selectProduct threw', e);
-      }
+      if (widget.selectProduct(product, Number((steps * step).toFixed(digits))) !== null) label(add, 'added').textContent = t('added');
     });
-    const stepper = label(h('div', { class: 'stepper', role: 'group' }, dec, qty, h('span', { class: 'unit' }, product.unit), inc), 'quantity', true);
-    const el = h('article', { class: 'card' }, img, h('div', { class: 'info' }, name, brand, price, h('div', { class: 'buy' }, stepper, add)));
+    const stepper = label(h('div', { class: 'stepper', role: 'group' }, dec, qty, h('span', { class: 'unit' }, unit(product.unit)), inc), 'quantity', true);
+    const brand = product.brand ? h('p', { class: 'brand' }, product.brand) : null;
+    const el = h('article', { class: 'card' }, img, h('div', { class: 'info' }, h('h3', {}, product.name), brand, price, h('div', { class: 'buy' }, stepper, add)));
     el.setAttribute('aria-label', product.name);
     return el;
   }
 
   function cards(el, products) {
-    el.querySelector('.cards')?.remove();
-    if (products && products.length) el.append(h('div', { class: 'cards' }, ...products.map(card)));
+    if (products?.length) el.querySelector('.body').append(h('div', { class: 'cards' }, ...products.map(card)));
   }
 
-  function reply(message_id, content, products) {
-    typing.hidden = true;
-    let el = bubbles.get(message_id);
+  function rating(el, messageId) {
+    const thanks = label(h('span', { hidden: true }), 'thanks');
+    const button = (key, value, glyph) => {
+      const b = label(h('button', { type: 'button', 'aria-pressed': 'false' }, glyph), key, true);
+      b.addEventListener('click', () => {
+        if (widget.feedback(messageId, value) === null) return;
+        b.setAttribute('aria-pressed', 'true');
+        for (const other of row.querySelectorAll('button')) other.disabled = true;
+        thanks.hidden = false;
+      });
+      return b;
+    };
+    const row = h('div', { class: 'rate' }, button('helpful', 'up', '👍'), button('not_helpful', 'down', '👎'), thanks);
+    el.append(row);
+  }
+
+  function streamed(messageId, more) {
+    let el = bubbles.get(messageId);
     if (!el) {
       el = bubble('assistant', '');
-      bubbles.set(message_id, el);
+      bubbles.set(messageId, el);
     }
-    el.querySelector('.text').textContent = content;
-    if (products) cards(el, products);
+    el.querySelector('.plain').textContent += more;
+    typing.hidden = true;
+    stop.hidden = false;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function finished(reply) {
+    const blocks = renderBlocks(reply.blocks);
+    let el = bubbles.get(reply.message_id);
+    bubbles.delete(reply.message_id);
+    if (el) el.querySelector('.body').replaceChildren(...blocks);
+    else el = bubble('assistant', blocks);
+    cards(el, reply.products);
+    rating(el, reply.message_id);
+    chips?.remove();
+    chips = reply.suggestions.length ? chipRow(reply.suggestions, 'suggestions') : null;
+    if (chips) log.append(chips);
+    typing.hidden = true;
+    stop.hidden = true;
+    announce.textContent = reply.text;
     relabel();
     log.scrollTop = log.scrollHeight;
-    return el;
   }
 
-  function showError(message) {
-    error.textContent = message ?? '';
-    error.hidden = !message;
-  }
-
-  launcher.addEventListener('click', () => setOpen(panel.hidden));
-  close.addEventListener('click', () => setOpen(false));
-  panel.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') setOpen(false);
-  });
-  newChat.addEventListener('click', () => widget.reset());
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const value = input.value;
+  function submit(value) {
     if (!value.trim()) return;
-    showError(null);
-    try {
-      if (widget.sendMessage(value) !== null) input.value = '';
-    } catch (err) {
-      console.error('VIZOCHOK: sendMessage threw', err);
-    }
-  });
+    error.hidden = true;
+    if (widget.sendMessage(value) !== null) input.value = '';
+  }
 
+  function setOpen(open) {
+    panel.hidden = !open && !inline;
+    launcher.setAttribute('aria-expanded', String(open));
+    if (open) input.focus();
+    else if (!launcher.hidden) launcher.focus();
+  }
+
+  launcher.addEventListener('click', () => host.onToggle(panel.hidden));
+  close.addEventListener('click', () => host.onToggle(false));
+  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !inline) host.onToggle(false); });
+  newChat.addEventListener('click', () => widget.reset());
+  stop.addEventListener('click', () => widget.stop());
+  form.addEventListener('submit', (e) => { e.preventDefault(); submit(input.value); });
+
+  const handlers = {
+    sent: ({ text: value }) => { chips?.remove(); chips = null; bubble('user', value); },
+    user_message: ({ text: value }) => bubble('user', value),
+    language: (value) => { lang = value; text = host.strings(lang); relabel(); },
+    unread: (count) => { unread = count; relabel(); },
+    state: (value) => { state = value; relabel(); },
+    error: (e) => { error.textContent = e.message; error.hidden = false; announce.textContent = e.message; },
+    connect: () => { error.hidden = true; },
+    typing: () => { typing.hidden = false; stop.hidden = false; },
+    delta: (d) => streamed(d.message_id, d.text),
+    response: finished,
+    history: ({ entries }) => {
+      log.replaceChildren(starters);
+      bubbles.clear();
+      chips = null;
+      typing.hidden = stop.hidden = true;
+      for (const entry of entries) {
+        const el = bubble(entry.role, entry.role === 'user' ? entry.text : renderBlocks(markdown(entry.text)));
+        cards(el, entry.products);
+      }
+      showStarters();
+      relabel();
+    },
+  };
+
+  showStarters();
   relabel();
-  container.append(hostEl);
+  (host.element ?? document.body).append(hostEl);
 
   return {
     root: shadow,
-    handle(message) {
-      if ('sent' in message) {
-        bubble('user', message.text);
-        relabel();
-      } else if ('language' in message) {
-        lang = message.language;
-        text = host.strings(lang);
-        relabel();
-      } else if ('state' in message) {
-        state = message.state;
-        relabel();
-      } else if (message.on === 'cart_changed' || message.on === 'session_complete') {
-        items = message.data.items ?? message.data.selected_items ?? [];
-        relabel();
-      } else if (message.on === 'error') {
-        showError(message.data.message);
-      } else if (message.on === 'connect') {
-        showError(null);
-      } else if (message.ui === 'typing') {
-        typing.hidden = false;
-      } else if (message.ui === 'delta') {
-        const el = bubbles.get(message.data.message_id);
-        const sofar = el ? el.querySelector('.text').textContent : '';
-        reply(message.data.message_id, sofar + message.data.text);
-      } else if (message.ui === 'response') {
-        reply(message.data.message_id, message.data.text, message.data.products);
-      } else if (message.ui === 'history') {
-        log.replaceChildren();
-        bubbles.clear();
-        typing.hidden = true;
-        for (const entry of message.data) {
-          const el = bubble(entry.role === 'user' ? 'user' : 'assistant', entry.text);
-          cards(el, entry.products);
-        }
-        relabel();
-      }
-    },
-    destroy() {
-      hostEl.remove();
-    },
+    handle(name, data) { handlers[name]?.(data); },
+    open() { setOpen(true); },
+    close() { setOpen(false); },
+    prefill(value) { input.value = value; input.focus(); },
+    destroy() { hostEl.remove(); },
   };
 }

@@ -1,42 +1,64 @@
-// VIZOCHOKWidget: the seed's JavaScript API around the core's sans-IO
-// Session (WebAssembly). This file does I/O only: the browser WebSocket, one
-// setTimeout, performance.now(), crypto.getRandomValues() and the page
-// lifecycle. Every protocol rule lives in the core.
-import { Session, uiStrings as rawUiStrings } from './vizochok_wasm.js';
-
-export { Session };
+// VIZOCHOKWidget: the callback contract's JavaScript API, a host of the
+// core's Rust driver (WebAssembly). This file does the browser's I/O only —
+// a WebSocket, one timer, performance.now(), crypto.getRandomValues(),
+// storage and the page lifecycle — and the page's API. Every protocol rule,
+// and the run loop itself, is in Rust.
+import { EVENTS } from './generated/kinds.js';
+import { pick } from './generated/pick.js';
 
 /** The hosted service's endpoint; set `serverUrl` for a sandbox. */
 export const DEFAULT_SERVER_URL = 'wss://api.vizochok.com/v1/ws';
 
-const CALLBACKS = [
-  'onCartChanged', 'onProductClick', 'onSessionComplete', 'onError',
-  'onConnect', 'onDisconnect', 'onMessage', 'onStateChange',
-];
+const CALLBACKS = ['onCartChanged', 'onProductClick', 'onSessionComplete', 'onError', 'onConnect',
+  'onDisconnect', 'onMessage', 'onStateChange', 'onOpen', 'onClose', 'onUnreadChange', 'onReady'];
 const EVENT_CALLBACK = {
-  connect: 'onConnect',
-  disconnect: 'onDisconnect',
-  cart_changed: 'onCartChanged',
-  product_click: 'onProductClick',
-  session_complete: 'onSessionComplete',
-  error: 'onError',
+  connect: 'onConnect', disconnect: 'onDisconnect', cart_changed: 'onCartChanged',
+  product_click: 'onProductClick', session_complete: 'onSessionComplete', error: 'onError', state: 'onStateChange',
 };
 const PERSIST = ['local', 'session', 'none'];
+const IN = { connect: 0, opened: 1, text: 2, binary: 3, ended: 4, timeout: 5, online: 6, disconnect: 7, destroy: 8 };
+const ACT = { send: 0, select: 1, update: 2, remove: 3, clear: 4, context: 5, stop: 6, feedback: 7, reset: 8 };
+const READ = { state: 0, sessionId: 1, cart: 2, pending: 3, language: 4 };
 
-const now = () => performance.now();
+/**
+ * A frame-derived event's payload from the parsed frame (the core says
+ * which events are, having checked the frame's every field): exactly the
+ * contract's fields, unknown ones dropped.
+ */
+const FROM_FRAME = {
+  cart_changed: pick.CartChangedEvent,
+  session_complete: (f) => pick.SessionSummary(f.summary),
+  typing: (f) => (f.reply_to == null ? { type: 'typing' } : { type: 'typing', reply_to: f.reply_to }),
+  delta: (f) => ({ type: 'delta', message_id: f.message_id, reply_to: f.reply_to, text: f.text }),
+  user_message: (f) => ({ type: 'user_message', id: f.id, text: f.text }),
+  response: (f, markdown) => {
+    const reply = pick.Reply(f);
+    reply.type = 'response';
+    let blocks;
+    Object.defineProperty(reply, 'blocks', { enumerable: true, get: () => (blocks ??= markdown(reply.text)) });
+    return reply;
+  },
+  history: (f) => ({ type: 'history', entries: f.history.map(pick.HistoryEntry) }),
+};
+/** Events that go to onMessage (the others have a callback of their own). */
+const MESSAGES = new Set(['typing', 'delta', 'response', 'user_message', 'history', 'ack']);
 
-/** Every UI string of the core's catalog, `{ key: text }`. */
-export const uiStrings = (language = 'en') => JSON.parse(rawUiStrings(String(language)));
-
-const report = (what, error) => console.error(`VIZOCHOK: ${what} threw`, error);
-
-function optionalString(config, key) {
-  const value = config[key];
-  if (value !== undefined && value !== null && typeof value !== 'string') {
-    throw new TypeError(`config.${key} must be a string`);
-  }
-  return value ?? undefined;
+let loadCore = () => Promise.reject(new Error('VIZOCHOK: no WebAssembly loader'));
+let loadUIModule = loadCore;
+/** How the entry point loads the core (once per page) and the UI module. */
+export function useCore(load) {
+  let loaded;
+  loadCore = () => (loaded ??= load());
 }
+export function useUI(load) {
+  loadUIModule = load;
+}
+
+const optionalString = (config, key) => {
+  const value = config[key];
+  if (value != null && typeof value !== 'string') throw new TypeError(`config.${key} must be a string`);
+  return value ?? undefined;
+};
 
 function pickStorage(mode) {
   try {
@@ -48,378 +70,408 @@ function pickStorage(mode) {
   return null;
 }
 
-function randomSeed() {
-  return globalThis.crypto.getRandomValues(new BigUint64Array(1))[0];
-}
-
-/** The http(s) origin of a ws(s) URL: relative image URLs from the server resolve against it. */
-function httpBase(url) {
-  return url.replace(/^ws/i, 'http');
+/** Sockets, a clock and one timer, from the browser. */
+export function browserTransport() {
+  const sockets = new Map();
+  let timer;
+  return {
+    now: () => performance.now(),
+    open(socket, url, events) {
+      let ws;
+      try {
+        ws = new WebSocket(url);
+      } catch (error) {
+        return events.ended(null, String(error?.message ?? error));
+      }
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => events.opened();
+      ws.onmessage = (e) => (typeof e.data === 'string' ? events.text(e.data) : events.binary(e.data.byteLength));
+      ws.onclose = (e) => { sockets.delete(socket); events.ended(e.code, e.reason); };
+      sockets.set(socket, ws);
+    },
+    send(socket, text) {
+      sockets.get(socket)?.send(text);
+    },
+    close(socket, code, reason) {
+      const ws = sockets.get(socket);
+      sockets.delete(socket);
+      if (!ws) return;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close(code, reason);
+    },
+    setTimer(deadline, fire) {
+      clearTimeout(timer);
+      if (deadline != null) timer = setTimeout(fire, Math.max(0, deadline - performance.now()));
+    },
+  };
 }
 
 export class VIZOCHOKWidget {
+  #config;
   #callbacks = {};
-  #session;
-  #serverUrl;
-  #socket = null;
-  #socketId = -1;
-  #timer = null;
-  #deadline = null;
-  #mounted = false;
+  #transport;
+  #storage;
+  #storageKey;
+  #core = null;
+  #wasm = null;
+  /** Calls made before the core loaded, in order. */
+  #early = [];
+  #wanted = false;
   #hidden = false;
+  #destroyed = false;
+  /** The text frame being handled, and its parsed form once an event needs it. */
+  #text = '';
+  #frame = null;
   #ui = null;
   #uiLoading = null;
-  /** What happened while the UI module was loading, handed to it once it is up. */
-  #uiBacklog = [];
-  #storage = null;
-  #storageKey = '';
-  #savedId;
-  #running = false;
-  #again = false;
-  #destroyed = false;
-  #final = null;
+  #open = false;
+  #unread = 0;
+  /** Resolves once the core is loaded (calls made before are queued, not lost). */
+  ready;
 
   /**
-   * The seed's config plus `language`, `serverUrl`, `persistSession`,
-   * `onMessage` and `onStateChange`. Throws a TypeError for a config that
-   * cannot work (before any I/O).
+   * The callback contract's config, plus `userToken`, `language`,
+   * `serverUrl`, `persistSession`, `ui`, `launcher`, `starters`, `currency`,
+   * `autoConnect`, `transport`, `onMessage`, `onStateChange`, `onOpen`,
+   * `onClose`, `onUnreadChange` and `onReady`. Throws a TypeError for a
+   * config that cannot work (before any I/O). Connects at once, and shows
+   * the launcher, unless told not to.
    */
   constructor(config) {
-    if (config === null || typeof config !== 'object') {
-      throw new TypeError('VIZOCHOKWidget needs a config object');
-    }
+    if (config === null || typeof config !== 'object') throw new TypeError('VIZOCHOKWidget needs a config object');
     if (typeof config.apiKey !== 'string') throw new TypeError('config.apiKey must be a string');
     if (typeof config.storeId !== 'string') throw new TypeError('config.storeId must be a string');
-    const userId = optionalString(config, 'userId');
-    const language = optionalString(config, 'language') ?? 'en';
-    this.#serverUrl = optionalString(config, 'serverUrl') ?? DEFAULT_SERVER_URL;
+    for (const key of ['userId', 'userToken', 'language', 'serverUrl', 'currency']) optionalString(config, key);
     const persist = config.persistSession ?? 'local';
-    if (!PERSIST.includes(persist)) {
-      throw new TypeError(`config.persistSession must be one of ${PERSIST.join(', ')}`);
+    if (!PERSIST.includes(persist)) throw new TypeError(`config.persistSession must be one of ${PERSIST.join(', ')}`);
+    if (config.starters != null && !(Array.isArray(config.starters) && config.starters.every((s) => typeof s === 'string'))) {
+      throw new TypeError('config.starters must be an array of strings');
     }
     for (const name of CALLBACKS) {
       const fn = config[name];
-      if (fn !== undefined && fn !== null && typeof fn !== 'function') {
-        throw new TypeError(`config.${name} must be a function`);
-      }
+      if (fn != null && typeof fn !== 'function') throw new TypeError(`config.${name} must be a function`);
       if (fn) this.#callbacks[name] = fn;
     }
-
+    this.#config = config;
+    this.#transport = config.transport ?? browserTransport();
     this.#storage = pickStorage(persist);
-    this.#storageKey = `vizochok.session:${config.storeId}:${userId ?? ''}`;
-    this.#savedId = this.#load();
-    // A new page has applied no frame of the stored session (last_seq 0):
-    // its auth names no last_seq, so the server restores the session.
-    this.#session = new Session(
-      config.apiKey, config.storeId, this.#serverUrl, randomSeed(), language, userId, this.#savedId, 0,
-    );
+    this.#storageKey = `vizochok.session:${config.storeId}:${config.userId ?? ''}`;
+    this.ready = loadCore().then((wasm) => this.#start(wasm));
+    this.ready.catch((error) => console.error('VIZOCHOK: the widget could not start', error));
+    if (config.autoConnect !== false) this.connect();
+    if (config.ui !== false && typeof document !== 'undefined') this.#loadUI(null);
   }
 
-  // ----- read-only state -------------------------------------------------
-
-  /** `idle`, `connecting`, `authenticating`, `connected`, `reconnecting`, `stopped` or `destroyed`. */
-  get state() {
-    return this.#final ? 'destroyed' : this.#session.state;
-  }
-
-  /** The conversation's session id, once the server gave one. */
-  get sessionId() {
-    return this.#final ? this.#final.sessionId : (this.#session.sessionId ?? null);
-  }
-
-  /** The cart as the server last confirmed it: `{ items, total }`. */
-  get cart() {
-    return JSON.parse(this.#final ? this.#final.cart : this.#session.cart);
-  }
-
-  /** The language of texts (`en` or `uk`). */
-  get language() {
-    return this.#final ? this.#final.language : this.#session.language;
-  }
-
-  // ----- lifecycle ---------------------------------------------------------
-
-  /**
-   * Connects; with a container (an Element or a selector) also renders the
-   * default chat UI into it. Resolves once the UI is shown.
-   */
-  mount(container) {
-    this.#alive();
-    let element = null;
-    if (container !== undefined && container !== null) {
-      element = typeof container === 'string' ? document.querySelector(container) : container;
-      if (!element || typeof element.attachShadow !== 'function') {
-        throw new TypeError(`mount: ${String(container)} is not an element`);
-      }
-    }
-    if (!this.#mounted) {
-      this.#mounted = true;
-      this.#hidden = false;
-      this.#listen(true);
-      this.#input((s) => s.connect(now()));
-    }
-    if (!element) return Promise.resolve();
-    const loading = import('./ui.js').then(({ createUI }) => {
-      if (!this.#mounted || this.#uiLoading !== loading) return;
-      const backlog = this.#uiBacklog;
-      this.#dropUI();
-      this.#ui = createUI(element, this.#uiHost());
-      for (const message of backlog) this.#toUI(message);
-    });
-    this.#uiLoading = loading;
-    this.#uiBacklog = [];
-    return loading;
-  }
-
-  /** Closes the connection and removes the UI; the session is kept. */
-  unmount() {
-    this.#alive();
-    this.#dropUI();
-    if (!this.#mounted) return;
-    this.#mounted = false;
-    this.#listen(false);
-    this.#input((s) => s.close(now()));
-  }
-
-  /** Closes the connection and releases everything; later calls throw. */
-  destroy() {
+  #start(wasm) {
     if (this.#destroyed) return;
-    this.#destroyed = true;
-    this.#dropUI();
-    this.#mounted = false;
-    this.#listen(false);
-    this.#input((s) => s.destroy(now()));
+    const c = this.#config;
+    const seed = globalThis.crypto.getRandomValues(new Uint32Array(2));
+    this.#wasm = wasm;
+    // Throws the core's TypeError for a config it refuses (a bad URL, say).
+    this.#core = new wasm.Core(c.apiKey, c.storeId, c.serverUrl ?? DEFAULT_SERVER_URL, c.userId, c.userToken,
+      this.#load(), c.language ?? 'en', seed[0], seed[1], this.#host());
+    for (const call of this.#early.splice(0)) call();
+    this.#listen(true);
+    this.#call('onReady');
   }
 
-  // ----- actions -----------------------------------------------------------
-
-  /** Sends a chat message: its action id, or null when refused (onError fired). */
-  sendMessage(text) {
-    if (typeof text !== 'string') throw new TypeError('sendMessage: text must be a string');
-    const id = this.#act((s) => s.sendMessage(now(), text));
-    if (id) this.#toUI({ sent: id, text });
-    return id;
+  /** The core's side of the page: what the Rust driver calls. */
+  #host() {
+    const events = (socket) => ({
+      opened: () => this.#input(IN.opened, socket),
+      text: (text) => this.#input(IN.text, socket, 0, text),
+      binary: (len) => this.#input(IN.binary, socket, len),
+      ended: (code, reason) => this.#input(IN.ended, socket, code ?? -1, reason ?? ''),
+    });
+    const t = this.#transport;
+    return {
+      open: (socket, url) => t.open(socket, url, events(socket)),
+      send: (socket, text) => t.send(socket, text),
+      close: (socket, code, reason) => t.close(socket, code, reason),
+      timer: (deadline) => t.setTimer(deadline < 0 ? null : deadline, () => this.#input(IN.timeout)),
+      save: (id) => this.#save(id),
+      event: (kind, json) => this.#deliver(EVENTS[kind], json ? JSON.parse(json) : undefined),
+      frame: (kind) => {
+        const name = EVENTS[kind];
+        this.#frame ??= JSON.parse(this.#text);
+        this.#deliver(name, FROM_FRAME[name](this.#frame, this.#markdown));
+      },
+      report: (message, error) => console.error(`VIZOCHOK: ${message}`, error),
+    };
   }
 
-  /** "Add" on a product: fires onProductClick and sends select_item. */
-  selectProduct(product, quantity) {
-    if (product === null || typeof product !== 'object') {
-      throw new TypeError('selectProduct: product must be a ProductItem');
+  #markdown = (text) => JSON.parse(this.#wasm.markdown(text));
+
+  #input(kind, socket = 0, code = 0, text = '') {
+    if (!this.#core) return;
+    if (kind === IN.text) {
+      this.#text = text;
+      this.#frame = null;
     }
-    if (quantity !== undefined && typeof quantity !== 'number') {
-      throw new TypeError('selectProduct: quantity must be a number');
-    }
-    return this.#act((s) => s.selectProduct(now(), JSON.stringify(product), quantity));
-  }
-
-  /** Sets the quantity of a cart line. */
-  updateQuantity(sku, quantity) {
-    if (typeof sku !== 'string') throw new TypeError('updateQuantity: sku must be a string');
-    if (typeof quantity !== 'number') throw new TypeError('updateQuantity: quantity must be a number');
-    return this.#act((s) => s.updateQuantity(now(), sku, quantity));
-  }
-
-  /** Removes a cart line. */
-  removeItem(sku) {
-    if (typeof sku !== 'string') throw new TypeError('removeItem: sku must be a string');
-    return this.#act((s) => s.removeItem(now(), sku));
-  }
-
-  /** Empties the cart. */
-  clearCart() {
-    return this.#act((s) => s.clearCart(now()));
-  }
-
-  /** Forgets the conversation; the next connection opens a new session. */
-  reset() {
-    this.#act((s) => s.reset(now()));
-  }
-
-  /** Switches the language of error texts and of the default UI. */
-  setLanguage(language) {
-    if (typeof language !== 'string') throw new TypeError('setLanguage: language must be a string');
-    this.#alive();
-    this.#session.setLanguage(language);
-    this.#toUI({ language: this.#session.language });
-  }
-
-  // ----- the run loop --------------------------------------------------------
-
-  #alive() {
-    if (this.#destroyed) throw new Error('VIZOCHOKWidget was destroyed');
-  }
-
-  #act(call) {
-    this.#alive();
-    try {
-      return call(this.#session) ?? null;
-    } finally {
-      this.#run();
-    }
-  }
-
-  /** Hands one input to the core, then acts on every output. */
-  #input(call) {
-    if (this.#final) return;
-    call(this.#session);
-    this.#run();
+    this.#core.input(kind, this.#transport.now(), socket, code, text);
   }
 
   /**
-   * Drains the core and acts on each output, in order. A callback that calls
-   * back into the widget only queues another drain, so outputs never overtake
-   * each other.
+   * An action on the core: its result now, or, before the core is loaded,
+   * `undefined` (it runs in order once loaded; `then` gets its result).
    */
-  #run() {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = true;
-    try {
-      do {
-        this.#again = false;
-        for (const output of JSON.parse(this.#session.drain())) this.#do(output);
-      } while (this.#again);
-    } finally {
-      this.#running = false;
-    }
-    this.#persist();
-    if (this.#destroyed) this.#release();
-    else this.#arm();
+  #act(kind, a = '', b = '', c = '', n = NaN, then = () => {}) {
+    if (this.#destroyed) throw new Error('VIZOCHOKWidget was destroyed');
+    const run = () => {
+      const result = this.#core.act(kind, this.#transport.now(), a, b, c, n) ?? null;
+      then(result);
+      return result;
+    };
+    if (this.#core) return run();
+    this.#early.push(run);
+    return undefined;
   }
 
-  #do(output) {
-    if ('send' in output) {
-      if (this.#socket && this.#socket.readyState === 1) this.#socket.send(output.send);
-    } else if ('open' in output) {
-      this.#open(output.open, output.url);
-    } else if ('close' in output) {
-      this.#close(output.close, output.code, output.reason);
-    } else if ('state' in output) {
-      this.#toUI(output);
-      this.#call('onStateChange', output.state);
-    } else if ('on' in output) {
-      this.#toUI(output);
-      this.#call(EVENT_CALLBACK[output.on], output.data);
-    } else if ('ui' in output) {
-      this.#toUI(output);
-      const data = output.data;
-      this.#call('onMessage', Array.isArray(data) ? { type: output.ui, entries: data } : { type: output.ui, ...data });
-    }
+  #read(what, fallback) {
+    return this.#core ? JSON.parse(this.#core.read(what)) : fallback;
   }
 
-  /** A store callback; what it throws is reported and never breaks the widget. */
-  #call(name, arg) {
+  #deliver(name, data) {
+    if (this.#ui) this.#ui.handle(name, data);
+    else if (this.#uiLoading) this.#uiLoading.backlog.push([name, data]);
+    if (name === 'response' && !this.#open) this.#setUnread(this.#unread + 1);
+    if (MESSAGES.has(name)) this.#call('onMessage', data, true);
+    else this.#call(EVENT_CALLBACK[name], data, true);
+  }
+
+  /** A store callback; `rethrow` lets the core report what it throws. */
+  #call(name, arg, rethrow) {
     const fn = this.#callbacks[name];
     if (!fn) return;
     try {
       if (arg === undefined) fn();
       else fn(arg);
     } catch (error) {
-      report(`the ${name} callback`, error);
+      if (rethrow) throw error;
+      console.error(`VIZOCHOK: the ${name} callback threw`, error);
     }
   }
 
-  #toUI(message) {
-    if (!this.#ui) {
-      if (this.#uiLoading) this.#uiBacklog.push(message);
-      return;
-    }
-    try {
-      this.#ui.handle(message);
-    } catch (error) {
-      report('the chat UI', error);
-    }
-  }
+  // ----- read-only state --------------------------------------------------------
 
-  // ----- sockets, timer, page ---------------------------------------------------
+  /** `idle`, `connecting`, `authenticating`, `connected`, `reconnecting`, `stopped` or `destroyed`. */
+  get state() { return this.#read(READ.state, this.#destroyed ? 'destroyed' : 'idle'); }
+  /** The conversation's session id, once the server gave one. */
+  get sessionId() { return this.#read(READ.sessionId, this.#load() ?? null); }
+  /** The cart as the server last confirmed it: `{ items, total }`. */
+  get cart() { return this.#read(READ.cart, { items: [], total: 0 }); }
+  /** Actions accepted and not ended yet: `{ id, kind, sent }`. */
+  get pendingActions() { return this.#read(READ.pending, []); }
+  /** The language of texts (`en` or `uk`). */
+  get language() { return this.#read(READ.language, this.#config.language === 'uk' ? 'uk' : 'en'); }
+  /** Whether the chat panel is open. */
+  get isOpen() { return this.#open; }
+  /** Replies that arrived while the panel was closed. */
+  get unreadCount() { return this.#unread; }
 
-  #open(id, url) {
-    this.#drop();
-    this.#socketId = id;
-    let ws;
-    try {
-      ws = new WebSocket(url);
-    } catch (error) {
-      this.#input((s) => s.socketError(now(), id, String(error && error.message)));
-      return;
-    }
-    ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this.#input((s) => s.socketOpened(now(), id));
-    ws.onmessage = (e) => this.#input((s) => {
-      if (typeof e.data === 'string') s.text(now(), id, e.data);
-      else s.binary(now(), id, e.data.byteLength ?? e.data.size ?? 0);
-    });
-    // 1005 and 1006 mean no close frame arrived.
-    ws.onclose = (e) => this.#input((s) => s.socketClosed(now(), id, e.code === 1005 || e.code === 1006 ? undefined : e.code, e.reason));
-    ws.onerror = () => this.#input((s) => s.socketError(now(), id, 'WebSocket error'));
-    this.#socket = ws;
-  }
+  // ----- lifecycle ----------------------------------------------------------------
 
-  #close(id, code, reason) {
-    if (id !== this.#socketId) return;
-    const ws = this.#socket;
-    this.#socket = null;
-    if (!ws) return;
-    // Browsers let a page send only 1000 and 3000-4999.
-    const allowed = code === 1000 || (code >= 3000 && code <= 4999);
-    try {
-      ws.close(allowed ? code : 1000, String(reason).slice(0, 100));
-    } catch {
-      try { ws.close(); } catch { /* already closing */ }
-    }
-  }
-
-  /** Forgets the current socket (its late events are stale to the core anyway). */
-  #drop() {
-    const ws = this.#socket;
-    this.#socket = null;
-    if (ws && ws.readyState < 2) {
-      try { ws.close(1000); } catch { /* already closing */ }
-    }
-  }
-
-  /** Arms the one timer for the core's next deadline. */
-  #arm() {
-    const deadline = this.#session.pollTimeout() ?? null;
-    if (deadline === this.#deadline && this.#timer !== null) return;
-    clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#deadline = deadline;
-    if (deadline === null) return;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - now()));
-  }
-
-  #onTimer = () => {
-    this.#timer = null;
-    this.#check();
-  };
-
-  /** Fires the deadline when it has passed (a hidden tab's timers run late), else re-arms. */
-  #check() {
-    if (this.#final) return;
-    const deadline = this.#session.pollTimeout();
-    if (deadline !== undefined && deadline <= now()) this.#input((s) => s.timeout(now()));
-    else this.#arm();
-  }
-
-  #onOnline = () => this.#input((s) => s.networkOnline(now()));
-
-  #onPageHide = () => {
-    if (!this.#mounted || this.#hidden) return;
-    this.#hidden = true;
-    this.#input((s) => s.close(now()));
-  };
-
-  #onPageShow = () => {
-    if (!this.#mounted || !this.#hidden) return;
+  /** Starts (or resumes) connecting. */
+  connect() {
+    this.#wanted = true;
     this.#hidden = false;
-    this.#input((s) => s.connect(now()));
-  };
+    this.#later(() => this.#input(IN.connect));
+  }
 
+  /** Closes the connection and keeps the conversation; `connect()` resumes it. */
+  disconnect() {
+    this.#wanted = false;
+    this.#later(() => this.#input(IN.disconnect));
+  }
+
+  /** Connects and shows the chat UI inside `container` (an element or a selector). */
+  mount(container) {
+    const element = typeof container === 'string' ? document.querySelector(container) : container;
+    if (!element || typeof element.attachShadow !== 'function') throw new TypeError(`mount: ${String(container)} is not an element`);
+    this.connect();
+    return this.#loadUI(element);
+  }
+
+  /** The network is back: skip the backoff wait (the page's `online` event does this by itself). */
+  networkOnline() {
+    this.#later(() => this.#input(IN.online));
+  }
+
+  /** Removes the UI and closes the connection; the conversation is kept. */
+  unmount() {
+    this.#dropUI();
+    this.disconnect();
+  }
+
+  /** Releases everything: socket, timer, listeners, UI. Safe to call twice. */
+  destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#dropUI();
+    this.#listen(false);
+    this.#early.length = 0;
+    this.#input(IN.destroy);
+  }
+
+  /** A lifecycle call: now, or once the core is loaded; nothing after destroy. */
+  #later(call) {
+    if (this.#destroyed) return;
+    if (this.#core) call();
+    else this.#early.push(call);
+  }
+
+  // ----- actions -----------------------------------------------------------------
+
+  /** Sends a chat message: its action id, or null when refused (onError fired). */
+  sendMessage(text) {
+    if (typeof text !== 'string') throw new TypeError('sendMessage: text must be a string');
+    return this.#act(ACT.send, text, '', '', NaN, (id) => id && this.#ui?.handle('sent', { id, text }));
+  }
+
+  /** "Add" on a product: fires onProductClick and sends select_item. */
+  selectProduct(product, quantity) {
+    if (product === null || typeof product !== 'object') throw new TypeError('selectProduct: product must be a ProductItem');
+    if (quantity != null && typeof quantity !== 'number') throw new TypeError('selectProduct: quantity must be a number');
+    return this.#act(ACT.select, JSON.stringify(product), '', '', quantity ?? NaN);
+  }
+
+  /** Sets the quantity of a cart line. */
+  updateQuantity(sku, quantity) {
+    if (typeof sku !== 'string' || typeof quantity !== 'number') throw new TypeError('updateQuantity(sku: string, quantity: number)');
+    return this.#act(ACT.update, sku, '', '', quantity);
+  }
+
+  /** Removes a cart line. */
+  removeItem(sku) {
+    if (typeof sku !== 'string') throw new TypeError('removeItem: sku must be a string');
+    return this.#act(ACT.remove, sku);
+  }
+
+  /** Empties the cart. */
+  clearCart() { return this.#act(ACT.clear); }
+
+  /** Forgets the conversation; the next connection opens a new session. */
+  reset() { this.#act(ACT.reset); }
+
+  /** What the shopper is looking at: `{ page: { url, title }, sku, category, query, locale, currency }`. */
+  setContext(context) {
+    if (context === null || typeof context !== 'object') throw new TypeError('setContext: context must be an object');
+    return this.#act(ACT.context, JSON.stringify(context));
+  }
+
+  /** Stops the reply that is streaming; its id, or null when nothing streams. */
+  stop() { return this.#act(ACT.stop); }
+
+  /** Rates a reply (`message_id` of its response) `'up'` or `'down'`, with an optional comment. */
+  feedback(messageId, rating, comment) {
+    if (typeof messageId !== 'string' || (rating !== 'up' && rating !== 'down')) throw new TypeError("feedback(messageId: string, rating: 'up' | 'down', comment?: string)");
+    if (comment != null && typeof comment !== 'string') throw new TypeError('feedback: comment must be a string');
+    return this.#act(ACT.feedback, messageId, rating, comment ?? '');
+  }
+
+  /** Switches the language of error texts and of the UI. */
+  setLanguage(language) {
+    if (typeof language !== 'string') throw new TypeError('setLanguage: language must be a string');
+    this.#config = { ...this.#config, language };
+    this.#later(() => {
+      this.#core.setLanguage(language);
+      this.#ui?.handle('language', this.language);
+    });
+  }
+
+  // ----- the panel ---------------------------------------------------------------
+
+  /** Opens the chat panel (loading the UI the first time). */
+  open() {
+    if (this.#open) return;
+    this.#open = true;
+    this.#setUnread(0);
+    if (this.#ui) this.#ui.open();
+    else this.#loadUI(null);
+    this.#call('onOpen');
+  }
+
+  /** Closes the chat panel (the connection stays). */
+  close() {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#ui?.close();
+    this.#call('onClose');
+  }
+
+  /** Opens the panel when closed, closes it when open. */
+  toggle() {
+    if (this.#open) this.close();
+    else this.open();
+  }
+
+  /** Opens the panel and sends `text`. */
+  ask(text) {
+    this.open();
+    return this.sendMessage(text);
+  }
+
+  /** Opens the panel with `text` in the input, for the shopper to edit and send. */
+  prefill(text) {
+    if (typeof text !== 'string') throw new TypeError('prefill: text must be a string');
+    this.open();
+    this.#loadUI(null).then(() => this.#ui?.prefill(text));
+  }
+
+  #setUnread(count) {
+    if (count === this.#unread) return;
+    this.#unread = count;
+    this.#ui?.handle('unread', count);
+    this.#call('onUnreadChange', count);
+  }
+
+  // ----- the UI module (loaded on first use) ----------------------------------------
+
+  #loadUI(element) {
+    if (this.#destroyed || this.#config.ui === false || typeof document === 'undefined') return Promise.resolve();
+    if (this.#uiLoading && this.#uiLoading.element === element) return this.#uiLoading.done;
+    this.#dropUI();
+    const loading = { element, backlog: [] };
+    loading.done = Promise.all([loadUIModule(), this.ready]).then(([{ createUI }]) => {
+      if (this.#uiLoading !== loading) return;
+      this.#ui = createUI({
+        widget: this, element, markdown: this.#markdown,
+        strings: (lang) => JSON.parse(this.#wasm.uiStrings(lang)), launcher: this.#config.launcher !== false,
+        starters: this.#config.starters ?? [], currency: this.#config.currency,
+        imageBase: (this.#config.serverUrl ?? DEFAULT_SERVER_URL).replace(/^ws/i, 'http'),
+        onToggle: (open) => (open ? this.open() : this.close()),
+      });
+      this.#uiLoading = null;
+      for (const [name, data] of loading.backlog) this.#ui.handle(name, data);
+      if (this.#open) this.#ui.open();
+    });
+    this.#uiLoading = loading;
+    return loading.done;
+  }
+
+  #dropUI() {
+    this.#uiLoading = null;
+    const ui = this.#ui;
+    this.#ui = null;
+    ui?.destroy();
+  }
+
+  // ----- the page -------------------------------------------------------------------
+
+  #onOnline = () => this.#input(IN.online);
+  #onPageHide = () => {
+    if (!this.#wanted || this.#hidden) return;
+    this.#hidden = true;
+    this.#input(IN.disconnect);
+  };
+  #onPageShow = () => {
+    if (!this.#wanted || !this.#hidden) return;
+    this.#hidden = false;
+    this.#input(IN.connect);
+  };
+  // A hidden tab's timers run late: check the deadline when it shows again.
   #onVisibility = () => {
-    if (document.visibilityState === 'visible') this.#check();
+    if (document.visibilityState === 'visible') this.#input(IN.timeout);
   };
 
   #listen(on) {
@@ -428,61 +480,24 @@ export class VIZOCHOKWidget {
     window[method]('online', this.#onOnline);
     window[method]('pagehide', this.#onPageHide);
     window[method]('pageshow', this.#onPageShow);
-    if (typeof document !== 'undefined') document[method]('visibilitychange', this.#onVisibility);
+    document[method]('visibilitychange', this.#onVisibility);
   }
 
-  // ----- persistence ------------------------------------------------------------
-
   #load() {
-    if (!this.#storage) return undefined;
     try {
-      const saved = JSON.parse(this.#storage.getItem(this.#storageKey) ?? 'null');
+      const saved = JSON.parse(this.#storage?.getItem(this.#storageKey) ?? 'null');
       return typeof saved?.session_id === 'string' ? saved.session_id : undefined;
     } catch {
       return undefined;
     }
   }
 
-  #persist() {
-    if (!this.#storage || this.#final) return;
-    const id = this.#session.sessionId ?? undefined;
-    if (id === this.#savedId) return;
-    this.#savedId = id;
+  #save(id) {
     try {
-      if (id) this.#storage.setItem(this.#storageKey, JSON.stringify({ session_id: id }));
-      else this.#storage.removeItem(this.#storageKey);
+      if (id) this.#storage?.setItem(this.#storageKey, JSON.stringify({ session_id: id }));
+      else this.#storage?.removeItem(this.#storageKey);
     } catch {
       // A full or blocked storage only costs the resume after a reload.
     }
-  }
-
-  #release() {
-    if (this.#final) return;
-    clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#drop();
-    const s = this.#session;
-    this.#final = { sessionId: s.sessionId ?? null, cart: s.cart, language: s.language };
-    s.free();
-  }
-
-  // ----- the default UI ------------------------------------------------------------
-
-  #dropUI() {
-    this.#uiLoading = null;
-    this.#uiBacklog = [];
-    const ui = this.#ui;
-    this.#ui = null;
-    if (ui) {
-      try { ui.destroy(); } catch (error) { report('the chat UI', error); }
-    }
-  }
-
-  #uiHost() {
-    return {
-      widget: this,
-      strings: uiStrings,
-      imageBase: httpBase(this.#serverUrl),
-    };
   }
 }

@@ -56,7 +56,8 @@ enum Step {
 #[cfg(not(target_family = "wasm"))]
 type Caller = std::thread::ThreadId;
 #[cfg(target_family = "wasm")]
-type Caller = ();
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Caller;
 
 #[cfg(not(target_family = "wasm"))]
 fn caller() -> Caller {
@@ -64,7 +65,9 @@ fn caller() -> Caller {
 }
 
 #[cfg(target_family = "wasm")]
-fn caller() -> Caller {}
+fn caller() -> Caller {
+    Caller
+}
 
 impl<H: Host> Driver<H> {
     /// Checks the config and creates an idle driver; nothing happens until

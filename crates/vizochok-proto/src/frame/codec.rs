@@ -35,7 +35,7 @@ impl Frame for ServerFrame {
     }
 }
 
-fn read_with<T>(text: &str, read: fn(&mut Reader<'_>) -> Result<T, Error>) -> Result<T, FrameError> {
+pub(crate) fn read_with<T>(text: &str, read: fn(&mut Reader<'_>) -> Result<T, Error>) -> Result<T, FrameError> {
     read(&mut Reader::new(text, MAX_DEPTH)).map_err(|e| frame_error(text, &e))
 }
 

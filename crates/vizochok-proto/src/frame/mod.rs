@@ -10,6 +10,7 @@ mod client;
 mod codec;
 #[cfg(feature = "serde")]
 pub mod derived;
+pub mod payload;
 mod read;
 mod server;
 mod write;

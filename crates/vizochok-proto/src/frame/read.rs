@@ -15,7 +15,7 @@ use crate::{
 
 type Res<T> = Result<T, Error>;
 
-const fn field(of: &'static str, name: &'static str) -> Field {
+pub(crate) const fn field(of: &'static str, name: &'static str) -> Field {
     Field { of, name, item: false }
 }
 
@@ -105,7 +105,7 @@ fn rating(r: &mut Reader<'_>, f: Field) -> Res<Rating> {
 
 // ----- payload types ---------------------------------------------------------
 
-fn product(r: &mut Reader<'_>, at: Field) -> Res<ProductItem> {
+pub(crate) fn product(r: &mut Reader<'_>, at: Field) -> Res<ProductItem> {
     const OF: &str = "product";
     const SKU: Field = field(OF, "sku");
     const NAME: Field = field(OF, "name");
@@ -244,6 +244,32 @@ fn sdk(r: &mut Reader<'_>, at: Field) -> Res<SdkInfo> {
         }
     }
     Ok(SdkInfo { name: required(r, name, NAME)?, version: required(r, version, VERSION)? })
+}
+
+/// A page context on its own (as a host's API takes it), not inside a frame.
+pub(crate) fn page_context(r: &mut Reader<'_>, at: Field) -> Res<PageContext> {
+    const OF: &str = "context";
+    let mut c = PageContext::default();
+    let mut object = r.object(at)?;
+    while let Some(key) = r.key(&mut object)? {
+        let slot = match &*key {
+            "page" => {
+                c.page = r.nullable(field(OF, "page"), page)?;
+                continue;
+            }
+            "sku" => &mut c.sku,
+            "category" => &mut c.category,
+            "query" => &mut c.query,
+            "locale" => &mut c.locale,
+            "currency" => &mut c.currency,
+            _ => {
+                r.skip()?;
+                continue;
+            }
+        };
+        *slot = opt_string(r, field(OF, "field"))?;
+    }
+    Ok(c)
 }
 
 fn page(r: &mut Reader<'_>, at: Field) -> Res<PageInfo> {

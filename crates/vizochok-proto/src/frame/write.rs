@@ -4,7 +4,7 @@
 //! explicit `null`s (`CartItem`'s and `ProductItem`'s `brand`, `promo_price`,
 //! `image_url`).
 
-use crate::json::writer::Writer;
+use crate::json::Writer;
 use crate::{
     AuthFrame, AuthOk, CartChangedEvent, CartItem, ClientFrame, HistoryEntry, PageContext, ProductItem, Reply,
     ServerFrame, SessionSummary,
@@ -26,7 +26,7 @@ fn ts(w: &mut Writer, kind: &str, ts: Option<f64>) {
     w.end_object();
 }
 
-fn product(w: &mut Writer, p: &ProductItem) {
+pub(crate) fn product(w: &mut Writer, p: &ProductItem) {
     w.begin_object();
     w.str_field("sku", &p.sku);
     w.str_field("name", &p.name);
@@ -63,7 +63,7 @@ fn cart_item(w: &mut Writer, item: &CartItem) {
     w.end_object();
 }
 
-fn cart_items(w: &mut Writer, items: &[CartItem]) {
+pub(crate) fn cart_items(w: &mut Writer, items: &[CartItem]) {
     w.begin_array();
     for item in items {
         cart_item(w, item);
@@ -71,7 +71,7 @@ fn cart_items(w: &mut Writer, items: &[CartItem]) {
     w.end_array();
 }
 
-fn summary(w: &mut Writer, s: &SessionSummary) {
+pub(crate) fn summary(w: &mut Writer, s: &SessionSummary) {
     w.begin_object();
     w.key("selected_items");
     cart_items(w, &s.selected_items);
@@ -82,7 +82,7 @@ fn summary(w: &mut Writer, s: &SessionSummary) {
     w.end_object();
 }
 
-fn history_entry(w: &mut Writer, entry: &HistoryEntry) {
+pub(crate) fn history_entry(w: &mut Writer, entry: &HistoryEntry) {
     w.begin_object();
     w.str_field("role", entry.role.as_str());
     w.str_field("text", &entry.text);
@@ -122,7 +122,7 @@ fn auth_ok(w: &mut Writer, ok: &AuthOk) {
     w.end_object();
 }
 
-fn reply(w: &mut Writer, reply: &Reply) {
+pub(crate) fn reply(w: &mut Writer, reply: &Reply) {
     w.str_field("message_id", &reply.message_id);
     w.str_field("reply_to", &reply.reply_to);
     w.str_field("text", &reply.text);
@@ -146,7 +146,7 @@ fn reply(w: &mut Writer, reply: &Reply) {
     }
 }
 
-fn cart_changed(w: &mut Writer, change: &CartChangedEvent) {
+pub(crate) fn cart_changed(w: &mut Writer, change: &CartChangedEvent) {
     w.str_field("action", change.action.as_str());
     w.optional_str_field("sku", change.sku.as_deref());
     w.optional_str_field("name", change.name.as_deref());

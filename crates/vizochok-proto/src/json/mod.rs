@@ -7,9 +7,10 @@
 
 mod numbers;
 pub(crate) mod reader;
-pub(crate) mod writer;
+mod writer;
 
 pub use numbers::{install_float_fallback, FloatFallback};
+pub use writer::Writer;
 
 use reader::Field;
 

@@ -7,7 +7,7 @@ use super::numbers;
 
 /// Text being written; commas are placed by the writer.
 #[derive(Debug, Default)]
-pub(crate) struct Writer {
+pub struct Writer {
     out: String,
     /// A value was just written, so the next key or item needs a comma.
     after_value: bool,
