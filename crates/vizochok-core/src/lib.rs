@@ -49,7 +49,11 @@
 //! let id = driver.send_message(10, "milk").expect("accepted");
 //! assert!(host.sent.borrow().last().is_some_and(|frame| frame.contains(&id)));
 //!
-//! // Idle: the timer is the heartbeat; when it fires, the core pings.
+//! // The host's one timer is still the open timeout's: a deadline that moved
+//! // later waits for it. It fires early, nothing is due, and the heartbeat is
+//! // armed instead; when that fires, the core pings.
+//! assert_eq!(*host.timer.borrow(), Some(10_000));
+//! driver.handle(10_000, Input::Timeout);
 //! let deadline = host.timer.borrow().expect("a deadline");
 //! assert_eq!(deadline, 10 + 25_000);
 //! driver.handle(deadline, Input::Timeout);

@@ -23,8 +23,10 @@ pub trait Host {
 
     /// Keep one timer: hand `Input::Timeout` to the driver at `deadline`
     /// (monotonic milliseconds, the clock of every `now`); `None` cancels
-    /// it. Each call replaces the timer set before; the driver calls this
-    /// only when the deadline changes, and again after every timeout.
+    /// it. Each call replaces the timer set before. The driver calls this
+    /// when the deadline comes earlier than the armed one or goes away, and
+    /// again after every timeout; a deadline that moved later is armed when
+    /// the earlier timer fires (early fires change nothing).
     fn set_timer(&self, deadline: Option<u64>);
 
     /// The id that resumes this conversation after a restart changed: save

@@ -2,7 +2,8 @@
 //! and carries out its outputs through a [`Host`].
 //!
 //! It owns what every host would otherwise write again: which socket a
-//! frame goes to, the one timer (set only when its deadline changes), the
+//! frame goes to, the one timer (set when its deadline comes earlier or
+//! goes, and after each time it fires), the
 //! saved session id, the order of delivery and re-entrancy, the policy for
 //! failing callbacks, and reads after destroy.
 //!
@@ -38,7 +39,7 @@ struct Inner {
     queue: VecDeque<Step>,
     /// Who is delivering `queue` right now.
     delivering: Option<Caller>,
-    /// The timer as the host last heard of it.
+    /// The timer as the host last heard of it (never later than the session's deadline).
     armed: Option<u64>,
     /// The session id as the host last saved it.
     saved: Option<String>,
@@ -276,8 +277,15 @@ impl Inner {
         while let Some(output) = self.session.poll_output() {
             self.queue.push_back(Step::Output(output));
         }
+        // A deadline that moved later keeps the armed timer: it fires early,
+        // changes nothing, and is armed again then. Most frames push the
+        // heartbeat on, so this spares the host a timer per frame.
         let deadline = self.session.poll_timeout();
-        if deadline != self.armed {
+        let earlier = match (deadline, self.armed) {
+            (Some(new), Some(armed)) => new < armed,
+            (new, armed) => new.is_some() != armed.is_some(),
+        };
+        if earlier {
             self.armed = deadline;
             self.queue.push_back(Step::Timer(deadline));
         }

@@ -112,10 +112,8 @@ fn outputs_reach_the_host_in_order_with_the_socket_each_frame_goes_to() {
             "timer Some(10000)",
             "event state:authenticating",
             "send 1 auth",
-            "timer Some(10005)",
             "event state:connected",
             "event connect",
-            "timer Some(25010)",
             "save Some(\"s1\")",
         ]
     );
@@ -176,17 +174,27 @@ fn a_failing_callback_is_reported_without_secrets_and_delivery_goes_on() {
 }
 
 #[test]
-fn the_timer_is_set_only_when_its_deadline_changes_and_again_after_it_fires() {
-    let d = connected();
-    d.send_message(20, "hi").unwrap();
-    assert_eq!(take(&d), ["send 1 message"], "the heartbeat deadline did not move");
-    d.handle(100, Input::Text(SocketId(1), r#"{"type":"ping"}"#));
-    assert_eq!(take(&d), ["send 1 pong", "timer Some(25100)"]);
-    // A timer that fires early changes nothing but must be armed again.
-    d.handle(200, Input::Timeout);
-    assert_eq!(take(&d), ["timer Some(25100)"]);
-    d.handle(25_100, Input::Timeout);
-    assert_eq!(take(&d), ["send 1 ping", "timer Some(35100)"]);
+fn the_timer_is_set_when_its_deadline_comes_earlier_and_again_after_it_fires() {
+    let d = driver_with(config());
+    d.handle(0, Input::Connect);
+    assert!(take(&d).contains(&"timer Some(10000)".to_string()), "the open timeout");
+    d.handle(5, Input::SocketOpened(SocketId(1)));
+    d.handle(10, Input::Text(SocketId(1), &auth_ok("s1")));
+    assert!(!take(&d).iter().any(|l| l.starts_with("timer")), "later deadlines wait for the armed timer");
+    // The armed timer fires early: nothing is due, the real deadline is armed.
+    d.handle(10_000, Input::Timeout);
+    assert_eq!(take(&d), ["timer Some(25010)"]);
+    d.handle(10_020, Input::Text(SocketId(1), r#"{"type":"ping"}"#));
+    assert_eq!(take(&d), ["send 1 pong"], "the heartbeat moved later: no new timer");
+    let id = d.clear_cart(10_030).unwrap();
+    take(&d);
+    let busy = json!({"type":"error","seq":1,"code":"agent_busy","reply_to":id,"retry_after_ms":500}).to_string();
+    d.handle(10_040, Input::Text(SocketId(1), &busy));
+    assert_eq!(take(&d), ["timer Some(10540)"], "an earlier deadline is armed at once");
+    d.handle(10_540, Input::Timeout);
+    assert_eq!(take(&d), ["send 1 clear_cart", "timer Some(35040)"]);
+    d.handle(10_600, Input::Destroy);
+    assert!(take(&d).contains(&"timer None".to_string()), "destroy cancels the timer");
 }
 
 #[test]
@@ -255,5 +263,5 @@ fn a_call_from_another_thread_returns_after_its_outputs_were_delivered() {
     release.send(()).unwrap();
     delivering.join().unwrap();
     other.join().unwrap();
-    assert_eq!(take(&d), ["event ack", "timer Some(25030)", "send 1 remove_item"]);
+    assert_eq!(take(&d), ["event ack", "send 1 remove_item"]);
 }
