@@ -1,105 +1,51 @@
-// Types of the VIZOCHOK browser package. Payload types keep the seed's
-// snake_case field names; the widget's config and methods are camelCase.
+// Types of the VIZOCHOK browser package. The payload types (generated from
+// the Rust types into types.d.ts) keep the callback contract's snake_case
+// field names; the widget's config and methods are camelCase.
+import type {
+  Block, Cart, CartChangedEvent, ErrorCode, PendingAction, ProductItem, Rating, SessionSummary, State,
+  WidgetError, WidgetMessage,
+} from './types.js';
 
-/** The action that changed the cart. */
-export type CartAction = 'item_selected' | 'item_removed' | 'quantity_updated' | 'cart_cleared';
-
-/** One line of the cart. */
-export interface CartItem {
-  sku: string;
-  name: string;
-  price: number;
-  promo_price: number | null;
-  brand: string | null;
-  quantity: number;
-}
-
-/** What onCartChanged receives; `items` is always the complete cart. */
-export interface CartChangedEvent {
-  action: CartAction;
-  sku?: string;
-  name?: string;
-  quantity?: number;
-  price?: number;
-  items: CartItem[];
-  total: number;
-}
-
-/** A product card shown in the chat. */
-export interface ProductItem {
-  sku: string;
-  name: string;
-  price: number;
-  unit: string;
-  quantity_step: number;
-  quantity?: number;
-  brand: string | null;
-  image_url: string | null;
-  promo_price: number | null;
-}
-
-/** What onSessionComplete receives. */
-export interface SessionSummary {
-  selected_items: CartItem[];
-  total: number;
-  item_count: number;
-}
-
-/** Error codes a server may send. */
-export type ServerErrorCode =
-  | 'rate_limit_exceeded' | 'user_message_limit' | 'user_conversation_limit'
-  | 'tenant_daily_token_limit' | 'tenant_monthly_token_limit' | 'agent_busy'
-  | 'message_too_large' | 'invalid_json' | 'internal_error' | 'max_rounds_exceeded'
-  | 'session_token_limit' | 'no_catalog_data';
-
-/** Error codes the widget raises itself. */
-export type ClientErrorCode =
-  | 'auth_error' | 'auth_timeout' | 'ws_error' | 'message_too_large' | 'queue_full'
-  | 'max_reconnect' | 'connection_lost';
-
-/** What onError receives. */
-export interface WidgetError {
-  /** Machine-readable error code. */
-  code: ServerErrorCode | ClientErrorCode;
-  /** Localized text in the widget's language. */
-  message: string;
-  /** Developer-facing English detail (never contains the api key). */
-  detail?: string;
-  /** The action id this error finishes, if any. */
-  reply_to?: string;
-  /** How long the server asked to wait before retrying. */
-  retry_after_ms?: number;
-}
-
-/** One line of the conversation (after a restore or a reset). */
-export interface HistoryEntry {
-  role: 'user' | 'assistant';
-  text: string;
-  products?: ProductItem[];
-}
-
-/** What onMessage receives: the conversation's events, for a custom UI. */
-export type ChatMessage =
-  | { type: 'typing'; reply_to?: string }
-  | { type: 'delta'; message_id: string; reply_to: string; text: string }
-  | { type: 'response'; message_id: string; reply_to: string; text: string; products: ProductItem[] }
-  | { type: 'history'; entries: HistoryEntry[] }
-  | { type: 'ack'; id: string };
-
-/** The connection state. */
-export type WidgetState =
-  | 'idle' | 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'stopped' | 'destroyed';
+export type * from './types.js';
 
 /** A language of the widget's own texts. */
 export type Language = 'en' | 'uk';
 
-/** The cart as the server last confirmed it. */
-export interface Cart {
-  items: CartItem[];
-  total: number;
+/** What the shopper is looking at; "add this" then means its `sku`. */
+export interface PageContextInput {
+  page?: { url?: string; title?: string };
+  sku?: string;
+  category?: string;
+  query?: string;
+  locale?: string;
+  currency?: string;
 }
 
-/** The widget's config: the seed's fields plus the browser package's options. */
+/** What a transport reports about one socket. */
+export interface SocketEvents {
+  opened(): void;
+  text(text: string): void;
+  binary(length: number): void;
+  /** The socket is gone: the close code as received (`null` without one), and the reason or error. */
+  ended(code: number | null, reason: string): void;
+}
+
+/**
+ * Sockets, a clock and one timer. The default is the browser's
+ * (`browserTransport()`); tests and other runtimes give their own.
+ */
+export interface Transport {
+  /** Monotonic milliseconds. */
+  now(): number;
+  open(socket: number, url: string, events: SocketEvents): void;
+  send(socket: number, text: string): void;
+  /** Close (or abandon while it opens); report nothing more for it. */
+  close(socket: number, code: number, reason: string): void;
+  /** Call `fire` at `deadline` (in `now()`'s clock); `null` cancels. Replaces the timer set before. */
+  setTimer(deadline: number | null, fire: () => void): void;
+}
+
+/** The widget's config: the callback contract's fields plus the browser package's options. */
 export interface VIZOCHOKWidgetConfig {
   /** The store's public api key. */
   apiKey: string;
@@ -107,102 +53,123 @@ export interface VIZOCHOKWidgetConfig {
   storeId: string;
   /** The shopper, if the store knows them. */
   userId?: string;
+  /** Proof of `userId` from the store's backend (see the identity guide). */
+  userToken?: string;
   /** Language of the widget's texts; default `'en'`. */
   language?: Language;
   /** The VIZOCHOK server; `wss://`, or `ws://` to a loopback host. */
   serverUrl?: string;
-  /** Where the session id lives across page reloads; default `'local'`. */
+  /** Where the session id lives across page reloads; default `'local'` (shared by the store's tabs). */
   persistSession?: 'local' | 'session' | 'none';
+  /** Show the default chat UI; default `true`. `false` makes the widget headless. */
+  ui?: boolean;
+  /** Show the floating launcher; default `true`. `false` when the page has its own button (it calls `open()`). */
+  launcher?: boolean;
+  /** Prompts shown in an empty conversation. */
+  starters?: string[];
+  /** ISO 4217 currency of prices in the UI; default `'UAH'`. */
+  currency?: string;
+  /** Connect at once; default `true`. */
+  autoConnect?: boolean;
+  /** Replaces the browser's WebSocket, clock and timer. */
+  transport?: Transport;
   onCartChanged?: (cart: CartChangedEvent) => void;
   onProductClick?: (product: ProductItem) => void;
   onSessionComplete?: (summary: SessionSummary) => void;
   onError?: (error: WidgetError) => void;
   onConnect?: () => void;
   onDisconnect?: () => void;
-  /** Conversation events, for a custom UI. */
-  onMessage?: (message: ChatMessage) => void;
+  /** Every chat event, in order: typing, deltas, replies (with their Markdown `blocks`), other tabs' messages, history, acknowledgements. */
+  onMessage?: (message: WidgetMessage & { blocks?: Block[] }) => void;
   /** Every change of `state`. */
-  onStateChange?: (state: WidgetState) => void;
+  onStateChange?: (state: State) => void;
+  /** The chat panel opened. */
+  onOpen?: () => void;
+  /** The chat panel closed. */
+  onClose?: () => void;
+  /** The number of replies that arrived while the panel was closed. */
+  onUnreadChange?: (count: number) => void;
+  /** The core is loaded (calls made before were queued and have run). */
+  onReady?: () => void;
 }
 
 /** The VIZOCHOK shopping-assistant widget. */
 export declare class VIZOCHOKWidget {
-  /** Throws a TypeError for a config that cannot work (before any I/O). */
+  /**
+   * Throws a TypeError for a config that cannot work. Connects at once and
+   * shows the launcher unless told not to; a config the core refuses (an
+   * insecure URL, a secret in it) rejects `ready` with a TypeError.
+   */
   constructor(config: VIZOCHOKWidgetConfig);
+  /** Resolves once the core is loaded. Actions called before return `undefined` and run, in order, then. */
+  readonly ready: Promise<void>;
   /** The connection state. */
-  readonly state: WidgetState;
+  readonly state: State;
   /** The conversation's session id, once the server gave one. */
   readonly sessionId: string | null;
   /** The cart as the server last confirmed it. */
   readonly cart: Cart;
+  /** Actions accepted and not ended yet. */
+  readonly pendingActions: PendingAction[];
   /** The language of the widget's texts. */
   readonly language: Language;
-  /** Connects; with a container (element or selector) also renders the default chat UI. */
-  mount(container?: Element | string): Promise<void>;
-  /** Closes the socket and removes the UI; keeps the session. */
+  /** Whether the chat panel is open. */
+  readonly isOpen: boolean;
+  /** Replies that arrived while the panel was closed. */
+  readonly unreadCount: number;
+  /** Starts (or resumes) connecting. */
+  connect(): void;
+  /** Closes the connection and keeps the conversation. */
+  disconnect(): void;
+  /** The network is back: skip the backoff wait (the page's `online` event does this by itself). */
+  networkOnline(): void;
+  /** Connects and places the chat UI in `container` (an element or a selector). */
+  mount(container: Element | string): Promise<void>;
+  /** Removes the UI and closes the connection; keeps the conversation. */
   unmount(): void;
-  /** Closes and releases everything; later calls throw. */
+  /** Releases everything (socket, timer, listeners, UI). Safe to call twice. */
   destroy(): void;
+  /** Opens the chat panel. */
+  open(): void;
+  /** Closes the chat panel (the connection stays). */
+  close(): void;
+  /** Opens the panel when closed, closes it when open. */
+  toggle(): void;
+  /** Opens the panel and sends `text`; the action id, or null when refused. */
+  ask(text: string): string | null | undefined;
+  /** Opens the panel with `text` in the input. */
+  prefill(text: string): void;
   /**
-   * Sends a chat message. Returns the action id, or null when refused
+   * Sends a chat message: the action id, or null when refused
    * (`message_too_large`, `queue_full`: onError fired). Throws a RangeError
    * for an empty message.
    */
-  sendMessage(text: string): string | null;
+  sendMessage(text: string): string | null | undefined;
   /** Fires onProductClick and sends `select_item`; quantity defaults to one quantity_step. */
-  selectProduct(product: ProductItem, quantity?: number): string | null;
+  selectProduct(product: ProductItem, quantity?: number): string | null | undefined;
   /** Sets a cart line's quantity (a RangeError if not a positive multiple of its step). */
-  updateQuantity(sku: string, quantity: number): string | null;
+  updateQuantity(sku: string, quantity: number): string | null | undefined;
   /** Removes a cart line. */
-  removeItem(sku: string): string | null;
+  removeItem(sku: string): string | null | undefined;
   /** Empties the cart. */
-  clearCart(): string | null;
+  clearCart(): string | null | undefined;
   /** Forgets the conversation. */
   reset(): void;
-  /** Switches the language of error texts and of the default UI. */
+  /** Tells the assistant what the shopper is looking at. */
+  setContext(context: PageContextInput): string | null | undefined;
+  /** Stops the reply that is streaming; its id, or null when nothing streams. */
+  stop(): string | null | undefined;
+  /** Rates a reply (the `message_id` of its response). */
+  feedback(messageId: string, rating: Rating, comment?: string): string | null | undefined;
+  /** Switches the language of error texts and of the UI. */
   setLanguage(language: Language): void;
 }
 
 /** The hosted service's endpoint, used when `serverUrl` is not given. */
 export declare const DEFAULT_SERVER_URL: string;
 
-/** Every UI string of the widget's catalog, `{ key: text }`. */
-export declare function uiStrings(language?: Language): Record<string, string>;
+/** The browser's WebSocket, `performance.now()` and `setTimeout`, as a transport. */
+export declare function browserTransport(): Transport;
 
-/**
- * The core's sans-IO session, for custom hosts and tests. Feed it inputs
- * with monotonic milliseconds, then `drain()` (a JSON array of outputs) and
- * arm one timer for `pollTimeout()`.
- */
-export declare class Session {
-  constructor(
-    apiKey: string, storeId: string, url: string, seed: bigint, language: string,
-    userId?: string | null, sessionId?: string | null, lastSeq?: number,
-  );
-  free(): void;
-  drain(): string;
-  pollTimeout(): number | undefined;
-  connect(now: number): void;
-  socketOpened(now: number, socket: number): void;
-  text(now: number, socket: number, text: string): void;
-  binary(now: number, socket: number, len: number): void;
-  socketClosed(now: number, socket: number, code: number | undefined | null, reason: string): void;
-  socketError(now: number, socket: number, detail: string): void;
-  timeout(now: number): void;
-  networkOnline(now: number): void;
-  close(now: number): void;
-  destroy(now: number): void;
-  sendMessage(now: number, text: string): string | undefined;
-  selectProduct(now: number, productJson: string, quantity?: number | null): string | undefined;
-  updateQuantity(now: number, sku: string, quantity: number): string | undefined;
-  removeItem(now: number, sku: string): string | undefined;
-  clearCart(now: number): string | undefined;
-  reset(now: number): void;
-  setLanguage(language: string): void;
-  readonly language: string;
-  readonly state: string;
-  readonly sessionId: string | undefined;
-  readonly lastSeq: number;
-  /** JSON `{"items": [...], "total": n}`. */
-  readonly cart: string;
-}
+/** Every error code, for exhaustive handling. */
+export type { ErrorCode };

@@ -1,61 +1,110 @@
-// The widget's logic that needs no browser: config checks, action results
-// and errors, callback isolation, destroy, UI strings, the image-URL filter.
-// (The Chromium suite in ../e2e runs the widget against the real sandbox.)
+// The widget's API in node, through the packed package and a scripted
+// transport: config checks, calls before the core is ready, action results
+// and errors, destroy, secrets, and the UI's URL filter. (The scenario suite
+// covers the protocol; the Chromium suite in ../e2e runs the real thing.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_SERVER_URL, Session, VIZOCHOKWidget, uiStrings } from '../../dist/node.js';
-import { safeImageUrl } from '../../dist/ui.js';
+
+const PACKAGE = process.env.VIZOCHOK_PACKAGE ?? 'vizochok';
+const { DEFAULT_SERVER_URL, VIZOCHOKWidget } = await import(PACKAGE);
+const { safeImageUrl } = await import(new URL('vizochok-ui.mjs', import.meta.resolve(PACKAGE)).href);
 
 const CANARY = 'pk_canary_5ecret_do_not_log';
-const base = { apiKey: 'pk_demo', storeId: 'demo-store', serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none' };
+const TOKEN = 'tok_canary_also_secret';
+
+/** A transport that records what the widget asks and lets a test play the server. */
+function scripted() {
+  const t = { sent: [], closed: [], events: null, opens: 0, now: () => 0 };
+  t.open = (_socket, _url, events) => { t.events = events; t.opens += 1; };
+  t.send = (_socket, text) => t.sent.push(JSON.parse(text));
+  t.close = (_socket, code) => t.closed.push(code);
+  t.setTimer = () => {};
+  return t;
+}
+
+const base = (transport = scripted()) => ({
+  apiKey: 'pk_demo', storeId: 'demo-store', serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none', ui: false, transport,
+});
+
+async function connected(config = {}) {
+  const transport = scripted();
+  const w = new VIZOCHOKWidget({ ...base(transport), ...config });
+  await w.ready;
+  transport.events.opened();
+  transport.events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: false, replay: false }));
+  return { w, transport };
+}
 
 /** Captures console.error while `fn` runs. */
-function capture(fn) {
+async function capture(fn) {
   const lines = [];
   const original = console.error;
-  console.error = (...args) => lines.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '));
+  console.error = (...args) => lines.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message} ${a.stack}` : String(a))).join(' '));
   try {
-    fn();
+    await fn();
   } finally {
     console.error = original;
   }
   return lines;
 }
 
-test('the constructor takes the seed config and refuses what cannot work, with TypeErrors', () => {
-  const w = new VIZOCHOKWidget(base);
-  assert.equal(w.state, 'idle');
-  assert.equal(w.sessionId, null);
-  assert.deepEqual(w.cart, { items: [], total: 0 });
-  assert.equal(w.language, 'en');
-  w.destroy();
+test('the config is checked: wrong types throw at once, what the core refuses rejects ready', async () => {
   assert.throws(() => new VIZOCHOKWidget(), TypeError);
   assert.throws(() => new VIZOCHOKWidget({ storeId: 's' }), TypeError);
-  assert.throws(() => new VIZOCHOKWidget({ ...base, persistSession: 'cookie' }), TypeError);
-  assert.throws(() => new VIZOCHOKWidget({ ...base, onError: 'nope' }), TypeError);
-  assert.throws(() => new VIZOCHOKWidget({ ...base, serverUrl: 'ws://shop.example/v1/ws' }), /wss:\/\//);
-  assert.throws(() => new VIZOCHOKWidget({ ...base, apiKey: ' ' }), TypeError);
+  assert.throws(() => new VIZOCHOKWidget({ ...base(), persistSession: 'cookie' }), TypeError);
+  assert.throws(() => new VIZOCHOKWidget({ ...base(), onError: 'nope' }), TypeError);
+  assert.throws(() => new VIZOCHOKWidget({ ...base(), starters: ['ok', 1] }), TypeError);
+  const lines = await capture(async () => {
+    await assert.rejects(new VIZOCHOKWidget({ ...base(), serverUrl: 'ws://shop.example/v1/ws' }).ready, /wss:\/\//);
+    await assert.rejects(new VIZOCHOKWidget({ ...base(), apiKey: ' ' }).ready, TypeError);
+  });
+  assert.ok(lines.every((l) => l.startsWith('VIZOCHOK: the widget could not start')), lines.join('\n'));
   assert.match(DEFAULT_SERVER_URL, /^wss:\/\//);
 });
 
-test('an accepted action returns its id; a refused one fires onError once and returns null', () => {
+test('the widget connects as soon as it is created, unless told not to', async () => {
+  const transport = scripted();
+  const w = new VIZOCHOKWidget(base(transport));
+  await w.ready;
+  assert.equal(transport.opens, 1);
+  assert.equal(w.state, 'connecting');
+  const idle = new VIZOCHOKWidget({ ...base(), autoConnect: false });
+  await idle.ready;
+  assert.equal(idle.state, 'idle');
+  w.destroy();
+  idle.destroy();
+});
+
+test('calls made before the core is loaded are queued, not lost, and run in order', async () => {
+  const transport = scripted();
+  const messages = [];
+  const w = new VIZOCHOKWidget({ ...base(transport), onMessage: (m) => messages.push(m) });
+  assert.equal(w.sendMessage('first'), undefined, 'no id before the core is loaded');
+  assert.equal(w.clearCart(), undefined);
+  await w.ready;
+  assert.equal(w.pendingActions.map((a) => a.kind).join(), 'message,clear_cart');
+  transport.events.opened();
+  transport.events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: false, replay: false }));
+  assert.deepEqual(transport.sent.map((f) => f.type), ['auth', 'message', 'clear_cart']);
+  w.destroy();
+});
+
+test('an accepted action returns its id; a refused one fires onError once and returns null', async () => {
   const errors = [];
-  const w = new VIZOCHOKWidget({ ...base, language: 'uk', onError: (e) => errors.push(e) });
-  const id = w.sendMessage('молоко');
-  assert.match(id, /^[0-9a-f]{12}-0$/);
+  const { w } = await connected({ language: 'uk', onError: (e) => errors.push(e) });
+  assert.match(w.sendMessage('молоко'), /^[0-9a-f]{12}-0$/);
   assert.equal(w.sendMessage('x'.repeat(2001)), null);
   assert.equal(errors.length, 1);
   assert.equal(errors[0].code, 'message_too_large');
   assert.equal(errors[0].message, 'Повідомлення задовге.');
   for (let i = 1; i < 32; i++) assert.ok(w.clearCart());
   assert.equal(w.removeItem('DAI-001'), null, 'the 33rd waiting action');
-  assert.equal(errors.length, 2);
-  assert.equal(errors[1].code, 'queue_full');
+  assert.deepEqual(errors.map((e) => e.code), ['message_too_large', 'queue_full']);
   w.destroy();
 });
 
-test('misuse throws: TypeError for a wrong type, RangeError for a value the core refuses', () => {
-  const w = new VIZOCHOKWidget(base);
+test('misuse throws: TypeError for a wrong type, RangeError for a value the core refuses', async () => {
+  const { w } = await connected();
   assert.throws(() => w.sendMessage(42), TypeError);
   assert.throws(() => w.sendMessage('   '), RangeError);
   assert.throws(() => w.updateQuantity('DAI-001', -1), RangeError);
@@ -64,105 +113,83 @@ test('misuse throws: TypeError for a wrong type, RangeError for a value the core
   assert.throws(() => w.selectProduct({ sku: 'X' }), TypeError, 'not a ProductItem');
   const milk = { sku: 'DAI-007', name: 'Milk', price: 38, unit: 'l', quantity_step: 0.5, brand: null, image_url: null, promo_price: null };
   assert.throws(() => w.selectProduct(milk, 0.7), RangeError, 'not a multiple of quantity_step');
+  assert.throws(() => w.feedback('r1', 'meh'), TypeError);
+  assert.throws(() => w.setContext(null), TypeError);
   assert.throws(() => w.setLanguage(1), TypeError);
+  assert.equal(w.stop(), null, 'nothing streams');
   w.destroy();
 });
 
-test('selectProduct fires onProductClick with the chosen quantity and returns the action id', () => {
-  const clicks = [];
-  const w = new VIZOCHOKWidget({ ...base, onProductClick: (p) => clicks.push(p) });
-  const milk = { sku: 'DAI-007', name: 'Milk', price: 38, unit: 'l', quantity_step: 0.5, brand: null, image_url: null, promo_price: null };
-  assert.ok(w.selectProduct(milk, 1.5));
-  assert.ok(w.selectProduct(milk));
-  assert.deepEqual(clicks.map((p) => [p.sku, p.quantity]), [['DAI-007', 1.5], ['DAI-007', 0.5]]);
+test('setContext, stop and feedback send their frames', async () => {
+  const { w, transport } = await connected();
+  w.setContext({ page: { url: 'https://shop.example/p/1', title: 'Milk' }, sku: 'DAI-001', currency: 'UAH', extra: 1 });
+  const m = w.sendMessage('add this');
+  transport.events.text(JSON.stringify({ type: 'delta', seq: 1, message_id: 'r1', reply_to: m, text: 'Adding' }));
+  const cancel = w.stop();
+  w.feedback('r0', 'down', 'slow');
+  assert.deepEqual(transport.sent.slice(1), [
+    { type: 'context', id: transport.sent[1].id, page: { url: 'https://shop.example/p/1', title: 'Milk' }, sku: 'DAI-001', currency: 'UAH' },
+    { type: 'message', id: m, text: 'add this' },
+    { type: 'cancel', id: cancel, reply_to: m },
+    { type: 'feedback', id: transport.sent[4].id, message_id: 'r0', rating: 'down', comment: 'slow' },
+  ]);
   w.destroy();
 });
 
-test('a throwing callback is reported to the console and the other callbacks still run', () => {
-  const seen = [];
-  const w = new VIZOCHOKWidget({
-    ...base,
-    onError: () => { throw new Error('store bug in onError'); },
-    onStateChange: (s) => seen.push(s),
-  });
-  const lines = capture(() => {
-    assert.equal(w.sendMessage('y'.repeat(3000)), null);
-    w.mount();
-  });
-  assert.ok(lines.some((l) => l.includes('onError callback threw') && l.includes('store bug in onError')), lines.join('\n'));
-  // mount() went on after the throwing callback: connecting, then (no WebSocket in node) a failed socket.
-  assert.equal(seen[0], 'connecting');
-  assert.ok(seen.includes('reconnecting'), seen.join());
+test('a reply reaches onMessage with exactly the contract fields and its Markdown blocks', async () => {
+  const messages = [];
+  const { w, transport } = await connected({ onMessage: (msg) => messages.push(msg) });
+  const m = w.sendMessage('milk');
+  transport.events.text(JSON.stringify({ type: 'response', seq: 1, message_id: 'r1', reply_to: m, text: 'Here is **milk**',
+    products: [{ sku: 'a', name: 'A', price: 1, unit: 'pcs', quantity_step: 1, x: 1 }], future_field: true }));
+  const reply = messages.find((x) => x.type === 'response');
+  assert.deepEqual(Object.keys(reply).sort(), ['blocks', 'cancelled', 'message_id', 'products', 'reply_to', 'suggestions', 'text', 'type']);
+  assert.deepEqual(reply.products[0], { sku: 'a', name: 'A', price: 1, unit: 'pcs', quantity_step: 1, brand: null, image_url: null, promo_price: null });
+  assert.deepEqual(reply.blocks[0].spans.map((s) => [s.text, s.bold]), [['Here is ', false], ['milk', true]]);
   w.destroy();
+});
+
+test('destroy is safe twice, closes the socket, keeps the last state readable and refuses actions', async () => {
+  const { w, transport } = await connected();
+  const id = w.sendMessage('hi');
+  w.destroy();
+  w.destroy();
+  assert.deepEqual(transport.closed, [1000]);
+  assert.equal(w.state, 'destroyed');
+  assert.equal(w.sessionId, 's1');
+  assert.deepEqual(w.pendingActions, [{ id, kind: 'message', sent: true }]);
+  assert.throws(() => w.sendMessage('late'), /destroyed/);
+  w.connect();
   assert.equal(w.state, 'destroyed');
 });
 
-test('a callback that calls back into the widget keeps the order of outputs', () => {
-  const order = [];
-  const w = new VIZOCHOKWidget({
-    ...base,
-    onStateChange: (s) => {
-      order.push(`state:${s}`);
-      if (s === 'connecting') order.push(`sent:${w.sendMessage('from a callback') !== null}`);
-    },
-  });
-  w.mount();
-  assert.deepEqual(order.slice(0, 2), ['state:connecting', 'sent:true']);
+test('destroy before the core is loaded leaves nothing running', async () => {
+  const transport = scripted();
+  const w = new VIZOCHOKWidget(base(transport));
   w.destroy();
-});
-
-test('destroy fires nothing twice, keeps the last state readable and makes later calls throw', () => {
-  const w = new VIZOCHOKWidget(base);
-  w.destroy();
-  w.destroy();
+  await w.ready;
+  assert.equal(transport.opens, 0);
   assert.equal(w.state, 'destroyed');
-  assert.deepEqual(w.cart, { items: [], total: 0 });
-  assert.throws(() => w.sendMessage('hi'), /destroyed/);
-  assert.throws(() => w.mount(), /destroyed/);
 });
 
-test('the api key appears in no error, log line or widget field', () => {
+test('the api key and the user token appear in no error, log line or widget field', async () => {
   const errors = [];
   const thrown = [];
-  const lines = capture(() => {
-    for (const bad of [{ serverUrl: 'ws://evil.example/' }, { serverUrl: `wss://${CANARY}@evil.example/` }, { storeId: '' }]) {
-      try {
-        new VIZOCHOKWidget({ ...base, apiKey: CANARY, ...bad });
-      } catch (e) {
-        thrown.push(`${e.name}: ${e.message} ${e.stack}`);
-      }
+  const lines = await capture(async () => {
+    for (const bad of [{ serverUrl: 'ws://evil.example/' }, { serverUrl: `wss://evil.example/?k=${CANARY}` }, { storeId: '' }]) {
+      await new VIZOCHOKWidget({ ...base(), apiKey: CANARY, userToken: TOKEN, ...bad }).ready.catch((e) => thrown.push(`${e.name}: ${e.message} ${e.stack}`));
     }
-    const w = new VIZOCHOKWidget({ ...base, apiKey: CANARY, onError: (e) => { errors.push(e); throw new Error('boom'); } });
+    const { w, transport } = await connected({ apiKey: CANARY, userId: 'u1', userToken: TOKEN, onError: (e) => { errors.push(e); throw new Error(`boom ${e.detail}`); } });
     w.sendMessage('z'.repeat(5000));
-    w.mount();
-    thrown.push(JSON.stringify(w), String(w), JSON.stringify(Object.getOwnPropertyNames(w)));
+    transport.events.text(`{"type":"error","seq":1,"code":"internal_error","message":"${CANARY} ${TOKEN}"}`);
+    transport.events.text(`{"broken": "${CANARY}`);
+    thrown.push(JSON.stringify(w), String(w), JSON.stringify(Object.getOwnPropertyNames(w)), JSON.stringify(w.pendingActions));
     w.destroy();
   });
-  assert.equal(thrown.length, 6);
-  assert.ok(errors.length >= 2);
+  assert.equal(thrown.length, 7);
+  assert.ok(errors.length >= 3);
   const everything = [...thrown, ...lines, JSON.stringify(errors)].join('\n');
-  assert.ok(!everything.includes(CANARY), everything);
-});
-
-test('UI strings come from the core in English and Ukrainian', () => {
-  const en = uiStrings('en');
-  const uk = uiStrings('uk');
-  assert.equal(en.send, 'Send');
-  assert.equal(uk.send, 'Надіслати');
-  assert.deepEqual(Object.keys(en), Object.keys(uk));
-  assert.ok(Object.keys(en).length >= 20);
-  assert.deepEqual(uiStrings('de'), en, 'other languages fall back to English');
-});
-
-test('setLanguage switches the texts of later errors', () => {
-  const errors = [];
-  const w = new VIZOCHOKWidget({ ...base, onError: (e) => errors.push(e.message) });
-  w.sendMessage('q'.repeat(2001));
-  w.setLanguage('uk');
-  assert.equal(w.language, 'uk');
-  w.sendMessage('q'.repeat(2001));
-  assert.deepEqual(errors, ['The message is too long.', 'Повідомлення задовге.']);
-  w.destroy();
+  assert.ok(!everything.includes(CANARY) && !everything.includes(TOKEN), everything);
 });
 
 test('only https:, http: and data:image/ image URLs are shown', () => {
@@ -173,13 +200,4 @@ test('only https:, http: and data:image/ image URLs are shown', () => {
   for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', '\tjavascript:alert(1)', 'data:text/html,<script>', 'vbscript:x', 'file:///etc/passwd', null, 42]) {
     assert.equal(safeImageUrl(bad, server), null, String(bad));
   }
-});
-
-test('the exported Session is the sans-IO core', () => {
-  const s = new Session('pk_demo', 'demo-store', 'ws://127.0.0.1:8787/v1/ws', 7n, 'en', null, null, 0);
-  s.connect(0);
-  const outputs = JSON.parse(s.drain());
-  assert.deepEqual(outputs, [{ state: 'connecting' }, { open: 1, url: 'ws://127.0.0.1:8787/v1/ws' }]);
-  assert.equal(s.pollTimeout(), 10_000, 'the socket-open deadline');
-  s.free();
 });

@@ -1,8 +1,8 @@
 // Every code example of the seed's widget-callbacks document, verbatim in
 // its statements, compiled with `tsc --strict` against the package's types.
 // The declarations below stand for the store's own objects the examples use.
-import { VIZOCHOKWidget } from '../src/index.js';
-import type { CartItem, WidgetError } from '../src/index.js';
+import { VIZOCHOKWidget } from 'vizochok';
+import type { CartItem, WidgetError } from 'vizochok';
 
 declare const store: {
   setCartItems(items: { id: string; name: string; price: number; qty: number }[]): void;
@@ -157,15 +157,25 @@ export const status = new VIZOCHOKWidget({
 export async function additions(): Promise<void> {
   const w = new VIZOCHOKWidget({
     apiKey: 'pk_demo', storeId: 'demo-store', language: 'uk', serverUrl: 'ws://127.0.0.1:8787/v1/ws',
-    persistSession: 'session',
-    onMessage: (m) => { if (m.type === 'response') console.log(m.products.length); },
+    persistSession: 'session', launcher: false, starters: ['Молоко', 'Хліб'], currency: 'UAH',
+    onMessage: (m) => {
+      if (m.type === 'response') console.log(m.products.length, m.suggestions, m.cancelled, m.blocks?.length);
+      if (m.type === 'user_message') console.log(m.text);
+    },
     onStateChange: (s) => console.log(s),
+    onUnreadChange: (n) => console.log(n),
   });
+  await w.ready;
   await w.mount('#chat');
-  const id: string | null = w.sendMessage('milk');
+  w.open();
+  w.setContext({ page: { url: location.href }, sku: 'DAI-001', currency: 'UAH' });
+  const id = w.ask('add this');
+  const stopped: string | null | undefined = w.stop();
+  if (id) w.feedback(id, 'up', 'thanks');
   const e: WidgetError | null = null;
-  console.log(id, e, w.state, w.sessionId, w.cart.total);
+  console.log(id, stopped, e, w.state, w.sessionId, w.cart.total, w.unreadCount, w.isOpen, w.pendingActions);
   w.setLanguage('en');
+  w.close();
   w.unmount();
   w.destroy();
 }
