@@ -177,6 +177,20 @@ macro_rules! read {
     };
 }
 
+/// The generated `Timers` (or the defaults).
+#[rustfmt::skip]
+fn read_timers(timers: Option<&Bound<'_, PyAny>>) -> PyResult<Timers> {
+    Ok(read!(timers, Timers { socket_open_ms, auth_ms, heartbeat_ms, heartbeat_answer_ms, backoff_base_ms,
+        backoff_max_ms, storm_spread_ms, retry_after_ms, bad_frame_window_ms }))
+}
+
+/// The generated `Limits` (or the defaults).
+#[rustfmt::skip]
+fn read_limits(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
+    Ok(read!(limits, Limits { max_message_chars, max_outbound_bytes, max_inbound_bytes, queue_capacity,
+        max_reconnect_attempts, max_action_retries, max_bad_frames, known_products }))
+}
+
 /// A JSON argument (`to_dict()` of a generated dataclass) as a Rust type.
 fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> PyResult<T> {
     serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not a valid {what}: {e}")))
@@ -216,33 +230,7 @@ impl PyDriver {
         config.user_token = user_token.map(Secret::new);
         config.language = Language::from_tag(language);
         config.session_id = session_id;
-        config.timers = read!(
-            timers,
-            Timers {
-                socket_open_ms,
-                auth_ms,
-                heartbeat_ms,
-                heartbeat_answer_ms,
-                backoff_base_ms,
-                backoff_max_ms,
-                storm_spread_ms,
-                retry_after_ms,
-                bad_frame_window_ms
-            }
-        );
-        config.limits = read!(
-            limits,
-            Limits {
-                max_message_chars,
-                max_outbound_bytes,
-                max_inbound_bytes,
-                queue_capacity,
-                max_reconnect_attempts,
-                max_action_retries,
-                max_bad_frames,
-                known_products
-            }
-        );
+        (config.timers, config.limits) = (read_timers(timers)?, read_limits(limits)?);
         let secrets = std::iter::once(config.api_key.clone()).chain(config.user_token.clone()).collect();
         let session = Session::new(config).map_err(|e| PyValueError::new_err(e.message()))?;
         let shared = Arc::new_cyclic(|me| {
