@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import inspect
 import json
 import logging
@@ -239,9 +238,9 @@ class Widget:
             name, args = "on_message", [event]
         else:
             name = "on_state_change" if kind == "state" else f"on_{kind}"
-            args = [getattr(event, f.name) for f in dataclasses.fields(event)]
+            args = list(vars(event).values())  # the one payload, or none
         callback = self._callbacks.get(name)
-        if callback is not None and inspect.isawaitable(awaitable := callback(*args)):
+        if callback is not None and (awaitable := callback(*args)) is not None and inspect.isawaitable(awaitable):
             self._awaiting.append(awaitable)
             if self._runner is None:
                 self._runner = asyncio.get_running_loop().create_task(self._await_in_order())
