@@ -4,6 +4,7 @@ a transport that raises, and a widget that is garbage."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import sys
@@ -72,6 +73,27 @@ async def test_the_event_stream_ends_at_close_and_a_late_one_ends_at_once() -> N
     widget.close()
     assert [type(e).__name__ for e in [e async for e in stream]] == ["Disconnected", "StateChanged"]
     assert [e async for e in widget.events()] == []
+
+
+@pytest.mark.asyncio
+async def test_a_stream_nobody_holds_any_more_is_no_longer_fed() -> None:
+    widget, _ = connected()
+    kept = widget.events()
+    widget.events()  # never iterated, dropped at once
+    left = widget.events()
+    widget.disconnect()
+    assert await anext(left) == vizochok.Disconnected()
+    del left  # left mid-way: asyncio closes it in a task of its own
+    for _ in range(3):
+        await asyncio.sleep(0)
+    gc.collect()
+    assert len(widget._streams) == 1, "only the stream still held is fed"
+    widget.close()
+    assert [e async for e in kept] == [
+        vizochok.Disconnected(),
+        vizochok.StateChanged(vizochok.State.IDLE),
+        vizochok.StateChanged(vizochok.State.DESTROYED),
+    ]
 
 
 def test_a_transport_that_raises_goes_to_the_unraisable_hook(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import traceback
+import weakref
 from typing import AsyncIterator, Awaitable, Callable, Optional, Protocol, Union
 
 from . import _native
@@ -90,7 +91,8 @@ class Widget:
                     raise TypeError(f"{name} must be callable, got {type(callback).__name__}")
                 self._callbacks[name] = callback
         self._transport = transport or WebSocketsTransport()
-        self._streams: list[asyncio.Queue[Optional[Event]]] = []
+        # A stream nobody holds any more is gone with its queue.
+        self._streams: weakref.WeakSet[asyncio.Queue[Optional[Event]]] = weakref.WeakSet()
         self._awaiting: collections.deque[Awaitable[None]] = collections.deque()
         self._runner: Optional[asyncio.Task[None]] = None
         self._driver = _native.Driver(
@@ -149,7 +151,8 @@ class Widget:
         return self._driver.send_message(text)
 
     def select_product(self, product: ProductItem, quantity: Optional[float] = None) -> Optional[str]:
-        """"Add" on a product card (one ``quantity_step`` unless told): ``on_product_click``, then the cart."""
+        """The shopper pressed "Add" on a card (one ``quantity_step`` unless told):
+        ``on_product_click``, then the cart."""
         return self._driver.select_product(_json(product, ProductItem), quantity)
 
     def update_quantity(self, sku: str, quantity: float) -> Optional[str]:
@@ -209,7 +212,7 @@ class Widget:
     def events(self) -> AsyncIterator[Event]:
         """Every event from now until ``close()``, in order."""
         queue: asyncio.Queue[Optional[Event]] = asyncio.Queue()
-        self._streams.append(queue)
+        self._streams.add(queue)
         if self.state is State.DESTROYED:
             queue.put_nowait(None)
         return self._stream(queue)
@@ -219,7 +222,7 @@ class Widget:
             while (event := await queue.get()) is not None:
                 yield event
         finally:
-            self._streams.remove(queue)
+            self._streams.discard(queue)
 
     # ----- the driver calls these ------------------------------------------------
 
@@ -229,7 +232,7 @@ class Widget:
         data = json.loads(text)
         event = event_from_dict(data)
         released = isinstance(event, StateChanged) and event.state is State.DESTROYED
-        for stream in self._streams:
+        for stream in list(self._streams):
             stream.put_nowait(event)
             if released:
                 stream.put_nowait(None)
