@@ -2,10 +2,11 @@
 //!
 //! - `python`: an abi3 wheel in `<target>/wheels/` (maturin from a tools
 //!   virtualenv under `~/.cache/vizochok/python/`).
-//! - `ci`: a fresh virtualenv, `pip install ./bindings/python` into it (as a
-//!   user would), `mypy --strict` on the package, the example and the
-//!   Python blocks of `docs/python.md`, then the pytest suite (scenario
-//!   replays, sans-IO tests, end to end against the real sandbox binary).
+//! - `ci` (also `cargo xtask python ci`, to run this part alone): a fresh
+//!   virtualenv, `pip install ./bindings/python` into it (as a user would),
+//!   `mypy --strict` on the package, the example and the Python blocks of
+//!   `docs/python.md`, then the pytest suite (the scenario suite through the
+//!   widget, end to end against the real sandbox binary, the example, the docs).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,8 +63,11 @@ fn pip(python: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Builds the wheel into `<target>/wheels/`.
+/// Builds the wheel into `<target>/wheels/`; `cargo xtask python ci` runs [`ci`] instead.
 pub fn python() -> Result {
+    if std::env::args().nth(2).as_deref() == Some("ci") {
+        return ci();
+    }
     ensure_python()?;
     let tools = cache_dir().join("tools");
     let python = tools.join("bin/python");

@@ -1,14 +1,16 @@
-"""Per-frame dispatch cost: ``vizochok.Session`` against pure Python.
+"""Per-frame dispatch cost: ``vizochok.Widget`` against pure Python.
 
 Not a test: a measurement for docs/performance.md. Feeds the same server
 frames (a realistic mix: typing, streamed deltas, a response with six
 product cards and a summary, a cart change with three items, an ack) to
 
-1. ``vizochok.Session``: ``handle_input(now, Text(...))`` then
-   ``drain_outputs()``, which parses, validates, applies the protocol rules
-   (seq order, acks, cart state) and returns typed dataclasses;
+1. ``vizochok.Widget`` with a transport that does no I/O: each frame goes
+   in through ``Reports.text``; the Rust driver parses, validates and
+   applies the protocol rules (seq order, acks, cart state), hands each
+   event out as JSON, and the widget turns it into the generated types and
+   calls the app's callback;
 2. pure Python, typed: ``json.loads`` + a dict of handlers by ``type`` that
-   checks ``seq`` and builds the same dataclasses (no validation, no rules);
+   checks ``seq`` and builds the same generated types (no validation, no rules);
 3. pure Python, untyped: ``json.loads`` + the dict dispatch, handing the
    dicts on as they are (the floor for any Python client).
 
@@ -21,10 +23,10 @@ import argparse
 import json
 import platform
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import vizochok
-from vizochok import CartAction, CartChangedEvent, CartItem, ProductItem, SessionSummary
+from vizochok import CartChangedEvent, Reply, SessionSummary
 
 PRODUCTS = [
     {"sku": f"DAI-00{i}", "name": f"Halychyna milk 2.{i}% 870 g", "price": 44.9 + i, "unit": "pcs",
@@ -66,50 +68,51 @@ def frames(count: int) -> list[str]:
     return out[:count]
 
 
-# ----- 1. through vizochok.Session ---------------------------------------------
+# ----- 1. through vizochok.Widget ----------------------------------------------
 
 
-def connected_session() -> tuple[vizochok.Session, int]:
-    s = vizochok.Session(api_key="pk_bench", store_id="bench", url="ws://127.0.0.1:8787/v1/ws", seed=1)
-    s.handle_input(0, vizochok.Connect())
-    socket = next(o.socket for o in s.drain_outputs() if isinstance(o, vizochok.OpenSocket))
-    s.handle_input(1, vizochok.SocketOpened(socket))
-    s.handle_input(2, vizochok.Text(socket, '{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}'))
-    s.drain_outputs()
-    return s, socket
+class NoIO:
+    """A transport that keeps the reports and does nothing else."""
+
+    reports: vizochok.Reports
+
+    def now(self) -> int:
+        return 3
+
+    def open(self, socket: int, url: str, reports: vizochok.Reports) -> None:
+        self.socket, self.reports = socket, reports
+
+    def send(self, socket: int, text: str) -> None:
+        pass
+
+    def close(self, socket: int, code: int, reason: str) -> None:
+        pass
+
+    def set_timer(self, deadline: Optional[int], reports: vizochok.Reports) -> None:
+        pass
 
 
-def session_core_only(texts: list[str]) -> tuple[int, int]:
-    """The Rust side alone: every frame handed in, outputs drained after the clock stops."""
-    s, socket = connected_session()
-    handle, Text = s.handle_input, vizochok.Text
+def run_widget(texts: list[str]) -> tuple[int, int]:
+    events: list[Any] = []
+    transport = NoIO()
+    widget = vizochok.Widget(api_key="pk_bench", store_id="bench", server_url="ws://127.0.0.1:8787/v1/ws",
+                             transport=transport, on_message=events.append, on_cart_changed=events.append,
+                             on_session_complete=events.append)  # fmt: skip
+    widget.connect()
+    transport.reports.opened(transport.socket)
+    text = transport.reports.text
+    text(transport.socket, '{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}')
+    events.clear()
+    socket = transport.socket
     start = time.process_time_ns()
-    for text in texts:
-        handle(3, Text(socket, text))
+    for frame in texts:
+        text(socket, frame)
     elapsed = time.process_time_ns() - start
-    return elapsed, len(s.drain_outputs())
-
-
-def run_session(texts: list[str]) -> int:
-    s, socket = connected_session()
-    handle, drain, Text = s.handle_input, s.drain_outputs, vizochok.Text
-    outputs = 0
-    for text in texts:
-        handle(3, Text(socket, text))
-        outputs += len(drain())
-    return outputs
+    widget.close()
+    return elapsed, len(events)
 
 
 # ----- 2. and 3. pure Python ------------------------------------------------------
-
-
-def cart_items(items: list[dict[str, Any]]) -> list[CartItem]:
-    return [CartItem(i["sku"], i["name"], i["price"], i["promo_price"], i["brand"], i["quantity"]) for i in items]
-
-
-def product(p: dict[str, Any]) -> ProductItem:
-    return ProductItem(p["sku"], p["name"], p["price"], p["unit"], p["quantity_step"], p.get("quantity"),
-                       p["brand"], p["image_url"], p["promo_price"])  # fmt: skip
 
 
 class PurePython:
@@ -125,22 +128,15 @@ class PurePython:
                 "typing": lambda f: self.out.append(vizochok.Typing(f.get("reply_to"))),
                 "delta": lambda f: self.out.append(vizochok.Delta(f["message_id"], f["reply_to"], f["text"])),
                 "response": self.response,
-                "cart_changed": self.cart_changed,
+                "cart_changed": lambda f: self.out.append(vizochok.CartChanged(CartChangedEvent.from_dict(f))),
             }
         else:
             self.handlers = {name: self.out.append for name in ("typing", "delta", "response", "cart_changed")}
 
     def response(self, f: dict[str, Any]) -> None:
-        products = [product(p) for p in f["products"]]
-        self.out.append(vizochok.Response(f["message_id"], f["reply_to"], f["text"], products))
+        self.out.append(vizochok.Response(Reply.from_dict(f), []))
         if (s := f.get("summary")) is not None:
-            summary = SessionSummary(cart_items(s["selected_items"]), s["total"], s["item_count"])
-            self.out.append(vizochok.SessionCompleted(summary))
-
-    def cart_changed(self, f: dict[str, Any]) -> None:
-        event = CartChangedEvent(CartAction(f["action"]), f.get("sku"), f.get("name"), f.get("quantity"),
-                                 f.get("price"), cart_items(f["items"]), f["total"])  # fmt: skip
-        self.out.append(vizochok.CartChanged(event))
+            self.out.append(vizochok.SessionCompleted(SessionSummary.from_dict(s)))
 
     def feed(self, text: str) -> None:
         frame = json.loads(text)
@@ -154,23 +150,15 @@ class PurePython:
             handler(frame)
 
 
-def run_pure(texts: list[str], typed: bool) -> int:
+def run_pure(texts: list[str], typed: bool) -> tuple[int, int]:
     client = PurePython(typed)
     outputs = 0
+    start = time.process_time_ns()
     for text in texts:
         client.feed(text)
         outputs += len(client.out)
         client.out.clear()
-    return outputs
-
-
-def timed(run: Callable[[list[str]], int]) -> Callable[[list[str]], tuple[int, int]]:
-    def wrapper(texts: list[str]) -> tuple[int, int]:
-        start = time.process_time_ns()
-        outputs = run(texts)
-        return time.process_time_ns() - start, outputs
-
-    return wrapper
+    return time.process_time_ns() - start, outputs
 
 
 def measure(name: str, run: Callable[[list[str]], tuple[int, int]], texts: list[str], rounds: int) -> tuple[str, float, int]:
@@ -184,23 +172,22 @@ def measure(name: str, run: Callable[[list[str]], tuple[int, int]], texts: list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="per-frame dispatch: vizochok.Session vs pure Python")
+    parser = argparse.ArgumentParser(description="per-frame dispatch: vizochok.Widget vs pure Python")
     parser.add_argument("--frames", type=int, default=24_000)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     texts = frames(args.frames)
     mean_bytes = sum(len(t.encode()) for t in texts) / len(texts)
     results = [
-        measure("vizochok.Session: handle_input + drain_outputs", timed(run_session), texts, args.rounds),
-        measure("  of which handle_input alone (Rust)", session_core_only, texts, args.rounds),
-        measure("pure Python: json.loads + dispatch + dataclasses", timed(lambda t: run_pure(t, True)), texts, args.rounds),
-        measure("pure Python: json.loads + dispatch (dicts)", timed(lambda t: run_pure(t, False)), texts, args.rounds),
+        measure("vizochok.Widget: Reports.text -> driver -> callback", run_widget, texts, args.rounds),
+        measure("pure Python: json.loads + dispatch + dataclasses", lambda t: run_pure(t, True), texts, args.rounds),
+        measure("pure Python: json.loads + dispatch (dicts)", lambda t: run_pure(t, False), texts, args.rounds),
     ]
     print(f"python {platform.python_version()}, vizochok {vizochok.__version__}, {len(texts)} frames "
           f"(mean {mean_bytes:.0f} bytes), best of {args.rounds} rounds, process CPU time")  # fmt: skip
-    print(f"{'path':<50} {'ns/frame':>10} {'outputs':>8}")
+    print(f"{'path':<54} {'ns/frame':>10} {'events':>8}")
     for name, ns, outputs in results:
-        print(f"{name:<50} {ns:>10.0f} {outputs:>8}")
+        print(f"{name:<54} {ns:>10.0f} {outputs:>8}")
 
 
 if __name__ == "__main__":

@@ -15,37 +15,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import AsyncIterator, TypeVar
 
 import vizochok
 
 #: How long to wait for the assistant's reply and for the cart change.
 WAIT_S = 15.0
 
+E = TypeVar("E")
+
+
+class Stopped(Exception):
+    """The widget gave up (a wrong key, say); on_error said why."""
+
 
 def show_error(error: vizochok.WidgetError) -> None:
     print(f"error: {error.code.value}: {error.message}", file=sys.stderr)
 
 
-async def run(url: str, api_key: str, store_id: str, query: str, language: str) -> int:
-    replies: asyncio.Queue[vizochok.Response] = asyncio.Queue()
-    carts: asyncio.Queue[vizochok.CartChangedEvent] = asyncio.Queue()
+async def next_of(events: AsyncIterator[vizochok.Event], kind: type[E]) -> E:
+    """The next event of a kind, or `Stopped` if the widget stops first."""
+    async for event in events:
+        if isinstance(event, kind):
+            return event
+        if isinstance(event, vizochok.StateChanged) and event.state is vizochok.State.STOPPED:
+            raise Stopped()
+    raise Stopped()
 
+
+async def run(url: str, api_key: str, store_id: str, query: str, language: str) -> int:
     widget = vizochok.Widget(
         api_key=api_key,
         store_id=store_id,
         server_url=url,
         language=language,
-        on_message=replies.put_nowait,
-        on_cart_changed=carts.put_nowait,
         on_error=show_error,
         on_connect=lambda: print("connected"),
     )
+    events = widget.events()
     try:
-        async with widget:
+        async with widget:  # connects; the message waits in the queue until then
             print(f"> {query}")
-            if widget.send_message(query) is None:
-                return 1
-            reply = await asyncio.wait_for(replies.get(), WAIT_S)
+            widget.send_message(query)
+            reply = (await asyncio.wait_for(next_of(events, vizochok.Response), WAIT_S)).reply
             print(f"assistant: {reply.text}")
             for number, card in enumerate(reply.products, 1):
                 price = card.promo_price if card.promo_price is not None else card.price
@@ -58,14 +70,14 @@ async def run(url: str, api_key: str, store_id: str, query: str, language: str) 
             print(f"> add {milk.name}")
             if widget.select_product(milk) is None:
                 return 1
-            cart = await asyncio.wait_for(carts.get(), WAIT_S)
+            cart = (await asyncio.wait_for(next_of(events, vizochok.CartChanged), WAIT_S)).cart
             print(f"cart ({cart.action.value}):")
             for item in cart.items:
                 print(f"  {item.quantity:g} x {item.name} = {item.quantity * (item.promo_price or item.price):.2f}")
             print(f"total: {cart.total:.2f}")
             return 0 if any(item.sku == milk.sku for item in cart.items) else 1
-    except vizochok.ConnectionFailed as failed:
-        print(f"could not connect: {failed}", file=sys.stderr)
+    except Stopped:
+        print("could not connect", file=sys.stderr)
         return 1
     except asyncio.TimeoutError:
         print("the assistant did not answer in time", file=sys.stderr)

@@ -1,284 +1,353 @@
-//! `vizochok._native`: the VIZOCHOK client core for Python.
+//! `vizochok._native`: the one VIZOCHOK [`Driver`] for Python.
 //!
-//! One class, `Session`, wraps the sans-IO [`vizochok_core::Session`] one to
-//! one: every input, every output (as the dataclasses of
-//! `vizochok/_types.py`), the deadline, the user actions and the getters.
-//! Nothing here waits or does I/O; the asyncio driver (`vizochok.Widget`)
-//! lives in Python. Every method borrows the core only for the Rust call
-//! itself and converts to Python objects after the borrow ends, so no Rust
-//! borrow is held while Python code runs.
+//! The driver runs the protocol and the run loop; this module adapts types
+//! and nothing else. Python hands it a transport (`now`, `open`, `send`,
+//! `close`, `set_timer`: the Rust client's `Transport`, reporting back
+//! through a [`Reports`]) and three callables: `deliver` (an event as the
+//! JSON that `vizochok.generated.types.event_from_dict` reads),
+//! `save_session` and `report_error`. Every call into the driver releases
+//! the GIL, and every call out takes it, so a callback may call the widget
+//! again and another thread never waits on the driver holding the GIL.
 
-mod convert;
+mod events;
+
+use std::sync::{Arc, Weak};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
-use vizochok_core::{ActionError, Config, ConfigError, Language, SdkInfo, Session};
+use pyo3::pyclass::{PyTraverseError, PyVisit};
+use vizochok_core::{
+    ActionError, Config, Driver, Event, Host, Input, Language, Limits, PageContext, ProductItem, Rating, SdkInfo,
+    Secret, Session, SocketId, Timers,
+};
 
-use convert::{classes, number, optional_number};
+pyo3::create_exception!(vizochok, WidgetClosedError, PyRuntimeError, "An action on a widget after `close()`.");
 
 /// The SDK name sent in the `auth` frame.
 const SDK_NAME: &str = "vizochok-python";
 
-/// The VIZOCHOK client session, sans-IO. See `vizochok/_native.pyi`.
-#[pyclass(module = "vizochok", name = "Session")]
-struct PySession {
-    core: Session,
-    store_id: String,
+/// What the driver handle and the transport's reports share.
+struct Shared {
+    driver: Driver<PyHost>,
 }
 
-/// Turns a refused action into the Python exception the docs promise.
-fn action_error(py: Python<'_>, error: ActionError) -> PyErr {
-    match error {
-        ActionError::Invalid(message) => PyValueError::new_err(message),
-        ActionError::Rejected(widget_error) => match classes(py) {
-            Ok(c) => match c.widget_error(py, widget_error).and_then(|e| c.action_rejected.bind(py).call1((e,))) {
-                Ok(exception) => PyErr::from_value(exception),
-                Err(e) => e,
-            },
-            Err(e) => e,
-        },
-        ActionError::Destroyed => match classes(py) {
-            Ok(c) => match c.session_destroyed.bind(py).call1(("the session was destroyed",)) {
-                Ok(exception) => PyErr::from_value(exception),
-                Err(e) => e,
-            },
-            Err(e) => e,
-        },
+/// The Python side of the driver.
+struct PyHost {
+    transport: Py<PyAny>,
+    deliver: Py<PyAny>,
+    save_session: Option<Py<PyAny>>,
+    report_error: Py<PyAny>,
+    /// The api key and user token, to keep them out of what Python logs.
+    secrets: Vec<Secret>,
+    /// Handed to the transport inside every `Reports`.
+    me: Weak<Shared>,
+}
+
+impl PyHost {
+    /// Calls into Python for I/O. Such a call has nowhere to fail to (the
+    /// driver goes on either way), so an exception goes to `sys.unraisablehook`.
+    fn io(&self, call: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>) {
+        Python::attach(|py| {
+            if let Err(e) = call(py) {
+                e.write_unraisable(py, None);
+            }
+        });
+    }
+
+    fn reports(&self, py: Python<'_>) -> PyResult<Py<Reports>> {
+        Py::new(py, Reports { shared: self.me.clone() })
     }
 }
 
-/// A config error, in the Python spelling of the argument names.
-fn config_error(error: ConfigError) -> PyErr {
-    let message = match error {
-        ConfigError::MissingApiKey => "api_key is required".to_owned(),
-        ConfigError::MissingStoreId => "store_id is required".to_owned(),
-        other => other.to_string(),
-    };
-    PyValueError::new_err(message)
-}
-
-impl PySession {
-    /// Runs `f` on the core with the borrow held only for that call.
-    fn with_core<R>(slf: &Bound<'_, Self>, f: impl FnOnce(&mut Session) -> R) -> PyResult<R> {
-        let mut this = slf
-            .try_borrow_mut()
-            .map_err(|_| PyRuntimeError::new_err("vizochok.Session is already in use (re-entrant call)"))?;
-        Ok(f(&mut this.core))
+impl Host for PyHost {
+    fn open_socket(&self, socket: SocketId, url: &str) {
+        self.io(|py| self.transport.call_method1(py, "open", (socket.0, url, self.reports(py)?)));
     }
 
-    fn action(slf: &Bound<'_, Self>, f: impl FnOnce(&mut Session) -> Result<String, ActionError>) -> PyResult<String> {
-        Self::with_core(slf, f)?.map_err(|e| action_error(slf.py(), e))
+    fn send_text(&self, socket: SocketId, text: &str) {
+        self.io(|py| self.transport.call_method1(py, "send", (socket.0, text)));
+    }
+
+    fn close_socket(&self, socket: SocketId, code: u16, reason: &str) {
+        self.io(|py| self.transport.call_method1(py, "close", (socket.0, code, reason)));
+    }
+
+    fn set_timer(&self, deadline: Option<u64>) {
+        self.io(|py| self.transport.call_method1(py, "set_timer", (deadline, self.reports(py)?)));
+    }
+
+    fn save_session(&self, session_id: Option<&str>) {
+        if let Some(save) = &self.save_session {
+            self.io(|py| save.call1(py, (session_id,)));
+        }
+    }
+
+    fn deliver(&self, event: Event) -> Result<(), String> {
+        let json = events::to_json(&event);
+        Python::attach(|py| match self.deliver.call1(py, (json,)) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let trace = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
+                Err([trace, e.to_string()].concat())
+            }
+        })
+    }
+
+    fn report_error(&self, message: &str) {
+        self.io(|py| self.report_error.call1(py, (message,)));
+    }
+}
+
+impl Shared {
+    fn now(&self, py: Python<'_>) -> PyResult<u64> {
+        self.driver.host().transport.call_method0(py, "now")?.extract(py)
+    }
+
+    fn handle(&self, py: Python<'_>, input: Input<'_>) -> PyResult<()> {
+        let now = self.now(py)?;
+        py.detach(|| self.driver.handle(now, input));
+        Ok(())
+    }
+
+    /// Runs an action: its value, `None` when refused with a contract code
+    /// (the driver has reported it to `on_error`), or the exception of a
+    /// wrong call.
+    fn act<T: Send>(
+        &self,
+        py: Python<'_>,
+        action: impl FnOnce(&Driver<PyHost>, u64) -> Result<T, ActionError> + Send,
+    ) -> PyResult<Option<T>> {
+        let now = self.now(py)?;
+        match py.detach(|| action(&self.driver, now)) {
+            Ok(value) => Ok(Some(value)),
+            Err(ActionError::Rejected(_)) => Ok(None),
+            Err(ActionError::Invalid(why)) => Err(PyValueError::new_err(why)),
+            Err(ActionError::Destroyed) => Err(WidgetClosedError::new_err("the widget was closed")),
+        }
+    }
+}
+
+/// How a transport tells the driver what happened to a socket or the timer.
+/// Once the driver is gone, reports go nowhere.
+#[pyclass(module = "vizochok._native", frozen)]
+struct Reports {
+    shared: Weak<Shared>,
+}
+
+impl Reports {
+    fn input(&self, py: Python<'_>, input: Input<'_>) -> PyResult<()> {
+        match self.shared.upgrade() {
+            Some(shared) => shared.handle(py, input),
+            None => Ok(()),
+        }
     }
 }
 
 #[pymethods]
-impl PySession {
+impl Reports {
+    fn opened(&self, py: Python<'_>, socket: u64) -> PyResult<()> {
+        self.input(py, Input::SocketOpened(SocketId(socket)))
+    }
+
+    fn text(&self, py: Python<'_>, socket: u64, text: &str) -> PyResult<()> {
+        self.input(py, Input::Text(SocketId(socket), text))
+    }
+
+    fn binary(&self, py: Python<'_>, socket: u64, length: usize) -> PyResult<()> {
+        self.input(py, Input::Binary(SocketId(socket), length))
+    }
+
+    fn ended(&self, py: Python<'_>, socket: u64, code: Option<u16>, reason: &str) -> PyResult<()> {
+        self.input(py, Input::SocketEnded { socket: SocketId(socket), code, reason })
+    }
+
+    fn timer_fired(&self, py: Python<'_>) -> PyResult<()> {
+        self.input(py, Input::Timeout)
+    }
+}
+
+/// Reads a config struct from the attributes of the same names (the
+/// generated `Timers` and `Limits`); the struct literal lists every field.
+macro_rules! read {
+    ($object:expr, $ty:ident { $($field:ident),* $(,)? }) => {
+        match $object {
+            None => $ty::default(),
+            Some(o) => $ty { $($field: o.getattr(stringify!($field))?.extract()?,)* },
+        }
+    };
+}
+
+/// The generated `Timers` (or the defaults).
+#[rustfmt::skip]
+fn read_timers(timers: Option<&Bound<'_, PyAny>>) -> PyResult<Timers> {
+    Ok(read!(timers, Timers { socket_open_ms, auth_ms, heartbeat_ms, heartbeat_answer_ms, backoff_base_ms,
+        backoff_max_ms, storm_spread_ms, retry_after_ms, bad_frame_window_ms }))
+}
+
+/// The generated `Limits` (or the defaults).
+#[rustfmt::skip]
+fn read_limits(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
+    Ok(read!(limits, Limits { max_message_chars, max_outbound_bytes, max_inbound_bytes, queue_capacity,
+        max_reconnect_attempts, max_action_retries, max_bad_frames, known_products }))
+}
+
+/// A JSON argument (`to_dict()` of a generated dataclass) as a Rust type.
+fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not a valid {what}: {e}")))
+}
+
+/// The driver, for `vizochok.Widget`. See `vizochok/_native.pyi`.
+#[pyclass(module = "vizochok._native", name = "Driver", frozen)]
+struct PyDriver {
+    shared: Arc<Shared>,
+}
+
+#[pymethods]
+impl PyDriver {
     #[new]
-    #[pyo3(signature = (*, api_key, store_id, url, seed=None, user_id=None, language="en", session_id=None, last_seq=0, timers=None, limits=None))]
+    #[pyo3(signature = (*, api_key, store_id, url, seed, transport, deliver, report_error, save_session=None,
+        user_id=None, user_token=None, language="en", session_id=None, timers=None, limits=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         api_key: &str,
         store_id: &str,
         url: &str,
-        seed: Option<u64>,
+        seed: u64,
+        transport: Py<PyAny>,
+        deliver: Py<PyAny>,
+        report_error: Py<PyAny>,
+        save_session: Option<Py<PyAny>>,
         user_id: Option<String>,
+        user_token: Option<&str>,
         language: &str,
         session_id: Option<String>,
-        last_seq: u64,
         timers: Option<&Bound<'_, PyAny>>,
         limits: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PySession> {
-        let seed = match seed {
-            Some(seed) => seed,
-            None => convert::random_seed(py)?,
-        };
+    ) -> PyResult<PyDriver> {
         let mut config = Config::new(api_key, store_id, url, seed);
+        config.sdk = SdkInfo { name: SDK_NAME.into(), version: env!("CARGO_PKG_VERSION").into() };
         config.user_id = user_id;
+        config.user_token = user_token.map(Secret::new);
         config.language = Language::from_tag(language);
         config.session_id = session_id;
-        config.last_seq = last_seq;
-        config.sdk = SdkInfo { name: SDK_NAME.into(), version: env!("CARGO_PKG_VERSION").into() };
-        if let Some(timers) = timers {
-            config.timers = convert::timers(timers)?;
-        }
-        if let Some(limits) = limits {
-            config.limits = convert::limits(limits)?;
-        }
-        classes(py)?;
-        let core = Session::new(config).map_err(config_error)?;
-        Ok(PySession { core, store_id: store_id.to_owned() })
+        (config.timers, config.limits) = (read_timers(timers)?, read_limits(limits)?);
+        let secrets = std::iter::once(config.api_key.clone()).chain(config.user_token.clone()).collect();
+        let session = Session::new(config).map_err(|e| PyValueError::new_err(e.message()))?;
+        let shared = Arc::new_cyclic(|me| {
+            let host = PyHost { transport, deliver, save_session, report_error, secrets, me: me.clone() };
+            Shared { driver: Driver::with_session(session, host) }
+        });
+        Ok(PyDriver { shared })
     }
 
-    /// Hands an input to the core at `now_ms` (monotonic milliseconds).
-    fn handle_input(slf: &Bound<'_, Self>, now_ms: u64, input: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = slf.py();
-        classes(py)?.with_input(input, |input| Self::with_core(slf, |core| core.handle_input(now_ms, input)))?
+    fn connect(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.handle(py, Input::Connect)
     }
 
-    /// The next output, or `None` when there is nothing to do.
-    fn poll_output<'py>(slf: &Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let py = slf.py();
-        let output = Self::with_core(slf, Session::poll_output)?;
-        match output {
-            Some(output) => Ok(Some(classes(py)?.output(py, output)?)),
-            None => Ok(None),
-        }
+    fn disconnect(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.handle(py, Input::Disconnect)
     }
 
-    /// Every pending output, in order (what `poll_output` would return one by one).
-    fn drain_outputs<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
-        let py = slf.py();
-        let outputs = Self::with_core(slf, |core| std::iter::from_fn(|| core.poll_output()).collect::<Vec<_>>())?;
-        let c = classes(py)?;
-        let list = PyList::empty(py);
-        for output in outputs {
-            list.append(c.output(py, output)?)?;
-        }
-        Ok(list)
+    fn destroy(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.handle(py, Input::Destroy)
     }
 
-    /// When to hand `Timeout` next (monotonic milliseconds), if ever.
-    fn poll_timeout(&self) -> Option<u64> {
-        self.core.poll_timeout()
+    fn network_online(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.handle(py, Input::NetworkOnline)
     }
 
-    /// Sends a chat message; returns its action id.
-    fn send_message(slf: &Bound<'_, Self>, now_ms: u64, text: &str) -> PyResult<String> {
-        Self::action(slf, |core| core.send_message(now_ms, text))
+    fn send_message(&self, py: Python<'_>, text: &str) -> PyResult<Option<String>> {
+        self.shared.act(py, |d, now| d.send_message(now, text))
     }
 
-    /// The shopper pressed "Add" on a product card; returns the action id.
-    #[pyo3(signature = (now_ms, product, quantity=None))]
-    fn select_product(
-        slf: &Bound<'_, Self>,
-        now_ms: u64,
-        product: &Bound<'_, PyAny>,
-        quantity: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<String> {
-        let product = classes(slf.py())?.product(product)?;
-        let quantity = match quantity {
-            Some(q) => optional_number(q, "quantity")?,
-            None => None,
-        };
-        Self::action(slf, |core| core.select_product(now_ms, &product, quantity))
+    #[pyo3(signature = (product, quantity=None))]
+    fn select_product(&self, py: Python<'_>, product: &str, quantity: Option<f64>) -> PyResult<Option<String>> {
+        let product: ProductItem = from_json(product, "ProductItem")?;
+        self.shared.act(py, |d, now| d.select_product(now, &product, quantity))
     }
 
-    /// Sets the quantity of a cart line; returns the action id.
-    fn update_quantity(slf: &Bound<'_, Self>, now_ms: u64, sku: &str, quantity: &Bound<'_, PyAny>) -> PyResult<String> {
-        let quantity = number(quantity, "quantity")?;
-        Self::action(slf, |core| core.update_quantity(now_ms, sku, quantity))
+    fn update_quantity(&self, py: Python<'_>, sku: &str, quantity: f64) -> PyResult<Option<String>> {
+        self.shared.act(py, |d, now| d.update_quantity(now, sku, quantity))
     }
 
-    /// Removes a cart line; returns the action id.
-    fn remove_item(slf: &Bound<'_, Self>, now_ms: u64, sku: &str) -> PyResult<String> {
-        Self::action(slf, |core| core.remove_item(now_ms, sku))
+    fn remove_item(&self, py: Python<'_>, sku: &str) -> PyResult<Option<String>> {
+        self.shared.act(py, |d, now| d.remove_item(now, sku))
     }
 
-    /// Empties the cart; returns the action id.
-    fn clear_cart(slf: &Bound<'_, Self>, now_ms: u64) -> PyResult<String> {
-        Self::action(slf, |core| core.clear_cart(now_ms))
+    fn clear_cart(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.shared.act(py, |d, now| d.clear_cart(now))
     }
 
-    /// Forgets the conversation; the next `auth` opens a new session.
-    fn reset(slf: &Bound<'_, Self>, now_ms: u64) -> PyResult<()> {
-        Self::with_core(slf, |core| core.reset(now_ms))?.map_err(|e| action_error(slf.py(), e))
+    fn set_context(&self, py: Python<'_>, context: &str) -> PyResult<Option<String>> {
+        let context: PageContext = from_json(context, "PageContext")?;
+        self.shared.act(py, |d, now| d.set_context(now, context))
     }
 
-    /// The connection state.
+    fn stop(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        Ok(self.shared.act(py, |d, now| d.stop_reply(now))?.flatten())
+    }
+
+    #[pyo3(signature = (message_id, rating, comment=None))]
+    fn feedback(
+        &self,
+        py: Python<'_>,
+        message_id: &str,
+        rating: &str,
+        comment: Option<&str>,
+    ) -> PyResult<Option<String>> {
+        let rating = Rating::parse(rating).ok_or_else(|| PyValueError::new_err("rating must be \"up\" or \"down\""))?;
+        self.shared.act(py, |d, now| d.feedback(now, message_id, rating, comment))
+    }
+
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.act(py, |d, now| d.reset(now)).map(drop)
+    }
+
+    fn set_language(&self, language: &str) {
+        self.shared.driver.set_language(Language::from_tag(language));
+    }
+
     #[getter]
-    fn state<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let state = slf.borrow().core.state();
-        Ok(classes(slf.py())?.state(slf.py(), state))
+    fn state(&self) -> &'static str {
+        self.shared.driver.state().as_str()
     }
 
-    /// The current (or to-be-resumed) session id.
+    /// The cart, as JSON.
+    #[getter]
+    fn cart(&self) -> String {
+        serde_json::to_string(&self.shared.driver.cart()).unwrap_or_default()
+    }
+
     #[getter]
     fn session_id(&self) -> Option<String> {
-        self.core.session_id().map(str::to_owned)
+        self.shared.driver.session_id()
     }
 
-    /// The last server `seq` applied.
+    /// The pending actions, as JSON.
     #[getter]
-    fn last_seq(&self) -> u64 {
-        self.core.last_seq()
+    fn pending_actions(&self) -> String {
+        events::pending_json(&self.shared.driver.pending_actions())
     }
 
-    /// The cart as last confirmed by the server.
-    #[getter]
-    fn cart<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let cart = slf.borrow().core.cart().clone();
-        classes(slf.py())?.cart(slf.py(), cart)
+    /// `text` with the api key and the user token cut out.
+    fn redact(&self, text: &str) -> String {
+        self.shared.driver.host().secrets.iter().fold(text.to_owned(), |text, secret| secret.redact(&text))
     }
 
-    /// Accepted actions that have not ended, in order.
-    #[getter]
-    fn pending_actions<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
-        let pending = slf.borrow().core.pending_actions();
-        classes(slf.py())?.pending(slf.py(), pending)
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        let host = self.shared.driver.host();
+        visit.call(&host.transport)?;
+        visit.call(&host.deliver)?;
+        visit.call(&host.save_session)?;
+        visit.call(&host.report_error)
     }
-
-    /// Frames of unknown `type` received so far.
-    #[getter]
-    fn unknown_frames(&self) -> u64 {
-        self.core.unknown_frames()
-    }
-
-    /// Reconnect attempts made in a row without `auth_ok`.
-    #[getter]
-    fn reconnect_attempts(&self) -> u32 {
-        self.core.reconnect_attempts()
-    }
-
-    /// The language of error texts (`en` or `uk`); set it to switch.
-    #[getter]
-    fn language(&self) -> &'static str {
-        self.core.language().tag()
-    }
-
-    #[setter]
-    fn set_language(&mut self, language: &str) {
-        self.core.set_language(Language::from_tag(language));
-    }
-
-    /// The store id (for logs; the api key is never shown).
-    #[getter]
-    fn store_id(&self) -> &str {
-        &self.store_id
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "vizochok.Session(store_id={:?}, state={:?}, session_id={:?})",
-            self.store_id,
-            self.core.state().as_str(),
-            self.core.session_id()
-        )
-    }
-}
-
-/// The UI text of a key (`send`, `add`, ...) in a language; `None` for an unknown key.
-#[pyfunction]
-#[pyo3(signature = (key, language="en"))]
-fn ui_text(key: &str, language: &str) -> Option<&'static str> {
-    vizochok_core::UiText::from_key(key).map(|t| t.text(Language::from_tag(language)))
-}
-
-/// The localized message of an error code in a language.
-#[pyfunction]
-#[pyo3(signature = (code, language="en"))]
-fn error_message(code: &str, language: &str) -> PyResult<&'static str> {
-    let code = vizochok_core::ErrorCode::parse(code)
-        .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code:?}")))?;
-    Ok(vizochok_core::i18n::error_message(code, Language::from_tag(language)))
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PySession>()?;
-    m.add_function(wrap_pyfunction!(ui_text, m)?)?;
-    m.add_function(wrap_pyfunction!(error_message, m)?)?;
+    m.add_class::<PyDriver>()?;
+    m.add_class::<Reports>()?;
+    m.add("WidgetClosedError", m.py().get_type::<WidgetClosedError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -15,11 +15,11 @@ def blocks() -> list[str]:
 
 def test_every_block_compiles() -> None:
     found = blocks()
-    assert len(found) >= 3
+    assert len(found) >= 4
     for i, block in enumerate(found):
         compile(block, f"docs/python.md block {i}", "exec")
 
 
-def test_the_sans_io_example_runs() -> None:
-    (block,) = [b for b in blocks() if "vizochok.Session(" in b and "async def" not in b]
-    exec(compile(block, "docs/python.md sans-IO example", "exec"), {"__name__": "doc_example"})
+def test_the_scripted_transport_example_runs() -> None:
+    (block,) = [b for b in blocks() if "class Scripted" in b]
+    exec(compile(block, "docs/python.md scripted example", "exec"), {"__name__": "doc_example"})

@@ -1,4 +1,5 @@
-"""The shared scenario suite, replayed through ``vizochok.Session``."""
+"""The shared scenario suite, replayed through the public ``vizochok.Widget``
+with a scripted transport."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ FILES = sorted(SCENARIOS.glob("*.json"))
 
 
 def test_the_suite_is_there() -> None:
-    assert len(FILES) >= 10, f"expected the shared scenario files in {SCENARIOS}"
+    assert len(FILES) >= 40, f"expected the shared scenario files in {SCENARIOS}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

@@ -1,146 +1,203 @@
 """``vizochok.Widget`` end to end against the real ``vizochok sandbox``
-binary on a loopback port: real WebSockets, real asyncio, no mocks."""
+binary on a loopback port: real WebSockets, real asyncio, no mocks. Tests
+wait on events (with a deadline), never on sleeps."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import pytest
 
 import vizochok
 from sandbox import DEMO_KEY, DEMO_STORE, Sandbox, SandboxFactory
-from vizochok import CartChangedEvent, ErrorCode, Response, SessionSummary, State, WidgetError
+from vizochok import CartChangedEvent, ErrorCode, Reply, State
 
 pytestmark = pytest.mark.asyncio
 
-#: Upper bound of any single wait; tests wait on events, never on sleeps.
+#: Upper bound of any single wait.
 WAIT_S = 15.0
-#: Quick reconnects for tests (the contract's defaults are seconds).
-FAST = vizochok.Timers(backoff_base_ms=100, backoff_max_ms=400, storm_spread_ms=300)
+#: Quick reconnects (the contract's defaults are seconds).
+FAST = vizochok.Timers(backoff_base_ms=50, backoff_max_ms=200, storm_spread_ms=200)
+#: Streams a reply in many small deltas, so there is time to stop it.
+SLOW_STREAM = {"engine": {"delta_chars": 4, "delta_interval_ms": 40}}
+
+E = TypeVar("E")
 
 
-class Recorder:
-    """Every callback of a widget, recorded, with a way to wait for the next one."""
+class Watch:
+    """A widget's event stream: ``next`` finds the first event of a kind not
+    claimed yet (those read past while waiting for another stay unclaimed)."""
+
+    def __init__(self, widget: vizochok.Widget) -> None:
+        self.stream = widget.events()
+        self.seen: list[vizochok.Event] = []
+        self.unclaimed: list[vizochok.Event] = []
+
+    async def next(self, kind: type[E], where: Callable[[E], bool] = lambda _: True) -> E:
+        def claim(event: vizochok.Event) -> bool:
+            return isinstance(event, kind) and where(event)
+
+        async def find() -> E:
+            for event in self.unclaimed:
+                if claim(event):
+                    self.unclaimed.remove(event)
+                    return event  # type: ignore[return-value]
+            async for event in self.stream:
+                self.seen.append(event)
+                if claim(event):
+                    return event  # type: ignore[return-value]
+                self.unclaimed.append(event)
+            raise AssertionError(f"the stream ended before a {kind.__name__}; saw {self.seen}")
+
+        try:
+            return await asyncio.wait_for(find(), WAIT_S)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"no {kind.__name__} within {WAIT_S} s; saw {self.seen}") from None
+
+    async def reply(self, message_id: Optional[str]) -> Reply:
+        assert message_id is not None, "the message was accepted"
+        response = await self.next(vizochok.Response, lambda r: r.reply.reply_to == message_id)
+        return response.reply
+
+    async def cart(self, where: Callable[[CartChangedEvent], bool] = lambda _: True) -> CartChangedEvent:
+        return (await self.next(vizochok.CartChanged, lambda c: where(c.cart))).cart
+
+    async def error(self, code: ErrorCode) -> vizochok.WidgetError:
+        return (await self.next(vizochok.ErrorOccurred, lambda e: e.error.code is code)).error
+
+    async def state(self, state: State) -> None:
+        await self.next(vizochok.StateChanged, lambda s: s.state is state)
+
+
+class Memory:
+    """A session store in memory."""
 
     def __init__(self) -> None:
-        self.calls: dict[str, list[Any]] = {}
-        self._queues: dict[str, asyncio.Queue[Any]] = {}
+        self.saved: Optional[str] = None
 
-    def _queue(self, name: str) -> asyncio.Queue[Any]:
-        return self._queues.setdefault(name, asyncio.Queue())
+    def load(self) -> Optional[str]:
+        return self.saved
 
-    def record(self, name: str, value: Any = None) -> None:
-        self.calls.setdefault(name, []).append(value)
-        self._queue(name).put_nowait(value)
-
-    def count(self, name: str) -> int:
-        return len(self.calls.get(name, []))
-
-    async def next(self, name: str, timeout: float = WAIT_S) -> Any:
-        try:
-            return await asyncio.wait_for(self._queue(name).get(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"no {name} within {timeout} s; saw {self.calls}") from None
-
-    async def reply_to(self, message_id: str) -> Response:
-        while True:
-            response: Response = await self.next("message")
-            if response.reply_to == message_id:
-                return response
-
-    async def error(self, code: ErrorCode) -> WidgetError:
-        while True:
-            error: WidgetError = await self.next("error")
-            if error.code is code:
-                return error
-
-    def callbacks(self) -> dict[str, Any]:
-        return {
-            "on_cart_changed": lambda cart: self.record("cart", cart),
-            "on_product_click": lambda product: self.record("click", product),
-            "on_session_complete": lambda summary: self.record("summary", summary),
-            "on_error": lambda error: self.record("error", error),
-            "on_connect": lambda: self.record("connect"),
-            "on_disconnect": lambda: self.record("disconnect"),
-            "on_message": lambda response: self.record("message", response),
-        }
+    def save(self, session_id: Optional[str]) -> None:
+        self.saved = session_id
 
 
-def widget(sandbox: Sandbox, rec: Optional[Recorder] = None, **kwargs: Any) -> vizochok.Widget:
-    options: dict[str, Any] = {"api_key": DEMO_KEY, "store_id": DEMO_STORE, "server_url": sandbox.url}
-    if rec is not None:
-        options.update(rec.callbacks())
-    options.update(kwargs)
-    return vizochok.Widget(**options)
+class Counting(vizochok.WebSocketsTransport):
+    """The real transport, counting the sockets it opens and the timer it holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+        self.deadline: Optional[int] = None
+
+    def open(self, socket: int, url: str, reports: vizochok.Reports) -> None:
+        self.opened += 1
+        super().open(socket, url, reports)
+
+    def set_timer(self, deadline: Optional[int], reports: vizochok.Reports) -> None:
+        self.deadline = deadline
+        super().set_timer(deadline, reports)
 
 
-async def ask(w: vizochok.Widget, rec: Recorder, text: str) -> Response:
-    message_id = w.send_message(text)
-    assert message_id is not None
-    return await rec.reply_to(message_id)
+def widget(sandbox: Sandbox, **options: Any) -> vizochok.Widget:
+    return vizochok.Widget(**{"api_key": DEMO_KEY, "store_id": DEMO_STORE, "server_url": sandbox.url, **options})
 
 
 async def test_chat_then_add_reports_the_whole_cart(sandbox: Sandbox) -> None:
-    rec = Recorder()
-    async with widget(sandbox, rec, language="uk") as w:
+    async with widget(sandbox, language="uk") as w:
+        watch = Watch(w)
+        await watch.next(vizochok.Connected)
         assert w.state is State.CONNECTED and w.session_id
-        await rec.next("connect")
-        reply = await ask(w, rec, "молоко")
-        assert reply.products, reply.text
-        assert all("молоко" in p.name.lower() for p in reply.products), reply.products
+        reply = await watch.reply(w.send_message("молоко"))
+        assert len(reply.products) >= 2 and all("молоко" in p.name.lower() for p in reply.products), reply
 
-        first = w.select_product(reply.products[0])
-        assert first is not None
-        click = await rec.next("click")
-        assert click.sku == reply.products[0].sku and click.quantity == reply.products[0].quantity_step
-        cart: CartChangedEvent = await rec.next("cart")
-        assert cart.action == "item_selected" and cart.sku == reply.products[0].sku
-        assert [i.sku for i in cart.items] == [reply.products[0].sku]
+        first, second = reply.products[0], reply.products[1]
+        assert w.select_product(first) is not None
+        click = await watch.next(vizochok.ProductClicked)
+        assert click.product.sku == first.sku and click.product.quantity == first.quantity_step
+        cart = await watch.cart()
+        assert cart.action is vizochok.CartAction.ITEM_SELECTED and [i.sku for i in cart.items] == [first.sku]
 
-        assert w.select_product(reply.products[1], 2) is not None
-        cart = await rec.next("cart")
-        assert {i.sku: i.quantity for i in cart.items} == {reply.products[0].sku: 1, reply.products[1].sku: 2}, (
-            "items is the whole cart"
-        )
+        assert w.select_product(second, 2) is not None
+        cart = await watch.cart()
+        assert {i.sku: i.quantity for i in cart.items} == {first.sku: 1, second.sku: 2}, "items is the whole cart"
         expected = sum((i.promo_price if i.promo_price is not None else i.price) * i.quantity for i in cart.items)
         assert cart.total == pytest.approx(expected)
         assert w.cart.items == cart.items and w.cart.total == cart.total
 
-        assert w.update_quantity(reply.products[1].sku, 3) is not None
-        cart = await rec.next("cart")
-        assert cart.action == "quantity_updated" and cart.quantity == 3
-        assert w.remove_item(reply.products[0].sku) is not None
-        cart = await rec.next("cart")
-        assert cart.action == "item_removed" and [i.sku for i in cart.items] == [reply.products[1].sku]
+        assert w.update_quantity(second.sku, 3) is not None
+        assert (await watch.cart()).quantity == 3
+        assert w.remove_item(first.sku) is not None
+        assert [i.sku for i in (await watch.cart()).items] == [second.sku]
         assert w.clear_cart() is not None
-        cart = await rec.next("cart")
-        assert cart.action == "cart_cleared" and cart.items == [] and cart.total == 0
-    assert w.state is State.IDLE
-    assert rec.count("disconnect") == 1 and rec.count("error") == 0
+        cart = await watch.cart()
+        assert cart.action is vizochok.CartAction.CART_CLEARED and cart.items == [] and cart.total == 0
+        assert w.pending_actions == [], "every action ended"
+    assert w.state is State.DESTROYED and w.cart.items == [], "reads after close keep the last state"
+    rest = [e async for e in watch.stream]
+    assert rest[-2:] == [vizochok.Disconnected(), vizochok.StateChanged(State.DESTROYED)], "then the stream ends"
+    with pytest.raises(vizochok.WidgetClosedError):
+        w.send_message("again")
+    assert not [e for e in watch.seen if isinstance(e, vizochok.ErrorOccurred)]
 
 
-async def test_events_stream_and_coroutine_callbacks(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_page_frames_context_stop_feedback_suggestions_and_blocks(start_sandbox: SandboxFactory) -> None:
+    sandbox = start_sandbox(SLOW_STREAM)
+    async with widget(sandbox) as w:
+        watch = Watch(w)
+        page = vizochok.PageInfo(url="https://shop.example/p/DAI-003", title="Milk")
+        assert w.set_context(vizochok.PageContext(sku="DAI-003", page=page)) is not None
+        assert w.stop() is None, "nothing streams yet"
+        await watch.reply(w.send_message("add this"))
+        assert [i.sku for i in (await watch.cart()).items] == ["DAI-003"], "'this' is the page's product"
+
+        found = await watch.reply(w.send_message("find milk"))
+        assert found.suggestions == ["Show cheaper", "Add the first one"] and found.products
+        response = watch.seen[-1]
+        assert isinstance(response, vizochok.Response) and response.blocks, "the Markdown comes parsed"
+        assert "".join(s.text for b in response.blocks for s in b.spans).strip()
+
+        long = w.send_message("help")
+        await watch.next(vizochok.Delta, lambda d: d.reply_to == long)
+        assert w.stop() is not None
+        stopped = await watch.reply(long)
+        said = "".join(e.text for e in watch.seen if isinstance(e, vizochok.Delta) and e.reply_to == long)
+        assert stopped.cancelled and stopped.text == said, "the reply ends where the stream stopped"
+
+        rating = w.feedback(found.message_id, vizochok.Rating.UP, "just what I needed")
+        assert rating is not None
+        await watch.next(vizochok.Acknowledged, lambda a: a.id == rating)
+        with pytest.raises(ValueError):
+            w.feedback(found.message_id, "sideways")
+
+
+async def test_events_and_coroutine_callbacks_in_order_and_failures_logged(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     order: list[str] = []
-    carts: asyncio.Queue[CartChangedEvent] = asyncio.Queue()
+    done: asyncio.Queue[None] = asyncio.Queue()
 
     async def on_connect() -> None:
         await asyncio.sleep(0)
         order.append("connect")
 
     async def on_cart_changed(cart: CartChangedEvent) -> None:
-        await asyncio.sleep(0.01)  # a slow coroutine callback delays the next callback, not the protocol
+        await asyncio.sleep(0.01)  # a slow coroutine delays the next coroutine, not the protocol
         order.append(f"cart {len(cart.items)}")
-        await carts.put(cart)
+        if len(cart.items) == 2:
+            done.put_nowait(None)
 
     def on_product_click(product: vizochok.ProductItem) -> None:
         order.append(f"click {product.sku}")
         raise RuntimeError("a broken callback")
 
-    async def on_message(response: Response) -> None:
-        raise ValueError("a broken coroutine callback")
+    async def on_message(event: vizochok.Event) -> None:
+        if isinstance(event, vizochok.Response):
+            raise ValueError("a broken coroutine callback")
 
     w = widget(
         sandbox,
@@ -149,272 +206,198 @@ async def test_events_stream_and_coroutine_callbacks(sandbox: Sandbox, caplog: p
         on_product_click=on_product_click,
         on_message=on_message,
     )
-    stream = w.events()  # events from this moment on, even before connect()
+    watch = Watch(w)  # from this moment, before connecting
     with caplog.at_level(logging.ERROR, logger="vizochok"):
-        await w.connect()
-        seen: list[vizochok.Event] = []
-        async for event in stream:
-            seen.append(event)
-            match event:
-                case vizochok.Connected():
-                    w.send_message("milk")
-                case vizochok.Response(products=products) if products:
-                    w.select_product(products[0])
-                    w.select_product(products[1])
-                case vizochok.CartChanged(cart) if len(cart.items) == 2:
-                    break
-        # The two cart callbacks ran in order, after the clicks, despite the exceptions.
-        await asyncio.wait_for(carts.get(), WAIT_S)
-        await asyncio.wait_for(carts.get(), WAIT_S)
+        async with w:
+            reply = await watch.reply(w.send_message("milk"))
+            w.select_product(reply.products[0])
+            w.select_product(reply.products[1])
+            await asyncio.wait_for(done.get(), WAIT_S)
+            assert w.state is State.CONNECTED, "failing callbacks do not break the client"
     assert order[0] == "connect" and order[-2:] == ["cart 1", "cart 2"]
-    assert [o for o in order if o.startswith("click")] == [f"click {e.product.sku}" for e in seen if isinstance(e, vizochok.ProductClicked)]
-    kinds = [type(e).__name__ for e in seen]
-    assert kinds[:3] == ["StateChanged", "StateChanged", "StateChanged"], kinds
-    assert "Connected" in kinds and "Typing" in kinds and "Delta" in kinds and "Response" in kinds
-    assert "Acknowledged" in kinds
-    failures = [r for r in caplog.records if r.name == "vizochok"]
-    assert {r.exc_info[1].args[0] for r in failures if r.exc_info and r.exc_info[1]} == {
-        "a broken callback",
-        "a broken coroutine callback",
-    }
-    assert w.state is State.CONNECTED, "exceptions in callbacks do not break the client"
-    await w.close()
-    rest = [e async for e in stream]  # what happened up to close(), then the end
-    assert rest[-2:] == [vizochok.Disconnected(), vizochok.StateChanged(State.IDLE)], rest
+    assert order[1:3] == [f"click {p.sku}" for p in reply.products[:2]], "plain callbacks ran in the call"
+    kinds = [type(e).__name__ for e in watch.seen]
+    assert kinds[:4] == ["StateChanged", "StateChanged", "StateChanged", "Connected"], kinds
+    assert {"Typing", "Delta", "Response", "Acknowledged"} <= set(kinds)
+    failures = [r.getMessage() for r in caplog.records if r.name == "vizochok"]
+    assert len(failures) == 3, failures  # two clicks and the reply
+    assert sum("RuntimeError: a broken callback" in f and "Traceback" in f for f in failures) == 2
+    assert sum("ValueError: a broken coroutine callback" in f and "Traceback" in f for f in failures) == 1
 
 
-async def test_cancelling_an_event_stream_detaches_it_and_the_widget_goes_on(sandbox: Sandbox) -> None:
-    rec = Recorder()
-    async with widget(sandbox, rec) as w:
-        stream = w.events()
-        other = w.events()
-        started = asyncio.Event()
-
-        async def consume() -> None:
-            started.set()
-            async for _ in stream:
-                pass
-
-        task = asyncio.create_task(consume())
-        await started.wait()
-        await asyncio.sleep(0)  # let it block in the stream
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert [e async for e in stream] == [], "a cancelled stream is finished"
-        reply = await ask(w, rec, "bread")
-        assert reply.products
-        async for event in other:  # the other stream still sees everything
-            if isinstance(event, vizochok.Response):
-                assert event == reply
-                break
-
-
-async def test_reconnect_replays_after_the_sandbox_cuts_the_socket(start_sandbox: SandboxFactory) -> None:
-    # The sandbox cuts every connection (no close frame) after 5 frames, and
-    # streams replies in several deltas, so a reply spans several sockets.
+async def test_a_cut_mid_reply_replays_every_delta_once_and_applies_each_add_once(
+    start_sandbox: SandboxFactory,
+) -> None:
+    # Every connection is cut (no close frame) after 5 frames, and replies
+    # stream in several deltas, so a reply spans several sockets.
     sandbox = start_sandbox({"engine": {"delta_chars": 60, "delta_interval_ms": 5}, "faults": {"drop_after_frames": 5}})
-    rec = Recorder()
-    deltas: dict[str, list[str]] = {}
-    async with widget(sandbox, rec, timers=FAST) as w:
+    async with widget(sandbox, timers=FAST) as w:
+        watch = Watch(w)
+        await watch.next(vizochok.Connected)
         session_id = w.session_id
-        stream = w.events()
-        reply = await ask(w, rec, "milk")
-        assert rec.count("disconnect") >= 1 and rec.count("connect") >= 2, "the socket was cut at least once"
-        assert w.session_id == session_id, "the same session resumed"
-        while True:
-            event = await asyncio.wait_for(stream.__anext__(), WAIT_S)
-            if isinstance(event, vizochok.Delta):
-                deltas.setdefault(event.reply_to, []).append(event.text)
-            if isinstance(event, Response):
-                break
-        assert "".join(deltas[reply.reply_to]) == reply.text, "every delta exactly once, in order"
-        assert reply.products
+        reply = await watch.reply(w.send_message("milk"))
+        deltas = [e.text for e in watch.seen if isinstance(e, vizochok.Delta) and e.reply_to == reply.reply_to]
+        assert "".join(deltas) == reply.text, "every delta exactly once, in order"
+        cuts = [e for e in watch.seen if isinstance(e, vizochok.ErrorOccurred)]
+        assert cuts and all(e.error.code is ErrorCode.WS_ERROR for e in cuts), "the socket was cut"
+        assert vizochok.Disconnected() in watch.seen and w.session_id == session_id, "the same session resumed"
 
         assert w.select_product(reply.products[0]) is not None
-        cart: CartChangedEvent = await rec.next("cart")
-        assert [i.sku for i in cart.items] == [reply.products[0].sku]
+        assert [i.sku for i in (await watch.cart()).items] == [reply.products[0].sku]
         assert w.select_product(reply.products[0]) is not None
-        cart = await rec.next("cart")
-        assert cart.items[0].quantity == 2, "each add applied exactly once across reconnects"
-    assert rec.count("cart") == 2
-    assert not [e for e in rec.calls.get("error", []) if e.code is not ErrorCode.WS_ERROR]
+        assert (await watch.cart()).items[0].quantity == 2, "each add applied exactly once across reconnects"
 
 
-async def test_restore_after_a_sandbox_restart_with_state(start_sandbox: SandboxFactory) -> None:
+async def test_restore_after_a_sandbox_restart_and_after_an_app_restart(start_sandbox: SandboxFactory) -> None:
     sandbox = start_sandbox(state=True)
-    rec = Recorder()
-    w = widget(sandbox, rec, timers=FAST)
-    await w.connect()
-    reply = await ask(w, rec, "milk")
+    store = Memory()
+    w = widget(sandbox, timers=FAST, session_store=store)
+    watch = Watch(w)
+    w.connect()
+    reply = await watch.reply(w.send_message("milk"))
     w.select_product(reply.products[0], 2)
-    cart: CartChangedEvent = await rec.next("cart")
-    session_id = w.session_id
-    await rec.next("connect")
+    cart = await watch.cart()
+    assert store.saved == w.session_id is not None, "the store keeps the id, and only the id"
 
     sandbox.restart()  # SIGTERM, then the same port and state directory
-    await rec.next("disconnect")
-    await rec.next("connect")  # the core reconnected on its own
-    summary: SessionSummary = await rec.next("summary")
-    assert w.session_id == session_id, "the session survived the restart"
-    assert summary.selected_items == cart.items and summary.total == cart.total and summary.item_count == 1
-    assert w.cart.items == cart.items
+    await watch.next(vizochok.Disconnected)
+    await watch.next(vizochok.Connected)
+    assert w.session_id == store.saved and w.cart.items == cart.items, "the session survived the restart"
+    w.close()
 
-    # A new widget (a page reload) with the stored session id restores it too.
-    await w.close()
-    rec2 = Recorder()
-    async with widget(sandbox, rec2, session_id=session_id) as w2:
-        assert w2.session_id == session_id
-        again: SessionSummary = await rec2.next("summary")
-        assert again.selected_items == cart.items
+    # A new widget (the app restarted) with the same store resumes the conversation.
+    async with widget(sandbox, session_store=store) as again:
+        watch = Watch(again)
+        summary = (await watch.next(vizochok.SessionCompleted)).summary
+        assert summary.selected_items == cart.items and summary.total == cart.total and summary.item_count == 1
+        history = await watch.next(vizochok.HistoryReplaced)
+        assert [e.role for e in history.entries][:2] == [vizochok.Role.USER, vizochok.Role.ASSISTANT]
+        assert again.session_id == store.saved
 
 
-async def test_auth_error_stops_without_a_reconnect_loop(sandbox: Sandbox) -> None:
-    rec = Recorder()
-    w = widget(sandbox, rec, api_key="pk_not_a_key")
-    with pytest.raises(vizochok.ConnectionFailed) as failed:
-        await asyncio.wait_for(w.connect(), WAIT_S)
-    assert failed.value.error is not None and failed.value.error.code is ErrorCode.AUTH_ERROR
-    error: WidgetError = await rec.next("error")
-    assert error.code is ErrorCode.AUTH_ERROR and error.message == "The chat is unavailable. Please refresh the page."
-    assert w.state is State.STOPPED
-    assert w.session.poll_timeout() is None, "no timer armed: nothing will reconnect"
-    assert rec.count("connect") == 0 and rec.count("error") == 1
-    await w.close()
+async def test_an_auth_error_stops_for_good_without_a_reconnect_loop(sandbox: Sandbox) -> None:
+    transport = Counting()
+    w = widget(sandbox, api_key="pk_not_a_key", transport=transport, timers=FAST)
+    watch = Watch(w)
+    w.connect()
+    error = await watch.error(ErrorCode.AUTH_ERROR)
+    assert error.message == "The chat is unavailable. Please refresh the page."
+    await watch.state(State.STOPPED)
+    assert transport.opened == 1 and transport.deadline is None, "one socket, and no timer left to reconnect"
+    assert vizochok.Connected() not in watch.seen
+    w.close()
 
 
 async def test_limit_codes_reach_on_error_with_the_action(start_sandbox: SandboxFactory) -> None:
     sandbox = start_sandbox({"engine": {"limits": {"user_messages_max": 1, "max_message_chars": 20}}})
-    rec = Recorder()
-    async with widget(sandbox, rec, user_id="shopper-7") as w:
-        await ask(w, rec, "milk")
+    errors: list[vizochok.WidgetError] = []
+    async with widget(sandbox, user_id="shopper-7", on_error=errors.append) as w:
+        watch = Watch(w)
+        await watch.reply(w.send_message("milk"))
         second = w.send_message("bread")
-        assert second is not None
-        error = await rec.error(ErrorCode.USER_MESSAGE_LIMIT)
+        error = await watch.error(ErrorCode.USER_MESSAGE_LIMIT)
         assert error.reply_to == second and error.message == "You have reached the message limit."
 
-        # The server lowered the message limit in auth_ok: the core refuses locally.
+        # auth_ok lowered the message limit: the driver refuses locally, and on_error has heard when the call returns.
         assert w.send_message("x" * 21) is None
-        error = await rec.error(ErrorCode.MESSAGE_TOO_LARGE)
-        assert error.reply_to is None and "20" in (error.detail or "")
+        assert errors[-1].code is ErrorCode.MESSAGE_TOO_LARGE and "20" in (errors[-1].detail or "")
         assert w.state is State.CONNECTED
 
 
-async def test_cancelling_connect_closes_the_attempt() -> None:
-    # A server that accepts TCP and never answers the WebSocket handshake.
-    accepted = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        accepted.set()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    rec = Recorder()
-    w = vizochok.Widget(api_key="pk_x", store_id="s", server_url=f"ws://127.0.0.1:{port}/v1/ws", **rec.callbacks())
-    task = asyncio.create_task(w.connect())
-    await asyncio.wait_for(accepted.wait(), WAIT_S)
-    assert w.state is State.CONNECTING
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert w.state is State.IDLE and w.session.poll_timeout() is None
-    await w.close()
-    assert not w._sockets and not w._tasks, "the socket attempt is gone"
-    assert rec.count("error") == 0 and rec.count("connect") == 0
-    for writer in writers:
-        writer.close()
-    server.close()
-    await server.wait_closed()
-
-
-async def test_misuse_raises_and_rejections_return_none(sandbox: Sandbox) -> None:
-    rec = Recorder()
+async def test_misuse_raises_and_refusals_return_none(sandbox: Sandbox) -> None:
     with pytest.raises(ValueError, match="loopback"):
         vizochok.Widget(api_key="pk", store_id="s", server_url="ws://shop.example/ws")
+    with pytest.raises(ValueError, match="store id"):
+        widget(sandbox, store_id=" ")
     with pytest.raises(TypeError, match="callable"):
-        vizochok.Widget(api_key="pk", store_id="s", server_url=sandbox.url, on_error="print")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="api_key"):
-        vizochok.Widget(api_key=None, store_id="s", server_url=sandbox.url)  # type: ignore[arg-type]
-    async with widget(sandbox, rec, limits=vizochok.Limits(queue_capacity=1)) as w:
+        widget(sandbox, on_error="print")
+    with pytest.raises(TypeError):
+        widget(sandbox, api_key=None)
+    errors: list[vizochok.WidgetError] = []
+    async with widget(sandbox, limits=vizochok.Limits(queue_capacity=1), on_error=errors.append) as w:
         with pytest.raises(ValueError):
             w.send_message("")
         with pytest.raises(TypeError):
             w.select_product({"sku": "milk"})  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             w.update_quantity("DAI-001", 0)
-        first = w.send_message("milk")
-        assert first is not None
-        assert w.send_message("bread") is None, "queue_full: rejected, reported through on_error"
-        assert (await rec.error(ErrorCode.QUEUE_FULL)).code == "queue_full"
-        await rec.reply_to(first)
+        assert w.send_message("milk") is not None
+        assert w.send_message("bread") is None and errors[-1].code is ErrorCode.QUEUE_FULL
+        assert [a.kind for a in w.pending_actions] == [vizochok.ActionKind.MESSAGE]
 
 
-async def test_the_api_key_never_appears_in_reprs_errors_or_logs(
-    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
-) -> None:
-    canary = "pk_canary_" + secrets.token_hex(8)
-    seen: list[str] = []
-    with caplog.at_level(logging.DEBUG):  # every logger, websockets' frame dumps included
-        rec = Recorder()
-        w = widget(sandbox, rec, api_key=canary)
-        seen += [repr(w), repr(w.session), str(w.session.__repr__())]
-        with pytest.raises(vizochok.ConnectionFailed) as failed:
-            await w.connect()  # the sandbox refuses the unknown key
-        seen += [str(failed.value), repr(failed.value), repr(failed.value.error)]
-        seen += [repr(e) for e in rec.calls.get("error", [])]
-        await w.close()
-
-        # Unreachable server: socket errors, reconnects, then a cancelled connect.
-        port = sandbox.port + 1 if sandbox.port < 65535 else 1
-        w2 = vizochok.Widget(api_key=canary, store_id="s", server_url=f"ws://127.0.0.1:{port}/v1/ws", **rec.callbacks())
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(w2.connect(), 1.0)
-        seen += [repr(w2)] + [repr(e) for e in rec.calls.get("error", [])]
-        await w2.close()
-
-        # Misuse with the key around: exception texts.
-        for bad in ({"server_url": "ws://shop.example/"}, {"server_url": f"wss://{canary}@shop.example/"}, {"store_id": ""}):
-            options: dict[str, Any] = {"api_key": canary, "store_id": "s", "server_url": sandbox.url, **bad}
-            with pytest.raises(ValueError) as refused:
-                vizochok.Widget(**options)
-            seen.append(str(refused.value))
-        s = vizochok.Session(api_key=canary, store_id="s", url=sandbox.url)
-        s.handle_input(0, vizochok.Connect())
-        s.handle_input(1, vizochok.SocketOpened(1))
-        seen += [repr(o) for o in s.drain_outputs()]
-        s.handle_input(2, vizochok.Text(1, f'{{"type":"oops {canary}"'))
-        seen += [repr(o) for o in s.drain_outputs()]
-    records = [r.getMessage() for r in caplog.records]
-    assert any("websockets" in r.name for r in caplog.records), "the websockets debug log was captured"
-    assert any('"api_key"' in line for line in records + seen), "the auth frame was seen (redacted)"
-    leaks = [text for text in seen + records if canary in text or canary[:14] in text]
-    assert leaks == []
+async def test_disconnect_keeps_the_conversation_and_connect_resumes_it(sandbox: Sandbox) -> None:
+    async with widget(sandbox) as w:
+        watch = Watch(w)
+        await watch.next(vizochok.Connected)
+        session_id = w.session_id
+        w.disconnect()
+        await watch.state(State.IDLE)
+        queued = w.send_message("milk")
+        assert [a.id for a in w.pending_actions] == [queued], "queued while disconnected"
+        w.connect()
+        await watch.reply(queued)
+        assert w.session_id == session_id
 
 
 async def test_callbacks_may_call_back_into_the_widget(sandbox: Sandbox) -> None:
-    """No Rust borrow is held while a callback runs: a callback can use the
-    widget (actions and getters) at once."""
     done: asyncio.Queue[CartChangedEvent] = asyncio.Queue()
     w: Optional[vizochok.Widget] = None
-
-    def on_message(response: Response) -> None:
-        assert w is not None and w.state is State.CONNECTED
-        if response.products:
-            assert w.select_product(response.products[0], 2) is not None
-
-    def on_cart_changed(cart: CartChangedEvent) -> None:
-        assert w is not None and w.cart.items == cart.items, "the getter sees what the callback sees"
-        if cart.action == "item_selected":
-            assert w.update_quantity(cart.items[0].sku, 1) is not None
-        else:
-            done.put_nowait(cart)
 
     def on_connect() -> None:
         assert w is not None and w.send_message("milk") is not None
 
+    def on_message(event: vizochok.Event) -> None:
+        assert w is not None and w.state is State.CONNECTED
+        if isinstance(event, vizochok.Response) and event.reply.products:
+            assert w.select_product(event.reply.products[0], 2) is not None
+
+    def on_cart_changed(cart: CartChangedEvent) -> None:
+        assert w is not None and w.cart.items == cart.items, "a read sees what the callback sees"
+        if cart.action is vizochok.CartAction.ITEM_SELECTED:
+            assert w.update_quantity(cart.items[0].sku, 1) is not None
+        else:
+            done.put_nowait(cart)
+
     w = widget(sandbox, on_message=on_message, on_cart_changed=on_cart_changed, on_connect=on_connect)
     async with w:
         cart = await asyncio.wait_for(done.get(), WAIT_S)
-    assert cart.action == "quantity_updated" and cart.items[0].quantity == 1
+    assert cart.action is vizochok.CartAction.QUANTITY_UPDATED and cart.items[0].quantity == 1
+
+
+def fragments(secret: str, size: int = 6) -> set[str]:
+    """Every piece of ``secret`` long enough to give part of it away."""
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
+
+
+async def test_no_fragment_of_the_key_or_token_reaches_any_log_record(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "pk_canary_" + secrets.token_hex(12)
+    token = "tok_canary_" + secrets.token_hex(12)
+    pieces = fragments(key[len("pk_canary_") :]) | fragments(token[len("tok_canary_") :])
+    seen: list[str] = []
+
+    def on_error(error: vizochok.WidgetError) -> None:
+        seen.append(repr(error))
+        raise RuntimeError(f"a callback that shows the key {key} and the token {token}")
+
+    with caplog.at_level(logging.DEBUG):  # every logger, websockets' frame log included
+        w = widget(sandbox, api_key=key, user_id="shopper", user_token=token, on_error=on_error)
+        watch = Watch(w)
+        w.connect()
+        await watch.error(ErrorCode.AUTH_ERROR)  # the sandbox refuses the unknown key
+        await watch.state(State.STOPPED)
+        seen += [repr(w)] + [repr(e) for e in watch.seen]
+        w.close()
+        for bad in ({"server_url": "ws://shop.example/"}, {"server_url": f"wss://{key}@shop.example/"},
+                    {"server_url": f"wss://shop.example/?t={token}"}, {"store_id": ""}):  # fmt: skip
+            with pytest.raises(ValueError) as refused:
+                widget(sandbox, api_key=key, user_token=token, **bad)
+            seen.append(str(refused.value))
+    records = [r.getMessage() for r in caplog.records] + [str(r.exc_info) for r in caplog.records if r.exc_info]
+    assert any(r.name.startswith("websockets") and r.levelno == logging.DEBUG for r in caplog.records)
+    assert any(re.match(r"> TEXT \[\d+ bytes\]", line) for line in records), "the auth frame was logged, bare"
+    assert any("a callback that shows the key [redacted]" in line for line in records), "the failure was logged"
+    leaks = [text for text in records + seen if any(piece in text for piece in pieces)]
+    assert leaks == []

@@ -1,7 +1,8 @@
 //! The Python package's types: str enums, frozen dataclasses with
-//! `from_dict`, the timer and limit defaults, and the event classes.
+//! `from_dict` and `to_dict` (the JSON form of the Rust type), the timer and
+//! limit defaults, the event classes, `event_from_dict` and `UI_EVENTS`.
 
-use crate::schema::{Schema, Ty};
+use crate::schema::{EventKind, Field, Schema, Ty};
 
 fn ty(t: &Ty) -> String {
     match t {
@@ -21,9 +22,60 @@ fn decode(t: &Ty, v: &str) -> String {
         Ty::Str | Ty::Bool => v.into(),
         Ty::Float => ["float(", v, ")"].concat(),
         Ty::Int => ["int(", v, ")"].concat(),
-        Ty::Opt(inner) | Ty::Null(inner) => ["(None if ", v, " is None else ", &decode(inner, v), ")"].concat(),
-        Ty::List(inner) => ["[", &decode(inner, "x"), " for x in ", v, "]"].concat(),
-        Ty::Named(name) => [name, "(", v, ")"].concat().replace("(", if is_record(name) { ".from_dict(" } else { "(" }),
+        Ty::Opt(inner) | Ty::Null(inner) => optional(&decode(inner, v), v),
+        Ty::List(inner) => each(&decode(inner, "x"), v),
+        Ty::Named(name) if is_record(name) => [name, ".from_dict(", v, ")"].concat(),
+        Ty::Named(name) => [name, "(", v, ")"].concat(),
+    }
+}
+
+/// The expression that turns the Python value `v` of type `t` into JSON.
+fn encode(t: &Ty, v: &str) -> String {
+    match t {
+        Ty::Str | Ty::Bool | Ty::Float | Ty::Int => v.into(),
+        Ty::Opt(inner) | Ty::Null(inner) => optional(&encode(inner, v), v),
+        Ty::List(inner) => each(&encode(inner, "x"), v),
+        Ty::Named(name) if is_record(name) => [v, ".to_dict()"].concat(),
+        Ty::Named(_) => [v, ".value"].concat(),
+    }
+}
+
+/// `converted` (an expression of `v`), or `None` when `v` is `None`.
+fn optional(converted: &str, v: &str) -> String {
+    if converted == v {
+        v.into()
+    } else {
+        ["(None if ", v, " is None else ", converted, ")"].concat()
+    }
+}
+
+/// `converted` (an expression of `x`) for each `x` of the list `v`.
+fn each(converted: &str, v: &str) -> String {
+    if converted == "x" {
+        ["list(", v, ")"].concat()
+    } else {
+        ["[", converted, " for x in ", v, "]"].concat()
+    }
+}
+
+/// How a field is read from the dict `d`: an optional one may be absent,
+/// and so may a flag or a list (serde leaves out `false` and `[]` where the
+/// Rust type says so, and reads them back as the default).
+fn read(f: &Field) -> String {
+    let key = ["d[\"", f.name, "\"]"].concat();
+    let get = ["d.get(\"", f.name, "\")"].concat();
+    match &f.ty {
+        Ty::Opt(inner) | Ty::Null(inner) => {
+            let converted = decode(inner, &key);
+            if converted == key {
+                get
+            } else {
+                ["(None if ", &get, " is None else ", &converted, ")"].concat()
+            }
+        }
+        Ty::Bool => ["d.get(\"", f.name, "\", False)"].concat(),
+        t @ Ty::List(_) => decode(t, &["d.get(\"", f.name, "\", [])"].concat()),
+        t => decode(t, &key),
     }
 }
 
@@ -33,6 +85,16 @@ fn is_record(name: &str) -> bool {
 
 fn upper(value: &str) -> String {
     value.to_ascii_uppercase()
+}
+
+/// An event's fields in Python: a reply comes with its parsed Markdown
+/// (`Reply::blocks`), as `Response.blocks`.
+fn event_fields(e: &EventKind) -> Vec<Field> {
+    let mut fields = e.fields.clone();
+    if e.name == "response" {
+        fields.push(Field { name: "blocks", ty: Ty::List(Box::new(Ty::Named("Block"))) });
+    }
+    fields
 }
 
 pub fn generate(schema: &Schema) -> String {
@@ -65,20 +127,37 @@ pub fn generate(schema: &Schema) -> String {
         out += &[
             "\n    @staticmethod\n    def from_dict(d: dict[str, Any]) -> ",
             r.name,
-            ":\n        return ",
+            ":\n        \"\"\"Reads the JSON form.\"\"\"\n        return ",
             r.name,
             "(\n",
         ]
         .concat();
         for f in &r.fields {
-            let value = if matches!(f.ty, Ty::Opt(_) | Ty::Null(_)) {
-                ["d.get(\"", f.name, "\")"].concat()
-            } else {
-                ["d[\"", f.name, "\"]"].concat()
-            };
-            out += &["            ", f.name, "=", &decode(&f.ty, &value), ",\n"].concat();
+            out += &["            ", f.name, "=", &read(f), ",\n"].concat();
         }
         out += "        )\n";
+        out += "\n    def to_dict(self) -> dict[str, Any]:\n        \
+                \"\"\"The JSON form: an optional field that is ``None`` is left out.\"\"\"\n        \
+                d: dict[str, Any] = {\n";
+        for f in r.fields.iter().filter(|f| !matches!(f.ty, Ty::Opt(_))) {
+            out += &["            \"", f.name, "\": ", &encode(&f.ty, &["self.", f.name].concat()), ",\n"].concat();
+        }
+        out += "        }\n";
+        for f in r.fields.iter().filter(|f| matches!(f.ty, Ty::Opt(_))) {
+            let value = ["self.", f.name].concat();
+            let Ty::Opt(inner) = &f.ty else { continue };
+            out += &[
+                "        if ",
+                &value,
+                " is not None:\n            d[\"",
+                f.name,
+                "\"] = ",
+                &encode(inner, &value),
+                "\n",
+            ]
+            .concat();
+        }
+        out += "        return d\n";
     }
     for d in &schema.defaults {
         names.push(d.name);
@@ -91,38 +170,31 @@ pub fn generate(schema: &Schema) -> String {
     for e in &schema.events {
         names.push(e.class);
         out += &["\n\n@dataclass(frozen=True)\nclass ", e.class, ":\n    \"\"\"", e.doc, "\"\"\"\n"].concat();
-        if !e.fields.is_empty() {
+        let fields = event_fields(e);
+        if !fields.is_empty() {
             out += "\n";
         }
-        for f in &e.fields {
+        for f in &fields {
             out += &["    ", f.name, ": ", &ty(&f.ty), "\n"].concat();
         }
     }
     let classes: Vec<&str> = schema.events.iter().map(|e| e.class).collect();
     out += &["\n\nEvent = Union[", &classes.join(", "), "]\n\"\"\"Everything a widget reports, in order.\"\"\"\n"]
         .concat();
+    let ui: Vec<String> = schema.events.iter().filter(|e| e.ui).map(|e| ["\"", e.name, "\""].concat()).collect();
+    out += &[
+        "\nUI_EVENTS = frozenset({",
+        &ui.join(", "),
+        "})\n\"\"\"The `type` of the events that go to `on_message` (not one of the six callbacks or a state change).\"\"\"\n",
+    ]
+    .concat();
     out += "\n\ndef event_from_dict(d: dict[str, Any]) -> Event:\n    \"\"\"An event from its JSON form (`{\"type\": \"cart_changed\", \"cart\": {...}}`).\"\"\"\n    kind = d[\"type\"]\n";
     for e in &schema.events {
-        let args: Vec<String> = e.fields.iter().map(|f| decode(&f.ty, &["d[\"", f.name, "\"]"].concat())).collect();
-        let args: Vec<String> = e
-            .fields
-            .iter()
-            .zip(args)
-            .map(
-                |(f, a)| {
-                    if matches!(f.ty, Ty::Opt(_)) {
-                        decode(&f.ty, &["d.get(\"", f.name, "\")"].concat())
-                    } else {
-                        a
-                    }
-                },
-            )
-            .collect();
+        let args: Vec<String> = event_fields(e).iter().map(read).collect();
         out += &["    if kind == \"", e.name, "\":\n        return ", e.class, "(", &args.join(", "), ")\n"].concat();
     }
     out += "    raise ValueError(f\"unknown event type {kind!r}\")\n";
-    names.push("Event");
-    names.push("event_from_dict");
+    names.extend(["Event", "UI_EVENTS", "event_from_dict"]);
     let quoted: Vec<String> = names.iter().map(|n| ["    \"", n, "\",\n"].concat()).collect();
     out += &["\n\n__all__ = [\n", &quoted.concat(), "]\n"].concat();
     out

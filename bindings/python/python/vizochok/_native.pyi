@@ -1,24 +1,29 @@
-"""Type stubs of the Rust extension module (the sans-IO core)."""
+"""Stubs of the native module (``bindings/python/src/lib.rs``): the one Rust
+driver, with Python's types at its edge. ``vizochok.Widget`` is its host."""
 
-from typing import Optional, final
-
-from ._types import Cart, Input, Limits, Output, PendingAction, ProductItem, State, Timers
+from typing import Any, Callable, Optional
 
 __version__: str
 
-@final
-class Session:
-    """The VIZOCHOK client session, sans-IO: every protocol rule, no I/O.
+class WidgetClosedError(RuntimeError):
+    """An action on a widget after ``close()``."""
 
-    Hand it inputs and user actions with the current monotonic time in
-    milliseconds, drain :meth:`poll_output` (or :meth:`drain_outputs`) and
-    act on each output, then arm one timer for :meth:`poll_timeout`.
+class Reports:
+    """How a transport tells the driver what happened (the Rust client's ``Reports``)."""
 
-    Raises ``ValueError`` for a configuration the protocol refuses (no api
-    key or store id, ``ws://`` to a host that is not loopback, credentials
-    in the URL, a zero limit). ``seed`` defaults to 8 bytes of
-    ``os.urandom``; pass one only to replay a run.
-    """
+    def opened(self, socket: int) -> None: ...
+    def text(self, socket: int, text: str) -> None: ...
+    def binary(self, socket: int, length: int) -> None: ...
+    def ended(self, socket: int, code: Optional[int], reason: str) -> None:
+        """``code`` as received (``None`` without a close frame); ``reason``
+        the close reason or the error's text."""
+    def timer_fired(self) -> None: ...
+
+class Driver:
+    """The driver. ``transport`` has ``now``, ``open``, ``send``, ``close`` and
+    ``set_timer``; ``deliver`` gets each event as JSON (``event_from_dict``
+    reads it). Actions return the id, ``None`` when refused, and raise
+    ``ValueError`` for a wrong call, ``WidgetClosedError`` after ``destroy``."""
 
     def __init__(
         self,
@@ -26,67 +31,43 @@ class Session:
         api_key: str,
         store_id: str,
         url: str,
-        seed: Optional[int] = None,
+        seed: int,
+        transport: Any,
+        deliver: Callable[[str], None],
+        report_error: Callable[[str], None],
+        save_session: Optional[Callable[[Optional[str]], None]] = None,
         user_id: Optional[str] = None,
+        user_token: Optional[str] = None,
         language: str = "en",
         session_id: Optional[str] = None,
-        last_seq: int = 0,
-        timers: Optional[Timers] = None,
-        limits: Optional[Limits] = None,
+        timers: Optional[Any] = None,
+        limits: Optional[Any] = None,
     ) -> None: ...
-    def handle_input(self, now_ms: int, input: Input) -> None:
-        """Hands an I/O event to the core (``TypeError`` for anything else)."""
-    def poll_output(self) -> Optional[Output]:
-        """The next thing to do, or ``None``."""
-    def drain_outputs(self) -> list[Output]:
-        """Every pending output, in order."""
-    def poll_timeout(self) -> Optional[int]:
-        """When to hand ``Timeout()`` next, in the same milliseconds as ``now_ms``."""
-    def send_message(self, now_ms: int, text: str) -> str:
-        """Sends a chat message; returns its action id.
-
-        Raises ``ActionRejected`` (``message_too_large``, ``queue_full``; also
-        emitted as ``ErrorOccurred``), ``ValueError`` for empty text,
-        ``SessionDestroyed`` after ``Destroy``.
-        """
-    def select_product(self, now_ms: int, product: ProductItem, quantity: Optional[float] = None) -> str:
-        """Emits ``ProductClicked`` and sends ``select_item``; returns the action id.
-
-        ``quantity`` defaults to the product's ``quantity`` or one
-        ``quantity_step``; one that is not a positive whole multiple of the
-        step raises ``ValueError``. A non-``ProductItem`` raises ``TypeError``.
-        """
-    def update_quantity(self, now_ms: int, sku: str, quantity: float) -> str:
-        """Sets the quantity of a cart line; returns the action id."""
-    def remove_item(self, now_ms: int, sku: str) -> str:
-        """Removes a cart line; returns the action id."""
-    def clear_cart(self, now_ms: int) -> str:
-        """Empties the cart; returns the action id."""
-    def reset(self, now_ms: int) -> None:
-        """Forgets the conversation; the next ``auth`` opens a new session."""
+    def connect(self) -> None: ...
+    def disconnect(self) -> None: ...
+    def destroy(self) -> None: ...
+    def network_online(self) -> None: ...
+    def send_message(self, text: str) -> Optional[str]: ...
+    def select_product(self, product: str, quantity: Optional[float] = None) -> Optional[str]:
+        """``product``: the JSON of a ``ProductItem``."""
+    def update_quantity(self, sku: str, quantity: float) -> Optional[str]: ...
+    def remove_item(self, sku: str) -> Optional[str]: ...
+    def clear_cart(self) -> Optional[str]: ...
+    def set_context(self, context: str) -> Optional[str]:
+        """``context``: the JSON of a ``PageContext``."""
+    def stop(self) -> Optional[str]: ...
+    def feedback(self, message_id: str, rating: str, comment: Optional[str] = None) -> Optional[str]: ...
+    def reset(self) -> None: ...
+    def set_language(self, language: str) -> None: ...
     @property
-    def state(self) -> State: ...
+    def state(self) -> str: ...
+    @property
+    def cart(self) -> str:
+        """The JSON of a ``Cart``."""
     @property
     def session_id(self) -> Optional[str]: ...
     @property
-    def last_seq(self) -> int: ...
-    @property
-    def cart(self) -> Cart: ...
-    @property
-    def pending_actions(self) -> list[PendingAction]: ...
-    @property
-    def unknown_frames(self) -> int: ...
-    @property
-    def reconnect_attempts(self) -> int: ...
-    @property
-    def language(self) -> str: ...
-    @language.setter
-    def language(self, value: str) -> None: ...
-    @property
-    def store_id(self) -> str: ...
-
-def ui_text(key: str, language: str = "en") -> Optional[str]:
-    """A short UI string of the client's catalog (``send``, ``add``...)."""
-
-def error_message(code: str, language: str = "en") -> str:
-    """The localized message of an error code."""
+    def pending_actions(self) -> str:
+        """The JSON of a list of ``PendingAction``."""
+    def redact(self, text: str) -> str:
+        """``text`` with the api key and the user token cut out."""

@@ -107,14 +107,27 @@ class CartItem:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> CartItem:
+        """Reads the JSON form."""
         return CartItem(
             sku=d["sku"],
             name=d["name"],
             price=float(d["price"]),
-            promo_price=(None if d.get("promo_price") is None else float(d.get("promo_price"))),
-            brand=(None if d.get("brand") is None else d.get("brand")),
+            promo_price=(None if d.get("promo_price") is None else float(d["promo_price"])),
+            brand=d.get("brand"),
             quantity=float(d["quantity"]),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "sku": self.sku,
+            "name": self.name,
+            "price": self.price,
+            "promo_price": self.promo_price,
+            "brand": self.brand,
+            "quantity": self.quantity,
+        }
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,17 +146,34 @@ class ProductItem:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> ProductItem:
+        """Reads the JSON form."""
         return ProductItem(
             sku=d["sku"],
             name=d["name"],
             price=float(d["price"]),
             unit=d["unit"],
             quantity_step=float(d["quantity_step"]),
-            quantity=(None if d.get("quantity") is None else float(d.get("quantity"))),
-            brand=(None if d.get("brand") is None else d.get("brand")),
-            image_url=(None if d.get("image_url") is None else d.get("image_url")),
-            promo_price=(None if d.get("promo_price") is None else float(d.get("promo_price"))),
+            quantity=(None if d.get("quantity") is None else float(d["quantity"])),
+            brand=d.get("brand"),
+            image_url=d.get("image_url"),
+            promo_price=(None if d.get("promo_price") is None else float(d["promo_price"])),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "sku": self.sku,
+            "name": self.name,
+            "price": self.price,
+            "unit": self.unit,
+            "quantity_step": self.quantity_step,
+            "brand": self.brand,
+            "image_url": self.image_url,
+            "promo_price": self.promo_price,
+        }
+        if self.quantity is not None:
+            d["quantity"] = self.quantity
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,11 +186,21 @@ class SessionSummary:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> SessionSummary:
+        """Reads the JSON form."""
         return SessionSummary(
-            selected_items=[CartItem.from_dict(x) for x in d["selected_items"]],
+            selected_items=[CartItem.from_dict(x) for x in d.get("selected_items", [])],
             total=float(d["total"]),
             item_count=int(d["item_count"]),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "selected_items": [x.to_dict() for x in self.selected_items],
+            "total": self.total,
+            "item_count": self.item_count,
+        }
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,15 +217,33 @@ class CartChangedEvent:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> CartChangedEvent:
+        """Reads the JSON form."""
         return CartChangedEvent(
             action=CartAction(d["action"]),
-            sku=(None if d.get("sku") is None else d.get("sku")),
-            name=(None if d.get("name") is None else d.get("name")),
-            quantity=(None if d.get("quantity") is None else float(d.get("quantity"))),
-            price=(None if d.get("price") is None else float(d.get("price"))),
-            items=[CartItem.from_dict(x) for x in d["items"]],
+            sku=d.get("sku"),
+            name=d.get("name"),
+            quantity=(None if d.get("quantity") is None else float(d["quantity"])),
+            price=(None if d.get("price") is None else float(d["price"])),
+            items=[CartItem.from_dict(x) for x in d.get("items", [])],
             total=float(d["total"]),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "action": self.action.value,
+            "items": [x.to_dict() for x in self.items],
+            "total": self.total,
+        }
+        if self.sku is not None:
+            d["sku"] = self.sku
+        if self.name is not None:
+            d["name"] = self.name
+        if self.quantity is not None:
+            d["quantity"] = self.quantity
+        if self.price is not None:
+            d["price"] = self.price
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,13 +258,28 @@ class WidgetError:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> WidgetError:
+        """Reads the JSON form."""
         return WidgetError(
             code=ErrorCode(d["code"]),
             message=d["message"],
-            detail=(None if d.get("detail") is None else d.get("detail")),
-            reply_to=(None if d.get("reply_to") is None else d.get("reply_to")),
-            retry_after_ms=(None if d.get("retry_after_ms") is None else int(d.get("retry_after_ms"))),
+            detail=d.get("detail"),
+            reply_to=d.get("reply_to"),
+            retry_after_ms=(None if d.get("retry_after_ms") is None else int(d["retry_after_ms"])),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "code": self.code.value,
+            "message": self.message,
+        }
+        if self.detail is not None:
+            d["detail"] = self.detail
+        if self.reply_to is not None:
+            d["reply_to"] = self.reply_to
+        if self.retry_after_ms is not None:
+            d["retry_after_ms"] = self.retry_after_ms
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,11 +292,22 @@ class HistoryEntry:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> HistoryEntry:
+        """Reads the JSON form."""
         return HistoryEntry(
             role=Role(d["role"]),
             text=d["text"],
-            products=(None if d.get("products") is None else [ProductItem.from_dict(x) for x in d.get("products")]),
+            products=(None if d.get("products") is None else [ProductItem.from_dict(x) for x in d["products"]]),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "role": self.role.value,
+            "text": self.text,
+        }
+        if self.products is not None:
+            d["products"] = [x.to_dict() for x in self.products]
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,10 +319,19 @@ class Cart:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Cart:
+        """Reads the JSON form."""
         return Cart(
-            items=[CartItem.from_dict(x) for x in d["items"]],
+            items=[CartItem.from_dict(x) for x in d.get("items", [])],
             total=float(d["total"]),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "items": [x.to_dict() for x in self.items],
+            "total": self.total,
+        }
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,10 +343,21 @@ class PageInfo:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> PageInfo:
+        """Reads the JSON form."""
         return PageInfo(
-            url=(None if d.get("url") is None else d.get("url")),
-            title=(None if d.get("title") is None else d.get("title")),
+            url=d.get("url"),
+            title=d.get("title"),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+        }
+        if self.url is not None:
+            d["url"] = self.url
+        if self.title is not None:
+            d["title"] = self.title
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,14 +373,33 @@ class PageContext:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> PageContext:
+        """Reads the JSON form."""
         return PageContext(
-            page=(None if d.get("page") is None else PageInfo.from_dict(d.get.from_dict("page"))),
-            sku=(None if d.get("sku") is None else d.get("sku")),
-            category=(None if d.get("category") is None else d.get("category")),
-            query=(None if d.get("query") is None else d.get("query")),
-            locale=(None if d.get("locale") is None else d.get("locale")),
-            currency=(None if d.get("currency") is None else d.get("currency")),
+            page=(None if d.get("page") is None else PageInfo.from_dict(d["page"])),
+            sku=d.get("sku"),
+            category=d.get("category"),
+            query=d.get("query"),
+            locale=d.get("locale"),
+            currency=d.get("currency"),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+        }
+        if self.page is not None:
+            d["page"] = self.page.to_dict()
+        if self.sku is not None:
+            d["sku"] = self.sku
+        if self.category is not None:
+            d["category"] = self.category
+        if self.query is not None:
+            d["query"] = self.query
+        if self.locale is not None:
+            d["locale"] = self.locale
+        if self.currency is not None:
+            d["currency"] = self.currency
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,12 +413,24 @@ class Span:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Span:
+        """Reads the JSON form."""
         return Span(
             text=d["text"],
-            bold=d["bold"],
-            italic=d["italic"],
-            link=(None if d.get("link") is None else d.get("link")),
+            bold=d.get("bold", False),
+            italic=d.get("italic", False),
+            link=d.get("link"),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "text": self.text,
+            "bold": self.bold,
+            "italic": self.italic,
+        }
+        if self.link is not None:
+            d["link"] = self.link
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,11 +443,22 @@ class Block:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Block:
+        """Reads the JSON form."""
         return Block(
             kind=BlockKind(d["kind"]),
-            number=(None if d.get("number") is None else int(d.get("number"))),
-            spans=[Span.from_dict(x) for x in d["spans"]],
+            number=(None if d.get("number") is None else int(d["number"])),
+            spans=[Span.from_dict(x) for x in d.get("spans", [])],
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "kind": self.kind.value,
+            "spans": [x.to_dict() for x in self.spans],
+        }
+        if self.number is not None:
+            d["number"] = self.number
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -329,15 +475,30 @@ class Reply:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Reply:
+        """Reads the JSON form."""
         return Reply(
             message_id=d["message_id"],
             reply_to=d["reply_to"],
             text=d["text"],
-            products=[ProductItem.from_dict(x) for x in d["products"]],
-            summary=(None if d.get("summary") is None else SessionSummary.from_dict(d.get.from_dict("summary"))),
-            cancelled=d["cancelled"],
-            suggestions=[x for x in d["suggestions"]],
+            products=[ProductItem.from_dict(x) for x in d.get("products", [])],
+            summary=(None if d.get("summary") is None else SessionSummary.from_dict(d["summary"])),
+            cancelled=d.get("cancelled", False),
+            suggestions=list(d.get("suggestions", [])),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "message_id": self.message_id,
+            "reply_to": self.reply_to,
+            "text": self.text,
+            "products": [x.to_dict() for x in self.products],
+            "cancelled": self.cancelled,
+            "suggestions": list(self.suggestions),
+        }
+        if self.summary is not None:
+            d["summary"] = self.summary.to_dict()
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,11 +511,21 @@ class PendingAction:
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> PendingAction:
+        """Reads the JSON form."""
         return PendingAction(
             id=d["id"],
             kind=ActionKind(d["kind"]),
-            sent=d["sent"],
+            sent=d.get("sent", False),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an optional field that is ``None`` is left out."""
+        d: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind.value,
+            "sent": self.sent,
+        }
+        return d
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -452,6 +623,7 @@ class Response:
     """A whole reply."""
 
     reply: Reply
+    blocks: list[Block]
 
 
 @dataclass(frozen=True)
@@ -479,6 +651,9 @@ class Acknowledged:
 Event = Union[Connected, Disconnected, CartChanged, ProductClicked, SessionCompleted, ErrorOccurred, StateChanged, Typing, Delta, Response, UserMessage, HistoryReplaced, Acknowledged]
 """Everything a widget reports, in order."""
 
+UI_EVENTS = frozenset({"typing", "delta", "response", "user_message", "history", "ack"})
+"""The `type` of the events that go to `on_message` (not one of the six callbacks or a state change)."""
+
 
 def event_from_dict(d: dict[str, Any]) -> Event:
     """An event from its JSON form (`{"type": "cart_changed", "cart": {...}}`)."""
@@ -498,15 +673,15 @@ def event_from_dict(d: dict[str, Any]) -> Event:
     if kind == "state":
         return StateChanged(State(d["state"]))
     if kind == "typing":
-        return Typing((None if d.get("reply_to") is None else d.get("reply_to")))
+        return Typing(d.get("reply_to"))
     if kind == "delta":
         return Delta(d["message_id"], d["reply_to"], d["text"])
     if kind == "response":
-        return Response(Reply.from_dict(d["reply"]))
+        return Response(Reply.from_dict(d["reply"]), [Block.from_dict(x) for x in d.get("blocks", [])])
     if kind == "user_message":
         return UserMessage(d["id"], d["text"])
     if kind == "history":
-        return HistoryReplaced([HistoryEntry.from_dict(x) for x in d["entries"]])
+        return HistoryReplaced([HistoryEntry.from_dict(x) for x in d.get("entries", [])])
     if kind == "ack":
         return Acknowledged(d["id"])
     raise ValueError(f"unknown event type {kind!r}")
@@ -549,5 +724,6 @@ __all__ = [
     "HistoryReplaced",
     "Acknowledged",
     "Event",
+    "UI_EVENTS",
     "event_from_dict",
 ]
