@@ -1,7 +1,7 @@
 //! The JSON text of frames, read and written by hand.
 //!
-//! A pull [`reader`] and a [`writer`] small enough for a WebAssembly
-//! module, and [`numbers`] converted exactly with a seam for the rare ones
+//! A pull reader and a writer small enough for a WebAssembly module, and
+//! numbers converted exactly, with a seam for the rare ones
 //! ([`FloatFallback`]). The frame codec (`frame::codec`) builds on these;
 //! nothing here depends on serde.
 

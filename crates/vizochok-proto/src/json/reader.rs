@@ -36,7 +36,7 @@ pub(crate) struct Array {
 /// Where a value belongs, for error texts: the field and what holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Field {
-    /// What holds the field (`delta`, `a product`).
+    /// What holds the field (`delta`, `product`).
     pub of: &'static str,
     /// The field's name.
     pub name: &'static str,
