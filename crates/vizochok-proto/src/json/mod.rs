@@ -1,7 +1,7 @@
 //! The JSON text of frames, read and written by hand.
 //!
-//! A pull [`reader`] and a [`writer`] small enough for a WebAssembly
-//! module, and [`numbers`] converted exactly with a seam for the rare ones
+//! A pull reader and a writer small enough for a WebAssembly module, and
+//! numbers converted exactly, with a seam for the rare ones
 //! ([`FloatFallback`]). The frame codec (`frame::codec`) builds on these;
 //! nothing here depends on serde.
 
@@ -13,6 +13,29 @@ pub use numbers::{install_float_fallback, FloatFallback};
 pub use writer::Writer;
 
 use reader::Field;
+
+/// The end of the run of string bytes (read or written) from `from` on that need no attention
+/// (no quote, backslash or control character), eight bytes at a time. In
+/// each test the lowest flagged byte is exact (a borrow only flags bytes
+/// above a true match), so the first special byte is found directly.
+pub(crate) fn plain_run(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let special =
+            v.wrapping_sub(ONES * 0x20) & !v & HIGH | zero_byte(v ^ (ONES * 0x22)) | zero_byte(v ^ (ONES * 0x5c));
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
 
 /// Why a text was refused, and where.
 #[derive(Debug, Clone)]

@@ -26,9 +26,11 @@ const U64_RANGE: f64 = 18_446_744_073_709_551_616.0;
 /// Both functions are plain `fn`s so that a host can supply them without
 /// any state. They must be exact: `parse` gets a token that already matches
 /// the JSON number grammar and returns the nearest `f64` (correctly
-/// rounded, as `str::parse::<f64>` does; a result that is not finite makes
-/// the frame malformed), and `write` appends, for a finite `x`, a JSON
-/// number that reads back as exactly `x` (shortest is best, not required).
+/// rounded, as `str::parse::<f64>` and JavaScript's `Number.parseFloat` do;
+/// a result that is not finite makes the frame malformed), and `write`
+/// appends, for a finite positive `x` (the codec writes the sign), a JSON
+/// number that reads back as exactly `x`, shortest preferred (JavaScript's
+/// `String(x)` qualifies).
 #[derive(Debug, Clone, Copy)]
 pub struct FloatFallback {
     /// Reads a JSON number token as the nearest `f64`.
@@ -262,21 +264,23 @@ pub(crate) fn to_f64(decimal: &Decimal, token: &str) -> Result<f64, FloatError> 
     }
 }
 
-/// Appends the decimal digits of `n`.
-pub(crate) fn write_u64(mut n: u64, out: &mut String) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
+/// The decimal digits of `n`, written into `buffer`.
+fn digits(mut n: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut start = buffer.len();
     loop {
         start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
+        buffer[start] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+}
+
+/// Appends the decimal digits of `n`.
+pub(crate) fn write_u64(n: u64, out: &mut String) {
+    out.push_str(digits(n, &mut [0; 20]));
 }
 
 /// Appends `x` as a JSON number that reads back as exactly `x`; `null` when
@@ -320,16 +324,16 @@ pub(crate) fn write_f64(x: f64, out: &mut String) {
     }
 }
 
-/// Appends `digits / 10^places` in plain decimal notation.
-fn write_fixed(digits: u64, places: usize, out: &mut String) {
-    let mut text = String::with_capacity(24);
-    write_u64(digits, &mut text);
+/// Appends `scaled / 10^places` in plain decimal notation.
+fn write_fixed(scaled: u64, places: usize, out: &mut String) {
+    let mut buffer = [0; 20];
+    let text = digits(scaled, &mut buffer);
     if text.len() <= places {
         out.push_str("0.");
         for _ in text.len()..places {
             out.push('0');
         }
-        out.push_str(&text);
+        out.push_str(text);
     } else {
         let (whole, fraction) = text.split_at(text.len() - places);
         out.push_str(whole);

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::numbers::{self, Decimal, FloatError};
-use super::{Error, Problem};
+use super::{plain_run, Error, Problem};
 
 /// The reader's position in a text.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub(crate) struct Array {
 /// Where a value belongs, for error texts: the field and what holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Field {
-    /// What holds the field (`delta`, `a product`).
+    /// What holds the field (`delta`, `product`).
     pub of: &'static str,
     /// The field's name.
     pub name: &'static str,
@@ -396,27 +396,6 @@ impl<'a> Reader<'a> {
     fn string_error(&self, open: usize, at: usize, problem: Problem) -> Error {
         Error { at, resume: open, depth: self.depth, problem }
     }
-}
-
-/// The end of the run of string bytes from `from` on that need no attention
-/// (no quote, backslash or control character), eight bytes at a time.
-fn plain_run(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        let special =
-            v.wrapping_sub(ONES * 0x20) & !v & HIGH | zero_byte(v ^ (ONES * 0x22)) | zero_byte(v ^ (ONES * 0x5c));
-        if special != 0 {
-            break;
-        }
-        i += 8;
-    }
-    i
 }
 
 /// Whether `bytes` from `from` on, starting `depth` levels deep outside any

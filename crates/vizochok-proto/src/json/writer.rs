@@ -3,7 +3,7 @@
 //! (numbers outside the fast path aside, which may be spelled differently
 //! but read back the same).
 
-use super::numbers;
+use super::{numbers, plain_run};
 
 /// Text being written; commas are placed by the writer.
 #[derive(Debug, Default)]
@@ -67,8 +67,10 @@ impl Writer {
     pub fn str(&mut self, text: &str) {
         self.comma();
         self.out.push('"');
+        let bytes = text.as_bytes();
         let mut run = 0;
-        for (i, b) in text.bytes().enumerate() {
+        let mut i = plain_run(bytes, 0);
+        while let Some(&b) = bytes.get(i) {
             let escape = match b {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
@@ -78,7 +80,10 @@ impl Writer {
                 0x08 => "\\b",
                 0x0c => "\\f",
                 0..=0x1f => "",
-                _ => continue,
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
             self.out.push_str(text.get(run..i).unwrap_or_default());
             if escape.is_empty() {
@@ -90,6 +95,7 @@ impl Writer {
                 self.out.push_str(escape);
             }
             run = i + 1;
+            i = plain_run(bytes, run);
         }
         self.out.push_str(text.get(run..).unwrap_or_default());
         self.out.push('"');
