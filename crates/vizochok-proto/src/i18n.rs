@@ -121,13 +121,11 @@ macro_rules! ui_texts {
 
 ui_texts! {
     Title, "title", "Shopping assistant", "Помічник з покупок";
-    Open, "open", "Open the shopping assistant", "Відкрити помічника з покупок";
     CloseChat, "close", "Close", "Закрити";
     Placeholder, "placeholder", "Ask about products…", "Запитайте про товари…";
     Send, "send", "Send", "Надіслати";
     Add, "add", "Add", "Додати";
     Added, "added", "Added", "Додано";
-    Remove, "remove", "Remove", "Видалити";
     Increase, "increase", "Increase quantity", "Збільшити кількість";
     Decrease, "decrease", "Decrease quantity", "Зменшити кількість";
     Quantity, "quantity", "Quantity", "Кількість";
@@ -139,14 +137,11 @@ ui_texts! {
     Cart, "cart", "Cart", "Кошик";
     CartEmpty, "cart_empty", "Your cart is empty", "Кошик порожній";
     Total, "total", "Total", "Разом";
-    Items, "items", "Items", "Товари";
     Price, "price", "Price", "Ціна";
     Promo, "promo", "Promo", "Акція";
-    ClearCart, "clear_cart", "Clear cart", "Очистити кошик";
     NewChat, "new_chat", "New conversation", "Нова розмова";
     You, "you", "You", "Ви";
     Assistant, "assistant", "Assistant", "Асистент";
-    Retry, "retry", "Retry", "Повторити";
     Stop, "stop", "Stop", "Зупинити";
     Helpful, "helpful", "Helpful", "Корисно";
     NotHelpful, "not_helpful", "Not helpful", "Некорисно";

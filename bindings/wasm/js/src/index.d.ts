@@ -61,7 +61,7 @@ export interface VIZOCHOKWidgetConfig {
   serverUrl?: string;
   /** Where the session id lives across page reloads; default `'local'` (shared by the store's tabs). */
   persistSession?: 'local' | 'session' | 'none';
-  /** Show the default chat UI; default `true`. `false` makes the widget headless. */
+  /** Show the default chat UI; default `true`. `false` makes the widget headless (`mount(element)` still shows it in that element). */
   ui?: boolean;
   /** Show the floating launcher; default `true`. `false` when the page has its own button (it calls `open()`). */
   launcher?: boolean;

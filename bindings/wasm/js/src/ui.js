@@ -109,9 +109,8 @@ export function renderBlocks(blocks) {
   for (const block of blocks) {
     const spans = block.spans.map((span) => {
       let node = document.createTextNode(span.text);
-      if (span.link && /^https?:/i.test(span.link)) {
-        node = h('a', { href: span.link, rel: 'noopener noreferrer', target: '_blank' }, node);
-      }
+      // The core keeps a link only when it is http: or https:.
+      if (span.link) node = h('a', { href: span.link, rel: 'noopener noreferrer', target: '_blank' }, node);
       if (span.italic) node = h('em', {}, node);
       if (span.bold) node = h('strong', {}, node);
       return node;
@@ -147,8 +146,10 @@ export function createUI(host) {
   style(shadow);
 
   const badge = h('span', { class: 'badge', 'aria-hidden': 'true' });
+  // The launcher's name is its visible title, plus the unread count for screen readers.
+  const unreadText = h('span', { class: 'sr' });
   const launcher = h('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'vz-panel' },
-    label(h('span'), 'title'), badge);
+    label(h('span'), 'title'), badge, unreadText);
   launcher.hidden = inline || !host.launcher;
   const status = h('span', { class: 'status' });
   const newChat = label(h('button', { type: 'button', class: 'new' }), 'new_chat');
@@ -181,7 +182,7 @@ export function createUI(host) {
     input.placeholder = t('placeholder');
     status.textContent = t(STATUS[state] ?? 'offline');
     badge.textContent = unread ? String(unread) : '';
-    launcher.setAttribute('aria-label', `${t('open')}${unread ? ` (${unread} ${t('unread')})` : ''}`);
+    unreadText.textContent = unread ? ` (${unread} ${t('unread')})` : '';
     starters.setAttribute('aria-label', t('starters'));
   }
 
@@ -256,8 +257,9 @@ export function createUI(host) {
 
   function rating(el, messageId) {
     const thanks = label(h('span', { hidden: true }), 'thanks');
-    const button = (key, value, glyph) => {
-      const b = label(h('button', { type: 'button', 'aria-pressed': 'false' }, glyph), key, true);
+    // Words, not emoji: not every shopper's device has an emoji font.
+    const button = (key, value) => {
+      const b = label(h('button', { type: 'button', 'aria-pressed': 'false' }), key);
       b.addEventListener('click', () => {
         if (widget.feedback(messageId, value) === null) return;
         b.setAttribute('aria-pressed', 'true');
@@ -266,7 +268,7 @@ export function createUI(host) {
       });
       return b;
     };
-    const row = h('div', { class: 'rate' }, button('helpful', 'up', '👍'), button('not_helpful', 'down', '👎'), thanks);
+    const row = h('div', { class: 'rate' }, button('helpful', 'up'), button('not_helpful', 'down'), thanks);
     el.append(row);
   }
 

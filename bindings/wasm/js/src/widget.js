@@ -53,6 +53,11 @@ export function useCore(load) {
 export function useUI(load) {
   loadUIModule = load;
 }
+let defaultServerUrl = DEFAULT_SERVER_URL;
+/** The server for widgets without `serverUrl` (the script tag's `data-server-url`). */
+export function useServerUrl(url) {
+  defaultServerUrl = url;
+}
 
 const optionalString = (config, key) => {
   const value = config[key];
@@ -168,7 +173,7 @@ export class VIZOCHOKWidget {
     const seed = globalThis.crypto.getRandomValues(new Uint32Array(2));
     this.#wasm = wasm;
     // Throws the core's TypeError for a config it refuses (a bad URL, say).
-    this.#core = new wasm.Core(c.apiKey, c.storeId, c.serverUrl ?? DEFAULT_SERVER_URL, c.userId, c.userToken,
+    this.#core = new wasm.Core(c.apiKey, c.storeId, c.serverUrl ?? defaultServerUrl, c.userId, c.userToken,
       this.#load(), c.language ?? 'en', seed[0], seed[1], this.#host());
     for (const call of this.#early.splice(0)) call();
     this.#listen(true);
@@ -428,7 +433,8 @@ export class VIZOCHOKWidget {
   // ----- the UI module (loaded on first use) ----------------------------------------
 
   #loadUI(element) {
-    if (this.#destroyed || this.#config.ui === false || typeof document === 'undefined') return Promise.resolve();
+    // `ui: false` means no floating UI of its own; mount(element) still shows one there.
+    if (this.#destroyed || (this.#config.ui === false && !element) || typeof document === 'undefined') return Promise.resolve();
     if (this.#uiLoading && this.#uiLoading.element === element) return this.#uiLoading.done;
     this.#dropUI();
     const loading = { element, backlog: [] };
@@ -438,7 +444,7 @@ export class VIZOCHOKWidget {
         widget: this, element, markdown: this.#markdown,
         strings: (lang) => JSON.parse(this.#wasm.uiStrings(lang)), launcher: this.#config.launcher !== false,
         starters: this.#config.starters ?? [], currency: this.#config.currency,
-        imageBase: (this.#config.serverUrl ?? DEFAULT_SERVER_URL).replace(/^ws/i, 'http'),
+        imageBase: (this.#config.serverUrl ?? defaultServerUrl).replace(/^ws/i, 'http'),
         onToggle: (open) => (open ? this.open() : this.close()),
       });
       this.#uiLoading = null;
