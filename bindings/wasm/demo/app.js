@@ -1,6 +1,7 @@
-// The demo store: wires VIZOCHOKWidget exactly as the seed's "Cart
-// Synchronization" and "Connection Status Indicator" patterns show.
-import { VIZOCHOKWidget } from './vizochok/index.js';
+// The demo store: wires VIZOCHOKWidget as the seed's "Cart Synchronization"
+// and "Connection Status Indicator" patterns show, and steers it from the
+// page: "Ask about this" on a product, a header button that opens the chat.
+import { VIZOCHOKWidget } from './vizochok/vizochok.mjs';
 
 const params = new URLSearchParams(location.search);
 const lang = params.get('lang') === 'uk' ? 'uk' : 'en';
@@ -18,7 +19,7 @@ const FEATURED = [
   { sku: 'DAI-023', name: 'Yagotynske butter 82% 180 g', brand: 'Яготинське', price: 109.9, promo_price: null, unit: 'pcs', quantity_step: 1 },
 ].map((p) => ({ ...p, image_url: `/images/${p.sku}.svg` }));
 
-const money = (n) => `${n.toFixed(2)} ₴`;
+const money = (n) => new Intl.NumberFormat(lang, { style: 'currency', currency: 'UAH' }).format(n);
 const el = (tag, props = {}, ...children) => {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
@@ -57,12 +58,14 @@ window.vizochokEvents = events;
 const log = (name, data) => events.push({ name, data, at: performance.now() });
 
 const statusEl = document.getElementById('assistant-status');
+const askButton = document.getElementById('ask-assistant-btn');
 const widget = new VIZOCHOKWidget({
   apiKey: params.get('key') ?? 'pk_demo',
   storeId: params.get('store') ?? 'demo-store',
   language: lang,
   serverUrl,
   persistSession: params.get('persist') ?? 'local',
+  starters: lang === 'uk' ? ['Молоко', 'Хліб до сніданку', 'Що в кошику?'] : ['Milk', 'Bread for breakfast', "What's in my cart?"],
   onCartChanged: (cart) => {
     log('cart_changed', cart);
     // Replace your cart state entirely with the AI's cart
@@ -79,21 +82,33 @@ const widget = new VIZOCHOKWidget({
     log('connect');
     statusEl.className = 'status-online';
     statusEl.textContent = 'Assistant online';
+    askButton.disabled = false;
   },
   onDisconnect: () => {
     log('disconnect');
     statusEl.className = 'status-offline';
     statusEl.textContent = 'Assistant offline';
+    askButton.disabled = true;
   },
   onStateChange: (state) => log('state', state),
   onMessage: (message) => log('message', message),
+  onOpen: () => log('open'),
+  onClose: () => log('close'),
+  onReady: () => log('ready'),
+  onUnreadChange: (count) => log('unread', count),
 });
 window.vizochokWidget = widget;
 
-// The storefront grid.
+// The storefront grid: "Add to cart" goes through the assistant's cart, and
+// "Ask about this" tells the assistant which product the shopper means.
 document.getElementById('grid').replaceChildren(...FEATURED.map((p) => {
-  const add = el('button', { type: 'button', textContent: 'Add to cart' });
+  const add = el('button', { type: 'button', textContent: 'Add to cart', className: 'add' });
   add.addEventListener('click', () => widget.selectProduct(p));
+  const about = el('button', { type: 'button', textContent: 'Ask about this', className: 'about' });
+  about.addEventListener('click', () => {
+    widget.setContext({ sku: p.sku, page: { url: `${location.origin}/products/${p.sku}`, title: p.name } });
+    widget.prefill(lang === 'uk' ? 'Додай це' : 'Add this');
+  });
   const price = p.promo_price != null
     ? el('p', { className: 'price' }, el('del', { textContent: money(p.price) }), ' ', el('strong', { textContent: money(p.promo_price) }), ` / ${p.unit}`)
     : el('p', { className: 'price', textContent: `${money(p.price)} / ${p.unit}` });
@@ -101,8 +116,10 @@ document.getElementById('grid').replaceChildren(...FEATURED.map((p) => {
     el('img', { src: p.image_url, alt: '', loading: 'lazy' }),
     el('h3', { textContent: p.name }),
     el('p', { className: 'brand', textContent: p.brand ?? '' }),
-    price, add);
+    price, el('div', { className: 'actions' }, add, about));
 }));
+
+askButton.addEventListener('click', () => widget.open());
 
 const select = document.getElementById('lang');
 select.value = lang;
@@ -117,4 +134,3 @@ cartButton.addEventListener('click', () => {
 document.getElementById('cart-clear').addEventListener('click', () => widget.clearCart());
 
 renderCart();
-widget.mount('#vizochok').then(() => log('ui_ready'));
