@@ -4,7 +4,7 @@
 //! - `ci`: everything CI checks (formatting, lints, tests, simulation, and
 //!   each runtime's suite).
 //! - `sim --seeds N | --seed S`: the deterministic simulator.
-//! - `wasm`, `size`, `demo`: the browser package (`wasm.rs`).
+//! - `wasm [ci]`, `size`, `demo`: the browser package and its suite (`wasm.rs`).
 //! - `python`: the Python wheel (`python.rs`).
 //! - `bindgen`: the Kotlin and Swift sources (`mobile.rs`).
 //! - `codegen [--check]`: the TypeScript and Python mirrors of the Rust types.
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::ci(),
         Some("sim") => ci::sim(&args[1..]),
+        Some("wasm") if args.get(1).map(String::as_str) == Some("ci") => wasm::ci(),
         Some("wasm") => wasm::wasm(),
         Some("size") => wasm::size(),
         Some("demo") => wasm::demo(&args[1..]),
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         Some("bench") => proof::bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | sim --seeds N | sim --seed S | wasm | size | demo | python | bindgen [--check] | codegen [--check] \
+                "usage: cargo xtask <ci | sim --seeds N | sim --seed S | wasm [ci] | size | demo | python | bindgen [--check] | codegen [--check] \
                  | fuzz --time SECONDS | bench>"
             );
             return ExitCode::from(2);

@@ -4,8 +4,10 @@
 //!   exactly the version in Cargo.lock, npm binaryen's `wasm-opt -Oz`).
 //! - `size`: raw / gzip / brotli bytes of the headless widget and of the UI.
 //! - `demo [--port N]`: the demo store on the sandbox, at the printed URL.
-//! - `ci`: node tests, `tsc --strict` on the seed's examples, and the
-//!   Playwright suite in Debian's Chromium against the real sandbox.
+//! - `ci`: the packed tarball installed in a clean project, then node tests,
+//!   `tsc --strict` on the seed's examples, and the Chromium suite (demo,
+//!   script tag, ES module, apps of five bundlers, scenarios) against the
+//!   real sandbox.
 //!
 //! Tools live under `~/.cache/vizochok/` (keyed by version or by the hash of
 //! the npm manifest), so a second run on the same machine skips installs.
@@ -128,7 +130,10 @@ pub fn demo(args: &[String]) -> Result {
     run(Command::new(vizochok).args(["sandbox", "--addr", &addr, "--static"]).arg(&site))
 }
 
-/// Builds and runs the browser package's tests.
+/// Builds the package, packs it, installs the tarball in a clean project, and
+/// runs every test against what that install put on disk: node tests, the
+/// seed's examples under `tsc --strict`, and the Chromium suite (demo, script
+/// tag, ES module, bundler apps, scenarios) against the real sandbox.
 pub fn ci() -> Result {
     if !Path::new(CHROMIUM).exists() {
         run(&mut cmd("apt-get", &["update"]))?;
@@ -138,24 +143,64 @@ pub fn ci() -> Result {
     wasm()?;
     let node_modules = npm_tools()?;
     let js = package_dir().join("js");
+    let tarball = pack()?;
+    let consumer = install_in_clean_project(&tarball)?;
+    let installed = consumer.join("node_modules/vizochok");
 
-    run(cmd("node", &["--test"]).args(test_files(&js.join("test"))?))?;
-    let tsc = node_modules.join(".bin/tsc");
-    run(Command::new(tsc).current_dir(&js).args(["--strict", "-p", "tsconfig.json"]))?;
+    run(cmd("node", &["--test"])
+        .args(test_files(&js.join("test"))?)
+        .env("VIZOCHOK_PACKAGE", installed.join("vizochok.mjs")))?;
+    for file in ["tsconfig.json", "seed-examples.ts"] {
+        copy(&js.join("types").join(file), &consumer.join(file))?;
+    }
+    run(Command::new(node_modules.join(".bin/tsc")).current_dir(&consumer).args(["-p", "tsconfig.json"]))?;
 
-    let site = site()?;
+    let bundlers = npm_install(&js.join("e2e/apps/package.json"), "bundlers")?;
     let vizochok = sandbox_bin()?;
     let output = package_dir().join("output");
     fs::create_dir_all(&output).map_err(io("cannot create", &output))?;
     let mut e2e = cmd("node", &["--test", "--test-concurrency=1"]);
     e2e.args(test_files(&js.join("e2e"))?)
         .env("VIZOCHOK_BIN", &vizochok)
-        .env("VIZOCHOK_SITE", &site)
+        .env("VIZOCHOK_PACKAGE_DIR", &installed)
+        .env("VIZOCHOK_TARBALL", &tarball)
+        .env("VIZOCHOK_BUNDLERS", &bundlers)
         .env("VIZOCHOK_OUTPUT", &output)
         .env("CHROMIUM", CHROMIUM);
     run(&mut e2e)?;
     println!("screenshots: {}", output.display());
     Ok(())
+}
+
+/// `npm pack` of dist/: the tarball a store installs.
+fn pack() -> Result<PathBuf> {
+    let dir = target_dir().join("wasm-pack");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
+    let out = Command::new("npm")
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(&dir)
+        .arg(dist_dir())
+        .output()
+        .map_err(|e| format!("cannot run npm pack: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    println!("packed {}", dir.join(&name).display());
+    Ok(dir.join(name))
+}
+
+/// A new project with nothing but the tarball installed (no registry needed).
+fn install_in_clean_project(tarball: &Path) -> Result<PathBuf> {
+    let dir = target_dir().join("wasm-consumer");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
+    let manifest = dir.join("package.json");
+    fs::write(&manifest, "{ \"name\": \"a-store\", \"private\": true, \"type\": \"module\" }\n")
+        .map_err(io("cannot write", &manifest))?;
+    run(Command::new("npm").current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--offline"]).arg(tarball))?;
+    Ok(dir)
 }
 
 /// `*.test.mjs` in `dir`, sorted (node 20's `--test` takes files, not globs).
@@ -218,24 +263,10 @@ fn lock_version(package: &str) -> Result<String> {
     Err(format!("{package} is not in Cargo.lock"))
 }
 
-/// The npm tools of `bindings/wasm/js/package.json` (exact versions),
-/// installed under `~/.cache/vizochok/npm/` keyed by the manifest's hash,
-/// and linked as `bindings/wasm/js/node_modules` for the tests' imports.
+/// The npm tools of `bindings/wasm/js/package.json`, linked as
+/// `bindings/wasm/js/node_modules` for the tests' imports.
 fn npm_tools() -> Result<PathBuf> {
-    if !probe("npm", &["--version"]) {
-        return Err("node and npm are needed (apt-get install nodejs npm)".into());
-    }
-    let manifest = package_dir().join("js/package.json");
-    let text = fs::read(&manifest).map_err(io("cannot read", &manifest))?;
-    let dir = cache_dir().join(format!("npm/wasm-{:016x}", fnv1a(&text)));
-    let node_modules = dir.join("node_modules");
-    let stamp = dir.join(".installed");
-    if !stamp.exists() {
-        fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
-        fs::write(dir.join("package.json"), &text).map_err(io("cannot write", &dir))?;
-        run(Command::new("npm").current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--no-package-lock"]))?;
-        fs::write(&stamp, b"").map_err(io("cannot write", &stamp))?;
-    }
+    let node_modules = npm_install(&package_dir().join("js/package.json"), "wasm")?;
     let link = package_dir().join("js/node_modules");
     if fs::read_link(&link).ok().as_deref() != Some(node_modules.as_path()) {
         if link.is_symlink() || link.is_file() {
@@ -246,6 +277,26 @@ fn npm_tools() -> Result<PathBuf> {
         std::os::unix::fs::symlink(&node_modules, &link).map_err(io("cannot link", &link))?;
     }
     Ok(node_modules)
+}
+
+/// The packages of an npm manifest (exact versions), installed once under
+/// `~/.cache/vizochok/npm/<name>-<hash of the manifest>/node_modules`. The
+/// lock file npm writes there marks the directory as the apps' workspace
+/// root for Next.js's Turbopack, which resolves nothing above its root.
+fn npm_install(manifest: &Path, name: &str) -> Result<PathBuf> {
+    if !probe("npm", &["--version"]) {
+        return Err("node and npm are needed (apt-get install nodejs npm)".into());
+    }
+    let text = fs::read(manifest).map_err(io("cannot read", manifest))?;
+    let dir = cache_dir().join(format!("npm/{name}-{:016x}", fnv1a(&text)));
+    let stamp = dir.join(".installed");
+    if !stamp.exists() {
+        fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
+        fs::write(dir.join("package.json"), &text).map_err(io("cannot write", &dir))?;
+        run(Command::new("npm").current_dir(&dir).args(["install", "--no-audit", "--no-fund"]))?;
+        fs::write(&stamp, b"").map_err(io("cannot write", &stamp))?;
+    }
+    Ok(dir.join("node_modules"))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

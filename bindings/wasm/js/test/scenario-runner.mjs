@@ -210,3 +210,40 @@ export async function replayAll(VIZOCHOKWidget, scenarios, env) {
   }
   return { files: scenarios.length, steps, failures };
 }
+
+/**
+ * The page around the widget, faked in node and in a browser alike: a
+ * storage (the widget keeps the session id there), a fixed seed, and
+ * console.error (the host's reports).
+ */
+export function environment() {
+  let onSave = () => {};
+  const items = new Map();
+  const storage = {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => { items.set(key, value); onSave(JSON.parse(value).session_id); },
+    removeItem: (key) => { items.delete(key); onSave(null); },
+  };
+  Object.defineProperty(globalThis, 'localStorage', { value: storage, configurable: true });
+  let seed = 1;
+  const random = globalThis.crypto.getRandomValues.bind(globalThis.crypto);
+  globalThis.crypto.getRandomValues = (array) => {
+    if (!(array instanceof Uint32Array && array.length === 2)) return random(array);
+    array[0] = Math.floor(seed / 2 ** 32);
+    array[1] = seed % 2 ** 32;
+    return array;
+  };
+  let report = () => {};
+  console.error = (first) => { if (String(first).startsWith('VIZOCHOK: ')) report(); };
+  return {
+    seed: (n) => { seed = n; },
+    storage: {
+      reset(saved, save, userId) {
+        items.clear();
+        if (saved) items.set(`vizochok.session:scenario-store:${userId ?? ''}`, JSON.stringify({ session_id: saved }));
+        onSave = save;
+      },
+    },
+    onReport: (fn) => { report = fn; },
+  };
+}

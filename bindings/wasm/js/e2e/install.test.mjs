@@ -1,0 +1,182 @@
+// The package installed the ways a store installs it, in Chromium against the
+// sandbox, under the strict CSP: the script tag with the seed's snippet as
+// pasted, the ES module in a plain page, and apps built by real bundlers
+// from the packed tarball.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  DEMO_CATALOG, OUTPUT, PAGES, STRICT_CSP, TARBALL, configFile, freePort, launch, openPage, site, startSandbox, waitEvent, waitReply,
+} from './support.mjs';
+
+/** The seed snippet's store and key, known to the sandbox. */
+const SEED_STORE = configFile({ stores: [{ store_id: 'your-store', api_keys: ['pk_your_key'], catalog: DEMO_CATALOG }] });
+const APPS = new URL('./apps/', import.meta.url).pathname;
+const TOOLS = process.env.VIZOCHOK_BUNDLERS;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** A page of `pages/<name>/` with the placeholders filled in. */
+function pageSite(name, server) {
+  const files = {};
+  for (const file of ['index.html', 'app.js', 'snippet.js']) {
+    let text;
+    try { text = readFileSync(join(PAGES, name, file), 'utf8'); } catch { continue; }
+    files[file] = text.replaceAll('{{CSP}}', STRICT_CSP).replaceAll('{{SERVER}}', server);
+  }
+  return site({ files });
+}
+
+const shadowCount = (page) => page.evaluate(() => document.querySelectorAll('.vizochok-widget').length);
+
+test('a script tag and the seed snippet, pasted as documented: it connects and shows the launcher', async () => {
+  const port = await freePort();
+  const sandbox = await startSandbox({ port, site: pageSite('script-tag', `ws://127.0.0.1:${port}/v1/ws`), config: SEED_STORE });
+  try {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => typeof widget !== 'undefined' && widget.state === 'connected');
+    assert.equal(await page.evaluate(() => typeof window.VIZOCHOKWidget), 'function');
+    const launcher = page.locator('.launcher');
+    await launcher.waitFor();
+    const box = await launcher.boundingBox();
+    assert.ok(box.x + box.width > 1280 - 40 && box.y + box.height > 860 - 40, `the launcher sits bottom right: ${JSON.stringify(box)}`);
+    await launcher.click();
+    await page.fill('form input', 'milk');
+    await page.press('form input', 'Enter');
+    await page.locator('.card').first().waitFor();
+    await page.screenshot({ path: join(OUTPUT, 'script-tag.png') });
+    assert.deepEqual(await page.problems(), [], 'no error, warning or CSP violation');
+    await page.context().close();
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+describe('the ES module in a plain page, under the strict CSP', () => {
+  let sandbox;
+  before(async () => { sandbox = await startSandbox({ site: pageSite('module', ''), config: SEED_STORE }); });
+  after(async () => { await sandbox?.stop(); });
+
+  test('the connection status pattern of the seed works as written', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => document.getElementById('assistant-status').textContent === 'Assistant online');
+    assert.equal(await page.getAttribute('#assistant-status', 'class'), 'status-online');
+    await page.locator('.launcher').waitFor();
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
+
+  test('ui: false is headless; mount(element) places the chat inside the element', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const headless = await page.evaluate(async () => {
+      window.widget.destroy();
+      const w = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ui: false });
+      await w.ready;
+      await new Promise((resolve) => { const poll = () => (w.state === 'connected' ? resolve() : setTimeout(poll, 10)); poll(); });
+      const result = { state: w.state, widgets: document.querySelectorAll('.vizochok-widget').length };
+      await w.mount('#chat');
+      result.inside = document.querySelector('#chat > .vizochok-widget') !== null;
+      result.launchers = [...document.querySelectorAll('.vizochok-widget')].map((el) => el.shadowRoot.querySelector('.launcher').hidden);
+      window.widget = w;
+      return result;
+    });
+    assert.deepEqual(headless, { state: 'connected', widgets: 0, inside: true, launchers: [true] });
+    await page.locator('#chat form input').fill('bread');
+    await page.locator('#chat form input').press('Enter');
+    await page.locator('#chat .card').first().waitFor();
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
+
+  test('a StrictMode-style mount, unmount, mount leaves one widget and one connection; destroy is safe twice', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      window.widget.destroy();
+      const fired = [];
+      const make = (name) => new window.VIZOCHOKWidget({
+        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl,
+        onConnect: () => fired.push(`${name}:connect`), onDisconnect: () => fired.push(`${name}:disconnect`),
+      });
+      const first = make('first');
+      first.destroy(); // React's StrictMode runs the effect's cleanup at once, before the core loaded
+      const second = make('second');
+      await second.ready;
+      await new Promise((resolve) => { const poll = () => (second.state === 'connected' ? resolve() : setTimeout(poll, 10)); poll(); });
+      second.destroy();
+      second.destroy();
+      return { fired, first: first.state, second: second.state, widgets: document.querySelectorAll('.vizochok-widget').length };
+    });
+    assert.deepEqual(result, { fired: ['second:connect', 'second:disconnect'], first: 'destroyed', second: 'destroyed', widgets: 0 });
+    await page.context().close();
+  });
+});
+
+describe('apps built by real bundlers from the packed tarball', { skip: TOOLS ? false : 'VIZOCHOK_BUNDLERS is not set' }, () => {
+  // Beside the tools' node_modules, so that the apps resolve them as a project's own.
+  const runs = TOOLS && mkdtempSync(join(TOOLS, '..', 'run-'));
+  after(() => rmSync(runs, { recursive: true, force: true }));
+  const bin = (name) => join(TOOLS, '.bin', name);
+
+  /** Copies the fixture beside the installed tools, installs the tarball into it, and builds it. */
+  function build(name, storeDir, command, args, out, extraFiles = []) {
+    const app = join(runs, name);
+    cpSync(join(APPS, name), app, { recursive: true });
+    cpSync(join(APPS, 'shared/store.js'), join(app, storeDir, 'store.js'));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `${name}-store`, private: true }));
+    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--offline', TARBALL], { cwd: app, stdio: 'pipe' });
+    execFileSync(bin(command), args, {
+      cwd: app, stdio: 'pipe', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NO_COLOR: '1' },
+    });
+    const dir = join(app, out);
+    mkdirSync(dir, { recursive: true });
+    for (const file of extraFiles) cpSync(join(app, file), join(dir, file));
+    return dir;
+  }
+
+  async function runs_in_chromium(dir, check) {
+    const sandbox = await startSandbox({ site: dir, config: SEED_STORE });
+    try {
+      const page = await openPage(browser, sandbox.url);
+      await waitEvent(page, 'connect', { timeout: 30_000 });
+      await page.evaluate(() => window.vizochokWidget.ask('milk'));
+      const reply = await waitReply(page);
+      assert.ok(reply.products.length > 0);
+      await page.locator('.card').first().waitFor();
+      if (check) await check(page);
+      assert.deepEqual(await page.problems(), []);
+      await page.context().close();
+    } finally {
+      await sandbox.stop();
+    }
+  }
+
+  test('Vite, default settings', async () => {
+    await runs_in_chromium(build('vite', '.', 'vite', ['build', '--logLevel', 'warn'], 'dist'));
+  });
+
+  test('webpack 5, no config file', async () => {
+    await runs_in_chromium(build('webpack', 'src', 'webpack', ['--mode', 'production'], 'dist', ['index.html']));
+  });
+
+  test('Rollup with node-resolve', async () => {
+    await runs_in_chromium(build('rollup', '.', 'rollup', ['-c', '--silent'], 'out', ['index.html']));
+  });
+
+  test('esbuild, one command', async () => {
+    await runs_in_chromium(build('esbuild', '.', 'esbuild', ['main.js', '--bundle', '--format=esm', '--outdir=out', '--log-level=warning'], 'out', ['index.html']));
+  });
+
+  test('Next.js: a client component, and the package imported in a server component', async () => {
+    const out = build('next', 'app', 'next', ['build'], 'out');
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.match(html, /<p id="ssr">function<\/p>/, 'the server rendered the page with the package imported');
+    await runs_in_chromium(out);
+  });
+});
