@@ -375,8 +375,9 @@ fn swift_tests(chroot: &Path) -> Result {
     ))
 }
 
-/// Copies a directory tree, skipping top-level entries named in `skip`,
-/// and only files whose content changed (so SwiftPM's cache stays warm).
+/// Makes `to` a copy of the tree `from`, leaving top-level entries named in
+/// `skip` alone, and writes only files whose content changed (so SwiftPM's
+/// cache stays warm).
 fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result {
     fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
@@ -391,6 +392,15 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result {
             copy_tree(&path, &to.join(&name), &[])?;
         } else {
             copy_file(&path, &to.join(&name))?;
+        }
+    }
+    // What the source no longer has goes too (a generated file that moved, say).
+    for entry in fs::read_dir(to).map_err(|e| format!("cannot read {}: {e}", to.display()))?.flatten() {
+        let name = entry.file_name();
+        if !skip.iter().any(|s| name == *s) && !from.join(&name).exists() {
+            let path = entry.path();
+            let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
         }
     }
     Ok(())

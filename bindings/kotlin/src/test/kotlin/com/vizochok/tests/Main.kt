@@ -321,7 +321,7 @@ fun main() {
             connected(sandbox, second, store = store).use { w ->
                 val summary = second.await("onSessionComplete") { (it as? Event.SessionComplete)?.v1 }
                 assertEq(cart.items, summary.selectedItems, "the whole cart came back")
-                val history = second.all.filterIsInstance<Event.History>().single().v1
+                val history = second.await("the history") { (it as? Event.History)?.v1 }
                 assertEq("молоко", history.first().text, "the conversation came back")
                 assertEq(store.saved, w.sessionId, "the same session")
             }
@@ -342,6 +342,8 @@ fun main() {
                 w.networkOnline() // skip the backoff wait
                 val summary = rec.await("restored summary") { (it as? Event.SessionComplete)?.v1 }
                 assertEq(cart.items, summary.selectedItems, "the whole cart came back")
+                val untilDisconnect = rec.all.takeWhile { it != Event.Disconnect }
+                assertTrue(untilDisconnect.none { it is Event.Error }) { "a restart's close frame is no onError: ${rec.all}" }
             }
         }
         state.deleteRecursively()
