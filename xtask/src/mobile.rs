@@ -21,13 +21,16 @@ use crate::run::{cmd, probe, root, run, target_dir, Result};
 const FFI_CRATE: &str = "vizochok-ffi";
 const FFI_LIB: &str = "libvizochok_ffi.so";
 
-/// Generated files: (bindgen output name, committed path).
-const KOTLIN_FILES: &[(&str, &str)] =
-    &[("com/vizochok/vizochok.kt", "bindings/kotlin/src/main/kotlin/com/vizochok/vizochok.kt")];
-const SWIFT_FILES: &[(&str, &str)] = &[
-    ("Vizochok.swift", "bindings/swift/Sources/Vizochok/Vizochok.swift"),
-    ("VizochokFFI.h", "bindings/swift/Sources/VizochokFFI/include/VizochokFFI.h"),
-];
+/// The crates with uniffi scaffolding: (bindgen's `--crate` name, namespace).
+/// A crate's generated files are named after its namespace.
+const FFI_CRATES: &[(&str, &str)] =
+    &[("vizochok_proto", "vizochok_proto"), ("vizochok_core", "vizochok_core"), ("vizochok_ffi", "vizochok")];
+
+/// Folders that hold nothing but generated files, each wholly rewritten by
+/// `cargo xtask bindgen`: Kotlin sources, Swift sources, C headers.
+const KOTLIN_GENERATED: &str = "bindings/kotlin/src/main/kotlin/com/vizochok/generated";
+const SWIFT_GENERATED: &str = "bindings/swift/Sources/Vizochok/Generated";
+const HEADERS_GENERATED: &str = "bindings/swift/Sources/VizochokFFI/Generated";
 
 /// The Kotlin compiler from npm.
 const KOTLIN_COMPILER: &str = "kotlin-compiler@2.4.20";
@@ -94,33 +97,46 @@ fn build_library() -> Result {
     run(&mut cmd("cargo", &["build", "--locked", "-p", FFI_CRATE]))
 }
 
-/// Generates both languages into a scratch directory, then copies them into
-/// place (or, with `check`, compares them with the committed files).
+/// Generates both languages into a scratch directory, then puts them in
+/// place (or, with `check`, compares them with the committed folders).
 fn generate(check: bool) -> Result {
     let scratch = target_dir().join("uniffi-out");
     let _ = fs::remove_dir_all(&scratch);
-    let library = lib_dir().join(FFI_LIB);
-    let library = library.to_str().ok_or("non-UTF-8 target dir")?;
+    // Kotlin: one file per crate, each in its own package.
+    let kotlin = scratch.join("kotlin");
+    run_bindgen("kotlin", None, &kotlin)?;
+    let mut files = Vec::new();
+    for (_, namespace) in FFI_CRATES {
+        let found = find_file(&kotlin, &format!("{namespace}.kt"))?;
+        files.push((KOTLIN_GENERATED, format!("{namespace}.kt"), fs::read(found).map_err(|e| e.to_string())?));
+    }
+    // Swift: every crate into the one module `Vizochok`; bindgen names a
+    // crate's source after the module, so each crate is generated alone.
+    for (crate_name, namespace) in FFI_CRATES {
+        let out = scratch.join("swift").join(crate_name);
+        run_bindgen("swift", Some(crate_name), &out)?;
+        let read = |name: &str| fs::read(out.join(name)).map_err(|e| format!("bindgen did not write {name}: {e}"));
+        files.push((SWIFT_GENERATED, format!("{namespace}.swift"), read("Vizochok.swift")?));
+        let header = format!("{namespace}FFI.h");
+        files.push((HEADERS_GENERATED, header.clone(), read(&header)?));
+    }
     let mut stale = Vec::new();
-    for (language, files) in [("kotlin", KOTLIN_FILES), ("swift", SWIFT_FILES)] {
-        let out = scratch.join(language);
-        let out_str = out.to_str().ok_or("non-UTF-8 target dir")?;
-        let mut command = cmd("cargo", &["run", "--quiet", "--locked", "-p", "uniffi-bindgen", "--", "generate"]);
-        command.args(["--library", library, "--language", language, "--out-dir", out_str, "--no-format"]);
-        run(&mut command)?;
-        for (generated, committed) in files {
-            let fresh = fs::read(out.join(generated)).map_err(|e| format!("bindgen did not write {generated}: {e}"))?;
-            let path = root().join(committed);
-            if check {
-                if fs::read(&path).ok().as_deref() != Some(fresh.as_slice()) {
-                    stale.push(*committed);
-                }
-            } else {
-                if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-                }
-                fs::write(&path, &fresh).map_err(|e| format!("cannot write {committed}: {e}"))?;
-                println!("  wrote {committed}");
+    for folder in [KOTLIN_GENERATED, SWIFT_GENERATED, HEADERS_GENERATED] {
+        let dir = root().join(folder);
+        let fresh: Vec<_> = files.iter().filter(|(f, _, _)| *f == folder).collect();
+        if check {
+            let committed = fs::read_dir(&dir).map(|d| d.flatten().count()).unwrap_or(0);
+            let same =
+                |(_, name, data): &&(&str, String, Vec<u8>)| fs::read(dir.join(name)).ok().as_ref() == Some(data);
+            if committed != fresh.len() || !fresh.iter().all(same) {
+                stale.push(folder);
+            }
+        } else {
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).map_err(|e| format!("cannot create {folder}: {e}"))?;
+            for (_, name, data) in fresh {
+                fs::write(dir.join(name), data).map_err(|e| format!("cannot write {folder}/{name}: {e}"))?;
+                println!("  wrote {folder}/{name}");
             }
         }
     }
@@ -132,6 +148,34 @@ fn generate(check: bool) -> Result {
     } else {
         Err(format!("stale generated bindings (run `cargo xtask bindgen` and commit): {}", stale.join(", ")))
     }
+}
+
+/// `uniffi-bindgen generate` in library mode on the unstripped debug library.
+fn run_bindgen(language: &str, crate_name: Option<&str>, out: &Path) -> Result {
+    let library = lib_dir().join(FFI_LIB);
+    let library = library.to_str().ok_or("non-UTF-8 target dir")?;
+    let out = out.to_str().ok_or("non-UTF-8 target dir")?;
+    let mut command = cmd("cargo", &["run", "--quiet", "--locked", "-p", "uniffi-bindgen", "--", "generate"]);
+    command.args(["--library", library, "--language", language, "--out-dir", out, "--no-format"]);
+    if let Some(name) = crate_name {
+        command.args(["--crate", name]);
+    }
+    run(&mut command)
+}
+
+/// The one file called `name` under `dir` (bindgen puts Kotlin in package folders).
+fn find_file(dir: &Path, name: &str) -> Result<PathBuf> {
+    for entry in fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Ok(found) = find_file(&path, name) {
+                return Ok(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Ok(path);
+        }
+    }
+    Err(format!("bindgen did not write {name} under {}", dir.display()))
 }
 
 // ----- Kotlin --------------------------------------------------------------------------
@@ -331,8 +375,9 @@ fn swift_tests(chroot: &Path) -> Result {
     ))
 }
 
-/// Copies a directory tree, skipping top-level entries named in `skip`,
-/// and only files whose content changed (so SwiftPM's cache stays warm).
+/// Makes `to` a copy of the tree `from`, leaving top-level entries named in
+/// `skip` alone, and writes only files whose content changed (so SwiftPM's
+/// cache stays warm).
 fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result {
     fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
@@ -347,6 +392,15 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result {
             copy_tree(&path, &to.join(&name), &[])?;
         } else {
             copy_file(&path, &to.join(&name))?;
+        }
+    }
+    // What the source no longer has goes too (a generated file that moved, say).
+    for entry in fs::read_dir(to).map_err(|e| format!("cannot read {}: {e}", to.display()))?.flatten() {
+        let name = entry.file_name();
+        if !skip.iter().any(|s| name == *s) && !from.join(&name).exists() {
+            let path = entry.path();
+            let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
         }
     }
     Ok(())

@@ -82,6 +82,7 @@ pub enum Output {
 
 /// The connection state shown to the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum State {
     /// Not connected and not trying (before `Connect`, or after `Disconnect`).
     Idle,
@@ -128,6 +129,7 @@ impl State {
 
 /// What the app hears: the six callbacks of the contract, then UI events.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Event {
     /// `onConnect`: authenticated and ready.
     Connect,
@@ -179,6 +181,7 @@ pub enum Event {
 
 /// Which user action an id stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ActionKind {
     /// `message`
     Message,
@@ -228,6 +231,7 @@ impl ActionKind {
 
 /// An accepted action that has not ended yet.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PendingAction {
     /// Its id.
     pub id: String,

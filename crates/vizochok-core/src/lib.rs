@@ -69,6 +69,9 @@ mod rng;
 mod session;
 mod text;
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("vizochok_core");
+
 pub use config::{check_url, Config, ConfigError, Limits, Timers};
 pub use driver::{Driver, Host};
 pub use events::{ActionError, ActionKind, Event, Input, Output, PendingAction, SocketId, State};

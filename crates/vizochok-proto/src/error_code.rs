@@ -10,9 +10,11 @@ macro_rules! error_codes {
         /// Every `WidgetError.code` a host can see.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum ErrorCode {
+            // Each variant's doc is its spelling, as a plain literal (uniffi reads docs and cannot expand `concat!`).
             $(
-                #[doc = concat!("`", $text, "`")]
+                #[doc = $text]
                 $variant,
             )*
         }

@@ -18,6 +18,9 @@ pub mod markdown;
 mod secret;
 mod types;
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("vizochok_proto");
+
 pub use error_code::ErrorCode;
 pub use frame::{
     AuthFrame, AuthOk, ClientFrame, FrameError, PageContext, PageInfo, Rating, Reply, SdkInfo, ServerFrame,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// A paragraph or a list item.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Block {
     /// What kind of block.
     pub kind: BlockKind,
@@ -23,6 +24,7 @@ pub struct Block {
 /// What a [`Block`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum BlockKind {
     /// A paragraph (lines inside it are kept, separated by `\n`).
     Paragraph,
@@ -49,6 +51,7 @@ impl BlockKind {
 /// A run of text with one style.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Span {
     /// The text, as it is shown (never markup).
     pub text: String,

@@ -9,6 +9,7 @@ use crate::ErrorCode;
 /// One line of the cart, as the server reports it.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CartItem {
     /// Product SKU.
     pub sku: String,
@@ -27,6 +28,7 @@ pub struct CartItem {
 /// A product card shown in the chat.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProductItem {
     /// Product SKU.
     pub sku: String,
@@ -40,18 +42,23 @@ pub struct ProductItem {
     pub quantity_step: f64,
     /// Selected quantity (set when the shopper picked one).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub quantity: Option<f64>,
     /// Product brand name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub brand: Option<String>,
     /// Product image URL.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub image_url: Option<String>,
     /// Promotional price, if active.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub promo_price: Option<f64>,
 }
 
 /// The selected items of a session, sent with a response or on restore.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionSummary {
     /// All items currently selected in the session: the whole cart.
     pub selected_items: Vec<CartItem>,
@@ -64,6 +71,7 @@ pub struct SessionSummary {
 /// What changed in the cart. `items` is always the complete cart.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CartChangedEvent {
     /// What triggered the change.
     pub action: CartAction,
@@ -103,6 +111,7 @@ impl CartChangedEvent {
 /// The four cart actions of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CartAction {
     /// An item was added.
     ItemSelected,
@@ -138,6 +147,7 @@ impl CartAction {
 /// The error every `onError` callback receives.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WidgetError {
     /// Machine-readable error code.
     pub code: ErrorCode,
@@ -157,6 +167,7 @@ pub struct WidgetError {
 /// Who said a line of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Role {
     /// The shopper.
     User,
@@ -177,6 +188,7 @@ impl Role {
 /// One line of the conversation, for redrawing a UI after a reload.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
     /// Who said it.
     pub role: Role,
@@ -190,6 +202,7 @@ pub struct HistoryEntry {
 /// The cart as the client last saw it from the server.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Cart {
     /// Every line of the cart.
     pub items: Vec<CartItem>,

@@ -3,443 +3,329 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The six callbacks of the VIZOCHOK contract, plus the chat UI events, as
-/// closures. Leave any of them `nil`.
-///
-/// Callbacks run on a background queue (the widget's own serial queue or
-/// URLSession's delegate queue), never on the main thread. Hop to it before
-/// touching UI: `Task { @MainActor in … }` or `DispatchQueue.main.async { … }`.
+/// The app's callbacks as closures: the six of the contract, then `onMessage`
+/// (typing, streamed chunks, replies, another device's messages, history,
+/// acknowledgements) and `onStateChange`. Leave any of them `nil`. They run
+/// one at a time, in order: on the caller's thread for what a call causes, on
+/// the widget's queue for the rest, never on the main thread by themselves.
+/// One that throws is written to `VizochokLog` and the widget carries on.
 public struct VizochokCallbacks: Sendable {
-    /// The cart changed; `items` is always the whole cart.
-    public var onCartChanged: (@Sendable (CartChangedEvent) -> Void)?
-    /// The shopper pressed "Add" on a product card (informational).
-    public var onProductClick: (@Sendable (ProductItem) -> Void)?
-    /// A reply came with a session summary, or a session was restored.
-    public var onSessionComplete: (@Sendable (SessionSummary) -> Void)?
-    /// Any error, from the server or the client; `message` is localized.
-    public var onError: (@Sendable (WidgetError) -> Void)?
-    /// Authenticated and ready.
-    public var onConnect: (@Sendable () -> Void)?
-    /// A ready connection is gone (the widget reconnects unless the failure is final).
-    public var onDisconnect: (@Sendable () -> Void)?
-    /// A chat UI event: typing, a streamed chunk, a whole reply, a history, an acknowledgement.
-    public var onMessage: (@Sendable (MessageEvent) -> Void)?
-    /// The connection state changed.
-    public var onStateChange: (@Sendable (ConnectionState) -> Void)?
+    public typealias On<Value> = @Sendable (Value) throws -> Void
+    public var onCartChanged: On<CartChangedEvent>?, onProductClick: On<ProductItem>?
+    public var onSessionComplete: On<SessionSummary>?, onError: On<WidgetError>?
+    public var onConnect: (@Sendable () throws -> Void)?, onDisconnect: (@Sendable () throws -> Void)?
+    public var onMessage: On<Event>?, onStateChange: On<State>?
 
     public init(
-        onCartChanged: (@Sendable (CartChangedEvent) -> Void)? = nil,
-        onProductClick: (@Sendable (ProductItem) -> Void)? = nil,
-        onSessionComplete: (@Sendable (SessionSummary) -> Void)? = nil,
-        onError: (@Sendable (WidgetError) -> Void)? = nil,
-        onConnect: (@Sendable () -> Void)? = nil,
-        onDisconnect: (@Sendable () -> Void)? = nil,
-        onMessage: (@Sendable (MessageEvent) -> Void)? = nil,
-        onStateChange: (@Sendable (ConnectionState) -> Void)? = nil
+        onCartChanged: On<CartChangedEvent>? = nil, onProductClick: On<ProductItem>? = nil,
+        onSessionComplete: On<SessionSummary>? = nil, onError: On<WidgetError>? = nil,
+        onConnect: (@Sendable () throws -> Void)? = nil, onDisconnect: (@Sendable () throws -> Void)? = nil,
+        onMessage: On<Event>? = nil, onStateChange: On<State>? = nil
     ) {
-        self.onCartChanged = onCartChanged
-        self.onProductClick = onProductClick
-        self.onSessionComplete = onSessionComplete
-        self.onError = onError
-        self.onConnect = onConnect
-        self.onDisconnect = onDisconnect
-        self.onMessage = onMessage
-        self.onStateChange = onStateChange
+        (self.onCartChanged, self.onProductClick, self.onSessionComplete, self.onError) =
+            (onCartChanged, onProductClick, onSessionComplete, onError)
+        (self.onConnect, self.onDisconnect, self.onMessage, self.onStateChange) =
+            (onConnect, onDisconnect, onMessage, onStateChange)
     }
 }
 
-/// Everything the widget reports, as one type for `VizochokWidget.events()`.
-public enum WidgetEvent: Equatable, Sendable {
-    case connect
-    case disconnect
-    case cartChanged(CartChangedEvent)
-    case productClick(ProductItem)
-    case sessionComplete(SessionSummary)
-    case error(WidgetError)
-    case stateChanged(ConnectionState)
-    case message(MessageEvent)
+/// Where the session id is kept between runs of the app: all there is to keep to resume.
+public protocol SessionStore: AnyObject, Sendable {
+    func load() -> String?
+    /// Keep `sessionId` (`nil`: forget it, after a reset).
+    func save(sessionId: String?)
 }
 
+/// The widget's I/O: sockets, a monotonic clock in milliseconds, one timer and
+/// a secure random seed. `URLSessionTransport` is the real one; tests script
+/// one. The widget calls it one call at a time; it reports through `Reports`.
+public protocol Transport: AnyObject, Sendable {
+    func now() -> UInt64
+    func open(socket: UInt64, url: String, reports: Reports)
+    func send(socket: UInt64, text: String)
+    /// Close `socket` (or abandon it while it opens); what it reports later is ignored.
+    func close(socket: UInt64, code: UInt16, reason: String)
+    /// Call `reports.timerFired()` at `deadline` (the clock of `now()`); `nil` cancels. Replaces the timer before.
+    func setTimer(deadline: UInt64?, reports: Reports)
+    /// 64 bits from a secure random source: they seed action ids and backoff jitter.
+    func seed() -> UInt64
+}
 
-/// A VIZOCHOK shopping-assistant client over `URLSessionWebSocketTask`.
-///
-/// The Rust core (`VizochokSession`) holds every protocol rule: reconnects,
-/// heartbeats, the action queue, resends. This class only opens and closes
-/// sockets when the core asks, passes frames both ways and arms one timer.
-///
-/// Thread-safe. Release it with `close()`: the socket closes, the timer
-/// stops, every `events()` stream finishes and the native session is freed
-/// when the widget is dropped. Nothing is called back after `close()` returns.
+extension Transport {
+    public func seed() -> UInt64 { UInt64.random(in: .min ... .max) }  // SystemRandomNumberGenerator
+}
+
+/// How a `Transport` tells the widget what happened; once the widget is gone, reports go nowhere.
+public final class Reports: @unchecked Sendable {
+    private weak var driver: WidgetDriver?
+    private let clock: Transport
+
+    init(driver: WidgetDriver, clock: Transport) { (self.driver, self.clock) = (driver, clock) }
+
+    public func opened(socket: UInt64) { driver?.socketOpened(now: clock.now(), socket: socket) }
+    public func text(socket: UInt64, text: String) { driver?.socketText(now: clock.now(), socket: socket, text: text) }
+    public func binary(socket: UInt64, length: Int) {
+        driver?.socketBinary(now: clock.now(), socket: socket, len: UInt64(length))
+    }
+    /// The socket is gone: its close code as received (`nil` without a close frame), the reason or error text.
+    public func ended(socket: UInt64, code: Int?, reason: String) {
+        driver?.socketEnded(now: clock.now(), socket: socket, code: code.flatMap { UInt16(exactly: $0) }, reason: reason)
+    }
+    public func timerFired() { driver?.timeout(now: clock.now()) }
+}
+
+/// Where the widget writes what it recovered from (a callback that threw),
+/// secrets removed: standard error, unless the app sets `sink` (to `os.Logger`, say) before using a widget.
+public enum VizochokLog {
+    nonisolated(unsafe) public static var sink: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("vizochok: \(message)\n".utf8))
+    }
+}
+
+/// A VIZOCHOK shopping-assistant client. The Rust driver runs the protocol and
+/// the run loop; this class is its host (docs/hosts.md). Creating it checks the
+/// config before any I/O (`VizochokError.InvalidConfig`). Actions return their
+/// id, or `nil` when refused (`onError` has fired); a wrong call throws
+/// `.InvalidArgument`, an action after `close()` `.Destroyed`. Thread-safe.
 public final class VizochokWidget: @unchecked Sendable, CustomStringConvertible {
+    private let transport: Transport
+    private let host: Host
+    private let driver: WidgetDriver
+
+    public init(
+        apiKey: String, config: VizochokConfig, callbacks: VizochokCallbacks = VizochokCallbacks(),
+        userToken: String? = nil, sessionStore: SessionStore? = nil, transport: Transport = URLSessionTransport()
+    ) throws {
+        self.transport = transport
+        host = Host(callbacks: callbacks, transport: transport, store: sessionStore)
+        driver = try WidgetDriver(
+            apiKey: apiKey, userToken: userToken, config: config, sessionId: sessionStore?.load(),
+            sdkName: "vizochok-swift", seed: transport.seed(), host: host)
+        host.reports = Reports(driver: driver, clock: transport)
+    }
+
+    private func now() -> UInt64 { transport.now() }
+
+    /// Every event from now on, in order. Each call makes a new stream; it finishes at `close()`.
+    public func events() -> AsyncStream<Event> { host.stream() }
+
+    /// Start (or resume) connecting; the outcome arrives as `onConnect` / `onError`.
+    public func connect() { driver.connect(now: now()) }
+    /// Close the socket, keep the conversation and the queue; `connect()` resumes.
+    public func disconnect() { driver.disconnect(now: now()) }
+    /// The network is back (e.g. from `NWPathMonitor`): skip the backoff wait.
+    public func networkOnline() { driver.networkOnline(now: now()) }
+    /// Close the socket, stop the timer, finish the event streams; nothing is
+    /// called back once this returns. Reads keep the last state.
+    public func close() { driver.destroy(now: now()) }
+
+    @discardableResult public func sendMessage(_ text: String) throws -> String? {
+        try driver.sendMessage(now: now(), text: text)
+    }
+    /// "Add" on a card: `onProductClick`, then `select_item` (one `quantityStep` unless told).
+    @discardableResult public func selectProduct(_ product: ProductItem, quantity: Double? = nil) throws -> String? {
+        try driver.selectProduct(now: now(), product: product, quantity: quantity)
+    }
+    @discardableResult public func updateQuantity(sku: String, quantity: Double) throws -> String? {
+        try driver.updateQuantity(now: now(), sku: sku, quantity: quantity)
+    }
+    @discardableResult public func removeItem(sku: String) throws -> String? { try driver.removeItem(now: now(), sku: sku) }
+    @discardableResult public func clearCart() throws -> String? { try driver.clearCart(now: now()) }
+    /// What the shopper looks at; "add this" then means `context.sku`.
+    @discardableResult public func setContext(_ context: PageContext) throws -> String? {
+        try driver.setContext(now: now(), context: context)
+    }
+    /// Stop the streaming reply; `nil` when nothing streams.
+    @discardableResult public func stop() throws -> String? { try driver.stop(now: now()) }
+    /// Rate a reply (its `messageId`).
+    @discardableResult public func feedback(messageId: String, rating: Rating, comment: String? = nil) throws -> String? {
+        try driver.feedback(now: now(), messageId: messageId, rating: rating, comment: comment)
+    }
+    /// Forget the conversation and start a new one.
+    public func reset() throws { try driver.reset(now: now()) }
+    /// The language of error texts from now on (a tag: `uk`, `en-GB`, ...).
+    public func setLanguage(_ language: String) { driver.setLanguage(language: language) }
+
+    public var state: State { driver.state() }
+    public var cart: Cart { driver.cart() }
+    /// The id that resumes this conversation (a `SessionStore` keeps it for you).
+    public var sessionId: String? { driver.sessionId() }
+    public var pendingActions: [PendingAction] { driver.pendingActions() }
+    public var description: String { "VizochokWidget(state: \(state))" }
+}
+
+extension Reply {
+    /// The reply's Markdown, parsed for a native UI (paragraphs and list items of styled spans).
+    public var blocks: [Block] { markdownBlocks(text: text) }
+}
+
+/// The driver's side of the widget: I/O to the transport, events to the app and the streams.
+private final class Host: WidgetHost, @unchecked Sendable {
     private let callbacks: VizochokCallbacks
-    private let queue = DispatchQueue(label: "com.vizochok.widget")
+    private let transport: Transport
+    private let store: SessionStore?
+    var reports: Reports!
     private let lock = NSLock()
-    private let origin = DispatchTime.now().uptimeNanoseconds
-    private var session: VizochokSession!
-    private var urlSession: URLSession!
-    private let bridge = Bridge()
-    private var sockets: [UInt64: Connection] = [:]
-    private var current: Connection?
-    private var timer: DispatchWorkItem?
-    private var closed = false
-    private var streams: [UUID: AsyncStream<WidgetEvent>.Continuation] = [:]
+    private var streams: [UUID: AsyncStream<Event>.Continuation]? = [:]  // nil once released
 
-    /// Creates an idle widget; throws `VizochokError.InvalidConfig` for a bad
-    /// URL, a plain `ws://` to a non-loopback host, or a missing store id.
-    public init(apiKey: String, config: VizochokConfig, callbacks: VizochokCallbacks = VizochokCallbacks()) throws {
-        self.callbacks = callbacks
-        let delegateQueue = OperationQueue()
-        delegateQueue.maxConcurrentOperationCount = 1
-        bridge.widget = self
-        urlSession = URLSession(configuration: .default, delegate: bridge, delegateQueue: delegateQueue)
-        // The core is seeded from the system's secure random source.
-        session = try VizochokSession(
-            apiKey: apiKey, config: config, seed: UInt64.random(in: .min ... .max),
-            listener: Listener(self), transport: Transport(self))
+    init(callbacks: VizochokCallbacks, transport: Transport, store: SessionStore?) {
+        (self.callbacks, self.transport, self.store) = (callbacks, transport, store)
     }
 
-    deinit {
-        urlSession?.invalidateAndCancel()
-    }
+    func openSocket(socket: UInt64, url: String) { transport.open(socket: socket, url: url, reports: reports) }
+    func sendText(socket: UInt64, text: String) { transport.send(socket: socket, text: text) }
+    func closeSocket(socket: UInt64, code: UInt16, reason: String) { transport.close(socket: socket, code: code, reason: reason) }
+    func setTimer(deadline: UInt64?) { transport.setTimer(deadline: deadline, reports: reports) }
+    func saveSession(sessionId: String?) { store?.save(sessionId: sessionId) }
+    func reportError(message: String) { VizochokLog.sink(message) }
 
-    /// Milliseconds of a monotonic clock (the core never reads a clock itself).
-    private func now() -> UInt64 {
-        (DispatchTime.now().uptimeNanoseconds - origin) / 1_000_000
-    }
-
-    private func isClosed() -> Bool {
+    func deliver(event: Event) throws {
+        let released = event == .stateChanged(.destroyed)
         lock.lock()
-        defer { lock.unlock() }
-        return closed
-    }
-
-    /// Runs `body` on the session, then re-arms the timer for the core's next deadline.
-    private func drive<T>(_ body: (VizochokSession) throws -> T) throws -> T {
-        if isClosed() { throw VizochokError.Destroyed }
-        defer { rearm() }
-        return try body(session)
-    }
-
-    private func feed(_ body: (VizochokSession) -> Void) {
-        _ = try? drive(body)
-    }
-
-    private func rearm() {
-        lock.lock()
-        defer { lock.unlock() }
-        timer?.cancel()
-        timer = nil
-        guard !closed, let deadline = session.pollTimeout() else { return }
-        let wait = deadline > now() ? deadline - now() : 0
-        let item = DispatchWorkItem { [weak self] in
-            guard let self else { return }
-            self.feed { $0.timeout(nowMs: self.now()) }
+        let targets = streams.map { Array($0.values) } ?? []
+        if released { streams = nil }
+        lock.unlock()
+        targets.forEach { $0.yield(event) }
+        if released { targets.forEach { $0.finish() } }
+        let c = callbacks
+        switch event {
+        case .connect: try c.onConnect?()
+        case .disconnect: try c.onDisconnect?()
+        case .cartChanged(let cart): try c.onCartChanged?(cart)
+        case .productClick(let product): try c.onProductClick?(product)
+        case .sessionComplete(let summary): try c.onSessionComplete?(summary)
+        case .error(let error): try c.onError?(error)
+        case .stateChanged(let state): try c.onStateChange?(state)
+        default: try c.onMessage?(event)
         }
-        timer = item
-        queue.asyncAfter(deadline: .now() + .milliseconds(Int(min(wait, 86_400_000))), execute: item)
     }
 
-    // ----- the app's API -----
-
-    /// Every event from now on, for a UI. Each call returns a new stream;
-    /// it finishes when the widget is closed. Unbounded: nothing is dropped.
-    public func events() -> AsyncStream<WidgetEvent> {
-        let (stream, continuation) = AsyncStream<WidgetEvent>.makeStream(bufferingPolicy: .unbounded)
+    func stream() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
         let id = UUID()
         lock.lock()
-        if closed {
-            lock.unlock()
-            continuation.finish()
-            return stream
-        }
-        streams[id] = continuation
+        let open = streams != nil
+        streams?[id] = continuation
         lock.unlock()
+        guard open else { continuation.finish(); return stream }
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             self.lock.lock()
-            self.streams[id] = nil
+            self.streams?[id] = nil
             self.lock.unlock()
         }
         return stream
     }
+}
 
-    /// Connects (and keeps reconnecting per the protocol until the failure is final).
-    public func connect() throws { try drive { $0.connect(nowMs: now()) } }
+/// The default `Transport`: `URLSessionWebSocketTask`, a dispatch timer and
+/// the uptime clock. Socket reports and the timer run on one serial queue.
+public final class URLSessionTransport: Transport, @unchecked Sendable {
+    private let queue: DispatchQueue
+    private let origin = DispatchTime.now().uptimeNanoseconds
+    private let lock = NSLock()
+    private var sockets: [UInt64: (task: URLSessionWebSocketTask, sending: Task<Void, Never>?)] = [:]  // until they end
+    private var reports: Reports?
+    private var timer: DispatchWorkItem?
+    private let delegate = Delegate()
+    private let session: URLSession
 
-    /// Closes the connection but keeps the conversation; `connect()` resumes it.
-    public func disconnect() throws { try drive { $0.disconnect(nowMs: now()) } }
-
-    /// The network is back (e.g. from NWPathMonitor): skip the current backoff wait.
-    public func networkOnline() throws { try drive { $0.networkOnline(nowMs: now()) } }
-
-    /// Sends a chat message; returns its action id.
-    @discardableResult
-    public func sendMessage(_ text: String) throws -> String { try drive { try $0.sendMessage(nowMs: now(), text: text) } }
-
-    /// The shopper pressed "Add" on `product`; fires `onProductClick`.
-    @discardableResult
-    public func selectProduct(_ product: ProductItem, quantity: Double? = nil) throws -> String {
-        try drive { try $0.selectProduct(nowMs: now(), product: product, quantity: quantity) }
+    public init() {
+        queue = DispatchQueue(label: "com.vizochok.widget")
+        let delegates = OperationQueue()
+        delegates.underlyingQueue = queue
+        session = URLSession(configuration: .default, delegate: delegate, delegateQueue: delegates)
+        delegate.transport = self
     }
 
-    /// Sets the quantity of a cart line.
-    @discardableResult
-    public func updateQuantity(sku: String, quantity: Double) throws -> String {
-        try drive { try $0.updateQuantity(nowMs: now(), sku: sku, quantity: quantity) }
-    }
+    deinit { session.invalidateAndCancel() }
 
-    /// Removes a cart line.
-    @discardableResult
-    public func removeItem(sku: String) throws -> String { try drive { try $0.removeItem(nowMs: now(), sku: sku) } }
+    public func now() -> UInt64 { (DispatchTime.now().uptimeNanoseconds - origin) / 1_000_000 }
 
-    /// Empties the cart.
-    @discardableResult
-    public func clearCart() throws -> String { try drive { try $0.clearCart(nowMs: now()) } }
-
-    /// Forgets the conversation and starts a new one.
-    public func reset() throws { try drive { try $0.reset(nowMs: now()) } }
-
-    /// The connection state.
-    public var state: ConnectionState { isClosed() ? .destroyed : session.state() }
-    /// The cart as last confirmed by the server.
-    public var cart: Cart { isClosed() ? Cart(items: [], total: 0) : session.cart() }
-    /// The session id: keep it with `lastSeq` to resume after the app restarts.
-    public var sessionId: String? { isClosed() ? nil : session.sessionId() }
-    /// The last server `seq` applied.
-    public var lastSeq: UInt64 { isClosed() ? 0 : session.lastSeq() }
-    /// Accepted actions that have not ended.
-    public var pendingActions: [PendingAction] { isClosed() ? [] : session.pendingActions() }
-
-    /// Releases everything now: closes the socket, stops the timer, finishes
-    /// every `events()` stream. Idempotent.
-    public func close() {
-        lock.lock()
-        if closed {
-            lock.unlock()
-            return
-        }
-        timer?.cancel()
-        timer = nil
-        lock.unlock()
-        // The last events (disconnect, destroyed) are delivered before shutdown returns.
-        session.shutdown(nowMs: now())
-        lock.lock()
-        closed = true
-        let open = Array(sockets.values)
-        sockets.removeAll()
-        current = nil
-        let finished = Array(streams.values)
-        streams.removeAll()
-        lock.unlock()
-        open.forEach { $0.close(code: .goingAway, reason: nil) }
-        finished.forEach { $0.finish() }
-        urlSession.invalidateAndCancel()
-        bridge.widget = nil
-    }
-
-    public var description: String { "VizochokWidget(state: \(state))" }
-
-    // ----- what the core asks for -----
-
-    fileprivate func open(socket: UInt64, url: String) {
-        guard let target = URL(string: url) else {
-            queue.async { [weak self] in
-                guard let self else { return }
-                self.feed { $0.socketError(nowMs: self.now(), socket: socket, detail: "bad URL") }
-            }
-            return
-        }
+    public func open(socket: UInt64, url: String, reports: Reports) {
+        guard let target = URL(string: url) else { return reports.ended(socket: socket, code: nil, reason: "bad URL") }
         var request = URLRequest(url: target)
         #if canImport(FoundationNetworking)
-        // swift-corelibs-foundation (Linux) replaces curl's `Connection: Upgrade`
-        // with `keep-alive`, and servers then refuse the upgrade (400).
+        // FoundationNetworking replaces curl's `Connection: Upgrade` with `keep-alive`; servers then refuse (400).
         request.setValue("Upgrade", forHTTPHeaderField: "Connection")
         #endif
-        let conn = Connection(task: urlSession.webSocketTask(with: request))
-        lock.lock()
-        sockets[socket] = conn
-        current = conn
-        lock.unlock()
-        bridge.register(task: conn.task, socket: socket)
-        conn.task.resume()
-        conn.start { [weak self] message in
-            guard let self else { return }
-            switch message {
-            case .string(let text): self.feed { $0.socketText(nowMs: self.now(), socket: socket, text: text) }
-            case .data(let data): self.feed { $0.socketBinary(nowMs: self.now(), socket: socket, len: UInt64(data.count)) }
-            @unknown default: break
-            }
-        } failed: { [weak self] error in
-            self?.ended(socket: socket, task: conn.task, error: error)
-        }
-    }
-
-    fileprivate func send(text: String) {
-        lock.lock()
-        let conn = current
-        lock.unlock()
-        conn?.send(text)  // a failed send surfaces as a receive failure
-    }
-
-    fileprivate func close(socket: UInt64, code: UInt16, reason: String) {
-        lock.lock()
-        let conn = sockets.removeValue(forKey: socket)
-        if conn === current { current = nil }
-        lock.unlock()
-        let closeCode = URLSessionWebSocketTask.CloseCode(rawValue: Int(code)) ?? .normalClosure
-        conn?.close(code: closeCode, reason: reason.data(using: .utf8))
-    }
-
-    fileprivate func opened(socket: UInt64) {
-        feed { $0.socketOpened(nowMs: now(), socket: socket) }
-    }
-
-    /// The socket is gone: a close frame with a code, or a failure.
-    fileprivate func ended(socket: UInt64, task: URLSessionWebSocketTask, error: Error?) {
-        guard bridge.finish(task: task) else { return }
-        #if canImport(FoundationNetworking)
-        // swift-corelibs-foundation reports codes that were never sent (a 4001
-        // close reads 1003, a cut reads 1000): report "no code" instead.
-        let code = 0
-        #else
-        let code = task.closeCode.rawValue
-        #endif
-        if code != 0 && code != 1005 && code != 1006 {
-            let reason = task.closeReason.flatMap { String(data: $0, encoding: .utf8) } ?? ""
-            feed { $0.socketClosed(nowMs: now(), socket: socket, code: UInt16(clamping: code), reason: reason) }
-        } else if let error {
-            feed { $0.socketError(nowMs: now(), socket: socket, detail: "\(type(of: error)) \((error as NSError).code)") }
-        } else {
-            feed { $0.socketClosed(nowMs: now(), socket: socket, code: nil, reason: "") }
-        }
-    }
-
-    fileprivate func emit(_ event: WidgetEvent) {
-        lock.lock()
-        let targets = Array(streams.values)
-        lock.unlock()
-        targets.forEach { $0.yield(event) }
-        let c = callbacks
-        switch event {
-        case .connect: c.onConnect?()
-        case .disconnect: c.onDisconnect?()
-        case .cartChanged(let e): c.onCartChanged?(e)
-        case .productClick(let p): c.onProductClick?(p)
-        case .sessionComplete(let s): c.onSessionComplete?(s)
-        case .error(let e): c.onError?(e)
-        case .stateChanged(let s): c.onStateChange?(s)
-        case .message(let m): c.onMessage?(m)
-        }
-    }
-}
-
-/// One WebSocket: frames go out in order through one sending task; one
-/// receiving task reads until the socket fails or closes.
-private final class Connection: @unchecked Sendable {
-    let task: URLSessionWebSocketTask
-    private let outgoing: AsyncStream<String>
-    private let sink: AsyncStream<String>.Continuation
-    private var workers: [Task<Void, Never>] = []
-
-    init(task: URLSessionWebSocketTask) {
-        self.task = task
-        (outgoing, sink) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
-    }
-
-    func start(received: @escaping @Sendable (URLSessionWebSocketTask.Message) -> Void,
-               failed: @escaping @Sendable (Error) -> Void) {
-        let task = self.task
-        let outgoing = self.outgoing
-        workers.append(Task {
-            for await text in outgoing {
-                do { try await task.send(.string(text)) } catch { return }
-            }
-        })
-        workers.append(Task {
-            while true {
-                do {
-                    received(try await task.receive())
-                } catch {
-                    failed(error)
-                    return
+        let task = session.webSocketTask(with: request)
+        task.taskDescription = String(socket)
+        locked { (sockets[socket], self.reports) = ((task, nil), reports) }
+        task.resume()
+        Task { [queue] in
+            while let message = try? await task.receive() {  // until it fails: the delegate reports the end
+                switch message {
+                case .string(let text): queue.async { reports.text(socket: socket, text: text) }
+                case .data(let data): queue.async { reports.binary(socket: socket, length: data.count) }
+                @unknown default: break
                 }
             }
-        })
+        }
     }
 
-    func send(_ text: String) { sink.yield(text) }
-
-    func close(code: URLSessionWebSocketTask.CloseCode, reason: Data?) {
-        sink.finish()
-        task.cancel(with: code, reason: reason)
-    }
-}
-
-/// The transport the core drives; holds the widget weakly (no cycle through Rust).
-private final class Transport: SessionTransport, @unchecked Sendable {
-    weak var widget: VizochokWidget?
-    init(_ widget: VizochokWidget) { self.widget = widget }
-    func openSocket(socket: UInt64, url: String) { widget?.open(socket: socket, url: url) }
-    func sendText(text: String) { widget?.send(text: text) }
-    func closeSocket(socket: UInt64, code: UInt16, reason: String) { widget?.close(socket: socket, code: code, reason: reason) }
-}
-
-/// The listener the core calls; forwards to the widget's callbacks and streams.
-private final class Listener: SessionListener, @unchecked Sendable {
-    weak var widget: VizochokWidget?
-    init(_ widget: VizochokWidget) { self.widget = widget }
-    func onConnect() { widget?.emit(.connect) }
-    func onDisconnect() { widget?.emit(.disconnect) }
-    func onCartChanged(event: CartChangedEvent) { widget?.emit(.cartChanged(event)) }
-    func onProductClick(product: ProductItem) { widget?.emit(.productClick(product)) }
-    func onSessionComplete(summary: SessionSummary) { widget?.emit(.sessionComplete(summary)) }
-    func onError(error: WidgetError) { widget?.emit(.error(error)) }
-    func onStateChange(state: ConnectionState) { widget?.emit(.stateChanged(state)) }
-    func onMessage(event: MessageEvent) { widget?.emit(.message(event)) }
-}
-
-/// URLSession's delegate: maps tasks to the core's socket ids.
-private final class Bridge: NSObject, URLSessionWebSocketDelegate, @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids: [ObjectIdentifier: UInt64] = [:]
-    private weak var _widget: VizochokWidget?
-    var widget: VizochokWidget? {
-        get { lock.lock(); defer { lock.unlock() }; return _widget }
-        set { lock.lock(); _widget = newValue; lock.unlock() }
+    public func send(socket: UInt64, text: String) {
+        // Each send waits for the one before, so frames leave in order; a failed send ends the task.
+        locked {
+            guard let (task, previous) = sockets[socket].map({ ($0.task, $0.sending) }) else { return }
+            sockets[socket]?.sending = Task {
+                _ = await previous?.value
+                try? await task.send(.string(text))
+            }
+        }
     }
 
-    func register(task: URLSessionTask, socket: UInt64) {
-        lock.lock()
-        ids[ObjectIdentifier(task)] = socket
-        lock.unlock()
+    public func close(socket: UInt64, code: UInt16, reason: String) {
+        let task = locked { sockets.removeValue(forKey: socket)?.task }
+        task?.cancel(with: URLSessionWebSocketTask.CloseCode(rawValue: Int(code)) ?? .normalClosure, reason: Data(reason.utf8))
     }
 
-    private func socket(of task: URLSessionTask) -> UInt64? {
+    public func setTimer(deadline: UInt64?, reports: Reports) {
+        let item = DispatchWorkItem { reports.timerFired() }
+        locked { timer?.cancel(); timer = item }
+        guard let deadline else { return item.cancel() }
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(clamping: deadline - min(deadline, now()))), execute: item)
+    }
+
+    fileprivate func opened(_ task: URLSessionTask) {
+        if let socket = task.taskDescription.flatMap(UInt64.init) { locked { reports }?.opened(socket: socket) }
+    }
+
+    /// The task is gone: its close code and reason as the runtime reports them, once.
+    fileprivate func ended(_ task: URLSessionTask, code: Int, reason: Data?, error: Error?) {
+        guard let socket = task.taskDescription.flatMap(UInt64.init),
+              let reports = locked({ sockets.removeValue(forKey: socket).flatMap { _ in reports } }) else { return }
+        var code: Int? = code
+        #if canImport(FoundationNetworking)
+        // FoundationNetworking reads a cut as 1000 without a reason; a close frame always has one (maybe empty).
+        if reason == nil { code = nil }
+        #endif
+        let text = reason.flatMap { String(data: $0, encoding: .utf8) } ?? error.map { "\($0)" } ?? ""
+        reports.ended(socket: socket, code: code, reason: text)
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
-        return ids[ObjectIdentifier(task)]
+        return body()
     }
+}
 
-    /// Whether this is the first end reported for `task`.
-    func finish(task: URLSessionTask) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return ids.removeValue(forKey: ObjectIdentifier(task)) != nil
-    }
+/// URLSession's delegate; holds the transport weakly (a session keeps its delegate until invalidated).
+private final class Delegate: NSObject, URLSessionWebSocketDelegate, @unchecked Sendable {
+    weak var transport: URLSessionTransport?
 
     func urlSession(_ session: URLSession, webSocketTask: URLSessionWebSocketTask, didOpenWithProtocol protocol: String?) {
-        if let socket = socket(of: webSocketTask) { widget?.opened(socket: socket) }
+        transport?.opened(webSocketTask)
     }
-
     func urlSession(
         _ session: URLSession, webSocketTask: URLSessionWebSocketTask,
         didCloseWith closeCode: URLSessionWebSocketTask.CloseCode, reason: Data?
     ) {
-        if let socket = socket(of: webSocketTask) { widget?.ended(socket: socket, task: webSocketTask, error: nil) }
+        transport?.ended(webSocketTask, code: closeCode.rawValue, reason: reason, error: nil)
     }
-
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        guard let ws = task as? URLSessionWebSocketTask, let socket = socket(of: task) else { return }
-        widget?.ended(socket: socket, task: ws, error: error)
+        guard let socket = task as? URLSessionWebSocketTask else { return }
+        transport?.ended(socket, code: socket.closeCode.rawValue, reason: socket.closeReason, error: error)
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import XCTest
-@testable import Vizochok
+import Vizochok
 
-/// Sans-IO: the shared scenario suite through `VizochokSession`, and the
-/// session API itself without a network.
+/// The shared scenario suite through the public `VizochokWidget`, and the
+/// widget's own rules without a network.
 final class ScenarioTests: XCTestCase {
-    func testEveryScenarioFileReplaysExactly() throws {
+    func testEveryScenarioFileReplaysExactlyThroughTheWidget() throws {
         let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIZOCHOK_SCENARIOS"] ?? "../../scenarios")
         let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "json" }
@@ -15,58 +15,65 @@ final class ScenarioTests: XCTestCase {
         var steps = 0
         for file in files {
             do {
-                steps += try ScenarioRunner.run(file: file)
+                steps += try ScenarioRig.run(file: file)
             } catch {
                 failures.append("\(file.lastPathComponent): \(error)")
             }
         }
-        print("    \(files.count) scenario files, \(steps) steps, \(failures.count) failed")
+        print("    swift widget: \(files.count) scenario files, \(steps) steps, \(failures.count) failed")
         XCTAssert(failures.isEmpty, failures.joined(separator: "\n\n"))
     }
 
     func testTheMatcherIsStrictWhereItMustBe() throws {
-        XCTAssertTrue(ScenarioRunner.matches(try J.parse(#"[{"a":2}]"#), try J.parse(#"[{"a":2.0}]"#)))
-        XCTAssertFalse(ScenarioRunner.matches(try J.parse(#"[{"a":1}]"#), try J.parse(#"[{"a":1},{"b":2}]"#)))
-        XCTAssertFalse(ScenarioRunner.matches(try J.parse(#"{"a":null}"#), try J.parse("{}")), "null is not absent")
-        XCTAssertFalse(ScenarioRunner.matches(.str("x"), .str("*")))
-        XCTAssertFalse(ScenarioRunner.matches(.num(1), .bool(true)), "a boolean is not a number")
+        XCTAssertTrue(ScenarioRig.matches(try J.parse(#"[{"a":2}]"#), try J.parse(#"[{"a":2.0}]"#)))
+        XCTAssertFalse(ScenarioRig.matches(try J.parse(#"[{"a":1}]"#), try J.parse(#"[{"a":1},{"b":2}]"#)))
+        XCTAssertFalse(ScenarioRig.matches(try J.parse(#"{"a":null}"#), try J.parse("{}")), "null is not absent")
+        XCTAssertFalse(ScenarioRig.matches(.str("x"), .str("*")))
+        XCTAssertFalse(ScenarioRig.matches(.num(1), .bool(true)), "a boolean is not a number")
     }
 
-    func testABadConfigIsRefusedAndNeverShowsTheKey() {
-        let canary = "pk_canary_swift_51c2"
-        for url in ["ws://shop.example.com/v1/ws", "http://127.0.0.1/", "wss://\(canary)@host/v1/ws"] {
-            XCTAssertThrowsError(try VizochokWidget(apiKey: canary, config: VizochokConfig(storeId: "s", url: url))) { error in
+    func testABadConfigIsRefusedAndNeverShowsTheKeyOrTheToken() {
+        let key = "pk_canary_swift_51c2", token = "tok_canary_swift_9e01"
+        for url in ["ws://shop.example.com/v1/ws", "http://127.0.0.1/", "wss://\(key)@host/v1/ws", "ws://?k=\(key)",
+                    "ws://127.0.0.1/v1/ws?t=\(token)"] {
+            let config = VizochokConfig(storeId: "s", url: url)
+            XCTAssertThrowsError(try VizochokWidget(apiKey: key, config: config, userToken: token)) { error in
                 guard case VizochokError.InvalidConfig = error else { return XCTFail("\(error)") }
-                XCTAssertFalse("\(error) \(error.localizedDescription) \(String(reflecting: error))".contains(canary))
+                let shown = "\(error) \(error.localizedDescription) \(String(reflecting: error))"
+                XCTAssertFalse(shown.contains(key) || shown.contains(token), shown)
             }
         }
         let config = VizochokConfig(storeId: "demo-store", url: "ws://127.0.0.1:1/v1/ws")
-        let widget = try? VizochokWidget(apiKey: canary, config: config)
+        let widget = try? VizochokWidget(apiKey: key, config: config, userToken: token)
         XCTAssertNotNil(widget)
-        XCTAssertFalse("\(String(describing: widget)) \(config) \(String(reflecting: config))".contains(canary))
+        let shown = "\(String(describing: widget)) \(config) \(String(reflecting: config))"
+        XCTAssertFalse(shown.contains(key) || shown.contains(token), shown)
         widget?.close()
     }
 
-    func testMisuseThrowsAndTooLongIsRejectedAndTextsAreLocalized() throws {
+    func testWrongCallsThrowARefusalIsNilAndCloseKeepsTheReads() throws {
         let errors = Box<[WidgetError]>([])
         let widget = try VizochokWidget(
             apiKey: "pk_demo", config: VizochokConfig(storeId: "demo-store", url: "ws://127.0.0.1:1/v1/ws"),
             callbacks: VizochokCallbacks(onError: { e in errors.mutate { $0.append(e) } }))
-        XCTAssertThrowsError(try widget.sendMessage("   ")) { XCTAssertEqual($0 as? VizochokError, .InvalidArgument(reason: "message text is empty")) }
+        XCTAssertThrowsError(try widget.sendMessage("   ")) {
+            guard case VizochokError.InvalidArgument = $0 else { return XCTFail("\($0)") }
+        }
         let milk = ProductItem(sku: "milk-1", name: "Молоко", price: 40, unit: "pcs", quantityStep: 1)
         XCTAssertThrowsError(try widget.selectProduct(milk, quantity: 1.5)) {
             guard case VizochokError.InvalidArgument = $0 else { return XCTFail("\($0)") }
         }
-        XCTAssertThrowsError(try widget.sendMessage(String(repeating: "x", count: 2001))) {
-            guard case VizochokError.Rejected(let code, _) = $0 else { return XCTFail("\($0)") }
-            XCTAssertEqual(code, "message_too_large")
-        }
-        XCTAssertEqual(errors.value.map(\.code), ["message_too_large"], "onError too")
+        XCTAssertTrue(errors.value.isEmpty, "a wrong call is no onError")
+        XCTAssertNil(try widget.sendMessage(String(repeating: "x", count: 2001)), "a message too large is refused")
+        XCTAssertEqual(errors.value.map(\.code), [.messageTooLarge], "and onError told why")
+        let queued = try XCTUnwrap(try widget.sendMessage("молоко"), "queued while idle")
         widget.close()
-        XCTAssertThrowsError(try widget.sendMessage("hi")) { XCTAssertEqual($0 as? VizochokError, .Destroyed) }
+        widget.close()
+        XCTAssertThrowsError(try widget.clearCart()) { XCTAssertEqual($0 as? VizochokError, .Destroyed) }
         XCTAssertEqual(widget.state, .destroyed)
+        XCTAssertEqual(widget.pendingActions.map(\.id), [queued], "the queued message stays readable")
         XCTAssertEqual(uiText(key: "send", language: "uk"), "Надіслати")
-        XCTAssertEqual(errorMessage(code: "connection_lost", language: "de"), "Connection lost. Reconnecting…")
+        XCTAssertEqual(errorMessage(code: .connectionLost, language: "de"), "Connection lost. Reconnecting…")
     }
 }
 

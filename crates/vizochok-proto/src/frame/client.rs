@@ -46,12 +46,15 @@ pub struct AuthFrame {
 /// The page the shopper is on, in a `context` frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PageInfo {
     /// The page's address.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub url: Option<String>,
     /// The page's title.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub title: Option<String>,
 }
 
@@ -59,30 +62,38 @@ pub struct PageInfo {
 /// previous context, and "add this" means its `sku`.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PageContext {
     /// The page.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub page: Option<PageInfo>,
     /// The product on the page ("add this" means it).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub sku: Option<String>,
     /// The category on the page.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub category: Option<String>,
     /// The store search the shopper ran.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub query: Option<String>,
     /// The page's locale.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub locale: Option<String>,
     /// The page's currency (ISO 4217).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub currency: Option<String>,
 }
 
 /// A shopper's rating of one reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Rating {
     /// Thumbs up.
     Up,

@@ -41,6 +41,7 @@ pub struct AuthOk {
 /// The assistant's whole reply to one message.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Reply {
     /// The reply's id.
     pub message_id: String,

@@ -1,12 +1,25 @@
 package com.vizochok
 
+import com.vizochok.core.Event
+import com.vizochok.core.PendingAction
+import com.vizochok.core.State
+import com.vizochok.proto.Block
+import com.vizochok.proto.Cart
+import com.vizochok.proto.CartChangedEvent
+import com.vizochok.proto.PageContext
+import com.vizochok.proto.ProductItem
+import com.vizochok.proto.Rating
+import com.vizochok.proto.Reply
+import com.vizochok.proto.SessionSummary
+import com.vizochok.proto.WidgetError
+import java.lang.ref.WeakReference
 import java.security.SecureRandom
 import java.util.concurrent.ConcurrentHashMap
+import java.util.logging.Logger
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
@@ -20,301 +33,274 @@ import okhttp3.WebSocketListener
 import okio.ByteString
 
 /**
- * The six callbacks of the VIZOCHOK contract, plus the chat UI events.
- * Every method has a no-op default: override the ones you need.
- *
- * Callbacks arrive on a background thread (OkHttp's or a timer's), never on
- * Android's main thread. Post to the main thread yourself before touching
- * views (e.g. `runOnUiThread { … }` or `lifecycleScope.launch(Dispatchers.Main)`).
+ * The app's callbacks: the six of the contract, then [onMessage] (typing,
+ * streamed chunks, replies, another device's messages, history,
+ * acknowledgements) and [onStateChange]. Each does nothing unless
+ * overridden. They run one at a time, in order: on the calling thread for
+ * what a call causes, on OkHttp's or the timer's thread for the rest, never
+ * on Android's main thread by themselves. A callback that throws is logged
+ * (`java.util.logging`, logger `com.vizochok`) and the widget carries on.
  */
 interface Callbacks {
-    /** The cart changed; [CartChangedEvent.items] is always the whole cart. */
     fun onCartChanged(cart: CartChangedEvent) {}
-
-    /** The shopper pressed "Add" on a product card (informational). */
     fun onProductClick(product: ProductItem) {}
-
-    /** A reply came with a session summary, or a session was restored. */
     fun onSessionComplete(summary: SessionSummary) {}
-
-    /** Any error, from the server or the client; [WidgetError.message] is localized. */
     fun onError(error: WidgetError) {}
-
-    /** Authenticated and ready. */
     fun onConnect() {}
-
-    /** A ready connection is gone (the widget reconnects by itself unless the failure is final). */
     fun onDisconnect() {}
-
-    /** A chat UI event: typing, a streamed chunk, a whole reply, a history, an acknowledgement. */
-    fun onMessage(event: MessageEvent) {}
-
-    /** The connection state changed. */
-    fun onStateChange(state: ConnectionState) {}
+    fun onMessage(event: Event) {}
+    fun onStateChange(state: State) {}
 }
 
-/** Everything the widget reports, as one type for [VizochokWidget.events]. */
-sealed interface WidgetEvent {
-    data object Connect : WidgetEvent
-    data object Disconnect : WidgetEvent
-    data class CartChanged(val cart: CartChangedEvent) : WidgetEvent
-    data class ProductClick(val product: ProductItem) : WidgetEvent
-    data class SessionComplete(val summary: SessionSummary) : WidgetEvent
-    data class Error(val error: WidgetError) : WidgetEvent
-    data class StateChanged(val state: ConnectionState) : WidgetEvent
-    data class Message(val event: MessageEvent) : WidgetEvent
+/** Where the session id is kept between runs of the app: all there is to keep to resume. */
+interface SessionStore {
+    /** The id an earlier run saved, if any. */
+    fun load(): String?
+
+    /** Keep [sessionId] (`null`: forget it, after a reset). */
+    fun save(sessionId: String?)
 }
 
 /**
- * A VIZOCHOK shopping-assistant client over OkHttp's WebSocket.
- *
- * The Rust core ([VizochokSession]) holds every protocol rule: reconnects,
- * heartbeats, the action queue, resends. This class only opens and closes
- * sockets when the core asks, passes frames both ways and arms one timer.
- *
- * ```
- * val widget = VizochokWidget("pk_your_key", VizochokConfig(storeId = "your-store", url = "wss://…/v1/ws"),
- *     object : Callbacks { override fun onCartChanged(cart: CartChangedEvent) { /* … */ } })
- * widget.connect()
- * widget.sendMessage("milk")
- * widget.close() // when the screen goes away
- * ```
- *
- * Thread-safe: call it from any thread. Release it with [close] (it is
- * [AutoCloseable]): the socket closes, timers stop and the native session is
- * freed at once, not at garbage collection.
- *
- * @throws VizochokException.InvalidConfig for a bad URL, a plain `ws://` to
- *   a non-loopback host, or a missing store id.
+ * The widget's I/O: sockets, a monotonic clock in milliseconds, one timer and
+ * a secure random seed. [OkHttpTransport] is the real one; tests script one.
+ * The widget calls it one call at a time; it reports through [Reports].
+ */
+interface Transport {
+    fun now(): ULong
+
+    fun open(socket: ULong, url: String, reports: Reports)
+
+    fun send(socket: ULong, text: String)
+
+    /** Close [socket] (or abandon it while it opens); what it reports later is ignored. */
+    fun close(socket: ULong, code: Int, reason: String)
+
+    /** Call [Reports.timerFired] at [deadline] (the clock of [now]); `null` cancels. Replaces the timer before. */
+    fun setTimer(deadline: ULong?, reports: Reports)
+
+    /** 64 bits from a secure random source: they seed action ids and backoff jitter. */
+    fun seed(): ULong = SecureRandom().nextLong().toULong()
+}
+
+/** How a [Transport] tells the widget what happened; once the widget is gone, reports go nowhere. */
+class Reports internal constructor(driver: WidgetDriver, private val clock: Transport) {
+    private val driver = WeakReference(driver)
+
+    private fun report(input: WidgetDriver.(ULong) -> Unit) {
+        driver.get()?.input(clock.now())
+    }
+
+    fun opened(socket: ULong) = report { socketOpened(it, socket) }
+
+    fun text(socket: ULong, text: String) = report { socketText(it, socket, text) }
+
+    fun binary(socket: ULong, length: Int) = report { socketBinary(it, socket, length.toULong()) }
+
+    /** The socket is gone: its close code as received (`null` without a close frame), the reason or error text. */
+    fun ended(socket: ULong, code: Int?, reason: String) =
+        report { socketEnded(it, socket, code?.takeIf { c -> c in 0..65535 }?.toUShort(), reason) }
+
+    fun timerFired() = report { timeout(it) }
+}
+
+/**
+ * A VIZOCHOK shopping-assistant client. The Rust driver runs the protocol and
+ * the run loop; this class is its host (docs/hosts.md). Creating it checks
+ * the config before any I/O and throws [VizochokException.InvalidConfig].
+ * Actions return their id, or `null` when refused (`onError` has fired);
+ * a wrong call throws [IllegalArgumentException], an action after [close]
+ * [IllegalStateException]. Thread-safe.
  */
 class VizochokWidget @JvmOverloads constructor(
     apiKey: String,
     config: VizochokConfig,
-    private val callbacks: Callbacks = object : Callbacks {},
-    private val client: OkHttpClient = defaultClient,
+    callbacks: Callbacks = object : Callbacks {},
+    userToken: String? = null,
+    sessionStore: SessionStore? = null,
+    private val transport: Transport = OkHttpTransport(),
 ) : AutoCloseable {
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    private val origin = System.nanoTime()
-    private val sockets = ConcurrentHashMap<ULong, WebSocket>()
-    @Volatile private var current: WebSocket? = null
-    private val timerLock = Any()
-    private var timer: Job? = null
-    @Volatile private var closed = false
-    private val flow = MutableSharedFlow<WidgetEvent>(extraBufferCapacity = Int.MAX_VALUE)
+    private val flow = MutableSharedFlow<Event>(extraBufferCapacity = Int.MAX_VALUE)
 
-    /**
-     * Every event, for collectors (a UI). Hot: a collector sees what happens
-     * while it collects. Buffered without limit per collector, so nothing is
-     * dropped; a collector that never catches up holds memory.
-     */
-    val events: SharedFlow<WidgetEvent> = flow.asSharedFlow()
+    /** Every event, in order, while collected (hot, unbounded per collector). */
+    val events: SharedFlow<Event> = flow.asSharedFlow()
 
-    private val session: VizochokSession =
-        VizochokSession(apiKey, config, SecureRandom().nextLong().toULong(), Listener(), Transport())
+    private val host = Host(callbacks, transport, sessionStore, flow)
+    private val driver =
+        WidgetDriver(apiKey, userToken, config, sessionStore?.load(), SDK_NAME, transport.seed(), host)
 
-    /** Milliseconds of a monotonic clock (the core never reads a clock itself). */
-    private fun now(): ULong = ((System.nanoTime() - origin) / 1_000_000).toULong()
-
-    /** Runs [block] on the session, then re-arms the timer for the core's next deadline. */
-    private inline fun <T> drive(block: (VizochokSession) -> T): T {
-        if (closed) throw VizochokException.Destroyed()
-        try {
-            return block(session)
-        } finally {
-            rearm()
-        }
+    init {
+        host.reports = Reports(driver, transport)
     }
 
-    private fun rearm() {
-        synchronized(timerLock) {
-            timer?.cancel()
-            timer = null
-            if (closed) return
-            val deadline = session.pollTimeout() ?: return
-            timer = scope.launch {
-                val wait = deadline.toLong() - now().toLong()
-                if (wait > 0) delay(wait)
-                if (!closed) {
-                    try {
-                        session.timeout(now())
-                        rearm()
-                    } catch (e: IllegalStateException) {
-                        // the native session was freed by close() meanwhile
-                    }
-                }
-            }
-        }
-    }
+    private fun now() = transport.now()
 
-    // ----- the app's API -----
+    /** Start (or resume) connecting; the outcome arrives as `onConnect` / `onError`. */
+    fun connect() = driver.connect(now())
 
-    /** Connects (and keeps reconnecting per the protocol until the failure is final). */
-    fun connect() = drive { it.connect(now()) }
+    /** Close the socket, keep the conversation and the queue; [connect] resumes. */
+    fun disconnect() = driver.disconnect(now())
 
-    /** Closes the connection but keeps the conversation; [connect] resumes it. */
-    fun disconnect() = drive { it.disconnect(now()) }
+    /** The network is back (e.g. from `ConnectivityManager`): skip the backoff wait. */
+    fun networkOnline() = driver.networkOnline(now())
 
-    /** The network is back (e.g. from ConnectivityManager): skip the current backoff wait. */
-    fun networkOnline() = drive { it.networkOnline(now()) }
+    /** Close the socket and stop the timer; nothing is called back once this returns. Reads keep the last state. */
+    override fun close() = driver.destroy(now())
 
-    /** Sends a chat message; returns its action id. */
-    fun sendMessage(text: String): String = drive { it.sendMessage(now(), text) }
+    fun sendMessage(text: String): String? = act { driver.sendMessage(now(), text) }
 
-    /** The shopper pressed "Add" on [product]; fires [Callbacks.onProductClick]. */
+    /** "Add" on a card: `onProductClick`, then `select_item` (one `quantityStep` unless told). */
     @JvmOverloads
-    fun selectProduct(product: ProductItem, quantity: Double? = null): String =
-        drive { it.selectProduct(now(), product, quantity) }
+    fun selectProduct(product: ProductItem, quantity: Double? = null): String? =
+        act { driver.selectProduct(now(), product, quantity) }
 
-    /** Sets the quantity of a cart line. */
-    fun updateQuantity(sku: String, quantity: Double): String = drive { it.updateQuantity(now(), sku, quantity) }
+    fun updateQuantity(sku: String, quantity: Double): String? = act { driver.updateQuantity(now(), sku, quantity) }
 
-    /** Removes a cart line. */
-    fun removeItem(sku: String): String = drive { it.removeItem(now(), sku) }
+    fun removeItem(sku: String): String? = act { driver.removeItem(now(), sku) }
 
-    /** Empties the cart. */
-    fun clearCart(): String = drive { it.clearCart(now()) }
+    fun clearCart(): String? = act { driver.clearCart(now()) }
 
-    /** Forgets the conversation and starts a new one. */
-    fun reset() = drive { it.reset(now()) }
+    /** What the shopper looks at; "add this" then means [PageContext.sku]. */
+    fun setContext(context: PageContext): String? = act { driver.setContext(now(), context) }
 
-    /** The connection state. */
-    val state: ConnectionState get() = if (closed) ConnectionState.DESTROYED else session.state()
+    /** Stop the streaming reply; `null` when nothing streams. */
+    fun stop(): String? = act { driver.stop(now()) }
 
-    /** The cart as last confirmed by the server. */
-    val cart: Cart get() = if (closed) Cart(emptyList(), 0.0) else session.cart()
+    /** Rate a reply (its `messageId`). */
+    @JvmOverloads
+    fun feedback(messageId: String, rating: Rating, comment: String? = null): String? =
+        act { driver.feedback(now(), messageId, rating, comment) }
 
-    /** The session id: store it with [lastSeq] to resume after the app restarts. */
-    val sessionId: String? get() = if (closed) null else session.sessionId()
+    /** Forget the conversation and start a new one. */
+    fun reset() = act { driver.reset(now()) }
 
-    /** The last server `seq` applied. */
-    val lastSeq: ULong get() = if (closed) 0uL else session.lastSeq()
+    /** The language of error texts from now on (a tag: `uk`, `en-GB`, ...). */
+    fun setLanguage(language: String) = driver.setLanguage(language)
 
-    /** Accepted actions that have not ended. */
-    val pendingActions: List<PendingAction> get() = if (closed) emptyList() else session.pendingActions()
+    val state: State get() = driver.state()
+    val cart: Cart get() = driver.cart()
 
-    /**
-     * Releases everything now: closes the socket, stops the timer, frees the
-     * native session. Idempotent. Nothing is called back afterwards.
-     */
-    override fun close() {
-        synchronized(timerLock) {
-            if (closed) return
-            closed = true
-            timer?.cancel()
+    /** The id that resumes this conversation (a [SessionStore] keeps it for you). */
+    val sessionId: String? get() = driver.sessionId()
+    val pendingActions: List<PendingAction> get() = driver.pendingActions()
+
+    override fun toString() = "VizochokWidget(state=$state)"
+
+    private inline fun <T> act(call: () -> T): T =
+        try {
+            call()
+        } catch (e: VizochokException.InvalidArgument) {
+            throw IllegalArgumentException(e.reason, e)
+        } catch (e: VizochokException.Destroyed) {
+            throw IllegalStateException("the widget was closed", e)
         }
-        session.shutdown(now())
-        scope.cancel()
-        sockets.values.forEach { it.cancel() }
-        sockets.clear()
-        session.close()
+
+    private companion object {
+        const val SDK_NAME = "vizochok-kotlin"
+    }
+}
+
+/** The reply's Markdown, parsed for a native UI (paragraphs and list items of styled spans). */
+val Reply.blocks: List<Block> get() = markdownBlocks(text)
+
+/** The driver's side of the widget: I/O to the transport, events to the app. */
+private class Host(
+    private val callbacks: Callbacks,
+    private val transport: Transport,
+    private val store: SessionStore?,
+    private val flow: MutableSharedFlow<Event>,
+) : WidgetHost {
+    lateinit var reports: Reports
+
+    override fun openSocket(socket: ULong, url: String) = transport.open(socket, url, reports)
+
+    override fun sendText(socket: ULong, text: String) = transport.send(socket, text)
+
+    override fun closeSocket(socket: ULong, code: UShort, reason: String) = transport.close(socket, code.toInt(), reason)
+
+    override fun setTimer(deadline: ULong?) = transport.setTimer(deadline, reports)
+
+    override fun saveSession(sessionId: String?) {
+        store?.save(sessionId)
     }
 
-    override fun toString(): String = "VizochokWidget(state=$state)"
-
-    // ----- what the core asks for -----
-
-    private inner class Transport : SessionTransport {
-        override fun openSocket(socket: ULong, url: String) {
-            val request = Request.Builder().url(url).build()
-            val ws = client.newWebSocket(request, SocketListener(socket))
-            sockets[socket] = ws
-            current = ws
-        }
-
-        override fun sendText(text: String) {
-            current?.send(text)
-        }
-
-        override fun closeSocket(socket: ULong, code: UShort, reason: String) {
-            val ws = sockets.remove(socket) ?: return
-            if (current === ws) current = null
-            val sent = try {
-                sendableCloseCode(code.toInt()) && ws.close(code.toInt(), reason.take(100))
-            } catch (e: IllegalArgumentException) {
-                false
+    override fun deliver(event: Event) {
+        flow.tryEmit(event)
+        try {
+            when (event) {
+                is Event.Connect -> callbacks.onConnect()
+                is Event.Disconnect -> callbacks.onDisconnect()
+                is Event.CartChanged -> callbacks.onCartChanged(event.v1)
+                is Event.ProductClick -> callbacks.onProductClick(event.v1)
+                is Event.SessionComplete -> callbacks.onSessionComplete(event.v1)
+                is Event.Error -> callbacks.onError(event.v1)
+                is Event.StateChanged -> callbacks.onStateChange(event.v1)
+                else -> callbacks.onMessage(event)
             }
-            if (!sent) ws.cancel()
+        } catch (failure: Throwable) {
+            throw CallbackException.Failed(failure.stackTraceToString())
         }
     }
 
-    /** Feeds one socket's events to the core; events of a replaced socket are ignored by the core. */
-    private inner class SocketListener(private val id: ULong) : WebSocketListener() {
-        @Volatile private var reported = false
-
-        private fun feed(block: (VizochokSession) -> Unit) {
-            if (closed) return
-            try {
-                drive(block)
-            } catch (e: VizochokException.Destroyed) {
-                // closed meanwhile
-            } catch (e: IllegalStateException) {
-                // the native session was freed by close() meanwhile
-            }
-        }
-
-        override fun onOpen(webSocket: WebSocket, response: Response) = feed { it.socketOpened(now(), id) }
-
-        override fun onMessage(webSocket: WebSocket, text: String) = feed { it.socketText(now(), id, text) }
-
-        override fun onMessage(webSocket: WebSocket, bytes: ByteString) =
-            feed { it.socketBinary(now(), id, bytes.size.toULong()) }
-
-        override fun onClosing(webSocket: WebSocket, code: Int, reason: String) {
-            webSocket.close(1000, null)
-            closedOnce(code, reason)
-        }
-
-        override fun onClosed(webSocket: WebSocket, code: Int, reason: String) = closedOnce(code, reason)
-
-        override fun onFailure(webSocket: WebSocket, t: Throwable, response: Response?) {
-            if (reported) return
-            reported = true
-            sockets.remove(id)
-            feed { it.socketError(now(), id, "${t.javaClass.simpleName}: ${t.message ?: "no detail"}") }
-        }
-
-        private fun closedOnce(code: Int, reason: String) {
-            if (reported) return
-            reported = true
-            sockets.remove(id)
-            val wireCode = if (code in 1000..4999 && code != 1005 && code != 1006) code.toUShort() else null
-            feed { it.socketClosed(now(), id, wireCode, reason) }
-        }
-    }
-
-    /** Hands the core's events to the app's callbacks and to [events]. */
-    private inner class Listener : SessionListener {
-        private fun deliver(event: WidgetEvent, call: Callbacks.() -> Unit) {
-            flow.tryEmit(event)
-            try {
-                callbacks.call()
-            } catch (e: Exception) {
-                // An app's callback failed: report it like an uncaught exception, keep the client running.
-                val thread = Thread.currentThread()
-                thread.uncaughtExceptionHandler?.uncaughtException(thread, e) ?: e.printStackTrace()
-            }
-        }
-
-        override fun onConnect() = deliver(WidgetEvent.Connect) { onConnect() }
-        override fun onDisconnect() = deliver(WidgetEvent.Disconnect) { onDisconnect() }
-        override fun onCartChanged(event: CartChangedEvent) =
-            deliver(WidgetEvent.CartChanged(event)) { onCartChanged(event) }
-        override fun onProductClick(product: ProductItem) =
-            deliver(WidgetEvent.ProductClick(product)) { onProductClick(product) }
-        override fun onSessionComplete(summary: SessionSummary) =
-            deliver(WidgetEvent.SessionComplete(summary)) { onSessionComplete(summary) }
-        override fun onError(error: WidgetError) = deliver(WidgetEvent.Error(error)) { onError(error) }
-        override fun onStateChange(state: ConnectionState) =
-            deliver(WidgetEvent.StateChanged(state)) { onStateChange(state) }
-        override fun onMessage(event: MessageEvent) = deliver(WidgetEvent.Message(event)) { onMessage(event) }
-    }
+    override fun reportError(message: String) = log.severe(message)
 
     companion object {
-        /** Shared by every widget that is not handed its own client. */
-        private val defaultClient: OkHttpClient by lazy { OkHttpClient() }
+        val log: Logger = Logger.getLogger("com.vizochok")
+    }
+}
 
-        /** Close codes an endpoint may send (RFC 6455 §7.4). */
-        private fun sendableCloseCode(code: Int) =
-            code in 1000..1003 || code in 1007..1014 || code in 3000..4999
+/** The default [Transport]: OkHttp's WebSocket, a coroutine timer and `System.nanoTime`. */
+class OkHttpTransport(private val client: OkHttpClient = sharedClient) : Transport {
+    private val origin = System.nanoTime()
+    private val sockets = ConcurrentHashMap<ULong, WebSocket>()
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    @Volatile private var timer: Job? = null
+
+    override fun now() = ((System.nanoTime() - origin) / 1_000_000).toULong()
+
+    override fun open(socket: ULong, url: String, reports: Reports) {
+        sockets[socket] = client.newWebSocket(Request.Builder().url(url).build(), Listener(socket, reports))
+    }
+
+    override fun send(socket: ULong, text: String) {
+        sockets[socket]?.send(text)
+    }
+
+    override fun close(socket: ULong, code: Int, reason: String) {
+        sockets.remove(socket)?.close(code, reason)
+    }
+
+    override fun setTimer(deadline: ULong?, reports: Reports) {
+        timer?.cancel()
+        timer = deadline?.let { at ->
+            scope.launch {
+                delay(at.toLong() - now().toLong())
+                reports.timerFired()
+            }
+        }
+    }
+
+    private inner class Listener(private val socket: ULong, private val reports: Reports) : WebSocketListener() {
+        override fun onOpen(webSocket: WebSocket, response: Response) = reports.opened(socket)
+
+        override fun onMessage(webSocket: WebSocket, text: String) = reports.text(socket, text)
+
+        override fun onMessage(webSocket: WebSocket, bytes: ByteString) = reports.binary(socket, bytes.size)
+
+        override fun onClosing(webSocket: WebSocket, code: Int, reason: String) {
+            sockets.remove(socket)
+            webSocket.close(1000, null) // completes the closing handshake
+            reports.ended(socket, code, reason)
+        }
+
+        override fun onFailure(webSocket: WebSocket, t: Throwable, response: Response?) {
+            sockets.remove(socket)
+            reports.ended(socket, null, t.toString())
+        }
+    }
+
+    private companion object {
+        val sharedClient: OkHttpClient by lazy { OkHttpClient() }
     }
 }

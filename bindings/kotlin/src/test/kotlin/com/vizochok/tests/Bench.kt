@@ -1,20 +1,18 @@
 package com.vizochok.tests
 
-import com.vizochok.CartChangedEvent
-import com.vizochok.ConnectionState
-import com.vizochok.MessageEvent
-import com.vizochok.ProductItem
-import com.vizochok.SessionListener
-import com.vizochok.SessionSummary
-import com.vizochok.SessionTransport
+import com.vizochok.Callbacks
+import com.vizochok.Reports
+import com.vizochok.Transport
 import com.vizochok.VizochokConfig
-import com.vizochok.VizochokSession
-import com.vizochok.WidgetError
+import com.vizochok.VizochokWidget
+import com.vizochok.core.Event
+import com.vizochok.core.State
+import com.vizochok.proto.CartChangedEvent
 
 /**
- * Per-frame cost of the Kotlin binding on the JVM: one `socketText` call
- * (Kotlin → JNA → Rust: parse, protocol rules) plus lifting the resulting
- * records back into Kotlin and calling the listener. See docs/performance.md.
+ * Per-frame cost of the Kotlin widget on the JVM: one socket report
+ * (Kotlin → JNA → the Rust driver: parse, protocol rules) plus the events
+ * lifted back into Kotlin and handed to the app's callbacks.
  *
  * Run: java -Djna.library.path=DIR -cp ... com.vizochok.tests.BenchKt [frames] [rounds]
  */
@@ -22,20 +20,30 @@ fun main(args: Array<String>) {
     val frames = args.getOrNull(0)?.toInt() ?: 24_000
     val rounds = args.getOrNull(1)?.toInt() ?: 7
     var events = 0L
-    val listener = object : SessionListener {
+    val callbacks = object : Callbacks {
+        override fun onCartChanged(cart: CartChangedEvent) { events += cart.items.size }
+        override fun onMessage(event: Event) { events++ }
+        override fun onStateChange(state: State) { events++ }
         override fun onConnect() { events++ }
-        override fun onDisconnect() { events++ }
-        override fun onCartChanged(event: CartChangedEvent) { events += event.items.size }
-        override fun onProductClick(product: ProductItem) { events++ }
-        override fun onSessionComplete(summary: SessionSummary) { events++ }
-        override fun onError(error: WidgetError) { events++ }
-        override fun onStateChange(state: ConnectionState) { events++ }
-        override fun onMessage(event: MessageEvent) { events++ }
     }
-    val transport = object : SessionTransport {
-        override fun openSocket(socket: ULong, url: String) {}
-        override fun sendText(text: String) {}
-        override fun closeSocket(socket: ULong, code: UShort, reason: String) {}
+    /** A network that opens one socket and drops what is sent; the bench reports frames on it. */
+    class Quiet : Transport {
+        var clock = 0uL
+        lateinit var reports: Reports
+        override fun now() = clock
+        override fun open(socket: ULong, url: String, reports: Reports) { this.reports = reports }
+        override fun send(socket: ULong, text: String) {}
+        override fun close(socket: ULong, code: Int, reason: String) {}
+        override fun setTimer(deadline: ULong?, reports: Reports) {}
+    }
+    fun connected(): Pair<VizochokWidget, Quiet> {
+        val net = Quiet()
+        val widget = VizochokWidget("pk_bench", VizochokConfig(storeId = "s", url = "ws://127.0.0.1:1/v1/ws"), callbacks, transport = net)
+        widget.connect()
+        net.reports.opened(1uL)
+        net.reports.text(1uL, """{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}""")
+        check(widget.state == State.CONNECTED)
+        return widget to net
     }
     val product = { i: Int ->
         """{"sku":"DAI-00$i","name":"Молоко Галичина 2,5% 870 г","price":44.9,"unit":"pcs","quantity_step":1,""" +
@@ -56,11 +64,7 @@ fun main(args: Array<String>) {
         return out
     }
     val best = (1..rounds).minOf {
-        val session = VizochokSession("pk_bench", VizochokConfig(storeId = "s", url = "ws://127.0.0.1:1/v1/ws"), 1uL, listener, transport)
-        var now = 0uL
-        session.connect(now)
-        session.socketOpened(now, 1uL)
-        session.socketText(now, 1uL, """{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}""")
+        val (widget, net) = connected()
         var seq = 1L
         val batch = ArrayList<String>(frames)
         while (batch.size < frames) {
@@ -68,26 +72,26 @@ fun main(args: Array<String>) {
             seq += 11
         }
         val started = System.nanoTime()
-        for (frame in batch.subList(0, frames)) session.socketText(now++, 1uL, frame)
+        for (frame in batch.subList(0, frames)) {
+            net.clock++
+            net.reports.text(1uL, frame)
+        }
         val elapsed = System.nanoTime() - started
-        check(session.state() == ConnectionState.CONNECTED)
-        session.close()
+        check(widget.state == State.CONNECTED)
+        widget.close()
         elapsed
     }
     println("kotlin/JVM: ${best / frames} ns per frame (best of $rounds rounds of $frames frames; $events events)")
 
     // The same call when the core produces no output (a stale seq is ignored): the bare Kotlin→Rust call.
     val quiet = (1..rounds).minOf {
-        val session = VizochokSession("pk_bench", VizochokConfig(storeId = "s", url = "ws://127.0.0.1:1/v1/ws"), 1uL, listener, transport)
-        session.connect(0uL)
-        session.socketOpened(0uL, 1uL)
-        session.socketText(0uL, 1uL, """{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}""")
-        session.socketText(0uL, 1uL, """{"type":"typing","seq":1000000,"reply_to":"m"}""")
+        val (widget, net) = connected()
+        net.reports.text(1uL, """{"type":"typing","seq":1000000,"reply_to":"m"}""")
         val stale = """{"type":"delta","seq":5,"message_id":"r1","reply_to":"m1","text":"Ось що я знайшов "}"""
         val started = System.nanoTime()
-        for (i in 0 until frames) session.socketText(0uL, 1uL, stale)
+        for (i in 0 until frames) net.reports.text(1uL, stale)
         val elapsed = System.nanoTime() - started
-        session.close()
+        widget.close()
         elapsed
     }
     println("kotlin/JVM: ${quiet / frames} ns per ignored frame (no callback)")

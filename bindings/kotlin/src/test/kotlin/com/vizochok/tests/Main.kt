@@ -1,17 +1,24 @@
 package com.vizochok.tests
 
-import com.vizochok.CartChangedEvent
 import com.vizochok.Callbacks
-import com.vizochok.ConnectionState
-import com.vizochok.MessageEvent
-import com.vizochok.ProductItem
-import com.vizochok.SessionSummary
+import com.vizochok.SessionStore
 import com.vizochok.VizochokConfig
 import com.vizochok.VizochokException
 import com.vizochok.VizochokWidget
-import com.vizochok.WidgetError
-import com.vizochok.WidgetEvent
+import com.vizochok.blocks
+import com.vizochok.core.Event
+import com.vizochok.core.State
 import com.vizochok.errorMessage
+import com.vizochok.proto.CartAction
+import com.vizochok.proto.CartChangedEvent
+import com.vizochok.proto.ErrorCode
+import com.vizochok.proto.PageContext
+import com.vizochok.proto.PageInfo
+import com.vizochok.proto.ProductItem
+import com.vizochok.proto.Rating
+import com.vizochok.proto.Reply
+import com.vizochok.proto.SessionSummary
+import com.vizochok.proto.WidgetError
 import com.vizochok.uiText
 import java.io.File
 import java.net.InetSocketAddress
@@ -19,7 +26,6 @@ import java.net.ServerSocket
 import java.net.Socket
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicInteger
 import kotlin.system.exitProcess
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.onSubscription
@@ -42,9 +48,10 @@ fun <T> assertEq(expected: T, actual: T, what: String) {
 const val WAIT_SECONDS = 20L
 const val DEMO_KEY = "pk_demo"
 const val CANARY_KEY = "pk_canary_kotlin_9f3b"
+const val CANARY_TOKEN = "tok_canary_kotlin_51aa"
 
 /** A `vizochok sandbox` process on a free loopback port; its JSON log lines are kept. */
-class Sandbox(private val settings: String? = null, private val stateDir: File? = null, port: Int? = null) : AutoCloseable {
+class Sandbox(settings: String? = null, stateDir: File? = null, port: Int? = null) : AutoCloseable {
     val port: Int = port ?: ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { it.localPort }
     val url = "ws://127.0.0.1:${this.port}/v1/ws"
     private val log = File.createTempFile("vizochok-sandbox", ".log")
@@ -86,27 +93,27 @@ class Sandbox(private val settings: String? = null, private val stateDir: File? 
     }
 }
 
-/** Records every callback, and lets a test wait for one. */
+/** Records every callback as the [Event] it stands for, and lets a test wait for one. */
 class Recorder : Callbacks {
-    val events = LinkedBlockingQueue<WidgetEvent>()
-    val all = java.util.Collections.synchronizedList(ArrayList<WidgetEvent>())
+    val events = LinkedBlockingQueue<Event>()
+    val all = java.util.Collections.synchronizedList(ArrayList<Event>())
     @Volatile var connectThread: String? = null
-    private fun add(e: WidgetEvent) {
-        if (e == WidgetEvent.Connect) connectThread = Thread.currentThread().name
+    private fun add(e: Event) {
+        if (e == Event.Connect) connectThread = Thread.currentThread().name
         all += e
         events += e
     }
-    override fun onCartChanged(cart: CartChangedEvent) = add(WidgetEvent.CartChanged(cart))
-    override fun onProductClick(product: ProductItem) = add(WidgetEvent.ProductClick(product))
-    override fun onSessionComplete(summary: SessionSummary) = add(WidgetEvent.SessionComplete(summary))
-    override fun onError(error: WidgetError) = add(WidgetEvent.Error(error))
-    override fun onConnect() = add(WidgetEvent.Connect)
-    override fun onDisconnect() = add(WidgetEvent.Disconnect)
-    override fun onMessage(event: MessageEvent) = add(WidgetEvent.Message(event))
-    override fun onStateChange(state: ConnectionState) = add(WidgetEvent.StateChanged(state))
+    override fun onCartChanged(cart: CartChangedEvent) = add(Event.CartChanged(cart))
+    override fun onProductClick(product: ProductItem) = add(Event.ProductClick(product))
+    override fun onSessionComplete(summary: SessionSummary) = add(Event.SessionComplete(summary))
+    override fun onError(error: WidgetError) = add(Event.Error(error))
+    override fun onConnect() = add(Event.Connect)
+    override fun onDisconnect() = add(Event.Disconnect)
+    override fun onMessage(event: Event) = add(event)
+    override fun onStateChange(state: State) = add(Event.StateChanged(state))
 
     /** Waits (bounded) for the first event [pick] accepts; events before it are skipped. */
-    fun <T> await(what: String, pick: (WidgetEvent) -> T?): T {
+    fun <T> await(what: String, pick: (Event) -> T?): T {
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS)
         while (true) {
             val left = deadline - System.nanoTime()
@@ -116,27 +123,44 @@ class Recorder : Callbacks {
         }
     }
 
-    fun awaitConnect() = await("onConnect") { if (it == WidgetEvent.Connect) Unit else null }
+    fun awaitConnect() = await("onConnect") { if (it == Event.Connect) Unit else null }
+
+    fun awaitCart(what: String) = await(what) { (it as? Event.CartChanged)?.v1 }
+
+    fun awaitState(state: State) = await("state $state") { if (it == Event.StateChanged(state)) Unit else null }
 }
 
-/** Sends [text] and waits for its whole reply; returns (text, cards, the deltas joined). */
-fun ask(widget: VizochokWidget, rec: Recorder, text: String): Triple<String, List<ProductItem>, String> {
-    val id = widget.sendMessage(text)
+/** A session store in memory, as an app would keep it in its preferences. */
+class MemoryStore(var saved: String? = null) : SessionStore {
+    override fun load() = saved
+    override fun save(sessionId: String?) { saved = sessionId }
+}
+
+/** Sends [text] and waits for its whole reply; returns it and the deltas joined. */
+fun ask(widget: VizochokWidget, rec: Recorder, text: String): Pair<Reply, String> {
+    val id = widget.sendMessage(text) ?: throw AssertionError("the message was refused")
     val streamed = StringBuilder()
-    val response = rec.await("the reply to $text") {
-        val m = (it as? WidgetEvent.Message)?.event
-        if (m is MessageEvent.Delta && m.replyTo == id) streamed.append(m.text)
-        if (it is WidgetEvent.Error && it.error.replyTo == id) throw AssertionError("error reply: ${it.error}")
-        (m as? MessageEvent.Response)?.takeIf { r -> r.replyTo == id }
+    val reply = rec.await("the reply to $text") {
+        if (it is Event.Delta && it.replyTo == id) streamed.append(it.text)
+        if (it is Event.Error && it.v1.replyTo == id) throw AssertionError("error reply: ${it.v1}")
+        (it as? Event.Response)?.v1?.takeIf { r -> r.replyTo == id }
     }
-    return Triple(response.text, response.products, streamed.toString())
+    return reply to streamed.toString()
 }
 
 fun config(url: String, language: String = "uk") = VizochokConfig(storeId = "demo-store", url = url, language = language)
 
+/** A connected widget on [sandbox]. */
+fun connected(sandbox: Sandbox, rec: Recorder, language: String = "uk", store: SessionStore? = null): VizochokWidget {
+    val w = VizochokWidget(DEMO_KEY, config(sandbox.url, language), rec, sessionStore = store)
+    w.connect()
+    rec.awaitConnect()
+    return w
+}
+
 fun main() {
-    // ----- sans-IO: the shared scenario suite -----
-    test("every scenarios/*.json replays exactly through VizochokSession") {
+    // ----- the shared scenario suite, through the public widget -----
+    test("every scenarios/*.json replays exactly through VizochokWidget") {
         val dir = File(System.getenv("VIZOCHOK_SCENARIOS") ?: "scenarios")
         val files = dir.listFiles { f -> f.name.endsWith(".json") }?.sortedBy { it.name }.orEmpty()
         assertTrue(files.isNotEmpty()) { "no scenario files in $dir" }
@@ -144,140 +168,162 @@ fun main() {
         var steps = 0
         for (f in files) {
             try {
-                steps += ScenarioRunner.runFile(f)
+                steps += ScenarioRig.runFile(f)
             } catch (e: Throwable) {
                 failures += "${f.name}: ${e.message}"
             }
         }
-        println("    ${files.size} scenario files, $steps steps, ${failures.size} failed")
+        println("    kotlin widget: ${files.size} scenario files, $steps steps, ${failures.size} failed")
         assertTrue(failures.isEmpty()) { failures.joinToString("\n\n") }
     }
 
     test("the scenario matcher is strict where it must be") {
-        val m = ScenarioRunner.Companion::matches
+        val m = ScenarioRig.Companion::matches
         assertTrue(m(listOf(mapOf("a" to 2.0)), listOf(mapOf("a" to 2L)))) { "2 == 2.0" }
         assertTrue(!m(listOf(mapOf("a" to 1.0)), listOf(mapOf("a" to 1.0), mapOf("b" to 2.0)))) { "extra outputs fail" }
         assertTrue(!m(mapOf("a" to null), emptyMap<String, Any?>())) { "null is not absent" }
         assertTrue(!m("x", "*")) { "a star in the output is not a wildcard" }
     }
 
-    // ----- configuration and secrets -----
-    test("a bad config is refused before any I/O and never shows the api key") {
-        for (url in listOf("ws://shop.example.com/v1/ws", "http://127.0.0.1/", "wss://$CANARY_KEY@host/v1/ws")) {
+    // ----- configuration, secrets, misuse -----
+    test("a bad config is refused before any I/O and never shows the api key or the user token") {
+        for (url in listOf("ws://shop.example.com/v1/ws", "http://127.0.0.1/", "wss://$CANARY_KEY@host/v1/ws",
+            "ws://127.0.0.1/v1/ws?t=$CANARY_TOKEN", "ws://?k=$CANARY_KEY")) {
             val rec = Recorder()
             try {
-                VizochokWidget(CANARY_KEY, config(url), rec).close()
+                VizochokWidget(CANARY_KEY, config(url), rec, userToken = CANARY_TOKEN).close()
                 throw AssertionError("accepted $url")
             } catch (e: VizochokException.InvalidConfig) {
-                assertTrue(!e.message.contains(CANARY_KEY) && !e.toString().contains(CANARY_KEY)) { "key in $e" }
+                val shown = "${e.message} $e"
+                assertTrue(!shown.contains(CANARY_KEY) && !shown.contains(CANARY_TOKEN)) { "a secret in $shown" }
             }
             assertTrue(rec.all.isEmpty()) { "callbacks before I/O: ${rec.all}" }
         }
         val cfg = config("ws://127.0.0.1:1/v1/ws")
-        VizochokWidget(CANARY_KEY, cfg).use { w ->
-            assertTrue(!w.toString().contains(CANARY_KEY) && !cfg.toString().contains(CANARY_KEY)) { "key in a repr" }
+        VizochokWidget(CANARY_KEY, cfg, userToken = CANARY_TOKEN).use { w ->
+            val shown = "$w $cfg"
+            assertTrue(!shown.contains(CANARY_KEY) && !shown.contains(CANARY_TOKEN)) { "a secret in $shown" }
         }
     }
 
-    test("misuse raises, a too-long message is rejected with onError, UI strings are localized") {
-        VizochokWidget(DEMO_KEY, config("ws://127.0.0.1:1/v1/ws"), Recorder()).use { w ->
-            try { w.sendMessage("   "); throw AssertionError("empty text accepted") } catch (e: VizochokException.InvalidArgument) {}
-            val product = ProductItem("milk-1", "Молоко", 40.0, "pcs", 1.0)
-            try { w.selectProduct(product, 1.5); throw AssertionError("1.5 of a step-1 product") } catch (e: VizochokException.InvalidArgument) {}
-            try { w.sendMessage("x".repeat(2001)); throw AssertionError("2001 chars accepted") } catch (e: VizochokException.Rejected) {
-                assertEq("message_too_large", e.code, "code")
-            }
-            w.close()
-            try { w.sendMessage("hi"); throw AssertionError("accepted after close") } catch (e: VizochokException.Destroyed) {}
-            assertEq(ConnectionState.DESTROYED, w.state, "state after close")
-        }
+    test("wrong calls throw, a refused message is null with onError, close refuses actions but keeps reads") {
+        val rec = Recorder()
+        val w = VizochokWidget(DEMO_KEY, config("ws://127.0.0.1:1/v1/ws"), rec)
+        try { w.sendMessage("   "); throw AssertionError("empty text accepted") } catch (e: IllegalArgumentException) {}
+        val product = ProductItem("milk-1", "Молоко", 40.0, "pcs", 1.0)
+        try { w.selectProduct(product, 1.5); throw AssertionError("1.5 of a step-1 product") } catch (e: IllegalArgumentException) {}
+        assertTrue(rec.all.isEmpty()) { "a wrong call is no onError: ${rec.all}" }
+        assertEq(null, w.sendMessage("x".repeat(2001)), "a message too large is refused")
+        val error = rec.await("onError") { (it as? Event.Error)?.v1 }
+        assertEq(ErrorCode.MESSAGE_TOO_LARGE, error.code, "code")
+        val queued = w.sendMessage("молоко") ?: throw AssertionError("queued while idle")
+        w.close()
+        w.close() // idempotent
+        try { w.clearCart(); throw AssertionError("accepted after close") } catch (e: IllegalStateException) {}
+        assertEq(State.DESTROYED, w.state, "state after close")
+        assertEq(listOf(queued), w.pendingActions.map { it.id }, "the queued message stays readable")
         assertEq("Надіслати", uiText("send", "uk"), "uk send")
-        assertEq("Connection lost. Reconnecting…", errorMessage("connection_lost", "de"), "fallback to English")
+        assertEq("Connection lost. Reconnecting…", errorMessage(ErrorCode.CONNECTION_LOST, "de"), "fallback to English")
     }
 
     // ----- end to end against `vizochok sandbox` -----
-    test("connect: onConnect, the state flow and the Flow of events") {
+    test("connect: onConnect on OkHttp's thread, the states, and the Flow of events") {
         Sandbox().use { sandbox ->
             val rec = Recorder()
             VizochokWidget(DEMO_KEY, config(sandbox.url), rec).use { w ->
-                val seen = CompletableDeferred<List<WidgetEvent>>()
+                val seen = CompletableDeferred<List<Event>>()
                 runBlocking {
                     val subscribed = CompletableDeferred<Unit>()
                     val job = launch(kotlinx.coroutines.Dispatchers.Default) {
                         seen.complete(w.events.onSubscription { subscribed.complete(Unit) }
-                            .takeWhile { it != WidgetEvent.Connect }.toList())
+                            .takeWhile { it != Event.Connect }.toList())
                     }
                     withTimeout(WAIT_SECONDS * 1000) { subscribed.await() }
                     w.connect()
                     rec.awaitConnect()
                     withTimeout(WAIT_SECONDS * 1000) { job.join() }
                 }
-                assertEq(ConnectionState.CONNECTED, w.state, "state")
-                val states = rec.all.filterIsInstance<WidgetEvent.StateChanged>().map { it.state }
-                assertEq(listOf(ConnectionState.CONNECTING, ConnectionState.AUTHENTICATING, ConnectionState.CONNECTED), states, "states")
-                val flowed = runBlocking { seen.await() }
-                assertEq(states.map { WidgetEvent.StateChanged(it) }, flowed, "the Flow saw the same states")
+                assertEq(State.CONNECTED, w.state, "state")
+                val states = rec.all.filterIsInstance<Event.StateChanged>().map { it.v1 }
+                assertEq(listOf(State.CONNECTING, State.AUTHENTICATING, State.CONNECTED), states, "states")
+                assertEq(states.map { Event.StateChanged(it) }, runBlocking { seen.await() }, "the Flow saw the same")
                 assertTrue(w.sessionId != null) { "a session id" }
-                // Socket events are delivered on OkHttp's threads, not on the thread that called connect().
                 assertTrue(rec.connectThread?.startsWith("OkHttp") == true) { "onConnect on ${rec.connectThread}" }
             }
         }
     }
 
-    test("chat: a streamed reply with product cards, in Ukrainian") {
+    test("chat: a streamed Ukrainian reply with product cards") {
         Sandbox().use { sandbox ->
             val rec = Recorder()
-            VizochokWidget(DEMO_KEY, config(sandbox.url), rec).use { w ->
-                w.connect()
-                rec.awaitConnect()
-                val (text, cards, streamed) = ask(w, rec, "молоко")
-                assertTrue(cards.isNotEmpty()) { "no cards in $text" }
-                assertTrue(cards.all { it.name.lowercase().contains("молоко") }) { "$cards" }
-                assertEq(text, streamed, "the deltas add up to the reply")
+            connected(sandbox, rec).use { w ->
+                val (reply, streamed) = ask(w, rec, "молоко")
+                assertTrue(reply.products.isNotEmpty()) { "no cards in ${reply.text}" }
+                assertTrue(reply.products.all { it.name.lowercase().contains("молоко") }) { "${reply.products}" }
+                assertEq(reply.text, streamed, "the deltas add up to the reply")
                 assertTrue(w.pendingActions.isEmpty()) { "the message ended: ${w.pendingActions}" }
             }
         }
     }
 
-    test("add to cart: onProductClick, then onCartChanged with the full cart") {
+    test("cart: onProductClick, then onCartChanged with the whole cart") {
         Sandbox().use { sandbox ->
             val rec = Recorder()
-            VizochokWidget(DEMO_KEY, config(sandbox.url), rec).use { w ->
-                w.connect()
-                rec.awaitConnect()
-                val (_, cards, _) = ask(w, rec, "молоко")
+            connected(sandbox, rec).use { w ->
+                val cards = ask(w, rec, "молоко").first.products
                 assertTrue(cards.size >= 2) { "need two cards, got $cards" }
                 w.selectProduct(cards[0])
-                val first = rec.await("first cart") { (it as? WidgetEvent.CartChanged)?.cart }
-                assertEq("item_selected", first.action, "action")
+                val first = rec.awaitCart("first cart")
+                assertEq(CartAction.ITEM_SELECTED, first.action, "action")
                 assertEq(1, first.items.size, "one line")
                 w.selectProduct(cards[1], 2 * cards[1].quantityStep)
-                val second = rec.await("second cart") { (it as? WidgetEvent.CartChanged)?.cart }
+                val second = rec.awaitCart("second cart")
                 assertEq(2, second.items.size, "items is the whole cart")
                 val expected = second.items.sumOf { (it.promoPrice ?: it.price) * it.quantity }
                 assertTrue(Math.abs(second.total - expected) < 1e-6) { "total ${second.total} vs $expected" }
-                assertEq(2, rec.all.count { it is WidgetEvent.ProductClick }, "onProductClick per add")
+                assertEq(2, rec.all.count { it is Event.ProductClick }, "onProductClick per add")
                 assertEq(second.items, w.cart.items, "the widget's cart")
                 w.clearCart()
-                val cleared = rec.await("cleared") { (it as? WidgetEvent.CartChanged)?.cart }
-                assertEq("cart_cleared", cleared.action, "action")
+                val cleared = rec.awaitCart("cleared")
+                assertEq(CartAction.CART_CLEARED, cleared.action, "action")
                 assertTrue(cleared.items.isEmpty() && cleared.sku == null) { "$cleared" }
             }
         }
     }
 
-    test("reconnect after a cut: a reply cut mid-stream arrives whole") {
-        val settings = """{"engine": {"delta_chars": 8}, "faults": {"drop_after_frames": 5}}"""
-        Sandbox(settings).use { sandbox ->
+    test("a cut: a reply cut mid-stream arrives whole, resumed by replay") {
+        Sandbox("""{"engine": {"delta_chars": 8}, "faults": {"drop_after_frames": 5}}""").use { sandbox ->
             val rec = Recorder()
-            VizochokWidget(DEMO_KEY, config(sandbox.url), rec).use { w ->
-                w.connect()
-                rec.awaitConnect()
-                val (text, cards, streamed) = ask(w, rec, "молоко")
-                assertTrue(cards.isNotEmpty()) { "cards" }
-                assertEq(text, streamed, "every delta arrived once, in order")
-                assertTrue(rec.all.any { it == WidgetEvent.Disconnect }) { "the socket was cut" }
-                assertTrue(rec.all.count { it == WidgetEvent.Connect } >= 2) { "reconnected" }
+            connected(sandbox, rec).use { w ->
+                val (reply, streamed) = ask(w, rec, "молоко")
+                assertTrue(reply.products.isNotEmpty()) { "cards" }
+                assertEq(reply.text, streamed, "every delta arrived once, in order")
+                assertTrue(rec.all.any { it == Event.Disconnect }) { "the socket was cut" }
+                assertTrue(rec.all.any { it is Event.Error && it.v1.code == ErrorCode.WS_ERROR }) { "the cut is a ws_error" }
+            }
+            assertTrue(sandbox.logLines().any { it.contains("\"kind\":\"auth_ok\"") && it.contains("replay") }) {
+                "resumed by replay: ${sandbox.logLines()}"
+            }
+        }
+    }
+
+    test("restore: a new widget with the saved session id gets the summary and the history") {
+        Sandbox().use { sandbox ->
+            val store = MemoryStore()
+            val first = Recorder()
+            val cart = connected(sandbox, first, store = store).use { w ->
+                val cards = ask(w, first, "молоко").first.products
+                w.selectProduct(cards[0], 3 * cards[0].quantityStep)
+                first.awaitCart("cart")
+            }
+            assertTrue(store.saved != null) { "the session id was saved" }
+            val second = Recorder()
+            connected(sandbox, second, store = store).use { w ->
+                val summary = second.await("onSessionComplete") { (it as? Event.SessionComplete)?.v1 }
+                assertEq(cart.items, summary.selectedItems, "the whole cart came back")
+                val history = second.await("the history") { (it as? Event.History)?.v1 }
+                assertEq("молоко", history.first().text, "the conversation came back")
+                assertEq(store.saved, w.sessionId, "the same session")
             }
         }
     }
@@ -286,19 +332,18 @@ fun main() {
         val state = kotlin.io.path.createTempDirectory("vizochok-state").toFile()
         val rec = Recorder()
         val first = Sandbox(stateDir = state)
-        VizochokWidget(DEMO_KEY, config(first.url), rec).use { w ->
-            w.connect()
-            rec.awaitConnect()
-            val (_, cards, _) = ask(w, rec, "молоко")
+        connected(first, rec).use { w ->
+            val cards = ask(w, rec, "молоко").first.products
             w.selectProduct(cards[0], 3 * cards[0].quantityStep)
-            val cart = rec.await("cart") { (it as? WidgetEvent.CartChanged)?.cart }
+            val cart = rec.awaitCart("cart")
             first.close()
-            rec.await("onDisconnect") { if (it == WidgetEvent.Disconnect) Unit else null }
+            rec.await("onDisconnect") { if (it == Event.Disconnect) Unit else null }
             Sandbox(stateDir = state, port = first.port).use {
                 w.networkOnline() // skip the backoff wait
-                val summary = rec.await("restored summary") { (it as? WidgetEvent.SessionComplete)?.summary }
+                val summary = rec.await("restored summary") { (it as? Event.SessionComplete)?.v1 }
                 assertEq(cart.items, summary.selectedItems, "the whole cart came back")
-                assertEq(ConnectionState.CONNECTED, w.state, "reconnected")
+                val untilDisconnect = rec.all.takeWhile { it != Event.Disconnect }
+                assertTrue(untilDisconnect.none { it is Event.Error }) { "a restart's close frame is no onError: ${rec.all}" }
             }
         }
         state.deleteRecursively()
@@ -309,14 +354,14 @@ fun main() {
             val rec = Recorder()
             VizochokWidget(CANARY_KEY, config(sandbox.url, "en"), rec).use { w ->
                 w.connect()
-                val error = rec.await("auth_error") { (it as? WidgetEvent.Error)?.error }
-                assertEq("auth_error", error.code, "code")
+                val error = rec.await("auth_error") { (it as? Event.Error)?.v1 }
+                assertEq(ErrorCode.AUTH_ERROR, error.code, "code")
                 assertEq("The chat is unavailable. Please refresh the page.", error.message, "localized text")
-                rec.await("stopped") { (it as? WidgetEvent.StateChanged)?.takeIf { s -> s.state == ConnectionState.STOPPED } }
+                rec.awaitState(State.STOPPED)
                 // Several backoff periods (the first is at most 1 s): nothing more may happen.
                 val more = rec.events.poll(2500, TimeUnit.MILLISECONDS)
                 assertTrue(more == null) { "event after auth_error: $more" }
-                assertEq(ConnectionState.STOPPED, w.state, "state")
+                assertEq(State.STOPPED, w.state, "state")
                 val texts = rec.all.joinToString() + w.toString()
                 assertTrue(!texts.contains(CANARY_KEY)) { "the key in an event: $texts" }
             }
@@ -326,37 +371,65 @@ fun main() {
         }
     }
 
-    test("close() releases at once: the socket closes and nothing is called back afterwards") {
+    test("close() releases at once: the socket closes, nothing is called back, reads keep the last state") {
         Sandbox().use { sandbox ->
             val rec = Recorder()
-            val w = VizochokWidget(DEMO_KEY, config(sandbox.url), rec)
-            w.connect()
-            rec.awaitConnect()
+            val w = connected(sandbox, rec)
+            val id = w.sessionId
             w.close()
-            w.close() // idempotent
-            val after = rec.all.size
-            rec.await("destroyed") { (it as? WidgetEvent.StateChanged)?.takeIf { s -> s.state == ConnectionState.DESTROYED } }
-            assertTrue(rec.events.poll(300, TimeUnit.MILLISECONDS) == null) { "callback after close" }
-            assertEq(after, rec.all.size, "no callbacks after close returned: ${rec.all}")
+            val after = rec.all.toList()
+            assertEq(listOf(Event.Disconnect, Event.StateChanged(State.DESTROYED)), after.takeLast(2), "the last events")
+            rec.events.clear()
+            assertEq(null, rec.events.poll(300, TimeUnit.MILLISECONDS), "a callback after close returned")
+            assertEq(id, w.sessionId, "the session id stays readable")
+            assertEq(State.DESTROYED, w.state, "state")
+        }
+    }
+
+    test("page frames: add this, stop, feedback, suggestions and blocks") {
+        Sandbox("""{"engine": {"delta_interval_ms": 100}}""").use { sandbox ->
+            val rec = Recorder()
+            connected(sandbox, rec, language = "en").use { w ->
+                val page = PageInfo(url = "https://shop.example/p/DAI-003", title = "Milk")
+                val context = w.setContext(PageContext(page = page, sku = "DAI-003", currency = "UAH"))
+                rec.await("the context acknowledged") { (it as? Event.Acknowledged)?.takeIf { a -> a.id == context } }
+                val (added, _) = ask(w, rec, "add this")
+                assertEq("DAI-003", rec.all.filterIsInstance<Event.CartChanged>().single().v1.sku, "that sku in the cart")
+                assertEq(listOf("DAI-003"), w.cart.items.map { it.sku }, "the widget's cart")
+                val spans = added.blocks.flatMap { it.spans }
+                assertTrue(spans.any { it.bold } && spans.any { it.link == page.url }) { "bold and a link: $spans" }
+
+                val found = ask(w, rec, "find milk").first
+                assertEq(listOf("Show cheaper", "Add the first one"), found.suggestions, "suggestions")
+                val rated = w.feedback(found.messageId, Rating.DOWN, "no oat milk")
+                rec.await("feedback acknowledged") { (it as? Event.Acknowledged)?.takeIf { a -> a.id == rated } }
+
+                assertEq(null, w.stop(), "nothing streams")
+                val help = w.sendMessage("help")
+                rec.await("the first chunk") { (it as? Event.Delta)?.takeIf { d -> d.replyTo == help } }
+                assertTrue(w.stop() != null) { "a streaming reply to stop" }
+                val stopped = rec.await("the stopped reply") { (it as? Event.Response)?.v1?.takeIf { r -> r.replyTo == help } }
+                assertTrue(stopped.cancelled) { "cancelled: $stopped" }
+            }
         }
     }
 
     // ----- run -----
     val filter = System.getenv("TEST_FILTER") ?: ""
     var failed = 0
-    val passed = AtomicInteger()
+    var passed = 0
     for ((name, body) in tests) {
         if (!name.contains(filter)) continue
         val started = System.nanoTime()
         try {
             body()
-            passed.incrementAndGet()
+            passed++
             println("  ok   $name (${(System.nanoTime() - started) / 1_000_000} ms)")
         } catch (e: Throwable) {
             failed++
             println("  FAIL $name\n${e.stackTraceToString().prependIndent("       ")}")
         }
     }
-    println("kotlin: ${passed.get()} passed, $failed failed")
+    println("kotlin: $passed passed, $failed failed")
     exitProcess(if (failed == 0) 0 else 1)
 }
