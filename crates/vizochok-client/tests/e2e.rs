@@ -12,8 +12,9 @@ use axum::routing::post;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use support::{config, options, sandbox, temp_dir, Harness, Logs};
-use vizochok_core::{CartAction, ErrorCode, Event, Language, State};
-use vizochok_sandbox::{demo_catalog, SandboxStore};
+use vizochok_core::{CartAction, ErrorCode, Event, Language, Role, Secret, State};
+use vizochok_sandbox::{demo_catalog, SandboxStore, StoreIdentity};
+use vizochok_server::user_token;
 
 #[tokio::test]
 async fn a_chat_shows_cards_and_adding_reports_the_whole_cart() {
@@ -186,4 +187,67 @@ async fn a_bad_api_key_is_an_auth_error_without_reconnects_and_never_logged() {
         serde_json::from_str::<serde_json::Value>(line).expect("every log line is JSON");
         assert!(!line.contains("pk_demo") && !line.contains("pk_canary_wrong_key"), "key in log: {line}");
     }
+}
+
+#[tokio::test]
+async fn a_signed_in_shopper_on_a_second_device_sees_the_same_cart_and_conversation() {
+    const IDENTITY_SECRET: &str = "idsec_client_e2e";
+    let logs = Logs::default();
+    let mut opts = options(&logs);
+    let identity = StoreIdentity { identity_secret: Some(IDENTITY_SECRET.into()), require_identity: true };
+    opts.identities.insert("demo-store".into(), identity);
+    let sandbox = sandbox(opts).await;
+    let signed_in = |config: &mut vizochok_core::Config| {
+        config.user_id = Some("olena".into());
+        config.user_token = Some(Secret::new(user_token(IDENTITY_SECRET, "olena")));
+    };
+
+    // The laptop: a chat and a cart.
+    let mut laptop_config = config(&sandbox.ws_url(), "pk_demo");
+    signed_in(&mut laptop_config);
+    let mut laptop = Harness::connect(laptop_config).await;
+    let (_, cards, _) = laptop.ask("milk").await;
+    let added = laptop.add(&cards[0], None).await;
+
+    // The phone: the same shopper, nothing saved on it, its own client.
+    let mut phone_config = config(&sandbox.ws_url(), "pk_demo");
+    signed_in(&mut phone_config);
+    let mut phone = Harness::start(phone_config);
+    let history = phone
+        .wait("history", |e| match e {
+            Event::History(entries) => Some(entries.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(phone.recorder.connects.load(Ordering::SeqCst), 1);
+    let summary = phone.recorder.summaries.lock().unwrap().last().cloned().expect("onSessionComplete on the phone");
+    assert_eq!(summary.selected_items, added.items, "the same cart");
+    assert_eq!(phone.client.session_id(), laptop.client.session_id(), "the same session");
+    assert_eq!(history.first().map(|e| (e.role, e.text.as_str())), Some((Role::User, "milk")), "{history:?}");
+    assert!(history.iter().any(|e| e.role == Role::Assistant && e.products.as_ref().is_some_and(|p| !p.is_empty())));
+
+    // A change on the phone reaches the laptop, which stays connected.
+    let removed = phone.client.remove_item(&cards[0].sku).expect("accepted");
+    let seen = laptop
+        .wait("the phone's change", |e| match e {
+            Event::CartChanged(cart) if cart.action == CartAction::ItemRemoved => Some(cart.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(seen.items.is_empty(), "{removed}: {seen:?}");
+    assert_eq!(laptop.recorder.disconnects.load(Ordering::SeqCst), 0);
+
+    // Without the token the same user id gets nowhere.
+    let mut stranger_config = config(&sandbox.ws_url(), "pk_demo");
+    stranger_config.user_id = Some("olena".into());
+    let mut stranger = Harness::start(stranger_config);
+    let error = stranger
+        .wait("auth_error", |e| match e {
+            Event::Error(error) => Some(error.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(error.code, ErrorCode::AuthError);
+    assert!(stranger.recorder.summaries.lock().unwrap().is_empty());
+    sandbox.shutdown().await;
 }
