@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vizochok_core::{Config, Event, Input, Output, ProductItem, Rng, Session, SocketId, State};
 use vizochok_server::{
-    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, SeededRandom, ServerConfig, ServerInput, ServerOutput,
-    StoreConfig,
+    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogKind, SeededRandom, ServerConfig, ServerInput,
+    ServerOutput, StoreConfig,
 };
 
 use crate::faults::{strikes, Faults};
@@ -46,8 +46,9 @@ pub(crate) struct World {
     /// Ids that ended: acknowledged, or named by an onError.
     pub acked: HashMap<String, u32>,
     pub failed: HashMap<String, u32>,
-    /// Every session the client was in.
-    pub sessions: BTreeSet<String>,
+    /// (session log prefix, action id) → times the engine applied it, from
+    /// its `applied` log lines (its own dedup set is bounded and forgets).
+    pub applied: HashMap<(String, String), u32>,
     pub violations: Vec<String>,
     trace: Option<Vec<String>>,
 }
@@ -83,7 +84,7 @@ impl World {
             accepted: Vec::new(),
             acked: HashMap::new(),
             failed: HashMap::new(),
-            sessions: BTreeSet::new(),
+            applied: HashMap::new(),
             violations: Vec::new(),
             trace: trace.then(Vec::new),
         };
@@ -292,6 +293,16 @@ impl World {
                 if line.contains(KEY) {
                     self.violation(format!("server log carries the api key: {line}"));
                 }
+                if log.kind == LogKind::Applied {
+                    let id = log.detail.rsplit(' ').next().unwrap_or_default().to_owned();
+                    let key = (log.session.unwrap_or_default(), id);
+                    let count = self.applied.entry(key).or_default();
+                    *count += 1;
+                    let times = *count;
+                    if times > 1 {
+                        self.violation(format!("action applied {times} times: {line}"));
+                    }
+                }
             }
         }
     }
@@ -456,11 +467,6 @@ impl World {
                 }
             }
             Event::Response(reply) if !reply.products.is_empty() => self.cards = reply.products,
-            Event::Connect => {
-                if let Some(id) = self.client.session_id() {
-                    self.sessions.insert(id.to_owned());
-                }
-            }
             _ => {}
         }
     }

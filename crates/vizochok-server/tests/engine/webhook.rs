@@ -58,7 +58,7 @@ fn a_refused_webhook_leaves_the_cart_and_reports_internal_error() {
     });
     let got = answer(&mut h, pending.unwrap(), true);
     assert!(matches!(&got[..], [ServerFrame::CartChanged { change: CartChangedEvent { .. }, .. }]));
-    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+    assert_eq!(h.applied(&sid, "a1"), 1);
 }
 
 #[test]
