@@ -41,6 +41,9 @@ pub struct Report {
     /// Applied action ids the engine's sessions forgot: their bounded dedup
     /// sets rolled over (a resend of one would be applied again).
     pub forgotten_ids: u64,
+    /// The most dedup lines (connections with applied ids) a session held at
+    /// the end; at the cap, whole lines were forgotten too.
+    pub dedup_lines: usize,
     /// Virtual milliseconds the run took.
     pub virtual_ms: u64,
     /// The readable trace (when asked for).
@@ -89,7 +92,9 @@ fn check_at_rest(world: &mut World, seed: u64) -> Report {
         report.failed += usize::from(failed > 0);
         report.still_queued += usize::from(queued);
     }
-    report.forgotten_ids = world.server.stats().forgotten_ids;
+    let stats = world.server.stats();
+    report.forgotten_ids = stats.forgotten_ids;
+    report.dedup_lines = stats.max_dedup_lines;
     report.violations = violations;
     report
 }
