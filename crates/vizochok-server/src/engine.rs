@@ -120,6 +120,11 @@ impl Engine {
             }
             ServerInput::Timeout => self.on_timeout(now),
         }
+        // Sessions that outgrew `max_sessions` while attached or busy go once they are neither.
+        let max = self.config.max_sessions.max(1);
+        if self.sessions.len() > max {
+            self.shed_sessions(now, max);
+        }
     }
 
     fn session_of(&self, conn: ConnId) -> Option<String> {

@@ -40,11 +40,17 @@ impl Engine {
             .max_by_key(|s| (s.data.touched_at, s.data.used_at))
     }
 
-    /// Makes room for one more session: while the engine holds
-    /// `max_sessions`, forgets the least recently used session that has no
-    /// connection and no work in progress (a session with either stays).
+    /// Makes room for one more session under `max_sessions`.
     pub(crate) fn make_room(&mut self, now: u64) {
-        while self.sessions.len() >= self.config.max_sessions.max(1) {
+        self.shed_sessions(now, self.config.max_sessions.max(1) - 1);
+    }
+
+    /// While the engine holds more than `keep` sessions, forgets the least
+    /// recently used one that has no connection and no work in progress (a
+    /// session with either stays, so the engine may hold more until they
+    /// are done or gone).
+    pub(crate) fn shed_sessions(&mut self, now: u64, keep: usize) {
+        while self.sessions.len() > keep {
             let oldest =
                 self.schedule.idle.iter().find(|(_, id)| self.sessions.get(id).is_some_and(|s| s.conns.is_empty()));
             let Some((_, id)) = oldest.cloned() else { return };

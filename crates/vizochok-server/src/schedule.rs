@@ -16,6 +16,9 @@ use std::collections::BTreeSet;
 
 use crate::{ConnId, Engine, LogKind};
 
+/// Timers one `Timeout` fires at most; any left are due at once again.
+const MAX_FIRED: usize = 100_000;
+
 /// The keys of a session's entries, for removing them.
 #[derive(Debug, Default)]
 pub(crate) struct Schedule {
@@ -100,34 +103,36 @@ impl Engine {
         }
     }
 
-    /// Runs every timer due at `now`: connection deadlines, session work,
-    /// then the sessions that outlived their TTL.
+    /// Runs every timer due at `now`, earliest first: connection deadlines,
+    /// session work, the sessions that outlived their TTL. Firing one may
+    /// set another that is due at once (a zero webhook timeout, say); those
+    /// run too, up to a bound that only a broken rule would reach.
     pub(crate) fn on_timeout(&mut self, now: u64) {
-        while let Some(&(at, conn)) = self.schedule.conn_due.first() {
-            if at > now {
-                break;
-            }
-            self.schedule.conn_due.remove(&(at, conn));
-            if let Some(state) = self.conns.get_mut(&conn) {
-                state.due_key = None;
-            }
-            self.connection_timer(now, conn);
-            self.refresh_conn(conn);
-        }
-        let due: Vec<String> =
-            self.schedule.due.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect();
-        for id in due {
-            self.expire_replay(now, &id);
-            self.webhook_timer(now, &id);
-            self.advance(now, &id);
-            self.refresh_session(&id);
-        }
         let ttl = self.config.session_ttl_ms;
-        while let Some((used, id)) = self.schedule.idle.first().cloned() {
-            if used.saturating_add(ttl) > now {
-                break;
+        for _ in 0..MAX_FIRED {
+            if let Some(&(at, conn)) = self.schedule.conn_due.first().filter(|(at, _)| *at <= now) {
+                self.schedule.conn_due.remove(&(at, conn));
+                if let Some(state) = self.conns.get_mut(&conn) {
+                    state.due_key = None;
+                }
+                self.connection_timer(now, conn);
+                self.refresh_conn(conn);
+            } else if let Some((at, id)) = self.schedule.due.first().filter(|(at, _)| *at <= now).cloned() {
+                self.schedule.due.remove(&(at, id.clone()));
+                if let Some(session) = self.sessions.get_mut(&id) {
+                    session.due_key = None;
+                }
+                self.expire_replay(now, &id);
+                self.webhook_timer(now, &id);
+                self.advance(now, &id);
+                self.refresh_session(&id);
+            } else if let Some((_, id)) =
+                self.schedule.idle.first().filter(|(used, _)| used.saturating_add(ttl) <= now).cloned()
+            {
+                self.evict(now, &id, &format!("not used for {ttl} ms"));
+            } else {
+                return;
             }
-            self.evict(now, &id, &format!("not used for {ttl} ms"));
         }
     }
 

@@ -96,6 +96,8 @@ impl Engine {
             self.insert_session(Session::from_data(data));
         }
         self.unarmed = true;
+        // A snapshot of an engine allowed more sessions keeps the most recently used.
+        self.shed_sessions(now, self.config.max_sessions.max(1));
         let detail = format!("restored {} sessions from a snapshot", self.sessions.len());
         self.log(now, LogKind::Restarted, None, None, None, detail);
         Ok(())

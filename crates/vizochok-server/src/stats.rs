@@ -11,6 +11,8 @@ pub struct EngineStats {
     pub sessions: usize,
     /// Of those, sessions with at least one live connection.
     pub attached_sessions: usize,
+    /// Of those, sessions with a reply, a waiting message or a cart change in progress.
+    pub busy_sessions: usize,
     /// Connections held (authenticated or not).
     pub connections: usize,
     /// The most live connections of one session.
@@ -64,6 +66,7 @@ impl Engine {
         for session in self.sessions.values() {
             let data = &session.data;
             stats.attached_sessions += usize::from(!session.conns.is_empty());
+            stats.busy_sessions += usize::from(data.busy());
             stats.max_session_connections = stats.max_session_connections.max(session.conns.len());
             stats.dedup_ids += data.dedup.len();
             stats.max_dedup_ids = stats.max_dedup_ids.max(data.dedup.len());

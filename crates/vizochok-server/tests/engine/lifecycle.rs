@@ -175,3 +175,19 @@ fn an_answer_to_a_webhook_nobody_waits_for_changes_nothing() {
     assert!(h.input(ServerInput::WebhookResult { request, accepted: true, detail: None }).is_empty(), "answered twice");
     assert_eq!(h.engine.session_cart(&sid).unwrap().items[0].quantity, 1.0);
 }
+
+#[test]
+fn a_snapshot_with_more_sessions_than_allowed_comes_back_with_the_latest_used() {
+    // Found by the engine fuzzer: a restore could leave the engine above max_sessions.
+    let mut h = Harness::new(config());
+    let mut ids = Vec::new();
+    for conn in 1..=3 {
+        ids.push(h.connect(conn, None, None).0);
+        h.closed(conn);
+        h.now += 10;
+    }
+    let mut small = Harness::new(ServerConfig { max_sessions: 2, ..config() });
+    small.engine.restore(&h.engine.snapshot()).unwrap();
+    assert_eq!(small.engine.stats().sessions, 2);
+    assert!(!small.engine.has_session(&ids[0]) && small.engine.has_session(&ids[2]));
+}
