@@ -1,6 +1,7 @@
 //! The bodies of the fuzz targets, as plain functions so that a stable
 //! `cargo test` in this workspace can replay the committed corpus too.
 
+pub mod engine;
 pub mod gen;
 pub mod parse;
 pub mod roundtrip;

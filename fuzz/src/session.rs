@@ -60,7 +60,6 @@ pub fn run(data: &[u8]) {
     }
     if r.bool() {
         config.session_id = Some(r.pick(&["s1", "s2"]).to_owned());
-        config.last_seq = u64::from(r.u8());
     }
     let capacity = config.limits.queue_capacity;
     let session = match Session::new(config) {
@@ -169,7 +168,7 @@ impl Harness {
                     _ => Some(r.pick(&[1000, 1001, 1006, 1011, 1012, 4000, 4001, 4003, 4099, 4100])),
                 };
                 let reason = r.string(8);
-                self.input(Input::SocketClosed { socket: s, code, reason: &reason });
+                self.input(Input::SocketEnded { socket: s, code, reason: &reason });
                 if Some(s) == self.socket {
                     self.open = false;
                 }
@@ -177,7 +176,7 @@ impl Harness {
             12 => {
                 let s = self.socket_for_input(r);
                 let detail = if r.bool() { format!("refused ({KEY})") } else { r.string(8) };
-                self.input(Input::SocketError { socket: s, detail: &detail });
+                self.input(Input::SocketEnded { socket: s, code: None, reason: &detail });
                 if Some(s) == self.socket {
                     self.open = false;
                 }
@@ -195,7 +194,7 @@ impl Harness {
             15 => self.input(Input::NetworkOnline),
             16 => {
                 if r.u8().is_multiple_of(8) {
-                    self.input(Input::Close);
+                    self.input(Input::Disconnect);
                 }
             }
             17 => {
@@ -292,7 +291,8 @@ impl Harness {
                     self.open = false;
                     self.auth_sent = false;
                 }
-                Output::Send(text) => {
+                Output::Send { socket, text } => {
+                    assert_eq!(Some(socket), self.socket, "sent on a socket that is not current");
                     assert!(self.open, "sent {text} on a socket that is not open");
                     let is_auth = text.starts_with(r#"{"type":"auth","#);
                     if !self.auth_sent {

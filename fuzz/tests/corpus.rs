@@ -38,3 +38,8 @@ fn frame_roundtrip_corpus() {
 fn session_corpus() {
     replay("session", vizochok_fuzz::session::run);
 }
+
+#[test]
+fn engine_corpus() {
+    replay("engine", vizochok_fuzz::engine::run);
+}
