@@ -205,6 +205,8 @@ impl Engine {
         for id in ids {
             self.refresh_session(&id);
         }
+        // Sessions held beyond `max_sessions` only while attached go now.
+        self.shed_sessions(now, self.config.max_sessions.max(1));
         let detail = format!("restart (replay buffers {})", if keep_replay { "kept" } else { "lost" });
         self.log(now, LogKind::Restarted, None, None, None, detail);
     }

@@ -191,3 +191,17 @@ fn a_snapshot_with_more_sessions_than_allowed_comes_back_with_the_latest_used() 
     assert_eq!(small.engine.stats().sessions, 2);
     assert!(!small.engine.has_session(&ids[0]) && small.engine.has_session(&ids[2]));
 }
+
+#[test]
+fn a_restart_sheds_the_sessions_only_their_connections_kept_beyond_max_sessions() {
+    // Found by the engine fuzzer: after a restart closed every connection,
+    // the engine held more than max_sessions until its next input.
+    let mut h = Harness::new(ServerConfig { max_sessions: 1, ..config() });
+    let (a, _) = h.connect(1, None, None);
+    h.now += 10;
+    let (b, _) = h.connect(2, None, None);
+    assert_eq!(h.engine.stats().sessions, 2, "both attached");
+    h.engine.restart(h.now, false);
+    assert_eq!(h.engine.stats().sessions, 1);
+    assert!(!h.engine.has_session(&a) && h.engine.has_session(&b));
+}
