@@ -2,6 +2,7 @@
 //! `cargo test` in this workspace can replay the committed corpus too.
 
 pub mod diff;
+pub mod engine;
 pub mod gen;
 pub mod parse;
 pub mod roundtrip;

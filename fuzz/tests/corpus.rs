@@ -68,3 +68,8 @@ fn frame_diff_scenario_frames() {
 fn session_corpus() {
     replay("session", vizochok_fuzz::session::run);
 }
+
+#[test]
+fn engine_corpus() {
+    replay("engine", vizochok_fuzz::engine::run);
+}

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::run::{cmd, probe, root, run, target_dir, Result};
 
 /// Every fuzz target in `fuzz/Cargo.toml`.
-const TARGETS: [&str; 4] = ["frame_parse", "frame_roundtrip", "frame_diff", "session"];
+const TARGETS: [&str; 5] = ["frame_parse", "frame_roundtrip", "frame_diff", "session", "engine"];
 /// Seconds per target in CI.
 const SMOKE_SECONDS: u64 = 20;
 /// Tools installed with `cargo install`, pinned; a different version is reinstalled.

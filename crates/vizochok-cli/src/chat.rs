@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{broadcast, mpsc};
 use vizochok_client::{Client, NoCallbacks};
-use vizochok_core::{ActionError, Event, ProductItem, State};
+use vizochok_core::{ActionError, Event, PageContext, ProductItem, Rating, Secret, State};
 use vizochok_sandbox::{LogSink, RunningSandbox, SandboxOptions};
 
 use crate::render::Screen;
@@ -19,10 +19,19 @@ use crate::ChatArgs;
 /// A line the user typed, parsed.
 enum Line {
     Message(String),
-    Add { card: usize, quantity: Option<f64> },
+    Add {
+        card: usize,
+        quantity: Option<f64>,
+    },
     Remove(usize),
     Cart,
     Clear,
+    /// The page now shows this product (`None`: no product page).
+    Context(Option<String>),
+    /// Stop the reply that is streaming.
+    Stop,
+    /// Rate the last reply, with an optional comment.
+    Rate(Rating, Option<String>),
     Quit,
     Usage,
 }
@@ -44,12 +53,20 @@ fn parse(line: &str) -> Option<Line> {
         ["remove", _] => number(1).map_or(Line::Usage, Line::Remove),
         ["cart"] => Line::Cart,
         ["clear"] => Line::Clear,
+        ["context"] => Line::Context(None),
+        ["context", sku] => Line::Context(Some((*sku).to_owned())),
+        ["stop"] => Line::Stop,
+        [rating @ ("up" | "down"), comment @ ..] => {
+            let rating = if *rating == "up" { Rating::Up } else { Rating::Down };
+            Line::Rate(rating, (!comment.is_empty()).then(|| comment.join(" ")))
+        }
         ["quit"] | ["exit"] => Line::Quit,
         _ => Line::Usage,
     })
 }
 
-const USAGE: &str = "commands: /add N [QTY], /remove N, /cart, /clear, /quit; anything else is a message";
+const USAGE: &str = "commands: /add N [QTY], /remove N, /cart, /clear, /context [SKU], /stop, /up [COMMENT], \
+                     /down [COMMENT], /quit; anything else is a message";
 
 /// Runs the chat until `/quit`, the end of stdin, or (with `--json`) the end
 /// of stdin and of every reply.
@@ -64,6 +81,8 @@ pub(crate) async fn run(args: ChatArgs) -> Result<ExitCode, String> {
     let mut config = vizochok_client::config(&args.api_key, &args.store, &url);
     config.language = args.language.into();
     config.user_id = args.user_id.clone();
+    config.user_token = args.user_token.as_deref().map(Secret::new);
+    args.timers.apply(&mut config);
     let client = Client::new(config, NoCallbacks).map_err(|e| e.to_string())?;
     let mut events = client.events();
     client.connect();
@@ -119,6 +138,8 @@ enum Awaiting {
     Reply,
     /// A cart action: its `cart_changed` (or an error).
     CartChange,
+    /// A page frame (`context`, `cancel`, `feedback`): its `ack` (or an error).
+    Ack,
 }
 
 /// The user's actions whose outcome has not been shown yet, tracked from the
@@ -139,6 +160,9 @@ impl Waits {
         match event {
             Event::Response(reply) => self.0.retain(|(id, _)| *id != reply.reply_to),
             Event::Error(error) => self.0.retain(|(id, _)| error.reply_to.as_ref() != Some(id)),
+            Event::Acknowledged { id } => {
+                self.0.retain(|(waiting, awaiting)| *awaiting != Awaiting::Ack || waiting != id)
+            }
             // A session's cart changes land one at a time, in order.
             Event::CartChanged(_) => {
                 if let Some(first) = self.0.iter().position(|(_, a)| *a == Awaiting::CartChange) {
@@ -159,6 +183,7 @@ impl Waits {
 fn act(client: &Client, screen: &mut Screen, line: Line) -> Option<(String, Awaiting)> {
     let card = |n: usize| -> Option<ProductItem> { screen.cards().get(n - 1).cloned() };
     let cart = |id| (id, Awaiting::CartChange);
+    let ack = |id| (id, Awaiting::Ack);
     let result = match line {
         Line::Message(text) => client.send_message(&text).map(|id| Some((id, Awaiting::Reply))),
         Line::Add { card: n, quantity } => match card(n) {
@@ -170,6 +195,16 @@ fn act(client: &Client, screen: &mut Screen, line: Line) -> Option<(String, Awai
             None => Err(ActionError::Invalid(format!("no cart line {n}"))),
         },
         Line::Clear => client.clear_cart().map(cart).map(Some),
+        Line::Context(sku) => client.set_context(PageContext { sku, ..PageContext::default() }).map(ack).map(Some),
+        Line::Stop => match client.stop() {
+            Ok(Some(id)) => Ok(Some(ack(id))),
+            Ok(None) => Err(ActionError::Invalid("nothing is streaming".to_owned())),
+            Err(error) => Err(error),
+        },
+        Line::Rate(rating, comment) => match screen.last_reply() {
+            Some(message_id) => client.feedback(&message_id, rating, comment.as_deref()).map(ack).map(Some),
+            None => Err(ActionError::Invalid("no reply to rate yet".to_owned())),
+        },
         Line::Cart => {
             screen.cart(&client.cart());
             Ok(None)
@@ -217,5 +252,10 @@ mod tests {
         assert!(matches!(parse("  молоко "), Some(Line::Message(m)) if m == "молоко"));
         assert!(parse("   ").is_none());
         assert!(matches!(parse("/what"), Some(Line::Usage)));
+        assert!(matches!(parse("/context MLK-001"), Some(Line::Context(Some(sku))) if sku == "MLK-001"));
+        assert!(matches!(parse("/context"), Some(Line::Context(None))));
+        assert!(matches!(parse("/stop"), Some(Line::Stop)));
+        assert!(matches!(parse("/down too  pricey"), Some(Line::Rate(Rating::Down, Some(c))) if c == "too pricey"));
+        assert!(matches!(parse("/up"), Some(Line::Rate(Rating::Up, None))));
     }
 }

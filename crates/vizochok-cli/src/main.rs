@@ -3,15 +3,19 @@
 
 mod chat;
 mod json;
+mod markdown;
 mod render;
+mod span;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use vizochok_core::Language;
+use vizochok_core::{Config, Language, Limits, Timers};
 use vizochok_sandbox::SandboxOptions;
+
+use crate::span::Span;
 
 #[derive(Parser)]
 #[command(name = "vizochok", version, about = "VIZOCHOK shopping assistant: sandbox server and terminal chat")]
@@ -33,7 +37,8 @@ struct SandboxArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8787")]
     addr: SocketAddr,
-    /// A store config file, or a sandbox settings file (stores_file, engine limits, faults).
+    /// A store config file, or a sandbox settings file (stores_file, engine limits, faults, connections).
+    /// The flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Keep sessions in this directory across restarts.
@@ -42,6 +47,110 @@ struct SandboxArgs {
     /// Serve the files of this directory at `/`.
     #[arg(long = "static")]
     static_dir: Option<PathBuf>,
+    #[command(flatten)]
+    sessions: SessionArgs,
+    #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// What the engine keeps.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Sessions")]
+struct SessionArgs {
+    /// Forget a session no connection has used for this long (a resume then opens a new one) [default: 24h]
+    #[arg(long, value_name = "DURATION")]
+    session_ttl: Option<Span>,
+    /// Most sessions held; one more forgets the least recently used idle one [default: 100000]
+    #[arg(long, value_name = "N")]
+    max_sessions: Option<usize>,
+    /// Ping a silent client after this long, close it after twice as long [default: off]
+    #[arg(long, value_name = "DURATION")]
+    heartbeat: Option<Span>,
+}
+
+/// Who may connect, and for how long before proving anything.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Connections")]
+struct ConnectionArgs {
+    /// The WebSocket handshake and `auth` must both arrive within this of connecting [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    handshake_timeout: Option<Span>,
+    /// Concurrent connections from one IP address [default: 64]
+    #[arg(long, value_name = "N")]
+    max_per_address: Option<usize>,
+    /// Connections still in their handshake; one more drops the oldest [default: 4096]
+    #[arg(long, value_name = "N")]
+    max_pending_handshakes: Option<usize>,
+    /// Largest HTTP request head; a larger upgrade request gets 431 [default: 16384, at least 8192]
+    #[arg(long, value_name = "BYTES")]
+    max_request_head: Option<usize>,
+}
+
+/// Fault injection, for testing clients (each acts on every connection's outbound frames).
+#[derive(clap::Args)]
+#[command(next_help_heading = "Faults")]
+struct FaultArgs {
+    /// Cut each connection (no close frame) after sending it N frames
+    #[arg(long, value_name = "N")]
+    drop_after_frames: Option<u32>,
+    /// Hold every outbound frame this long
+    #[arg(long, value_name = "DURATION")]
+    delay: Option<Span>,
+    /// Send every frame twice
+    #[arg(long)]
+    duplicate: bool,
+    /// Swap every two consecutive frames
+    #[arg(long)]
+    reorder: bool,
+    /// After every N frames, send one that is not valid JSON
+    #[arg(long, value_name = "N")]
+    malformed_every: Option<u32>,
+    /// Answer the auth of the first N connections with auth_error and close 4001
+    #[arg(long, value_name = "N")]
+    refuse_auth: Option<u32>,
+    /// Never answer the client's ping
+    #[arg(long)]
+    ignore_pings: bool,
+}
+
+impl SandboxArgs {
+    /// Applies the flags given on top of `options` (defaults, then the config file).
+    fn apply(&self, options: &mut SandboxOptions) {
+        let SessionArgs { session_ttl, max_sessions, heartbeat } = &self.sessions;
+        let engine = &mut options.engine;
+        set(&mut engine.session_ttl_ms, session_ttl.map(|s| s.0));
+        set(&mut engine.max_sessions, *max_sessions);
+        if let Some(beat) = heartbeat {
+            engine.heartbeat_ms = Some(beat.0);
+        }
+        let c = &self.connections;
+        let limits = &mut options.connections;
+        set(&mut limits.handshake_timeout_ms, c.handshake_timeout.map(|s| s.0));
+        set(&mut limits.per_address, c.max_per_address);
+        set(&mut limits.pending_handshakes, c.max_pending_handshakes);
+        set(&mut limits.max_request_head_bytes, c.max_request_head);
+        let f = &self.faults;
+        let faults = &mut options.faults;
+        if f.drop_after_frames.is_some() {
+            faults.drop_after_frames = f.drop_after_frames;
+        }
+        set(&mut faults.delay_ms, f.delay.map(|s| s.0));
+        faults.duplicate |= f.duplicate;
+        faults.reorder |= f.reorder;
+        if f.malformed_every.is_some() {
+            faults.malformed_every = f.malformed_every;
+        }
+        set(&mut faults.refuse_auth, f.refuse_auth);
+        faults.ignore_pings |= f.ignore_pings;
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
 }
 
 /// Options of `vizochok chat`.
@@ -62,10 +171,64 @@ pub(crate) struct ChatArgs {
     /// Language of the assistant and of every message shown.
     #[arg(long, value_enum, default_value_t = Lang::Uk)]
     pub language: Lang,
+    /// The store backend's proof of --user-id (HMAC-SHA256, `docs/identity.md`).
+    #[arg(long, requires = "user_id")]
+    pub user_token: Option<String>,
     /// Read lines from stdin and print every event as one JSON line; exit once
     /// stdin has ended and every reply has arrived.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub timers: TimerArgs,
+}
+
+/// Every timer of the client (§5 of the contract), with the contract's defaults.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Timers")]
+pub(crate) struct TimerArgs {
+    /// From asking for a socket to its being open; then `ws_error` and a reconnect
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().socket_open_ms))]
+    pub socket_open_timeout: Span,
+    /// From `auth` sent to `auth_ok`; then `auth_timeout` and a reconnect
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().auth_ms))]
+    pub auth_timeout: Span,
+    /// Send a ping after this long without an inbound frame (the server's limits.heartbeat_ms wins)
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().heartbeat_ms))]
+    pub heartbeat: Span,
+    /// After a ping, `connection_lost` when nothing arrives for this long
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().heartbeat_answer_ms))]
+    pub heartbeat_answer: Span,
+    /// Reconnect attempt n waits a random time in [d/2, d], d = min(--backoff-max, this · 2ⁿ)
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().backoff_base_ms))]
+    pub backoff_base: Span,
+    /// The longest reconnect wait
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().backoff_max_ms))]
+    pub backoff_max: Span,
+    /// After a server restart close, attempt k waits a random time in [0, min(--backoff-max, this · 2ᵏ)]
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().storm_spread_ms))]
+    pub storm_spread: Span,
+    /// Wait before resending an action refused with agent_busy/rate_limit_exceeded when the server names none
+    #[arg(long, value_name = "DURATION", default_value_t = Span(Timers::default().retry_after_ms))]
+    pub retry_after: Span,
+    /// Reconnect attempts in a row without auth_ok before `max_reconnect`
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_reconnect_attempts)]
+    pub max_reconnects: u32,
+}
+
+impl TimerArgs {
+    /// Sets every timer of `config`.
+    pub fn apply(&self, config: &mut Config) {
+        let timers = &mut config.timers;
+        timers.socket_open_ms = self.socket_open_timeout.0;
+        timers.auth_ms = self.auth_timeout.0;
+        timers.heartbeat_ms = self.heartbeat.0;
+        timers.heartbeat_answer_ms = self.heartbeat_answer.0;
+        timers.backoff_base_ms = self.backoff_base.0;
+        timers.backoff_max_ms = self.backoff_max.0;
+        timers.storm_spread_ms = self.storm_spread.0;
+        timers.retry_after_ms = self.retry_after.0;
+        config.limits.max_reconnect_attempts = self.max_reconnects;
+    }
 }
 
 /// A language of the chat.
@@ -125,11 +288,16 @@ async fn stop_signal() -> std::io::Result<()> {
 
 /// Runs the sandbox until Ctrl-C, then restarts clients off it gracefully.
 async fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
-    let mut options =
-        SandboxOptions { addr: args.addr, state_dir: args.state, static_dir: args.static_dir, ..Default::default() };
+    let mut options = SandboxOptions {
+        addr: args.addr,
+        state_dir: args.state.clone(),
+        static_dir: args.static_dir.clone(),
+        ..Default::default()
+    };
     if let Some(config) = &args.config {
         options.load_config(config).map_err(|e| e.to_string())?;
     }
+    args.apply(&mut options);
     let sandbox = vizochok_sandbox::start(options).await.map_err(|e| e.to_string())?;
     eprintln!("{}", serde_json::json!({"kind": "listening", "url": sandbox.ws_url()}));
     stop_signal().await.map_err(|e| e.to_string())?;

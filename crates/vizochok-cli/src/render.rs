@@ -1,34 +1,69 @@
-//! What the chat prints: for people, replies streamed as they arrive,
-//! numbered product cards, the cart after every change and the connection
+//! What the chat prints: for people, replies streamed as they arrive (a
+//! line at a time, its Markdown rendered), numbered product cards, the
+//! replies offered as suggestions, the cart after every change and the connection
 //! state, all in the chosen language; with `--json`, one line per event.
 
-use std::collections::HashSet;
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
 
 use vizochok_client::Client;
 use vizochok_core::{Cart, CartItem, Event, Language, ProductItem, Reply, State, UiText};
 
 use crate::json;
+use crate::markdown::{self, Style};
 
 /// The terminal.
 pub(crate) struct Screen {
     language: Language,
     json: bool,
+    style: Style,
     /// The cards of the last reply, as numbered on screen.
     cards: Vec<ProductItem>,
-    /// Replies whose deltas were already printed.
-    streaming: HashSet<String>,
+    /// The last complete reply, for `/up` and `/down`.
+    last_reply: Option<String>,
+    /// Replies being streamed: what arrived, and how much of it (whole
+    /// lines) is on screen.
+    streaming: HashMap<String, Streamed>,
     /// The connection state last shown.
     shown_state: Option<UiText>,
 }
 
+#[derive(Default)]
+struct Streamed {
+    text: String,
+    shown: usize,
+}
+
 impl Screen {
     pub fn new(language: Language, json: bool) -> Screen {
-        Screen { language, json, cards: Vec::new(), streaming: HashSet::new(), shown_state: None }
+        let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let style = if terminal { Style::Ansi } else { Style::Plain };
+        Screen {
+            language,
+            json,
+            style,
+            cards: Vec::new(),
+            last_reply: None,
+            streaming: HashMap::new(),
+            shown_state: None,
+        }
     }
 
     pub fn cards(&self) -> &[ProductItem] {
         &self.cards
+    }
+
+    pub fn last_reply(&self) -> Option<String> {
+        self.last_reply.clone()
+    }
+
+    /// The whole lines of `text` from byte `from` on, rendered; and where
+    /// the unfinished last line starts.
+    fn lines(&self, text: &str, from: usize, finished: bool) -> (Vec<String>, usize) {
+        let rest = text.get(from..).unwrap_or_default();
+        let end = if finished { rest.len() } else { rest.rfind('\n').map_or(0, |at| at + 1) };
+        let lines = rest[..end].lines().map(|line| markdown::line(line, self.style)).collect();
+        (lines, from + end)
     }
 
     fn text(&self, text: UiText) -> &'static str {
@@ -38,6 +73,7 @@ impl Screen {
     pub fn show(&mut self, event: &Event, client: &Client) {
         if let Event::Response(reply) = event {
             self.cards = reply.products.clone();
+            self.last_reply = Some(reply.message_id.clone());
         }
         if self.json {
             return println!("{}", json::event(event));
@@ -50,20 +86,32 @@ impl Screen {
                     let _ = writeln!(out, "[{}]", self.text(text));
                 }
             }
+            // Streamed line by line: a line is rendered once it is whole.
             Event::Delta { message_id, text, .. } => {
-                if self.streaming.insert(message_id.clone()) {
-                    let _ = write!(out, "{}: ", self.text(UiText::Assistant));
+                let mut streamed = self.streaming.remove(message_id).unwrap_or_default();
+                streamed.text.push_str(text);
+                let (lines, shown) = self.lines(&streamed.text, streamed.shown, false);
+                for line in lines {
+                    self.say(&mut out, streamed.shown == 0, &line);
+                    streamed.shown = shown;
                 }
-                let _ = write!(out, "{text}");
+                self.streaming.insert(message_id.clone(), streamed);
             }
-            Event::Response(Reply { message_id, text, products, .. }) => {
-                if self.streaming.remove(message_id) {
-                    let _ = writeln!(out);
-                } else {
-                    let _ = writeln!(out, "{}: {text}", self.text(UiText::Assistant));
+            Event::Response(Reply { message_id, text, products, suggestions, .. }) => {
+                let streamed = self.streaming.remove(message_id).unwrap_or_default();
+                // The response's text is the whole reply; what was streamed is its beginning.
+                let from = if text.starts_with(&streamed.text[..streamed.shown]) { streamed.shown } else { 0 };
+                let (lines, _) = self.lines(text, from, true);
+                let mut first = from == 0;
+                for line in lines {
+                    self.say(&mut out, first, &line);
+                    first = false;
                 }
                 for (n, card) in products.iter().enumerate() {
                     let _ = writeln!(out, "  {}. {}", n + 1, self.card(card));
+                }
+                if !suggestions.is_empty() {
+                    let _ = writeln!(out, "  ↳ {}", suggestions.join(" · "));
                 }
             }
             // The stdout lock is reentrant, so `cart` may take it again.
@@ -77,6 +125,15 @@ impl Screen {
             _ => {}
         }
         let _ = out.flush();
+    }
+
+    /// One line of the assistant's, the first one introduced.
+    fn say(&self, out: &mut impl Write, first: bool, line: &str) {
+        if first {
+            let _ = writeln!(out, "{}: {line}", self.text(UiText::Assistant));
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
     }
 
     fn card(&self, card: &ProductItem) -> String {

@@ -37,3 +37,28 @@ fn chat_json_answers_every_line_then_exits() {
     assert_eq!(last["items"][0]["sku"], cards[0]["sku"]);
     assert_eq!(last["items"][0]["quantity"], 2.0);
 }
+
+#[test]
+fn page_frames_from_the_chat_reach_the_assistant() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vizochok"))
+        .args(["chat", "--json", "--language", "en"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("/context DAI-002\nadd this\n/down too slow\n/stop\n".as_bytes()).unwrap();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let output = finished.recv_timeout(Duration::from_secs(60)).expect("exits in time").unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let events: Vec<Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // "add this" means the product of the page the context named.
+    let cart = events.iter().find(|e| e["event"] == "cart_changed").expect("a cart change");
+    assert_eq!(cart["cart"]["sku"], "DAI-002");
+    // Context, message and feedback were acknowledged; nothing streamed to stop.
+    assert_eq!(events.iter().filter(|e| e["event"] == "ack").count(), 3);
+    let note = events.iter().find(|e| e["event"] == "note").expect("a note");
+    assert_eq!(note["text"], "nothing is streaming");
+}

@@ -10,7 +10,9 @@ pub mod store_config;
 
 pub use assistant::DemoAssistant;
 pub use images::product_image_svg;
-pub use server::{start, Faults, LogSink, RunningSandbox, SandboxError, SandboxOptions, DEMO_API_KEY};
+pub use server::{
+    start, ConnectionLimits, Faults, LogSink, RunningSandbox, SandboxError, SandboxOptions, DEMO_API_KEY,
+};
 pub use store_config::{
     demo_catalog, load_catalog, load_store_file, load_stores, SandboxStore, StoreConfigError, StoreFile, StoreIdentity,
     DEMO_STORE_ID,

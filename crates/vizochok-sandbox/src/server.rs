@@ -15,8 +15,10 @@
 //! ```
 
 mod actor;
+mod admission;
 mod faults;
 mod http;
+mod listen;
 mod options;
 mod random;
 mod state;
@@ -35,6 +37,8 @@ use vizochok_server::{Engine, ServerConfig, StoreConfig};
 
 use crate::{demo_catalog, DemoAssistant, SandboxStore, StoreIdentity, DEMO_STORE_ID};
 use actor::{Actor, Command};
+pub use admission::ConnectionLimits;
+use admission::Gate;
 pub use faults::Faults;
 pub use options::{LogSink, SandboxError, SandboxOptions, DEMO_API_KEY};
 use random::OsRandom;
@@ -93,7 +97,10 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
     let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
     let identity = |store: &SandboxStore| options.identities.get(&store.store_id).cloned().unwrap_or_default();
     let engine_stores = stores.iter().map(|store| engine_store(store, identity(store))).collect();
-    let config = ServerConfig { stores: engine_stores, ..options.engine.clone() };
+    let mut config = ServerConfig { stores: engine_stores, ..options.engine.clone() };
+    // The sandbox opens a socket in the engine only with its first frame,
+    // and holds it to the handshake deadline until then.
+    config.limits.auth_timeout_ms = options.connections.handshake_timeout_ms;
     let mut engine = Engine::new(config, Box::new(DemoAssistant), Box::new(OsRandom));
     let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
     if let Some(state) = &state {
@@ -115,15 +122,8 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
         http::Shared::new(commands.clone(), options.faults.clone(), catalogs, options.static_dir.clone(), alive);
     let router = http::router(Arc::new(shared));
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let log = options.log.clone();
-    let http = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            log.line(&serde_json::json!({"kind": "server_error", "detail": error.to_string()}).to_string());
-        }
-    });
+    let gate = Gate::new(options.connections.clone(), options.log.clone());
+    let http = tokio::spawn(listen::serve(listener, router, gate, options.log.clone(), stopped));
     Ok(RunningSandbox { addr, commands, stop_http, http, actor, sockets_done })
 }
 

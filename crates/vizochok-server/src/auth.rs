@@ -99,8 +99,7 @@ impl Engine {
         if !owner.verified {
             return None;
         }
-        let latest = self.sessions.values().filter(|s| owned(s)).max_by_key(|s| s.data.touched_at);
-        latest.map(|s| s.data.id.clone())
+        self.latest_session_of(owner).map(|s| s.data.id.clone())
     }
 
     fn open_session(&mut self, now: u64, conn: ConnId, auth: &AuthFrame, owner: Owner) {
@@ -112,10 +111,11 @@ impl Engine {
                 return self.close(now, conn, INTERNAL_ERROR, "internal error");
             }
         };
+        self.make_room(now);
         let data = SessionData::new(id.clone(), tag, owner, auth.language.clone(), now);
         let mut session = Session::from_data(data);
         session.replay = Some(ReplayBuffer::new(0, self.config.replay_max_frames));
-        self.sessions.insert(id.clone(), session);
+        self.insert_session(session);
         self.attach(now, conn, &id);
         self.send(conn, &self.auth_ok(&id, false, false));
         // The same line whether or not the client named a session: it must
@@ -188,6 +188,7 @@ impl Engine {
             session.conns.push(conn);
             session.detached_at = None;
             session.data.touched_at = now;
+            session.data.used_at = now;
         }
     }
 

@@ -56,15 +56,20 @@ impl Engine {
             let store_id = store.store_id.clone();
             session.data.in_flight =
                 Some(InFlight { request, task, body: body.clone(), deadline: Some(now.saturating_add(timeout)) });
+            self.webhook_owner.insert(request, session_id.to_owned());
             return self.push(ServerOutput::Webhook { request, store_id, body });
         }
     }
 
     /// The store's answer to a webhook (or its timeout).
     pub(crate) fn on_webhook_result(&mut self, now: u64, request: u64, accepted: bool, detail: Option<String>) {
-        let owner = self.sessions.iter().find(|(_, s)| s.data.in_flight.as_ref().is_some_and(|f| f.request == request));
-        let Some(session_id) = owner.map(|(id, _)| id.clone()) else { return };
+        // An answer to a request we no longer wait for (answered, timed out, its session gone) changes nothing.
+        let Some(session_id) = self.webhook_owner.get(&request).cloned() else { return };
         let Some(session) = self.sessions.get_mut(&session_id) else { return };
+        if session.data.in_flight.as_ref().is_none_or(|f| f.request != request) {
+            return;
+        }
+        self.webhook_owner.remove(&request);
         let Some(InFlight { task, .. }) = session.data.in_flight.take() else { return };
         let detail = detail.unwrap_or_else(|| "no detail".to_owned());
         if accepted {

@@ -32,6 +32,19 @@ pub struct ServerConfig {
     pub delta_chars: usize,
     /// How long a webhook may go unanswered before the change counts as refused.
     pub webhook_timeout_ms: u64,
+    /// A session no connection has used for this long (no `auth`, no
+    /// frame, no connection leaving) is forgotten: a resume then opens a new
+    /// session.
+    pub session_ttl_ms: u64,
+    /// Most sessions held; opening one more forgets the least recently used
+    /// session that has no connection and no work in progress.
+    pub max_sessions: usize,
+    /// Applied action ids remembered per connection of a session: the
+    /// client queue's capacity (§4), so every id its client may still
+    /// resend is recognised (`docs/protocol.md`).
+    pub dedup_per_connection: usize,
+    /// Connections (live or gone) whose ids a session remembers.
+    pub dedup_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +59,10 @@ impl Default for ServerConfig {
             delta_interval_ms: 50,
             delta_chars: 24,
             webhook_timeout_ms: 30_000,
+            session_ttl_ms: 24 * 60 * 60 * 1_000,
+            max_sessions: 100_000,
+            dedup_per_connection: 32,
+            dedup_connections: 64,
         }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Conn {
     /// Whether this connection resumed its session as `restored` (no replay):
     /// only then can a resent message have missed its outcome.
     pub restored: bool,
+    /// Its key in the engine's connection deadlines.
+    pub due_key: Option<u64>,
 }
 
 impl Engine {
@@ -30,7 +32,15 @@ impl Engine {
         let detail = format!("socket accepted from origin {origin:?}");
         self.conns.insert(
             conn,
-            Conn { opened_at: now, origin, session: None, last_inbound: now, pinged: false, restored: false },
+            Conn {
+                opened_at: now,
+                origin,
+                session: None,
+                last_inbound: now,
+                pinged: false,
+                restored: false,
+                due_key: None,
+            },
         );
         self.log(now, LogKind::Opened, Some(conn), None, None, detail);
     }
@@ -44,10 +54,7 @@ impl Engine {
     }
 
     pub(crate) fn on_text(&mut self, now: u64, conn: ConnId, text: &str) {
-        let Some(state) = self.conns.get_mut(&conn) else { return };
-        state.last_inbound = now;
-        state.pinged = false;
-        let session_id = state.session.clone();
+        let Some(session_id) = self.inbound(now, conn) else { return };
         let parsed = frame::parse::<ClientFrame>(text, self.config.limits.max_inbound_bytes);
         let Some(session_id) = session_id else {
             return match parsed {
@@ -67,14 +74,26 @@ impl Engine {
     }
 
     pub(crate) fn on_binary(&mut self, now: u64, conn: ConnId, len: usize) {
-        let Some(state) = self.conns.get_mut(&conn) else { return };
-        state.last_inbound = now;
-        state.pinged = false;
+        let Some(session_id) = self.inbound(now, conn) else { return };
         let error = frame::FrameError::Binary { len }.to_string();
-        match state.session.clone() {
+        match session_id {
             Some(session_id) => self.bad_frame(now, conn, &session_id, error),
             None => self.violation(now, conn, &format!("the first frame must be auth: {error}")),
         }
+    }
+
+    /// Any frame from a connection answers the heartbeat and is a use of
+    /// its session; `None` for an unknown connection, else its session if
+    /// it has authenticated.
+    fn inbound(&mut self, now: u64, conn: ConnId) -> Option<Option<String>> {
+        let state = self.conns.get_mut(&conn)?;
+        state.last_inbound = now;
+        state.pinged = false;
+        let session_id = state.session.clone();
+        if let Some(session) = session_id.as_ref().and_then(|id| self.sessions.get_mut(id)) {
+            session.data.used_at = now;
+        }
+        Some(session_id)
     }
 
     /// A frame we cannot use: `invalid_json` to the connection that sent it
@@ -97,31 +116,24 @@ impl Engine {
         self.close(now, conn, POLICY_VIOLATION, "auth required");
     }
 
-    /// The auth deadline of fresh connections and the heartbeat of the others.
-    pub(crate) fn connection_timers(&mut self, now: u64) {
+    /// A connection's deadline passed: the auth deadline of a fresh one, or
+    /// the heartbeat of an authenticated one (ping, then close).
+    pub(crate) fn connection_timer(&mut self, now: u64, id: ConnId) {
         let auth_timeout = self.config.limits.auth_timeout_ms;
-        let beat = self.config.heartbeat_ms;
-        let mut pings = Vec::new();
-        let mut closes = Vec::new();
-        for (&id, conn) in &mut self.conns {
-            match (&conn.session, beat) {
-                // 1000, not 40xx: a slow network is no reason to stop the client for good.
-                (None, _) if conn.opened_at.saturating_add(auth_timeout) <= now => closes.push((id, "auth timeout")),
-                (Some(_), Some(beat)) if conn.last_inbound.saturating_add(beat.saturating_mul(2)) <= now => {
-                    closes.push((id, "heartbeat timeout"))
-                }
-                (Some(_), Some(beat)) if !conn.pinged && conn.last_inbound.saturating_add(beat) <= now => {
-                    conn.pinged = true;
-                    pings.push(id);
-                }
-                _ => {}
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        match (&conn.session, self.config.heartbeat_ms) {
+            // 1000, not 40xx: a slow network is no reason to stop the client for good.
+            (None, _) if conn.opened_at.saturating_add(auth_timeout) <= now => {
+                self.close(now, id, 1000, "auth timeout")
             }
-        }
-        for id in pings {
-            self.send(id, &ServerFrame::Ping { ts: Some(now as f64) });
-        }
-        for (id, reason) in closes {
-            self.close(now, id, 1000, reason);
+            (Some(_), Some(beat)) if conn.last_inbound.saturating_add(beat.saturating_mul(2)) <= now => {
+                self.close(now, id, 1000, "heartbeat timeout")
+            }
+            (Some(_), Some(beat)) if !conn.pinged && conn.last_inbound.saturating_add(beat) <= now => {
+                conn.pinged = true;
+                self.send(id, &ServerFrame::Ping { ts: Some(now as f64) });
+            }
+            _ => {}
         }
     }
 }

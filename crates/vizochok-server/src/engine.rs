@@ -1,16 +1,21 @@
 //! The engine: its state, its public face, and the plumbing every rule uses
 //! (sending frames, `seq` numbering, closing, logging, timers).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_proto::{Cart, ErrorCode, Reply, Secret};
 
 use crate::connection::Conn;
+use crate::dedup::DedupLimits;
 use crate::random::log_prefix;
+use crate::schedule::Schedule;
 use crate::session::{Feedback, Session};
 use crate::usage::Usage;
 use crate::{Assistant, ConnId, LogEvent, LogKind, RandomSource, ServerConfig, ServerInput, ServerOutput, StoreConfig};
+
+/// A day of host time, for pruning yesterday's quota counters.
+const DAY_MS: u64 = 86_400_000;
 
 /// Shortest run of hex digits scrubbed from every log and error text: a
 /// session id holds 32, a user token 64, and nothing the engine writes
@@ -29,6 +34,16 @@ pub struct Engine {
     pub(crate) random: Box<dyn RandomSource>,
     pub(crate) conns: BTreeMap<ConnId, Conn>,
     pub(crate) sessions: BTreeMap<String, Session>,
+    /// Session ids by (store, `user_id`): a shopper's sessions without a scan.
+    pub(crate) owners: HashMap<(String, String), BTreeSet<String>>,
+    /// Webhook request → the session whose change it carries.
+    pub(crate) webhook_owner: HashMap<u64, String>,
+    /// Every deadline, in order (`schedule`).
+    pub(crate) schedule: Schedule,
+    /// A restore left deadlines to arm at the next input.
+    pub(crate) unarmed: bool,
+    /// The day whose quota counters are current.
+    usage_day: u64,
     pub(crate) usage: Usage,
     /// Webhook requests ever issued.
     pub(crate) requests: u64,
@@ -59,6 +74,11 @@ impl Engine {
             random,
             conns: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            owners: HashMap::new(),
+            webhook_owner: HashMap::new(),
+            schedule: Schedule::default(),
+            unarmed: false,
+            usage_day: 0,
             usage: Usage::default(),
             requests: 0,
             now: 0,
@@ -69,16 +89,63 @@ impl Engine {
     /// Feeds one input at host time `now`.
     pub fn handle(&mut self, now: u64, input: ServerInput<'_>) {
         self.now = now;
-        self.arm_restored_deadlines(now);
+        self.arm_restored(now);
+        self.prune_usage(now);
         match input {
-            ServerInput::Open { conn, origin } => self.on_open(now, conn, origin),
-            ServerInput::Text { conn, text } => self.on_text(now, conn, text),
-            ServerInput::Binary { conn, len } => self.on_binary(now, conn, len),
-            ServerInput::Closed { conn } => self.on_closed(now, conn),
+            ServerInput::Open { conn, origin } => {
+                self.on_open(now, conn, origin);
+                self.refresh_conn(conn);
+            }
+            ServerInput::Text { conn, text } => {
+                let before = self.session_of(conn);
+                self.on_text(now, conn, text);
+                self.refresh_after(conn, before);
+            }
+            ServerInput::Binary { conn, len } => {
+                let before = self.session_of(conn);
+                self.on_binary(now, conn, len);
+                self.refresh_after(conn, before);
+            }
+            ServerInput::Closed { conn } => {
+                let before = self.session_of(conn);
+                self.on_closed(now, conn);
+                self.refresh_after(conn, before);
+            }
             ServerInput::WebhookResult { request, accepted, detail } => {
-                self.on_webhook_result(now, request, accepted, detail)
+                let owner = self.webhook_owner.get(&request).cloned();
+                self.on_webhook_result(now, request, accepted, detail);
+                if let Some(id) = owner {
+                    self.refresh_session(&id);
+                }
             }
             ServerInput::Timeout => self.on_timeout(now),
+        }
+        // Sessions that outgrew `max_sessions` while attached or busy go once they are neither.
+        let max = self.config.max_sessions.max(1);
+        if self.sessions.len() > max {
+            self.shed_sessions(now, max);
+        }
+    }
+
+    fn session_of(&self, conn: ConnId) -> Option<String> {
+        self.conns.get(&conn).and_then(|c| c.session.clone())
+    }
+
+    /// An input on `conn` changed only `conn` and its session (before and after it authenticated).
+    fn refresh_after(&mut self, conn: ConnId, before: Option<String>) {
+        self.refresh_conn(conn);
+        let after = self.session_of(conn);
+        for id in before.iter().chain(after.iter().filter(|a| Some(*a) != before.as_ref())) {
+            self.refresh_session(id);
+        }
+    }
+
+    /// Yesterday's per-shopper message counters read as zero: drop them once a day.
+    fn prune_usage(&mut self, now: u64) {
+        let day = now / DAY_MS;
+        if day != self.usage_day {
+            self.usage_day = day;
+            self.usage.prune(now);
         }
     }
 
@@ -90,24 +157,7 @@ impl Engine {
     /// When the host must next call `handle(now, ServerInput::Timeout)`;
     /// `Some(0)` means at once.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let auth_timeout = self.config.limits.auth_timeout_ms;
-        let conns = self.conns.values().filter_map(|conn| match (&conn.session, self.config.heartbeat_ms) {
-            (None, _) => Some(conn.opened_at.saturating_add(auth_timeout)),
-            (Some(_), Some(beat)) => {
-                Some(conn.last_inbound.saturating_add(if conn.pinged { beat.saturating_mul(2) } else { beat }))
-            }
-            (Some(_), None) => None,
-        });
-        let sessions = self.sessions.values().flat_map(|s| {
-            let replay_expiry = match (s.conns.is_empty(), &s.replay, s.detached_at) {
-                (true, Some(_), Some(at)) => Some(at.saturating_add(self.config.replay_window_ms)),
-                _ => None,
-            };
-            let next_chunk = s.data.turn.as_ref().filter(|t| !t.chunks.is_empty()).map(|t| t.next_at.unwrap_or(0));
-            let webhook = s.data.in_flight.as_ref().map(|f| f.deadline.unwrap_or(0));
-            [replay_expiry, next_chunk, webhook].into_iter().flatten()
-        });
-        conns.chain(sessions).min()
+        self.next_deadline()
     }
 
     /// The server's cart of a session.
@@ -115,10 +165,15 @@ impl Engine {
         self.sessions.get(session_id).map(|s| s.data.cart.clone())
     }
 
-    /// How many times the action `action_id` was applied in the session
-    /// (0 or 1 when the engine keeps its promise).
-    pub fn applied_count(&self, session_id: &str, action_id: &str) -> u32 {
-        self.sessions.get(session_id).and_then(|s| s.data.applied.get(action_id)).copied().unwrap_or(0)
+    /// Whether the session still remembers the action `action_id` as
+    /// applied (a resend of it would only be acknowledged again).
+    pub fn remembers(&self, session_id: &str, action_id: &str) -> bool {
+        self.sessions.get(session_id).is_some_and(|s| s.data.dedup.contains(action_id))
+    }
+
+    /// Whether the engine holds this session.
+    pub fn has_session(&self, session_id: &str) -> bool {
+        self.sessions.contains_key(session_id)
     }
 
     /// How many live connections the session has (at most 8).
@@ -146,6 +201,12 @@ impl Engine {
                 session.replay = None;
             }
         }
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            self.refresh_session(&id);
+        }
+        // Sessions held beyond `max_sessions` only while attached go now.
+        self.shed_sessions(now, self.config.max_sessions.max(1));
         let detail = format!("restart (replay buffers {})", if keep_replay { "kept" } else { "lost" });
         self.log(now, LogKind::Restarted, None, None, None, detail);
     }
@@ -177,7 +238,7 @@ impl Engine {
         if let ServerFrame::Response { reply: Reply { reply_to, .. }, .. }
         | ServerFrame::Error { reply_to: Some(reply_to), .. } = &frame
         {
-            if session.data.applied.contains_key(reply_to) {
+            if session.data.dedup.contains(reply_to) {
                 session.data.keep_outcome(reply_to.clone(), frame.clone());
             }
         }
@@ -226,16 +287,26 @@ impl Engine {
     }
 
     /// Drops a connection's state; a session (returned) left without
-    /// connections starts its replay window.
+    /// connections starts its replay window. Leaving is a use of the
+    /// session: its TTL counts from here.
     pub(crate) fn forget_conn(&mut self, now: u64, conn: ConnId) -> Option<String> {
-        let session_id = self.conns.remove(&conn)?.session?;
+        let state = self.conns.remove(&conn)?;
+        self.unschedule_conn(conn, state.due_key);
+        let session_id = state.session?;
         if let Some(session) = self.sessions.get_mut(&session_id) {
             session.conns.retain(|&c| c != conn);
+            session.data.dedup.close(conn);
+            session.data.used_at = now;
             if session.conns.is_empty() {
                 session.detached_at = Some(now);
             }
         }
         Some(session_id)
+    }
+
+    /// What a session's dedup set holds, from the configuration.
+    pub(crate) fn dedup_limits(&self) -> DedupLimits {
+        DedupLimits { per_connection: self.config.dedup_per_connection, connections: self.config.dedup_connections }
     }
 
     /// Emits a log event: the session only by its id's first characters,
@@ -271,42 +342,6 @@ impl Engine {
             .filter(|secret| !secret.is_empty())
             .fold(text.to_owned(), |text, secret| Secret::new(secret).redact(&text));
         scrub_hex_runs(&scrubbed)
-    }
-
-    // ----- timers -----------------------------------------------------------
-
-    /// A restore has no clock: deadlines it left open are armed at the first input.
-    fn arm_restored_deadlines(&mut self, now: u64) {
-        let webhook_timeout = self.config.webhook_timeout_ms;
-        for session in self.sessions.values_mut() {
-            if let Some(turn) = &mut session.data.turn {
-                turn.next_at.get_or_insert(now);
-            }
-            if let Some(in_flight) = &mut session.data.in_flight {
-                in_flight.deadline.get_or_insert(now.saturating_add(webhook_timeout));
-            }
-        }
-    }
-
-    fn on_timeout(&mut self, now: u64) {
-        self.connection_timers(now);
-        let ids: Vec<String> = self.sessions.keys().cloned().collect();
-        for id in ids {
-            self.expire_replay(now, &id);
-            self.webhook_timer(now, &id);
-            self.advance(now, &id);
-        }
-    }
-
-    fn expire_replay(&mut self, now: u64, session_id: &str) {
-        let window = self.config.replay_window_ms;
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
-        let expired =
-            session.conns.is_empty() && session.detached_at.is_some_and(|at| at.saturating_add(window) <= now);
-        if expired && session.replay.take().is_some() {
-            let detail = format!("no connection for {window} ms: replay buffer dropped");
-            self.log(now, LogKind::ReplayExpired, None, Some(session_id.to_owned()), None, detail);
-        }
     }
 }
 

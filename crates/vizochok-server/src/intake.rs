@@ -14,6 +14,9 @@ use crate::{cart, CartOp, ConnId, Engine, LogKind};
 /// Unanswered messages a session holds (the one being answered and those
 /// waiting): one per connection it can have.
 const MAX_UNANSWERED: usize = MAX_CONNECTIONS;
+/// Cart changes of the shoppers a session holds (queued, or at the store's
+/// webhook): a slow store must not pile them up without bound.
+pub(crate) const MAX_CART_CHANGES: usize = 64;
 
 /// Why an action is refused at receipt.
 struct Refusal {
@@ -32,9 +35,12 @@ impl Engine {
     /// Handles an action frame (§2, §12) that `conn` sent in its session.
     pub(crate) fn receive_action(&mut self, now: u64, conn: ConnId, session_id: &str, frame: ClientFrame) {
         let Some(id) = frame.action_id().map(str::to_owned) else { return };
-        let Some(session) = self.sessions.get(session_id) else { return };
-        if session.data.applied.contains_key(&id) {
+        let limits = self.dedup_limits();
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        if session.data.dedup.contains(&id) {
             // Already applied: the client missed our ack; never apply twice.
+            // Its line on this connection now holds it (the client may lose this ack too).
+            session.data.dedup.record(conn, &id, limits);
             self.send(conn, &ServerFrame::Ack { id: id.clone() });
             let restored = self.conns.get(&conn).is_some_and(|c| c.restored);
             if restored && matches!(frame, ClientFrame::Message { .. }) {
@@ -48,10 +54,12 @@ impl Engine {
             return self.error(session_id, refusal.code, refusal.message, Some(id), refusal.retry_after_ms);
         }
         let Some(session) = self.sessions.get_mut(session_id) else { return };
-        session.data.applied.insert(id.clone(), 1);
+        session.data.dedup.record(conn, &id, limits);
         session.data.touched_at = now;
         session.recent_actions.push_back(now);
         self.send(conn, &ServerFrame::Ack { id: id.clone() });
+        let detail = format!("{} {id}", action_kind(&frame));
+        self.log(now, LogKind::Applied, Some(conn), Some(session_id.to_owned()), None, detail);
         match frame {
             ClientFrame::Message { text, .. } => self.accept_message(now, session_id, conn, id, text),
             ClientFrame::Context { context, .. } => self.set_context(session_id, context),
@@ -141,6 +149,14 @@ impl Engine {
             // A cart action the catalog cannot honour is a request the server
             // cannot understand: `invalid_json` is the closest seed code.
             cart::check(&op, &store.catalog).map_err(|e| Refusal::new(ErrorCode::InvalidJson, e))?;
+            let queued = session.data.cart_queue.len() + usize::from(session.data.in_flight.is_some());
+            if queued >= MAX_CART_CHANGES {
+                return Err(Refusal {
+                    code: ErrorCode::RateLimitExceeded,
+                    message: format!("{queued} cart changes are waiting for the store"),
+                    retry_after_ms: Some(limits.busy_retry_after_ms),
+                });
+            }
         } else if let Err(message) = page::check(frame) {
             return Err(Refusal::new(ErrorCode::InvalidJson, message));
         }
@@ -162,13 +178,7 @@ impl Engine {
             return Err(Refusal::new(ErrorCode::UserMessageLimit, "daily message limit reached"));
         }
         if let (Some(user_id), false) = (&data.user_id, data.conversation) {
-            let conversations = self
-                .sessions
-                .values()
-                .filter(|s| {
-                    s.data.conversation && s.data.store_id == data.store_id && s.data.user_id.as_ref() == Some(user_id)
-                })
-                .count();
+            let conversations = self.sessions_of_user(&data.store_id, user_id).filter(|s| s.data.conversation).count();
             if conversations >= limits.user_conversations_max as usize {
                 return Err(Refusal::new(ErrorCode::UserConversationLimit, "conversation limit reached"));
             }
@@ -208,6 +218,21 @@ fn cart_op(frame: ClientFrame) -> Option<CartOp> {
         ClientFrame::RemoveItem { sku, .. } => Some(CartOp::Remove { sku }),
         ClientFrame::ClearCart { .. } => Some(CartOp::Clear),
         _ => None,
+    }
+}
+
+/// The frame's `type`, for the log.
+fn action_kind(frame: &ClientFrame) -> &'static str {
+    match frame {
+        ClientFrame::Message { .. } => "message",
+        ClientFrame::SelectItem { .. } => "select_item",
+        ClientFrame::UpdateQuantity { .. } => "update_quantity",
+        ClientFrame::RemoveItem { .. } => "remove_item",
+        ClientFrame::ClearCart { .. } => "clear_cart",
+        ClientFrame::Context { .. } => "context",
+        ClientFrame::Cancel { .. } => "cancel",
+        ClientFrame::Feedback { .. } => "feedback",
+        ClientFrame::Auth(_) | ClientFrame::Ping { .. } | ClientFrame::Pong { .. } | ClientFrame::Unknown => "other",
     }
 }
 

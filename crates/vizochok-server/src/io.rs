@@ -132,4 +132,9 @@ pub enum LogKind {
     Restarted,
     /// A shopper rated a reply (`feedback`).
     Feedback,
+    /// An action was applied (the first time its id arrived): the
+    /// session's audit trail, one line per action.
+    Applied,
+    /// A session was forgotten (unused for its TTL, or room was needed).
+    SessionExpired,
 }

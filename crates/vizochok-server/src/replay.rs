@@ -38,6 +38,11 @@ impl ReplayBuffer {
         last_seq >= self.floor && last_seq <= current
     }
 
+    /// Frames held.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
     /// The frames after `last_seq`, oldest first.
     pub fn after(&self, last_seq: u64) -> impl Iterator<Item = &str> {
         self.frames.iter().filter(move |(seq, _)| *seq > last_seq).map(|(_, text)| text.as_str())

@@ -1,12 +1,13 @@
 //! A shopping session: the durable part (what a snapshot keeps) and the
 //! live part (connections, replay buffer, rate window) that a restart loses.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 use vizochok_proto::frame::ServerFrame;
 use vizochok_proto::{Cart, HistoryEntry, Language, PageContext, ProductItem, Rating};
 
+use crate::dedup::Dedup;
 use crate::replay::ReplayBuffer;
 use crate::{CartOp, ConnId};
 
@@ -28,12 +29,24 @@ pub(crate) struct Session {
     pub detached_at: Option<u64>,
     /// Accept times of recent actions, for the rate limit.
     pub recent_actions: VecDeque<u64>,
+    /// The keys under which the engine's timer indexes hold the session:
+    /// its next work deadline, and its last use while it has no work.
+    pub due_key: Option<u64>,
+    pub idle_key: Option<u64>,
 }
 
 impl Session {
     /// A live session around durable data, with no connection or replay buffer.
     pub fn from_data(data: SessionData) -> Session {
-        Session { data, conns: Vec::new(), replay: None, detached_at: None, recent_actions: VecDeque::new() }
+        Session {
+            data,
+            conns: Vec::new(),
+            replay: None,
+            detached_at: None,
+            recent_actions: VecDeque::new(),
+            due_key: None,
+            idle_key: None,
+        }
     }
 
     /// The session's language.
@@ -55,14 +68,21 @@ pub(crate) struct SessionData {
     pub language: String,
     /// Host time of the latest `auth` or accepted action (the "most recent" session of a shopper).
     pub touched_at: u64,
+    /// Host time a connection last used the session (an `auth`, any frame,
+    /// a connection leaving): the session's TTL counts from here. Absent in
+    /// format-2 snapshots, then taken from `touched_at`.
+    #[serde(default)]
+    pub used_at: u64,
     /// The last `seq` sent.
     pub seq: u64,
     pub cart: Cart,
     pub history: VecDeque<HistoryEntry>,
     /// The product cards of the last reply ("add 2" refers to them).
     pub last_products: Vec<ProductItem>,
-    /// Action id → times applied; a present id is only acknowledged again.
-    pub applied: BTreeMap<String, u32>,
+    /// The applied action ids still remembered (bounded); a present id is
+    /// only acknowledged again. Format-2 snapshots call it `applied`.
+    #[serde(alias = "applied")]
+    pub dedup: Dedup,
     pub tokens: u64,
     /// Whether a message was accepted: only then the session counts as a
     /// conversation of its user.
@@ -97,11 +117,12 @@ impl SessionData {
             verified: owner.verified,
             language,
             touched_at: now,
+            used_at: now,
             seq: 0,
             cart: Cart::default(),
             history: VecDeque::new(),
             last_products: Vec::new(),
-            applied: BTreeMap::new(),
+            dedup: Dedup::default(),
             tokens: 0,
             conversation: false,
             replies: 0,
@@ -134,6 +155,12 @@ impl SessionData {
         while self.feedback.len() > MAX_FEEDBACK {
             self.feedback.pop_front();
         }
+    }
+
+    /// Whether a reply, a waiting message or a cart change is in progress:
+    /// such a session is not forgotten until it is done.
+    pub fn busy(&self) -> bool {
+        self.turn.is_some() || !self.waiting.is_empty() || self.in_flight.is_some() || !self.cart_queue.is_empty()
     }
 
     /// Accepted messages not yet answered: the one being answered and those waiting.

@@ -7,13 +7,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::Schedule;
 use crate::session::{Session, SessionData};
 use crate::usage::Usage;
 use crate::{ConnId, Engine, LogKind, ServerOutput};
 
 /// The snapshot format this crate writes. Version 1 held session ids
 /// derived from a seed and a counter; they are not carried forward.
-const SNAPSHOT_VERSION: u32 = 2;
+/// Version 2 held every applied action id and no last use; it is read
+/// (its ids cut to the bounded set, its last use taken from the last
+/// `auth` or action).
+const SNAPSHOT_VERSION: u32 = 3;
+/// The older format still read.
+const SNAPSHOT_VERSION_READ: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
@@ -58,7 +64,7 @@ impl Engine {
         }
         // The version first, so an old snapshot is named as such rather than malformed.
         let version: Version = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
-        if version.version != SNAPSHOT_VERSION {
+        if version.version != SNAPSHOT_VERSION && version.version != SNAPSHOT_VERSION_READ {
             return Err(RestoreError::UnsupportedVersion(version.version));
         }
         let snapshot: Snapshot = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
@@ -70,6 +76,10 @@ impl Engine {
         self.requests = snapshot.requests;
         self.usage = snapshot.usage;
         self.sessions.clear();
+        self.owners.clear();
+        self.webhook_owner.clear();
+        self.schedule = Schedule::default();
+        let limits = self.dedup_limits();
         for mut data in snapshot.sessions {
             if let Some(turn) = &mut data.turn {
                 turn.next_at = None;
@@ -79,8 +89,15 @@ impl Engine {
                 let (request, body) = (in_flight.request, in_flight.body.clone());
                 self.push(ServerOutput::Webhook { request, store_id: data.store_id.clone(), body });
             }
-            self.sessions.insert(data.id.clone(), Session::from_data(data));
+            if data.used_at == 0 {
+                data.used_at = data.touched_at;
+            }
+            data.dedup.fit(limits);
+            self.insert_session(Session::from_data(data));
         }
+        self.unarmed = true;
+        // A snapshot of an engine allowed more sessions keeps the most recently used.
+        self.shed_sessions(now, self.config.max_sessions.max(1));
         let detail = format!("restored {} sessions from a snapshot", self.sessions.len());
         self.log(now, LogKind::Restarted, None, None, None, detail);
         Ok(())

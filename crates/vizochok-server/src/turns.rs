@@ -14,6 +14,9 @@ use crate::session::{PendingReply, WaitingMessage};
 use crate::usage::tokens;
 use crate::{ConnId, Engine, LogKind, Turn};
 
+/// Cart changes one reply may make; the assistant's further ones are dropped.
+const MAX_REPLY_CART_CHANGES: usize = 16;
+
 impl Engine {
     /// An accepted message: every connection sees it, then it waits for
     /// the replies before it.
@@ -70,6 +73,15 @@ impl Engine {
             return self.error(session_id, code, message, Some(id), None);
         }
 
+        let mut ops = reply.cart_ops;
+        if ops.len() > MAX_REPLY_CART_CHANGES {
+            let detail = format!(
+                "{id}: the reply asked for {} cart changes; the first {MAX_REPLY_CART_CHANGES} are made",
+                ops.len()
+            );
+            self.log(now, LogKind::LimitHit, None, Some(session_id.to_owned()), Some(store_id), detail);
+            ops.truncate(MAX_REPLY_CART_CHANGES);
+        }
         let reply_to = Some(id.clone());
         self.emit(session_id, |seq| ServerFrame::Typing { seq, reply_to });
         let interval = self.config.delta_interval_ms;
@@ -83,7 +95,7 @@ impl Engine {
             products: reply.products,
             suggestions: checked_suggestions(reply.suggestions),
             next_at: Some(now.saturating_add(interval)),
-            ops: reply.cart_ops,
+            ops,
             ops_pending: 0,
             cart_changed: false,
         };

@@ -69,6 +69,30 @@ impl Usage {
     pub fn add_user_message(&mut self, store: &str, user: &str, now: u64) {
         self.messages.entry(store.to_owned()).or_default().entry(user.to_owned()).or_default().add(now / DAY_MS, 1);
     }
+
+    /// Forgets a shopper's message count (the session it was keyed by is gone).
+    pub fn forget_user(&mut self, store: &str, user: &str) {
+        if let Some(users) = self.messages.get_mut(store) {
+            users.remove(user);
+            if users.is_empty() {
+                self.messages.remove(store);
+            }
+        }
+    }
+
+    /// Drops the message counts of days before `now`'s: they read as zero anyway.
+    pub fn prune(&mut self, now: u64) {
+        let today = now / DAY_MS;
+        for users in self.messages.values_mut() {
+            users.retain(|_, count| count.period == today);
+        }
+        self.messages.retain(|_, users| !users.is_empty());
+    }
+
+    /// Message counters held.
+    pub fn entries(&self) -> usize {
+        self.messages.values().map(|users| users.len()).sum()
+    }
 }
 
 /// The token estimate of a text: characters / 4, rounded up.
@@ -92,5 +116,10 @@ mod tests {
         assert_eq!(usage.user_messages("s", "u", 5), 1);
         assert_eq!(usage.user_messages("s", "u", DAY_MS), 0);
         assert_eq!(tokens("abcde"), 2);
+        usage.add_user_message("s", "v", DAY_MS);
+        usage.prune(DAY_MS);
+        assert_eq!((usage.entries(), usage.user_messages("s", "v", DAY_MS)), (1, 1), "yesterday's count is gone");
+        usage.forget_user("s", "v");
+        assert_eq!(usage.entries(), 0);
     }
 }

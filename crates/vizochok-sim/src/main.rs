@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use vizochok_server::ServerConfig;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| -> Option<u64> {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     };
     let from = value("--from").unwrap_or(0);
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
+    let (mut rolled_over, mut forgotten, mut full_lines) = (0, 0, 0);
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
         if !report.violations.is_empty() {
@@ -38,10 +41,14 @@ fn main() -> ExitCode {
         failed += report.failed;
         queued += report.still_queued;
         virtual_ms += report.virtual_ms;
+        rolled_over += u64::from(report.forgotten_ids > 0);
+        forgotten += report.forgotten_ids;
+        full_lines += u64::from(report.dedup_lines >= ServerConfig::default().dedup_connections);
     }
     println!(
         "{seeds} seeds held every check: {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
-         {queued} still queued at destroy; {} virtual hours simulated",
+         {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
+         seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice",
         virtual_ms / 3_600_000
     );
     ExitCode::SUCCESS
@@ -49,8 +56,14 @@ fn main() -> ExitCode {
 
 fn print_summary(report: &vizochok_sim::Report) {
     println!(
-        "seed {}: {} accepted, {} acknowledged, {} failed, {} still queued, {} virtual ms",
-        report.seed, report.accepted, report.acknowledged, report.failed, report.still_queued, report.virtual_ms
+        "seed {}: {} accepted, {} acknowledged, {} failed, {} still queued, {} virtual ms, {} applied ids forgotten",
+        report.seed,
+        report.accepted,
+        report.acknowledged,
+        report.failed,
+        report.still_queued,
+        report.virtual_ms,
+        report.forgotten_ids
     );
     for v in &report.violations {
         println!("VIOLATION: {v}");

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vizochok_core::{Config, Event, Input, Output, ProductItem, Rng, Session, SocketId, State};
 use vizochok_server::{
-    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, SeededRandom, ServerConfig, ServerInput, ServerOutput,
-    StoreConfig,
+    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogKind, SeededRandom, ServerConfig, ServerInput,
+    ServerOutput, StoreConfig,
 };
 
 use crate::faults::{strikes, Faults};
@@ -16,6 +16,11 @@ pub(crate) const KEY: &str = "pk_sim_canary";
 const STORE: &str = "sim-store";
 /// Virtual time with faults on.
 const CHAOS_MS: u64 = 10 * 60_000;
+/// One seed in this many is a long session: an hour of chaos with a busy
+/// shopper, so that its dedup set rolls over many times (thousands of
+/// actions, dozens of connections).
+const LONG_EVERY: u64 = 16;
+const LONG_CHAOS_MS: u64 = 60 * 60_000;
 /// Longest virtual time the healed network gets to settle.
 const REST_MS: u64 = 30 * 60_000;
 /// How often a chaos fault may strike.
@@ -26,6 +31,12 @@ const MESSAGES: [&str; 8] = ["milk", "bread", "add 1", "add 2", "clear", "show c
 pub(crate) struct World {
     rng: Rng,
     faults: Faults,
+    /// How long the chaos phase lasts, and the longest pause between two
+    /// of the shopper's actions.
+    chaos_ms: u64,
+    pause_ms: u64,
+    /// Whether the host may start a new conversation (a long session keeps one).
+    resets: bool,
     config: ServerConfig,
     pub client: Session,
     pub server: Engine,
@@ -46,8 +57,9 @@ pub(crate) struct World {
     /// Ids that ended: acknowledged, or named by an onError.
     pub acked: HashMap<String, u32>,
     pub failed: HashMap<String, u32>,
-    /// Every session the client was in.
-    pub sessions: BTreeSet<String>,
+    /// (session log prefix, action id) → times the engine applied it, from
+    /// its `applied` log lines (its own dedup set is bounded and forgets).
+    pub applied: HashMap<(String, String), u32>,
     pub violations: Vec<String>,
     trace: Option<Vec<String>>,
 }
@@ -66,9 +78,13 @@ impl World {
         let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", seed.wrapping_mul(31)))
             .map_err(|e| e.to_string())?;
         let next_user = rng.range(0, 2_000);
+        let long = seed % LONG_EVERY == 0;
         let mut world = World {
             rng,
             faults,
+            chaos_ms: if long { LONG_CHAOS_MS } else { CHAOS_MS },
+            pause_ms: if long { 1_000 } else { 4_000 },
+            resets: !long,
             config,
             client,
             server,
@@ -83,7 +99,7 @@ impl World {
             accepted: Vec::new(),
             acked: HashMap::new(),
             failed: HashMap::new(),
-            sessions: BTreeSet::new(),
+            applied: HashMap::new(),
             violations: Vec::new(),
             trace: trace.then(Vec::new),
         };
@@ -111,7 +127,7 @@ impl World {
 
     /// Runs the chaos phase, then heals the network and lets it settle.
     pub fn run(&mut self) {
-        while self.now < CHAOS_MS && self.violations.is_empty() {
+        while self.now < self.chaos_ms && self.violations.is_empty() {
             self.step(true);
         }
         // New sockets are healthy from now on; a half-dead one stays dead
@@ -177,7 +193,7 @@ impl World {
         }
         if chaos && self.next_user <= now {
             self.user_action();
-            self.next_user = now + self.rng.range(50, 4_000);
+            self.next_user = now + self.rng.range(50, self.pause_ms);
         }
         if chaos && self.next_tick <= now {
             self.chaos_tick();
@@ -292,6 +308,16 @@ impl World {
                 if line.contains(KEY) {
                     self.violation(format!("server log carries the api key: {line}"));
                 }
+                if log.kind == LogKind::Applied {
+                    let id = log.detail.rsplit(' ').next().unwrap_or_default().to_owned();
+                    let key = (log.session.unwrap_or_default(), id);
+                    let count = self.applied.entry(key).or_default();
+                    *count += 1;
+                    let times = *count;
+                    if times > 1 {
+                        self.violation(format!("action applied {times} times: {line}"));
+                    }
+                }
             }
         }
     }
@@ -364,7 +390,7 @@ impl World {
                 self.pump();
                 return;
             }
-            95 => {
+            95.. if roll == 95 || !self.resets => {
                 self.note(|| "host closes, then connects".into());
                 self.client.handle_input(now, Input::Disconnect);
                 self.client.handle_input(now, Input::Connect);
@@ -456,11 +482,6 @@ impl World {
                 }
             }
             Event::Response(reply) if !reply.products.is_empty() => self.cards = reply.products,
-            Event::Connect => {
-                if let Some(id) = self.client.session_id() {
-                    self.sessions.insert(id.to_owned());
-                }
-            }
             _ => {}
         }
     }

@@ -33,3 +33,13 @@ fn a_batch_of_seeds_holds_every_check_and_meets_every_fault() {
     }
     assert_eq!(seen.len(), 6, "faults met: {seen:?}");
 }
+
+#[test]
+fn long_sessions_roll_their_dedup_sets_over_and_still_apply_nothing_twice() {
+    // Every 16th seed is an hour-long session of a busy shopper.
+    let report = vizochok_sim::run(16, false);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.accepted > 2_000, "{} actions", report.accepted);
+    assert!(report.forgotten_ids > 1_000, "{} ids forgotten", report.forgotten_ids);
+    assert_eq!(report.dedup_lines, vizochok_server::ServerConfig::default().dedup_connections, "every line used");
+}

@@ -9,11 +9,12 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use tokio::sync::mpsc;
 use vizochok_server::{Catalog, ConnId};
 
 use super::actor::Command;
+use super::admission::Pass;
 use super::faults::Refusals;
 use super::{ws, Faults};
 use crate::product_image_svg;
@@ -64,7 +65,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn socket(State(shared): State<Arc<Shared>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+async fn socket(
+    State(shared): State<Arc<Shared>>,
+    Extension(pass): Extension<Arc<Pass>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
     let refuse = shared.refusals.take();
@@ -75,6 +81,7 @@ async fn socket(State(shared): State<Arc<Shared>>, headers: HeaderMap, upgrade: 
         faults: shared.faults.clone(),
         commands: shared.commands.clone(),
         alive: shared.alive.clone(),
+        pass,
     };
     upgrade.max_message_size(MAX_WS_MESSAGE).read_buffer_size(READ_BUFFER).on_upgrade(move |stream| socket.run(stream))
 }

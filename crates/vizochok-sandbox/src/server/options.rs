@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use vizochok_server::{RestoreError, ServerConfig};
 
-use super::Faults;
+use super::{ConnectionLimits, Faults};
 use crate::{load_store_file, SandboxStore, StoreConfigError, StoreIdentity};
 
 /// The demo store's api key.
@@ -62,6 +62,8 @@ pub struct SandboxOptions {
     pub static_dir: Option<PathBuf>,
     /// Fault injection for tests.
     pub faults: Faults,
+    /// Caps and the handshake deadline for incoming connections.
+    pub connections: ConnectionLimits,
     /// Where log lines go.
     pub log: LogSink,
 }
@@ -76,6 +78,7 @@ impl Default for SandboxOptions {
             state_dir: None,
             static_dir: None,
             faults: Faults::default(),
+            connections: ConnectionLimits::default(),
             log: LogSink::stderr(),
         }
     }
@@ -92,14 +95,17 @@ struct SettingsFile {
     engine: Option<ServerConfig>,
     #[serde(default)]
     faults: Option<Faults>,
+    #[serde(default)]
+    connections: Option<ConnectionLimits>,
 }
 
 impl SandboxOptions {
     /// Applies a config file. Two shapes are accepted:
     /// - a store config (`{"stores": [...]}`, see [`crate::store_config`]);
     /// - sandbox settings: `{"stores_file": "stores.json", "engine": {...},
-    ///   "faults": {...}}`, where `engine` holds the engine's settings and
-    ///   limits (`{"limits": {"rate_limit_actions": 3}, "heartbeat_ms": 25000}`)
+    ///   "faults": {...}, "connections": {...}}`, where `engine` holds the
+    ///   engine's settings and limits (`{"limits": {"rate_limit_actions": 3},
+    ///   "heartbeat_ms": 25000}`), `connections` the [`ConnectionLimits`],
     ///   and every key is optional.
     pub fn load_config(&mut self, path: &Path) -> Result<(), SandboxError> {
         let text = std::fs::read_to_string(path).map_err(|source| SandboxError::Io { path: path.into(), source })?;
@@ -121,6 +127,9 @@ impl SandboxOptions {
         }
         if let Some(faults) = settings.faults {
             self.faults = faults;
+        }
+        if let Some(connections) = settings.connections {
+            self.connections = connections;
         }
         Ok(())
     }

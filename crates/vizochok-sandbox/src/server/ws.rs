@@ -2,6 +2,7 @@
 //! writer that sends the engine's frames, applying the configured faults.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -12,6 +13,7 @@ use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_server::ConnId;
 
 use super::actor::{Command, Outbound};
+use super::admission::{Ending, Pass};
 use super::faults::MALFORMED_FRAME;
 use super::Faults;
 
@@ -19,6 +21,8 @@ use super::Faults;
 const OUTBOUND_BACKLOG: usize = 1_024;
 /// How long `reorder` holds a lone frame waiting for one to swap it with.
 const REORDER_HOLD: Duration = Duration::from_millis(25);
+/// How long a close frame may take to a socket closed before its `auth`.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// An accepted socket, before it runs.
 pub(crate) struct Socket {
@@ -30,31 +34,51 @@ pub(crate) struct Socket {
     pub commands: mpsc::Sender<Command>,
     /// Held while the socket runs.
     pub alive: mpsc::Sender<()>,
+    /// Its place under the connection caps, and its handshake deadline.
+    pub pass: Arc<Pass>,
+}
+
+/// The first frame of a socket, which the engine expects to be `auth`.
+enum First {
+    Text(String),
+    Binary(usize),
 }
 
 impl Socket {
-    pub async fn run(self, socket: WebSocket) {
-        let Socket { conn, origin, refuse_auth, faults, commands, alive: _alive } = self;
+    pub async fn run(self, mut socket: WebSocket) {
+        let Socket { conn, origin, refuse_auth, faults, commands, alive: _alive, pass } = self;
+        // Until its first frame a socket costs the engine nothing: it is not
+        // opened there, and it goes at its deadline.
+        let Some(first) = first_frame(&mut socket, &pass).await else { return };
+        pass.authenticated();
         let (outbound, queue) = mpsc::channel(OUTBOUND_BACKLOG);
-        let mut refusal = refuse_auth.then(|| outbound.clone());
+        let refusal = refuse_auth.then(|| outbound.clone());
         if commands.send(Command::Open { conn, origin, outbound }).await.is_err() {
             return;
         }
         let (sink, mut stream) = socket.split();
         let mut writer = tokio::spawn(write(sink, queue, faults));
+        let first = match (first, refusal) {
+            (First::Text(_), Some(refusal)) => {
+                refuse(&refusal).await;
+                None
+            }
+            (First::Text(text), None) => Some(Command::Text { conn, text }),
+            (First::Binary(len), _) => Some(Command::Binary { conn, len }),
+        };
+        if let Some(command) = first {
+            if commands.send(command).await.is_err() {
+                writer.abort();
+                return;
+            }
+        }
         loop {
             let message = tokio::select! {
                 message = stream.next() => message,
                 _ = &mut writer => break,
             };
             let command = match message {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(refusal) = refusal.take() {
-                        refuse(&refusal).await;
-                        continue;
-                    }
-                    Command::Text { conn, text: text.as_str().to_owned() }
-                }
+                Some(Ok(Message::Text(text))) => Command::Text { conn, text: text.as_str().to_owned() },
                 Some(Ok(Message::Binary(bytes))) => Command::Binary { conn, len: bytes.len() },
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
@@ -66,6 +90,44 @@ impl Socket {
         writer.abort();
         let _ = commands.send(Command::Closed { conn }).await;
     }
+}
+
+/// Waits for the socket's first data frame until the handshake deadline.
+/// A socket that sends none in time is closed with 1000 (a slow network is
+/// no reason to stop a client for good) and logged; `None` then, or when it
+/// closed first.
+async fn first_frame(socket: &mut WebSocket, pass: &Pass) -> Option<First> {
+    loop {
+        let message = tokio::select! {
+            message = socket.recv() => message,
+            () = tokio::time::sleep_until(pass.deadline) => {
+                let ms = pass.gate().limits().handshake_timeout_ms;
+                pass.gate().refused(pass.peer(), &format!("no auth within {ms} ms of connecting"));
+                return close(socket, 1000, "auth timeout").await;
+            }
+            ending = pass.ended() => {
+                let (code, reason) = match ending {
+                    // 1000: the client retries on its normal backoff (§8 has no code for "busy").
+                    Ending::Crowded => (1000, "server busy"),
+                    Ending::Shutdown => (1012, "restarting"),
+                };
+                return close(socket, code, reason).await;
+            }
+        };
+        match message {
+            Some(Ok(Message::Text(text))) => return Some(First::Text(text.as_str().to_owned())),
+            Some(Ok(Message::Binary(bytes))) => return Some(First::Binary(bytes.len())),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+        }
+    }
+}
+
+/// Sends a close frame, giving a peer that does not read a moment only.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Option<First> {
+    let frame = CloseFrame { code, reason: reason.into() };
+    let _ = tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
+    None
 }
 
 /// The `refuse_auth` fault: what the engine would send for a wrong key.

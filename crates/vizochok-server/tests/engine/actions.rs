@@ -37,7 +37,7 @@ fn a_repeated_action_id_is_acked_again_but_applied_once() {
     h.closed(1);
     h.connect(2, Some(&sid), Some(1));
     assert_eq!(frames(&h.send(2, &select("a1", "banana", 1.5)), 2), [ServerFrame::Ack { id: "a1".into() }]);
-    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+    assert_eq!(h.applied(&sid, "a1"), 1);
     assert_eq!(h.engine.session_cart(&sid).unwrap().items[0].quantity, 1.5);
 }
 
@@ -75,7 +75,7 @@ fn actions_the_catalog_cannot_honour_are_refused_without_ack_and_may_be_retried(
         assert!(acks(&out).is_empty());
         assert_eq!(errors(&out), [("invalid_json".into(), Some("a1".into()), None)]);
     }
-    assert_eq!(h.engine.applied_count(&sid, "a1"), 0);
+    assert_eq!(h.applied(&sid, "a1"), 0);
     let out = frames(&h.send(1, &select("a1", "banana", 1.0)), 1);
     assert_eq!(kinds(&out), ["ack", "cart_changed"]);
 }

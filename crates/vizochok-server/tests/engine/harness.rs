@@ -4,8 +4,8 @@ use vizochok_proto::frame::{self, parse_server};
 use vizochok_proto::{AuthFrame, ClientFrame, SdkInfo, Secret, ServerFrame};
 pub use vizochok_proto::{AuthOk, CartChangedEvent, Reply};
 use vizochok_server::{
-    Assistant, Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogEvent, SeededRandom, ServerConfig,
-    ServerInput, ServerOutput, StoreConfig,
+    Assistant, Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogEvent, LogKind, SeededRandom,
+    ServerConfig, ServerInput, ServerOutput, StoreConfig,
 };
 
 pub const STORE: &str = "demo";
@@ -123,6 +123,25 @@ impl Harness {
         self.now = target;
         self.engine.handle(self.now, ServerInput::Timeout);
         self.drain()
+    }
+
+    /// Whether the only timer left is the sessions' TTL (nothing streams,
+    /// no webhook or replay window is pending).
+    pub fn only_ttl_left(&self) -> bool {
+        let ttl = ServerConfig::default().session_ttl_ms;
+        self.engine.poll_timeout().is_none_or(|t| t + 60_000 > self.now + ttl)
+    }
+
+    /// How many times the action `id` was applied in session `sid`, from
+    /// the engine's `applied` log lines (one per application).
+    pub fn applied(&self, sid: &str, id: &str) -> u32 {
+        let prefix: String = sid.chars().take(8).collect();
+        let applied = |e: &LogEvent| {
+            e.kind == LogKind::Applied
+                && e.session.as_deref() == Some(prefix.as_str())
+                && e.detail.rsplit(' ').next() == Some(id)
+        };
+        self.logs().iter().filter(|e| applied(e)).count() as u32
     }
 
     pub fn logs(&self) -> Vec<LogEvent> {

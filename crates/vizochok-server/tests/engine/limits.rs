@@ -124,8 +124,8 @@ fn too_many_rounds_finish_the_message_with_an_error_after_its_ack() {
     let out = frames(&h.send(1, &message("m1", "milk")), 1);
     assert_eq!(kinds(&out), ["ack", "user_message", "error"]);
     assert_eq!(errors(&out), [("max_rounds_exceeded".into(), Some("m1".into()), None)]);
-    assert_eq!(h.engine.applied_count(&sid, "m1"), 1);
-    assert_eq!(h.engine.poll_timeout(), None, "nothing left streaming");
+    assert_eq!(h.applied(&sid, "m1"), 1);
+    assert!(h.only_ttl_left(), "nothing left streaming");
 }
 
 #[test]

@@ -3,11 +3,13 @@
 
 mod actions;
 mod auth;
+mod dedup;
 mod frames;
 mod harness;
 mod identity;
 mod ids;
 mod interop;
+mod lifecycle;
 mod limits;
 mod page;
 mod properties;

@@ -49,7 +49,7 @@ fn context_is_acknowledged_replaces_the_previous_and_the_assistant_sees_it() {
     assert_eq!(frames(&h.send(1, &context("c2", "bread")), 1), [ServerFrame::Ack { id: "c2".into() }]);
     // A resent c1 is acknowledged and applied no second time.
     assert_eq!(frames(&h.send(1, &context("c1", "milk-1")), 1), [ServerFrame::Ack { id: "c1".into() }]);
-    assert_eq!(h.engine.applied_count(&sid, "c1"), 1);
+    assert_eq!(h.applied(&sid, "c1"), 1);
     h.send(1, &message("m1", "hi"));
     let seen = seen.0.lock().unwrap();
     assert_eq!(seen[0], None);
@@ -74,7 +74,7 @@ fn over_long_context_and_feedback_fields_are_refused_without_ack() {
         let out = frames(&h.send(1, &frame), 1);
         assert!(acks(&out).is_empty());
         assert_eq!(errors(&out), [("invalid_json".into(), Some(id.into()), None)]);
-        assert_eq!(h.engine.applied_count(&sid, id), 0);
+        assert_eq!(h.applied(&sid, id), 0);
     }
     assert!(h.engine.feedback(&sid).is_empty());
     assert_eq!(acks(&frames(&h.send(1, &feedback("f1", "m1", Rating::Down, Some(&"ї".repeat(500)))), 1)), ["f1"]);
@@ -100,9 +100,9 @@ fn a_cancel_stops_the_stream_and_ends_the_reply_with_what_was_said() {
     assert!(reply.products.is_empty() && reply.suggestions.is_empty());
     // No delta after it, and the session is free for the next message.
     assert!(frames(&h.advance(10_000), 1).is_empty());
-    assert_eq!(h.engine.poll_timeout(), None);
+    assert!(h.only_ttl_left(), "nothing left streaming");
     assert_eq!(kinds(&frames(&h.send(1, &message("m2", "bread")), 1))[0], "ack");
-    assert_eq!(h.engine.applied_count(&sid, "x1"), 1);
+    assert_eq!(h.applied(&sid, "x1"), 1);
 }
 
 /// Always adds bread, with a long reply, so a cancel can land mid-stream.
@@ -156,7 +156,7 @@ fn a_cancel_is_applied_at_most_once() {
     assert_eq!(frames(&h.send(1, &cancel("x1", "m1")), 1), [ServerFrame::Ack { id: "x1".into() }]);
     let rest = responses(&frames(&h.advance(10_000), 1));
     assert_eq!((rest[0].reply_to.as_str(), rest[0].cancelled), ("m1", false));
-    assert_eq!(h.engine.applied_count(&sid, "x1"), 1);
+    assert_eq!(h.applied(&sid, "x1"), 1);
 }
 
 #[test]

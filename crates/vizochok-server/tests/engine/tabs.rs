@@ -124,7 +124,7 @@ fn a_message_from_another_tab_while_a_reply_streams_waits_its_turn() {
     h.send(1, &message("m1", "milk"));
     let out = frames(&h.send(2, &message("m2", "bread")), 2);
     assert_eq!(kinds(&out), ["ack", "user_message"], "queued, not refused");
-    assert_eq!(h.engine.applied_count(&sid, "m2"), 1);
+    assert_eq!(h.applied(&sid, "m2"), 1);
     let all = frames(&h.advance(60_000), 1);
     let order: Vec<String> = responses(&all).into_iter().map(|r| r.reply_to).collect();
     assert_eq!(order, ["m1", "m2"]);
@@ -155,7 +155,7 @@ fn the_queue_of_messages_is_bounded_by_one_per_connection() {
     let refused = errors(&out);
     assert_eq!((refused[0].0.as_str(), refused[0].1.as_deref()), ("agent_busy", Some("m9")));
     assert!(refused[0].2.unwrap() >= 1_000);
-    assert_eq!(h.engine.applied_count(&sid, "m9"), 0);
+    assert_eq!(h.applied(&sid, "m9"), 0);
     h.advance(600_000);
     assert_eq!(acks(&frames(&h.send(9, &message("m9", "milk")), 9)), ["m9"]);
 }

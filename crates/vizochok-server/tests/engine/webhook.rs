@@ -58,7 +58,7 @@ fn a_refused_webhook_leaves_the_cart_and_reports_internal_error() {
     });
     let got = answer(&mut h, pending.unwrap(), true);
     assert!(matches!(&got[..], [ServerFrame::CartChanged { change: CartChangedEvent { .. }, .. }]));
-    assert_eq!(h.engine.applied_count(&sid, "a1"), 1);
+    assert_eq!(h.applied(&sid, "a1"), 1);
 }
 
 #[test]
@@ -115,4 +115,21 @@ fn a_restored_engine_sends_pending_webhooks_again() {
     assert_eq!((hooks[0].0, hooks[0].1["idempotency_key"].as_str()), (request, Some("a1")));
     fresh.input(ServerInput::WebhookResult { request, accepted: true, detail: None });
     assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 1);
+}
+
+#[test]
+fn deadlines_set_while_firing_that_are_due_at_once_fire_in_the_same_timeout() {
+    // Found by the engine fuzzer: with a zero webhook timeout, the second
+    // change's webhook was left due at the very moment it was sent.
+    let mut h = Harness::new(ServerConfig { webhook_timeout_ms: 0, ..webhook_config() });
+    h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.send(1, &select("a2", "bread", 1.0));
+    h.engine.handle(h.now, ServerInput::Timeout);
+    let got = frames(&h.drain(), 1);
+    assert_eq!(
+        errors(&got).iter().map(|(_, id, _)| id.clone()).collect::<Vec<_>>(),
+        [Some("a1".into()), Some("a2".into())]
+    );
+    assert!(h.engine.poll_timeout().is_none_or(|t| t > h.now), "nothing stays due after the timeout");
 }

@@ -1,0 +1,275 @@
+//! Who may hold a connection, and for how long before proving anything:
+//! a per-address cap on concurrent connections, a global cap on connections
+//! still in their handshake (accepted, no `auth` yet), and the deadline by
+//! which the WebSocket handshake and the `auth` frame must both have
+//! arrived. Every refusal is one log line naming the peer's address and
+//! the reason, never anything the peer sent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::LogSink;
+
+/// Connection limits of the sandbox. Loadable from the `connections` key
+/// of a settings file; every field is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionLimits {
+    /// From the TCP accept until the `auth` frame: the WebSocket handshake
+    /// and `auth` must both arrive within this (a plain HTTP connection
+    /// lives at most this long).
+    pub handshake_timeout_ms: u64,
+    /// Concurrent connections from one IP address; one more is refused.
+    pub per_address: usize,
+    /// Connections still in their handshake; one more drops the oldest of
+    /// them, so a flood of stalled sockets cannot lock new clients out.
+    pub pending_handshakes: usize,
+    /// Largest HTTP request head (request line and headers); a larger
+    /// upgrade request is answered 431 and closed. At least 8 KiB.
+    pub max_request_head_bytes: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            handshake_timeout_ms: 10_000,
+            per_address: 64,
+            pending_handshakes: 4_096,
+            max_request_head_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// The handshake deadline as a duration.
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms)
+    }
+}
+
+/// Why a connection was turned away at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The address holds `per_address` connections already.
+    PerAddress(usize),
+}
+
+/// Why a connection still in its handshake is ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// A newer one needed its place under `pending_handshakes`.
+    Crowded,
+    /// The sandbox is shutting down.
+    Shutdown,
+}
+
+/// The admission desk: counts by address and the handshakes in progress.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    limits: ConnectionLimits,
+    log: LogSink,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    per_address: HashMap<IpAddr, usize>,
+    /// Handshakes in progress, oldest first.
+    pending: BTreeMap<u64, Weak<Pass>>,
+    next: u64,
+}
+
+/// One admitted connection. It holds its place under the per-address cap
+/// until it is dropped (every task serving the connection holds it), and
+/// its place among pending handshakes until [`Pass::authenticated`].
+#[derive(Debug)]
+pub(crate) struct Pass {
+    gate: Arc<Gate>,
+    peer: IpAddr,
+    ticket: u64,
+    /// When the handshake and `auth` must have arrived.
+    pub deadline: Instant,
+    ended: Mutex<Option<Ending>>,
+    ending: AtomicBool,
+    notify: Notify,
+}
+
+impl Gate {
+    pub fn new(limits: ConnectionLimits, log: LogSink) -> Arc<Gate> {
+        Arc::new(Gate { limits, log, state: Mutex::default() })
+    }
+
+    pub fn limits(&self) -> &ConnectionLimits {
+        &self.limits
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // The state is counts only; a panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits a connection from `peer` accepted now, or says why not. When
+    /// the pending handshakes are full, the oldest of them is ended.
+    pub fn admit(self: &Arc<Gate>, peer: IpAddr) -> Result<Arc<Pass>, Refusal> {
+        let (pass, crowded) = {
+            let mut state = self.state();
+            let held = state.per_address.get(&peer).copied().unwrap_or(0);
+            if held >= self.limits.per_address {
+                drop(state);
+                self.refused(peer, &format!("{held} connections from this address already (the cap)"));
+                return Err(Refusal::PerAddress(held));
+            }
+            *state.per_address.entry(peer).or_default() += 1;
+            let crowded = if state.pending.len() >= self.limits.pending_handshakes.max(1) {
+                state.pending.pop_first().and_then(|(_, oldest)| oldest.upgrade())
+            } else {
+                None
+            };
+            state.next += 1;
+            let ticket = state.next;
+            let pass = Arc::new(Pass {
+                gate: self.clone(),
+                peer,
+                ticket,
+                deadline: Instant::now() + self.limits.handshake_timeout(),
+                ended: Mutex::new(None),
+                ending: AtomicBool::new(false),
+                notify: Notify::new(),
+            });
+            state.pending.insert(ticket, Arc::downgrade(&pass));
+            (pass, crowded)
+        };
+        if let Some(oldest) = crowded {
+            let cap = self.limits.pending_handshakes;
+            self.refused(oldest.peer, &format!("dropped: {cap} handshakes in progress (the cap), this the oldest"));
+            oldest.end(Ending::Crowded);
+        }
+        Ok(pass)
+    }
+
+    /// Ends every handshake in progress (the sandbox is stopping).
+    pub fn end_all(&self) {
+        let pending: Vec<Arc<Pass>> = {
+            let mut state = self.state();
+            std::mem::take(&mut state.pending).into_values().filter_map(|p| p.upgrade()).collect()
+        };
+        for pass in pending {
+            pass.end(Ending::Shutdown);
+        }
+    }
+
+    /// Connections held now: (all, still in their handshake).
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let state = self.state();
+        (state.per_address.values().sum(), state.pending.len())
+    }
+
+    /// One log line for a refusal: the peer's address and why.
+    pub fn refused(&self, peer: IpAddr, reason: &str) {
+        refused(&self.log, peer, reason);
+    }
+}
+
+/// The refusal log line: `{"kind":"refused","peer":ADDRESS,"reason":...}`.
+pub(crate) fn refused(log: &LogSink, peer: IpAddr, reason: &str) {
+    log.line(&serde_json::json!({"kind": "refused", "peer": peer.to_string(), "reason": reason}).to_string());
+}
+
+impl Pass {
+    pub fn peer(&self) -> IpAddr {
+        self.peer
+    }
+
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The first frame arrived: no longer a pending handshake.
+    pub fn authenticated(&self) {
+        self.gate.state().pending.remove(&self.ticket);
+    }
+
+    fn end(&self, why: Ending) {
+        *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);
+        self.ending.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Resolves once the handshake must end early, and says why.
+    pub async fn ended(&self) -> Ending {
+        loop {
+            // Created before the check, so an `end` in between still wakes it.
+            let notified = self.notify.notified();
+            if self.ending.load(Ordering::SeqCst) {
+                return self.ended.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or(Ending::Shutdown);
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        let mut state = self.gate.state();
+        state.pending.remove(&self.ticket);
+        if let Some(held) = state.per_address.get_mut(&self.peer) {
+            *held -= 1;
+            if *held == 0 {
+                state.per_address.remove(&self.peer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    fn gate(per_address: usize, pending: usize, lines: Arc<Mutex<Vec<String>>>) -> Arc<Gate> {
+        let limits = ConnectionLimits { per_address, pending_handshakes: pending, ..ConnectionLimits::default() };
+        Gate::new(limits, LogSink::new(move |line| lines.lock().unwrap().push(line.to_owned())))
+    }
+
+    const A: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    const B: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+
+    #[tokio::test]
+    async fn an_address_holds_at_most_its_cap_and_gets_its_places_back() {
+        let lines = Arc::default();
+        let gate = gate(2, 100, Arc::clone(&lines));
+        let first = gate.admit(A).unwrap();
+        let _second = gate.admit(A).unwrap();
+        assert_eq!(gate.admit(A).unwrap_err(), Refusal::PerAddress(2));
+        assert!(gate.admit(B).is_ok(), "another address is not affected");
+        drop(first);
+        assert!(gate.admit(A).is_ok());
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains(r#""kind":"refused""#) && lines[0].contains("127.0.0.2"), "{}", lines[0]);
+    }
+
+    #[tokio::test]
+    async fn past_the_pending_cap_the_oldest_handshake_is_ended_not_the_new_one() {
+        let gate = gate(100, 2, Arc::default());
+        let oldest = gate.admit(A).unwrap();
+        let done = gate.admit(A).unwrap();
+        done.authenticated();
+        let second = gate.admit(B).unwrap();
+        let _third = gate.admit(B).unwrap();
+        assert_eq!(oldest.ended().await, Ending::Crowded);
+        // The authenticated one was not pending any more; the others still are.
+        assert_eq!(gate.held(), (4, 2));
+        gate.end_all();
+        assert_eq!(second.ended().await, Ending::Shutdown);
+    }
+}

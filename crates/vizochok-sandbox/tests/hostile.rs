@@ -1,0 +1,213 @@
+//! Clients that never finish their handshake, send too much, or come in
+//! crowds: the sandbox refuses them, says so in its log, and keeps serving
+//! everyone else. Loopback only; sources other than 127.0.0.1 are other
+//! addresses of the loopback network (127.0.0.0/8).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use support::{auth, Logs, Raw};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{timeout, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use vizochok_sandbox::{ConnectionLimits, RunningSandbox, SandboxOptions};
+
+fn limits(handshake_timeout_ms: u64, per_address: usize, pending_handshakes: usize) -> ConnectionLimits {
+    ConnectionLimits { handshake_timeout_ms, per_address, pending_handshakes, ..ConnectionLimits::default() }
+}
+
+async fn sandbox(logs: &Logs, connections: ConnectionLimits) -> RunningSandbox {
+    let options = SandboxOptions { connections, ..support::options(logs) };
+    vizochok_sandbox::start(options).await.unwrap()
+}
+
+/// A TCP connection to the sandbox from `127.0.0.<host>`.
+async fn tcp_from(host: u8, to: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, host), 0))).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Reads until the server closes the connection; what it sent.
+async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let _ = timeout(Duration::from_secs(20), stream.read_to_end(&mut got)).await.expect("closed in time");
+    got
+}
+
+fn refusals(logs: &Logs) -> Vec<Value> {
+    logs.lines().iter().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|l| l["kind"] == "refused").collect()
+}
+
+/// A new client's time from connecting to its `auth_ok`.
+async fn auth_time(sandbox: &RunningSandbox, host: u8) -> Duration {
+    let started = Instant::now();
+    let stream = tcp_from(host, sandbox.local_addr()).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+    ws.send(Message::Text(auth(json!({})).to_string().into())).await.unwrap();
+    match timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap() {
+        Message::Text(text) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => started.elapsed(),
+        other => panic!("expected auth_ok, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_socket_that_never_sends_auth_is_closed_at_the_handshake_deadline() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, limits(300, 64, 64)).await;
+    let started = Instant::now();
+    let mut raw = Raw::open(&sandbox).await;
+    assert_eq!(raw.closed().await, (1000, "auth timeout".to_owned()));
+    assert!(started.elapsed() >= Duration::from_millis(290), "closed after {:?}", started.elapsed());
+    let refused = refusals(&logs);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        (refused[0]["peer"].as_str(), refused[0]["reason"].as_str()),
+        (Some("127.0.0.1"), Some("no auth within 300 ms of connecting"))
+    );
+    // A client that authenticates in time is served as always.
+    let (mut ok, _) = Raw::session(&sandbox, json!({})).await;
+    assert!(ok.alive().await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_is_dropped_at_the_deadline() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, limits(300, 64, 64)).await;
+    let mut stream = tcp_from(1, sandbox.local_addr()).await;
+    stream.write_all(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr").await.unwrap();
+    let started = Instant::now();
+    assert!(until_closed(&mut stream).await.is_empty(), "nothing answered");
+    assert!(started.elapsed() >= Duration::from_millis(250), "dropped after {:?}", started.elapsed());
+    assert_eq!(refusals(&logs)[0]["reason"], "no complete request within 300 ms of connecting");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_upgrade_request_is_answered_431_and_logged_without_its_content() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, ConnectionLimits::default()).await;
+    let mut stream = tcp_from(1, sandbox.local_addr()).await;
+    let cookie = format!("Cookie: secret_pk_in_a_cookie={}\r\n", "x".repeat(20_000));
+    let request = format!(
+        "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{cookie}\r\n"
+    );
+    // The server may stop reading once the head is too large.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let answer = String::from_utf8_lossy(&until_closed(&mut stream).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let refused = refusals(&logs);
+    assert_eq!(refused[0]["reason"], "request head over 16384 bytes: answered 431");
+    assert!(logs.lines().iter().all(|l| !l.contains("secret_pk_in_a_cookie")));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_address_holds_at_most_its_cap_of_connections() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, limits(10_000, 3, 64)).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tcp_from(2, sandbox.local_addr()).await);
+    }
+    let mut fourth = tcp_from(2, sandbox.local_addr()).await;
+    assert!(until_closed(&mut fourth).await.is_empty(), "refused at once, nothing answered");
+    assert_eq!(refusals(&logs)[0]["reason"], "3 connections from this address already (the cap)");
+    assert_eq!(refusals(&logs)[0]["peer"], "127.0.0.2");
+    // Other addresses are not affected, and a place freed is a place again.
+    assert!(auth_time(&sandbox, 3).await < Duration::from_secs(5));
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(auth_time(&sandbox, 2).await < Duration::from_secs(5));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn past_the_pending_cap_the_oldest_stalled_handshake_makes_room_for_a_new_client() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, limits(10_000, 64, 3)).await;
+    let mut stalled = Vec::new();
+    for host in 2..=4 {
+        stalled.push(tcp_from(host, sandbox.local_addr()).await);
+        // Accepted in this order.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(auth_time(&sandbox, 5).await < Duration::from_secs(5), "the new client got in");
+    assert!(until_closed(&mut stalled[0]).await.is_empty(), "the oldest was dropped");
+    let refused = refusals(&logs);
+    assert_eq!(refused[0]["peer"], "127.0.0.2");
+    assert!(refused[0]["reason"].as_str().unwrap().starts_with("dropped: 3 handshakes in progress"), "{refused:?}");
+    sandbox.shutdown().await;
+}
+
+/// Stalled the three ways a handshake can stall: a silent socket, a
+/// request head that never ends, a WebSocket that never sends `auth`.
+async fn stall(kind: usize, host: u8, sandbox: &RunningSandbox) -> Stalled {
+    let mut stream = tcp_from(host, sandbox.local_addr()).await;
+    let opened = Instant::now();
+    match kind % 3 {
+        0 => Stalled::Tcp(stream, opened),
+        1 => {
+            stream.write_all(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+            Stalled::Tcp(stream, opened)
+        }
+        _ => {
+            let (ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+            Stalled::Ws(Box::new(ws), opened)
+        }
+    }
+}
+
+enum Stalled {
+    Tcp(TcpStream, Instant),
+    Ws(Box<tokio_tungstenite::WebSocketStream<TcpStream>>, Instant),
+}
+
+impl Stalled {
+    /// How long after it opened the server closed it.
+    async fn closed_after(self) -> Duration {
+        match self {
+            Stalled::Tcp(mut stream, opened) => {
+                until_closed(&mut stream).await;
+                opened.elapsed()
+            }
+            Stalled::Ws(mut ws, opened) => {
+                while let Ok(Some(Ok(_))) = timeout(Duration::from_secs(20), ws.next()).await {}
+                opened.elapsed()
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_their_deadline() {
+    const STALLED: usize = 2_000;
+    const DEADLINE: Duration = Duration::from_secs(2);
+    let logs = Logs::default();
+    // The default caps; a short deadline keeps the test short.
+    let sandbox = sandbox(&logs, ConnectionLimits { handshake_timeout_ms: 2_000, ..ConnectionLimits::default() }).await;
+    let per_address = ConnectionLimits::default().per_address - 1;
+    let mut stalled = Vec::with_capacity(STALLED);
+    for n in 0..STALLED {
+        // 63 per source address, under the default cap of 64.
+        let host = 2 + u8::try_from(n / per_address).unwrap();
+        stalled.push(stall(n, host, &sandbox).await);
+    }
+    let answered = auth_time(&sandbox, 200).await;
+    assert!(answered < Duration::from_secs(1), "a new client's auth_ok took {answered:?}");
+    let closes = futures_util::future::join_all(stalled.into_iter().map(Stalled::closed_after)).await;
+    let (early, late) = (closes.iter().min().unwrap(), closes.iter().max().unwrap());
+    eprintln!("new client answered in {answered:?}; stalled sockets closed after {early:?} to {late:?}");
+    assert!(*early >= DEADLINE - Duration::from_millis(100), "one was closed after {early:?}");
+    assert!(*late < DEADLINE + Duration::from_secs(2), "one was closed only after {late:?}");
+    assert_eq!(refusals(&logs).len(), STALLED, "one log line per stalled socket");
+    sandbox.shutdown().await;
+}
