@@ -78,7 +78,7 @@ impl World {
         let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", seed.wrapping_mul(31)))
             .map_err(|e| e.to_string())?;
         let next_user = rng.range(0, 2_000);
-        let long = seed % LONG_EVERY == 0;
+        let long = seed.is_multiple_of(LONG_EVERY);
         let mut world = World {
             rng,
             faults,
