@@ -4,6 +4,8 @@
 
 use vizochok_proto::{frame, Language, SdkInfo, Secret};
 
+use crate::text::{cat, Part};
+
 /// Every timer of the contract (`docs/protocol.md` "Timers"), in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timers {
@@ -174,16 +176,19 @@ impl ConfigError {
         match self {
             ConfigError::MissingApiKey => "the api key is required".into(),
             ConfigError::MissingStoreId => "the store id is required".into(),
-            ConfigError::InvalidUrl(why) => ["the server URL is not a valid ws:// or wss:// URL: ", why].concat(),
-            ConfigError::InsecureUrl(host) => [
-                "plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for ",
-                host,
-            ]
-            .concat(),
+            ConfigError::InvalidUrl(why) => {
+                cat(&[Part::T("the server URL is not a valid ws:// or wss:// URL: "), Part::T(why)])
+            }
+            ConfigError::InsecureUrl(host) => cat(&[
+                Part::T(
+                    "plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for ",
+                ),
+                Part::T(host),
+            ]),
             ConfigError::CredentialsInUrl => {
                 "credentials must not be put in the server URL; they go in the auth frame".into()
             }
-            ConfigError::BadLimit(why) => ["invalid limit: ", why].concat(),
+            ConfigError::BadLimit(why) => cat(&[Part::T("invalid limit: "), Part::T(why)]),
         }
     }
 }
@@ -209,7 +214,8 @@ pub fn check_url(url: &str) -> Result<(), ConfigError> {
     if authority.contains('@') {
         return Err(ConfigError::CredentialsInUrl);
     }
-    let host = host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(["no host in ", url].concat()))?;
+    let host =
+        host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(cat(&[Part::T("no host in "), Part::T(url)])))?;
     if !secure && !is_loopback(host) {
         return Err(ConfigError::InsecureUrl(host.to_owned()));
     }

@@ -28,7 +28,7 @@ impl Session {
         self.heard(now);
         let frame = match frame::parse::<ServerFrame>(text, self.config.limits.max_inbound_bytes) {
             Ok(frame) => frame,
-            Err(e) => return self.bad_frame(now, e.to_string()),
+            Err(e) => return self.bad_frame(now, e.message()),
         };
         let authenticating = matches!(self.phase, Phase::Authenticating { .. });
         // Nothing but the auth answer is meaningful before auth_ok.
@@ -129,7 +129,7 @@ impl Session {
 
     fn on_auth_error(&mut self, code: String, message: Option<String>) {
         let detail = match message {
-            Some(m) => [code.as_str(), ": ", &m].concat(),
+            Some(m) => cat(&[Part::T(code.as_str()), Part::T(": "), Part::T(&m)]),
             None => code,
         };
         let error = self.error(ErrorCode::AuthError, Some(detail));
@@ -169,7 +169,12 @@ impl Session {
         let (code, detail) = match ErrorCode::parse(&code) {
             Some(c) if c.is_server_code() => (c, message),
             _ => {
-                let detail = ["unknown server error code \"", &code, "\": ", message.as_deref().unwrap_or("")].concat();
+                let detail = cat(&[
+                    Part::T("unknown server error code \""),
+                    Part::T(&code),
+                    Part::T("\": "),
+                    Part::T(message.as_deref().unwrap_or("")),
+                ]);
                 (ErrorCode::InternalError, Some(detail))
             }
         };
@@ -199,10 +204,8 @@ impl Session {
         let error = self.error(ErrorCode::WsError, Some(detail));
         self.emit(Event::Error(error));
         let window = self.config.timers.bad_frame_window_ms;
-        while self.bad_frames.front().is_some_and(|&t| t.saturating_add(window) <= now) {
-            self.bad_frames.pop_front();
-        }
-        self.bad_frames.push_back(now);
+        self.bad_frames.retain(|&t| t.saturating_add(window) > now);
+        self.bad_frames.push(now);
         let max = self.config.limits.max_bad_frames;
         if self.bad_frames.len() > max as usize {
             self.bad_frames.clear();
