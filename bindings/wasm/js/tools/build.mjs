@@ -1,19 +1,18 @@
 // Builds the npm package into dist/ (run by `cargo xtask wasm`):
-//   node build.mjs <wasm-bindgen out dir> <optimized .wasm> <dist dir>
-// - vizochok.mjs        the ES module entry (widget, glue; minified, with a source map)
-// - vizochok-wasm.mjs   the WebAssembly module, deflated and base64-encoded, imported on first use
+//   node build.mjs <optimized .wasm> <dist dir>
+// - vizochok.mjs        the ES module entry (widget, the module's boundary; minified, with a source map)
+// - vizochok-wasm.mjs   the WebAssembly module as hex text, imported on first use
 // - vizochok-ui.mjs     the default UI, imported when it is first shown
 // - vizochok.min.js     the classic script: window.VIZOCHOKWidget; loads vizochok_bg.wasm beside it
 // - index.d.ts, types.d.ts, package.json, README.md
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-const [glue, wasm, dist] = process.argv.slice(2);
+const [wasm, dist] = process.argv.slice(2);
 if (!dist) {
-  console.error('usage: node build.mjs <wasm-bindgen out dir> <optimized .wasm> <dist dir>');
+  console.error('usage: node build.mjs <optimized .wasm> <dist dir>');
   process.exit(2);
 }
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,8 +22,7 @@ mkdirSync(dist, { recursive: true });
 
 const bytes = readFileSync(wasm);
 copyFileSync(wasm, join(dist, 'vizochok_bg.wasm'));
-const packed = deflateRawSync(bytes, { level: 9 }).toString('base64');
-writeFileSync(join(dist, 'vizochok-wasm.mjs'), `export default ${JSON.stringify(packed)};\n`);
+writeFileSync(join(dist, 'vizochok-wasm.mjs'), `export default "${bytes.toString('hex')}";\n`);
 
 const common = {
   bundle: true,
@@ -32,7 +30,6 @@ const common = {
   sourcemap: true,
   target: ['es2022'],
   legalComments: 'none',
-  alias: { 'vizochok-glue': join(glue, 'vizochok_wasm.js') },
   // Loaded at run time, beside the entry: every bundler resolves them as files of the package.
   external: ['./vizochok-wasm.mjs', './vizochok-ui.mjs'],
   logLevel: 'warning',
