@@ -2,7 +2,8 @@
 //!
 //! - `wasm`: the npm package in `bindings/wasm/dist/`: the module built with
 //!   a pinned nightly (std rebuilt for size, panics abort without formatting;
-//!   see `docs/performance.md`), then npm binaryen's `wasm-opt -Oz`.
+//!   see `docs/performance.md`), then npm binaryen's `wasm-opt -Oz`; the UI's
+//!   strings from the core's catalog go into the UI chunk.
 //! - `size`: raw / gzip / brotli bytes of the headless widget and of the UI.
 //! - `demo [--port N]`: the demo store on the sandbox, at the printed URL.
 //! - `ci`: node tests, `tsc --strict` on the seed's examples, and the
@@ -97,12 +98,24 @@ pub fn wasm() -> Result {
         .arg(&optimized);
     run(&mut opt)?;
 
+    // The UI's strings travel with the UI chunk, not in the headless module.
+    let strings = target.join("ui-strings.json");
+    fs::write(&strings, ui_strings()).map_err(io("cannot write", &strings))?;
+
     let dist = dist_dir();
     let _ = fs::remove_dir_all(&dist);
     let build = package_dir().join("js/tools/build.mjs");
-    run(cmd("node", &[]).arg(build).arg(&optimized).arg(&dist))?;
+    run(cmd("node", &[]).arg(build).arg(&optimized).arg(&strings).arg(&dist))?;
     println!("\nxtask wasm: the npm package is in {}", dist.display());
     Ok(())
+}
+
+/// Every UI string of the core's catalog, by language: `{"en": {key: text}, "uk": …}`.
+fn ui_strings() -> String {
+    use vizochok_proto::frame::payload::strings_json;
+    use vizochok_proto::{Language, UiText};
+    let language = |l: Language| strings_json(UiText::ALL.iter().map(|t| (t.key(), t.text(l))));
+    ["{\"en\":", &language(Language::En), ",\"uk\":", &language(Language::Uk), "}"].concat()
 }
 
 /// The pinned nightly with std's sources, installed once.

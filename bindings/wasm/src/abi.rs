@@ -250,11 +250,3 @@ pub extern "C" fn markdown(len: i32) {
     let [source] = texts.split([len]);
     crate::page::markdown(source.unwrap_or(""));
 }
-
-/// The UI strings of a language as a JSON object, as text.
-#[no_mangle]
-pub extern "C" fn strings(len: i32) {
-    let texts = Texts::take(true);
-    let [tag] = texts.split([len]);
-    crate::page::ui_strings(tag.unwrap_or(""));
-}

@@ -8,9 +8,7 @@ use crate::abi::{self, Answer};
 use vizochok_core::proto::frame::payload as json;
 use vizochok_core::proto::json::{install_float_fallback, FloatFallback, Writer};
 use vizochok_core::proto::markdown as md;
-use vizochok_core::{
-    ActionError, Config, Driver, Event, Host, Input, Language, Rating, SdkInfo, Secret, SocketId, UiText,
-};
+use vizochok_core::{ActionError, Config, Driver, Event, Host, Input, Language, Rating, SdkInfo, Secret, SocketId};
 
 /// The SDK name sent in the `auth` frame.
 const SDK_NAME: &str = "vizochok-wasm";
@@ -288,11 +286,4 @@ pub(crate) fn set_language(handle: u32, tag: &str) {
 /// A reply's Markdown, parsed, as JSON blocks (for the UI).
 pub(crate) fn markdown(text: &str) {
     abi::text(&json::blocks_json(&md::parse(text)));
-}
-
-/// Every UI string of the core's catalog in `language`, as a JSON object
-/// from key (`send`, `add`, `typing`, ...) to text.
-pub(crate) fn ui_strings(language: &str) {
-    let language = Language::from_tag(language);
-    abi::text(&json::strings_json(UiText::ALL.iter().map(|t| (t.key(), t.text(language)))));
 }

@@ -99,9 +99,5 @@ export async function start(bytes) {
     w.markdown(put(source)[0]);
     return answer;
   };
-  const uiStrings = (language) => {
-    w.strings(put(language)[0]);
-    return answer;
-  };
-  return { Core, markdown, uiStrings };
+  return { Core, markdown };
 }

@@ -1,15 +1,27 @@
 // The ES module entry. The WebAssembly module travels inside a JS module of
-// its own (as hex text: plain ASCII that every bundler and minifier passes
-// through unchanged, and that brotli and gzip compress almost as well as
-// the raw bytes), loaded on first use: no top-level await holds the page's
-// modules back.
+// its own, as printable ASCII text that every bundler and minifier passes
+// through unchanged (tools/build.mjs writes it), loaded on first use: no
+// top-level await holds the page's modules back.
 import { useCore, useUI } from './widget.js';
 import { start } from './core.js';
 
-/** The bytes of a hex text. */
-function bytes(hex) {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+/**
+ * The module's bytes from its text: each character is its place in the
+ * alphabet (printable ASCII without '"' and '\\'); places 91 and 92 take
+ * the next character too. A place is a rank in `order`, the bytes by
+ * frequency (hex).
+ */
+function bytes([order, length, text]) {
+  const ranked = Uint8Array.from(order.match(/../g), (hex) => parseInt(hex, 16));
+  const place = (i) => {
+    const c = text.charCodeAt(i);
+    return c - 32 - (c > 34) - (c > 92);
+  };
+  const out = new Uint8Array(length);
+  for (let i = 0, n = 0; n < length; i++) {
+    const first = place(i);
+    out[n++] = ranked[first < 91 ? first : 91 + (first - 91) * 93 + place(++i)];
+  }
   return out;
 }
 
