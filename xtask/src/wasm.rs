@@ -1,7 +1,9 @@
 //! The browser package (`bindings/wasm`): build, size, demo and its CI suite.
 //!
-//! - `wasm`: the npm package in `bindings/wasm/dist/` (wasm-bindgen CLI of
-//!   exactly the version in Cargo.lock, npm binaryen's `wasm-opt -Oz`).
+//! - `wasm`: the npm package in `bindings/wasm/dist/`: the module built with
+//!   a pinned nightly (std rebuilt for size, panics abort without formatting;
+//!   see `docs/performance.md`), then npm binaryen's `wasm-opt -Oz`; the UI's
+//!   strings from the core's catalog go into the UI chunk.
 //! - `size`: raw / gzip / brotli bytes of the headless widget and of the UI.
 //! - `demo [--port N]`: the demo store on the sandbox, at the printed URL.
 //! - `ci`: the packed tarball installed in a clean project, then node tests,
@@ -19,6 +21,12 @@ use std::process::Command;
 use crate::run::{cmd, probe, root, run, target_dir, Result};
 
 const TARGET: &str = "wasm32-unknown-unknown";
+/// The toolchain of the browser build only (the native crates stay on
+/// stable): `-Z build-std` rebuilds std at this build's size settings (and
+/// with its smaller implementations, `optimize_for_size`), and
+/// `-C panic=immediate-abort` drops every panic message and the formatting
+/// code behind them. Pinned, so a build is the same on every machine.
+const NIGHTLY: &str = "nightly-2026-05-20";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The wasm features the Rust toolchain emits by default; wasm-opt must
 /// accept them (and add no others).
@@ -47,64 +55,89 @@ fn io<'a>(what: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> String + 
     move |e| format!("{what} {}: {e}", path.display())
 }
 
-fn path_str(path: &Path) -> Result<&str> {
-    path.to_str().ok_or_else(|| format!("path is not UTF-8: {}", path.display()))
-}
-
 /// Builds the npm package into `bindings/wasm/dist/`.
 pub fn wasm() -> Result {
-    if !String::from_utf8_lossy(
-        &Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| e.to_string())?.stdout,
-    )
-    .lines()
-    .any(|l| l.trim() == TARGET)
-    {
-        run(&mut cmd("rustup", &["target", "add", TARGET]))?;
-    }
-    let bindgen = wasm_bindgen_cli()?;
+    nightly()?;
     let node_modules = npm_tools()?;
 
     // Size-first settings for this build only (the workspace's release
-    // profile serves the native crates); unwinding stays as configured.
-    let mut build = cmd("cargo", &["build", "-p", "vizochok-wasm", "--target", TARGET, "--release", "--locked"]);
+    // profile serves the native crates), in a target dir of its own so that
+    // stable builds of the workspace and this one never evict each other.
+    let target = target_dir().join("wasm");
+    let toolchain = format!("+{NIGHTLY}");
+    let mut build = cmd(
+        "cargo",
+        &[
+            &toolchain,
+            "build",
+            "-p",
+            "vizochok-wasm",
+            "--target",
+            TARGET,
+            "--release",
+            "--locked",
+            "-Zbuild-std=std,panic_abort",
+            "-Zbuild-std-features=optimize_for_size",
+        ],
+    );
     build
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", "-Cpanic=immediate-abort -Zunstable-options")
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     run(&mut build)?;
-    let raw = target_dir().join(TARGET).join("release/vizochok_wasm.wasm");
+    let raw = target.join(TARGET).join("release/vizochok_wasm.wasm");
 
-    let generated = target_dir().join("wasm-bindgen-out");
-    let _ = fs::remove_dir_all(&generated);
-    run(Command::new(&bindgen).args([
-        "--target",
-        "web",
-        "--no-typescript",
-        "--remove-name-section",
-        "--remove-producers-section",
-        "--out-name",
-        "vizochok_wasm",
-        "--out-dir",
-        path_str(&generated)?,
-        path_str(&raw)?,
-    ]))?;
-    let optimized = generated.join("vizochok_opt.wasm");
+    let optimized = target.join("vizochok_opt.wasm");
     let mut opt = Command::new(node_modules.join(".bin/wasm-opt"));
-    opt.arg("-Oz").args(WASM_FEATURES).arg(generated.join("vizochok_wasm_bg.wasm")).arg("-o").arg(&optimized);
+    opt.arg("-Oz")
+        .args(WASM_FEATURES)
+        .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(&optimized);
     run(&mut opt)?;
+
+    // The UI's strings travel with the UI chunk, not in the headless module.
+    let strings = target.join("ui-strings.json");
+    fs::write(&strings, ui_strings()).map_err(io("cannot write", &strings))?;
 
     let dist = dist_dir();
     let _ = fs::remove_dir_all(&dist);
     let build = package_dir().join("js/tools/build.mjs");
-    run(cmd("node", &[]).arg(build).arg(&generated).arg(&optimized).arg(&dist))?;
+    run(cmd("node", &[]).arg(build).arg(&optimized).arg(&strings).arg(&dist))?;
     println!("\nxtask wasm: the npm package is in {}", dist.display());
+    Ok(())
+}
+
+/// Every UI string of the core's catalog, by language: `{"en": {key: text}, "uk": …}`.
+fn ui_strings() -> String {
+    use vizochok_proto::frame::payload::strings_json;
+    use vizochok_proto::{Language, UiText};
+    let language = |l: Language| strings_json(UiText::ALL.iter().map(|t| (t.key(), t.text(l))));
+    ["{\"en\":", &language(Language::En), ",\"uk\":", &language(Language::Uk), "}"].concat()
+}
+
+/// The pinned nightly with std's sources, installed once.
+fn nightly() -> Result {
+    let toolchain = format!("+{NIGHTLY}");
+    let sysroot = Command::new("rustc").args([&toolchain, "--print", "sysroot"]).output();
+    let has_src = sysroot.ok().filter(|o| o.status.success()).is_some_and(|o| {
+        let root = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+        Path::new(&root).join("lib/rustlib/src/rust/library/std").is_dir()
+    });
+    if !has_src {
+        let args = ["toolchain", "install", NIGHTLY, "--profile", "minimal", "-c", "rust-src", "-t", TARGET];
+        run(&mut cmd("rustup", &args))?;
+    }
     Ok(())
 }
 
 /// Prints raw, gzip and brotli bytes of the headless widget and of the UI.
 pub fn size() -> Result {
-    if !dist_dir().join("vizochok_wasm_bg.wasm").exists() {
+    if !dist_dir().join("vizochok_bg.wasm").exists() {
         wasm()?;
     }
     let script = package_dir().join("js/tools/size.mjs");
@@ -229,42 +262,9 @@ fn sandbox_bin() -> Result<PathBuf> {
     Ok(target_dir().join("debug/vizochok"))
 }
 
-/// wasm-bindgen-cli of exactly the version Cargo.lock holds, installed once
-/// under `~/.cache/vizochok/tools/`.
-fn wasm_bindgen_cli() -> Result<PathBuf> {
-    let version = lock_version("wasm-bindgen")?;
-    let install_root = cache_dir().join(format!("tools/wasm-bindgen-{version}"));
-    let bin = install_root.join("bin/wasm-bindgen");
-    if bin.exists() {
-        return Ok(bin);
-    }
-    let root_arg = path_str(&install_root)?.to_owned();
-    let args = ["install", "wasm-bindgen-cli", "--version", &version, "--root", &root_arg];
-    if run(cmd("cargo", &args).arg("--locked")).is_err() {
-        // The registry mirror may lack a version the CLI's lock file names.
-        println!("retrying without --locked");
-        run(&mut cmd("cargo", &args))?;
-    }
-    Ok(bin)
-}
-
-/// The version of `package` in Cargo.lock.
-fn lock_version(package: &str) -> Result<String> {
-    let path = root().join("Cargo.lock");
-    let lock = fs::read_to_string(&path).map_err(io("cannot read", &path))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{package}\"") {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
-        }
-    }
-    Err(format!("{package} is not in Cargo.lock"))
-}
-
-/// The npm tools of `bindings/wasm/js/package.json`, linked as
-/// `bindings/wasm/js/node_modules` for the tests' imports.
+/// The npm tools of `bindings/wasm/js/package.json` (exact versions),
+/// installed under `~/.cache/vizochok/npm/` keyed by the manifest's hash,
+/// and linked as `bindings/wasm/js/node_modules` for the tests' imports.
 fn npm_tools() -> Result<PathBuf> {
     let node_modules = npm_install(&package_dir().join("js/package.json"), "wasm")?;
     let link = package_dir().join("js/node_modules");

@@ -4,6 +4,8 @@
 
 use vizochok_proto::{frame, Language, SdkInfo, Secret};
 
+use crate::text::{cat, Part};
+
 /// Every timer of the contract (`docs/protocol.md` "Timers"), in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timers {
@@ -138,7 +140,7 @@ impl Config {
         check_url(&self.url)?;
         let url = percent_decoded(&self.url);
         let secrets = std::iter::once(&self.api_key).chain(&self.user_token);
-        if secrets.filter(|s| !s.is_blank()).any(|s| url.contains(s.expose())) {
+        if secrets.filter(|s| !s.is_blank()).any(|s| contains(&url, s.expose().as_bytes())) {
             return Err(ConfigError::CredentialsInUrl);
         }
         if self.limits.queue_capacity == 0 || self.limits.max_message_chars == 0 {
@@ -174,16 +176,19 @@ impl ConfigError {
         match self {
             ConfigError::MissingApiKey => "the api key is required".into(),
             ConfigError::MissingStoreId => "the store id is required".into(),
-            ConfigError::InvalidUrl(why) => ["the server URL is not a valid ws:// or wss:// URL: ", why].concat(),
-            ConfigError::InsecureUrl(host) => [
-                "plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for ",
-                host,
-            ]
-            .concat(),
+            ConfigError::InvalidUrl(why) => {
+                cat(&[Part::T("the server URL is not a valid ws:// or wss:// URL: "), Part::T(why)])
+            }
+            ConfigError::InsecureUrl(host) => cat(&[
+                Part::T(
+                    "plain ws:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use wss:// for ",
+                ),
+                Part::T(host),
+            ]),
             ConfigError::CredentialsInUrl => {
                 "credentials must not be put in the server URL; they go in the auth frame".into()
             }
-            ConfigError::BadLimit(why) => ["invalid limit: ", why].concat(),
+            ConfigError::BadLimit(why) => cat(&[Part::T("invalid limit: "), Part::T(why)]),
         }
     }
 }
@@ -205,31 +210,38 @@ pub fn check_url(url: &str) -> Result<(), ConfigError> {
     } else {
         return Err(ConfigError::InvalidUrl("scheme must be ws:// or wss://".into()));
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = before(rest, b"/?#");
     if authority.contains('@') {
         return Err(ConfigError::CredentialsInUrl);
     }
-    let host = host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(["no host in ", url].concat()))?;
+    let host =
+        host_of(authority).ok_or_else(|| ConfigError::InvalidUrl(cat(&[Part::T("no host in "), Part::T(url)])))?;
     if !secure && !is_loopback(host) {
         return Err(ConfigError::InsecureUrl(host.to_owned()));
     }
     Ok(())
 }
 
+/// `text` up to the first of the ASCII bytes `stops` (all of it if none).
+/// Byte loops here and below, rather than `str`'s pattern searchers, keep
+/// the browser build small.
+fn before<'a>(text: &'a str, stops: &[u8]) -> &'a str {
+    let end = text.bytes().position(|b| stops.contains(&b)).unwrap_or(text.len());
+    text.get(..end).unwrap_or(text)
+}
+
 /// The host of an authority (`host`, `host:port`, `[v6]:port`).
 fn host_of(authority: &str) -> Option<&str> {
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6.find(']')?;
-        v6.get(..end)?
-    } else {
-        authority.split(':').next()?
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => Some(before(v6, b"]")).filter(|host| host.len() < v6.len())?,
+        None => before(authority, b":"),
     };
     (!host.is_empty()).then_some(host)
 }
 
-/// The URL with `%XX` escapes decoded (invalid ones are kept as they are),
-/// so an escaped secret is found too.
-fn percent_decoded(url: &str) -> String {
+/// The URL's bytes with `%XX` escapes decoded (invalid ones are kept as
+/// they are), so an escaped secret is found too.
+fn percent_decoded(url: &str) -> Vec<u8> {
     let bytes = url.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -246,15 +258,34 @@ fn percent_decoded(url: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host == "::1" {
         return true;
     }
-    let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4 && octets.first() == Some(&"127") && octets.iter().all(|o| o.parse::<u8>().is_ok())
+    // 127.a.b.c, each part a u8 as `str::parse` reads one: an optional `+`, then digits.
+    let octet = |part: &[u8]| {
+        let digits = part.strip_prefix(b"+").unwrap_or(part);
+        let value = digits.iter().try_fold(0u32, |n, &d| {
+            let n = n * 10 + u32::from(d.wrapping_sub(b'0'));
+            (d.is_ascii_digit() && n <= 255).then_some(n)
+        });
+        !digits.is_empty() && value.is_some()
+    };
+    let mut parts = 0;
+    let mut valid = true;
+    for (i, part) in host.as_bytes().split(|&b| b == b'.').enumerate() {
+        parts += 1;
+        valid &= octet(part) && (i > 0 || part == b"127");
+    }
+    parts == 4 && valid
 }
 
 #[cfg(test)]
@@ -273,10 +304,16 @@ mod tests {
         ] {
             assert_eq!(check_url(ok), Ok(()), "{ok}");
         }
-        for insecure in ["ws://example.com/v1/ws", "ws://10.0.0.1:80", "ws://127.0.0.1.evil.com/", "ws://[::2]/"] {
+        for insecure in [
+            "ws://example.com/v1/ws",
+            "ws://10.0.0.1:80",
+            "ws://127.0.0.1.evil.com/",
+            "ws://[::2]/",
+            "ws://127.0.0.256/",
+        ] {
             assert!(matches!(check_url(insecure), Err(ConfigError::InsecureUrl(_))), "{insecure}");
         }
-        for invalid in ["http://localhost", "wss://", "ws://:80/", "localhost:8787"] {
+        for invalid in ["http://localhost", "wss://", "ws://:80/", "localhost:8787", "ws://[::1/"] {
             assert!(matches!(check_url(invalid), Err(ConfigError::InvalidUrl(_))), "{invalid}");
         }
         assert_eq!(check_url("wss://pk_demo@host/"), Err(ConfigError::CredentialsInUrl));

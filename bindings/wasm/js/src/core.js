@@ -1,8 +1,103 @@
-// The core's WebAssembly module, started once per page from its bytes.
-import { initSync, Core, markdown, uiStrings } from 'vizochok-glue';
+// The core's WebAssembly module, started once per page from its bytes, and
+// its boundary with JavaScript, by hand (bindings/wasm/src/abi.rs is the
+// other side): numbers, and UTF-8 text in the module's memory.
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** What an export's answer means (abi.rs `Answer`): text, null, or an error to throw. */
+const THROW = [, , TypeError, RangeError, Error];
+const DESTROY = 8;
 
 /** Compiles and starts the module; what widget.js needs of it. */
 export async function start(bytes) {
-  initSync({ module: await WebAssembly.compile(await bytes) });
-  return { Core, markdown, uiStrings };
+  let w;
+  let memory = new Uint8Array(0);
+  const bytesOf = () => (memory.buffer === w.memory.buffer ? memory : (memory = new Uint8Array(w.memory.buffer)));
+  const text = (at, len) => decoder.decode(bytesOf().subarray(at, at + len));
+  /** Each core's host object, and what its callback threw until the driver reports it. */
+  const hosts = [];
+  const thrown = [];
+  let answer;
+  const call = (core, f) => {
+    try {
+      f(hosts[core]);
+      return 0;
+    } catch (error) {
+      thrown[core] = error;
+      return 1;
+    }
+  };
+  const vizochok = {
+    open: (core, socket, at, len) => hosts[core]?.open(socket, text(at, len)),
+    send: (core, socket, at, len) => hosts[core]?.send(socket, text(at, len)),
+    close: (core, socket, code, at, len) => hosts[core]?.close(socket, code, text(at, len)),
+    timer: (core, deadline) => hosts[core]?.timer(deadline),
+    save: (core, at, len) => hosts[core]?.save(len < 0 ? undefined : text(at, len)),
+    event: (core, kind, at, len) => call(core, (host) => host.event(kind, text(at, len))),
+    frame: (core, kind) => call(core, (host) => host.frame(kind)),
+    report: (core, at, len) => {
+      hosts[core]?.report(text(at, len), thrown[core]);
+      thrown[core] = undefined;
+    },
+    text: (at, len) => { answer = text(at, len); },
+    parse_float: (at, len) => parseFloat(text(at, len)),
+    write_float: (x, at, len) => encoder.encodeInto(String(x), bytesOf().subarray(at, at + len)).written,
+  };
+  ({ exports: w } = await WebAssembly.instantiate(await WebAssembly.compile(await bytes), { vizochok }));
+
+  /** Writes the strings into a buffer of the module for its next call: their byte lengths (-1: none). */
+  const put = (...strings) => {
+    let at = w.buffer(strings.reduce((n, s) => n + (s == null ? 0 : s.length * 3), 0));
+    return strings.map((s) => {
+      if (s == null) return -1;
+      const { written } = encoder.encodeInto(s, bytesOf().subarray(at));
+      at += written;
+      return written;
+    });
+  };
+  const answered = (kind) => {
+    if (kind > 1) throw new THROW[kind](answer);
+    return kind ? undefined : answer;
+  };
+  const cores = new FinalizationRegistry((core) => {
+    w.release(core);
+    hosts[core] = thrown[core] = undefined;
+  });
+
+  /** One widget's core (see abi.rs for what each call means). */
+  class Core {
+    #core;
+
+    constructor(apiKey, storeId, url, userId, userToken, sessionId, language, seedHi, seedLo, host) {
+      const core = w.create(...put(apiKey, storeId, url, userId, userToken, sessionId, language), seedHi, seedLo);
+      if (!core) throw new TypeError(answer);
+      hosts[core] = host;
+      this.#core = core;
+      cores.register(this, core);
+    }
+
+    input(kind, now, socket, code, text) {
+      w.input(this.#core, kind, now, socket, code, text ? put(text)[0] : 0);
+      // A destroyed core calls nothing back: let the page's objects go.
+      if (kind === DESTROY) hosts[this.#core] = undefined;
+    }
+
+    act(kind, now, a, b, c, n) {
+      return answered(w.act(this.#core, kind, now, ...put(a, b, c), n));
+    }
+
+    read(what) {
+      w.read(this.#core, what);
+      return answer;
+    }
+
+    setLanguage(language) {
+      w.language(this.#core, put(language)[0]);
+    }
+  }
+
+  const markdown = (source) => {
+    w.markdown(put(source)[0]);
+    return answer;
+  };
+  return { Core, markdown };
 }

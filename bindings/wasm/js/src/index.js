@@ -1,17 +1,31 @@
 // The ES module entry. The WebAssembly module travels inside a JS module of
-// its own (deflated, base64), loaded on first use: any bundler takes it as
-// it takes any JS, and no top-level await holds the page's modules back.
+// its own, as printable ASCII text that every bundler and minifier passes
+// through unchanged (tools/build.mjs writes it), loaded on first use: no
+// top-level await holds the page's modules back.
 import { useCore, useUI } from './widget.js';
 import { start } from './core.js';
 
-/** The bytes of a deflated, base64-encoded module. */
-async function inflate(base64) {
-  const packed = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Response(stream).arrayBuffer();
+/**
+ * The module's bytes from its text: each character is its place in the
+ * alphabet (printable ASCII without '"' and '\\'); places 91 and 92 take
+ * the next character too. A place is a rank in `order`, the bytes by
+ * frequency (hex).
+ */
+function bytes([order, length, text]) {
+  const ranked = Uint8Array.from(order.match(/../g), (hex) => parseInt(hex, 16));
+  const place = (i) => {
+    const c = text.charCodeAt(i);
+    return c - 32 - (c > 34) - (c > 92);
+  };
+  const out = new Uint8Array(length);
+  for (let i = 0, n = 0; n < length; i++) {
+    const first = place(i);
+    out[n++] = ranked[first < 91 ? first : 91 + (first - 91) * 93 + place(++i)];
+  }
+  return out;
 }
 
-useCore(() => import('./vizochok-wasm.mjs').then((m) => start(inflate(m.default))));
+useCore(() => import('./vizochok-wasm.mjs').then((m) => start(bytes(m.default))));
 useUI(() => import('./vizochok-ui.mjs'));
 
 export { VIZOCHOKWidget, DEFAULT_SERVER_URL, browserTransport } from './widget.js';

@@ -438,11 +438,11 @@ export class VIZOCHOKWidget {
     if (this.#uiLoading && this.#uiLoading.element === element) return this.#uiLoading.done;
     this.#dropUI();
     const loading = { element, backlog: [] };
-    loading.done = Promise.all([loadUIModule(), this.ready]).then(([{ createUI }]) => {
+    loading.done = Promise.all([loadUIModule(), this.ready]).then(([{ createUI, strings }]) => {
       if (this.#uiLoading !== loading) return;
       this.#ui = createUI({
         widget: this, element, markdown: this.#markdown,
-        strings: (lang) => JSON.parse(this.#wasm.uiStrings(lang)), launcher: this.#config.launcher !== false,
+        strings: (lang) => strings[lang] ?? strings.en, launcher: this.#config.launcher !== false,
         starters: this.#config.starters ?? [], currency: this.#config.currency,
         imageBase: (this.#config.serverUrl ?? defaultServerUrl).replace(/^ws/i, 'http'),
         onToggle: (open) => (open ? this.open() : this.close()),

@@ -1,19 +1,18 @@
 // Builds the npm package into dist/ (run by `cargo xtask wasm`):
-//   node build.mjs <wasm-bindgen out dir> <optimized .wasm> <dist dir>
-// - vizochok.mjs        the ES module entry (widget, glue; minified, with a source map)
-// - vizochok-wasm.mjs   the WebAssembly module, deflated and base64-encoded, imported on first use
-// - vizochok-ui.mjs     the default UI, imported when it is first shown
+//   node build.mjs <optimized .wasm> <UI strings .json> <dist dir>
+// - vizochok.mjs        the ES module entry (widget, the module's boundary; minified, with a source map)
+// - vizochok-wasm.mjs   the WebAssembly module as printable ASCII text (see `printable`), imported on first use
+// - vizochok-ui.mjs     the default UI with its strings (the core's catalog), imported when it is first shown
 // - vizochok.min.js     the classic script: window.VIZOCHOKWidget; loads vizochok_bg.wasm beside it
 // - index.d.ts, types.d.ts, package.json, README.md
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-const [glue, wasm, dist] = process.argv.slice(2);
+const [wasm, strings, dist] = process.argv.slice(2);
 if (!dist) {
-  console.error('usage: node build.mjs <wasm-bindgen out dir> <optimized .wasm> <dist dir>');
+  console.error('usage: node build.mjs <optimized .wasm> <UI strings .json> <dist dir>');
   process.exit(2);
 }
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,8 +22,32 @@ mkdirSync(dist, { recursive: true });
 
 const bytes = readFileSync(wasm);
 copyFileSync(wasm, join(dist, 'vizochok_bg.wasm'));
-const packed = deflateRawSync(bytes, { level: 9 }).toString('base64');
-writeFileSync(join(dist, 'vizochok-wasm.mjs'), `export default ${JSON.stringify(packed)};\n`);
+writeFileSync(join(dist, 'vizochok-wasm.mjs'), printable(bytes));
+
+/**
+ * The module as a JS module of one string of printable ASCII without `"`
+ * and `\\` (93 characters): the 91 most frequent bytes are one character
+ * each, the others two (one of two escape characters, then any). Plain
+ * ASCII passes through every bundler and minifier unchanged, and brotli
+ * compresses this within a few percent of the bytes themselves (hex text
+ * costs three times as much over them). index.js decodes it.
+ */
+function printable(bytes) {
+  const alphabet = [];
+  for (let c = 32; c < 127; c++) if (c !== 34 && c !== 92) alphabet.push(String.fromCharCode(c));
+  const count = new Array(256).fill(0);
+  for (const b of bytes) count[b]++;
+  const order = [...count.keys()].sort((x, y) => count[y] - count[x] || x - y);
+  const singles = alphabet.length - 2;
+  const code = [];
+  order.forEach((byte, rank) => {
+    const k = rank - singles;
+    code[byte] = k < 0 ? alphabet[rank] : alphabet[singles + Math.floor(k / alphabet.length)] + alphabet[k % alphabet.length];
+  });
+  let text = '';
+  for (const b of bytes) text += code[b];
+  return `export default ${JSON.stringify([Buffer.from(order).toString('hex'), bytes.length, text])};\n`;
+}
 
 const common = {
   bundle: true,
@@ -32,13 +55,15 @@ const common = {
   sourcemap: true,
   target: ['es2022'],
   legalComments: 'none',
-  alias: { 'vizochok-glue': join(glue, 'vizochok_wasm.js') },
   // Loaded at run time, beside the entry: every bundler resolves them as files of the package.
   external: ['./vizochok-wasm.mjs', './vizochok-ui.mjs'],
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: [join(src, 'index.js')], format: 'esm', outfile: join(dist, 'vizochok.mjs') });
-await build({ ...common, entryPoints: [join(src, 'ui.js')], format: 'esm', outfile: join(dist, 'vizochok-ui.mjs') });
+// The UI chunk: ui.js and the catalog's strings by language (widget.js hands them to createUI).
+const catalog = JSON.stringify(JSON.parse(readFileSync(strings, 'utf8')));
+const ui = { contents: `export * from './ui.js';\nexport const strings = ${catalog};\n`, resolveDir: src, sourcefile: 'vizochok-ui.js' };
+await build({ ...common, stdin: ui, format: 'esm', outfile: join(dist, 'vizochok-ui.mjs') });
 await build({ ...common, entryPoints: [join(src, 'script.js')], format: 'iife', outfile: join(dist, 'vizochok.min.js') });
 
 copyFileSync(join(src, 'index.d.ts'), join(dist, 'index.d.ts'));

@@ -16,12 +16,12 @@
 
 mod host;
 
-use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 pub use host::Host;
 use vizochok_proto::{Cart, Language, PageContext, ProductItem, Rating};
 
+use crate::text::{cat, Part};
 use crate::{ActionError, Config, ConfigError, Input, Output, PendingAction, Session, State};
 
 /// Drives one [`Session`] for a runtime. See the module docs.
@@ -36,7 +36,7 @@ pub struct Driver<H> {
 struct Inner {
     session: Session,
     /// What the host must still be told, in order.
-    queue: VecDeque<Step>,
+    queue: Vec<Step>,
     /// Who is delivering `queue` right now.
     delivering: Option<Caller>,
     /// The timer as the host last heard of it (never later than the session's deadline).
@@ -82,7 +82,7 @@ impl<H: Host> Driver<H> {
     /// the config with [`Session::new`] first).
     pub fn with_session(session: Session, host: H) -> Driver<H> {
         let saved = session.session_id().map(str::to_owned);
-        let inner = Inner { session, queue: VecDeque::new(), delivering: None, armed: None, saved };
+        let inner = Inner { session, queue: Vec::new(), delivering: None, armed: None, saved };
         Driver { inner: Mutex::new(inner), idle: Condvar::new(), host }
     }
 
@@ -197,6 +197,9 @@ impl<H: Host> Driver<H> {
 
     // ----- the loop ---------------------------------------------------------
 
+    // Not inlined, here and in `finish`: every call of the driver goes
+    // through them, and one copy keeps a WebAssembly build small.
+    #[inline(never)]
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock only means a host call panicked between two steps;
         // the session itself is never left half-updated by one.
@@ -205,14 +208,18 @@ impl<H: Host> Driver<H> {
 
     /// Runs `op` under the lock, queues what it caused, then delivers.
     fn run<T>(&self, op: impl FnOnce(&mut Inner) -> T) -> T {
-        let result = {
-            let mut inner = self.lock();
-            let result = op(&mut inner);
-            inner.collect();
-            result
-        };
-        self.deliver();
+        let mut inner = self.lock();
+        let result = op(&mut inner);
+        self.finish(inner);
         result
+    }
+
+    /// Queues what a call caused, releases the lock, then delivers.
+    #[inline(never)]
+    fn finish(&self, mut inner: MutexGuard<'_, Inner>) {
+        inner.collect();
+        drop(inner);
+        self.deliver();
     }
 
     fn deliver(&self) {
@@ -236,10 +243,10 @@ impl<H: Host> Driver<H> {
         loop {
             let step = {
                 let mut inner = self.lock();
-                match inner.queue.pop_front() {
-                    Some(step) => step,
-                    None => return,
+                if inner.queue.is_empty() {
+                    return;
                 }
+                inner.queue.remove(0)
             };
             self.perform(step);
         }
@@ -263,7 +270,7 @@ impl<H: Host> Driver<H> {
     /// The policy for a failing callback: report it, carry on.
     fn delivered(&self, result: Result<(), String>) {
         if let Err(failure) = result {
-            let text = ["an app callback failed and the client carried on: ", &failure].concat();
+            let text = cat(&[Part::T("an app callback failed and the client carried on: "), Part::T(&failure)]);
             let text = self.lock().session.redact(&text);
             self.host.report_error(&text);
         }
@@ -275,7 +282,7 @@ impl Inner {
     /// saved id when they changed.
     fn collect(&mut self) {
         while let Some(output) = self.session.poll_output() {
-            self.queue.push_back(Step::Output(output));
+            self.queue.push(Step::Output(output));
         }
         // A deadline that moved later keeps the armed timer: it fires early,
         // changes nothing, and is armed again then. Most frames push the
@@ -287,12 +294,12 @@ impl Inner {
         };
         if earlier {
             self.armed = deadline;
-            self.queue.push_back(Step::Timer(deadline));
+            self.queue.push(Step::Timer(deadline));
         }
         let id = self.session.session_id();
         if id != self.saved.as_deref() && self.session.state() != State::Destroyed {
             self.saved = id.map(str::to_owned);
-            self.queue.push_back(Step::Save(self.saved.clone()));
+            self.queue.push(Step::Save(self.saved.clone()));
         }
     }
 }

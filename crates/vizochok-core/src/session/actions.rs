@@ -49,7 +49,11 @@ impl Session {
         self.check_alive()?;
         check_sku(&product.sku)?;
         if !(product.quantity_step.is_finite() && product.quantity_step > 0.0) {
-            return Err(ActionError::Invalid(["product ", &product.sku, " has an invalid quantity_step"].concat()));
+            return Err(ActionError::Invalid(cat(&[
+                Part::T("product "),
+                Part::T(&product.sku),
+                Part::T(" has an invalid quantity_step"),
+            ])));
         }
         self.conversation.learn_steps([product], self.config.limits.known_products);
         let quantity = quantity.or(product.quantity).unwrap_or(product.quantity_step);
@@ -164,11 +168,27 @@ impl Session {
         }
     }
 
+    /// Builds the action's frame with the id it will get, then queues it.
     fn enqueue(
         &mut self,
         now: u64,
         kind: ActionKind,
         build: impl FnOnce(String) -> ClientFrame,
+        clicked: Option<ProductItem>,
+    ) -> Result<String, ActionError> {
+        let id = self.peek_id();
+        let frame = build(id.clone());
+        self.enqueue_frame(now, kind, id, &frame, clicked)
+    }
+
+    /// The one body behind every action (not generic: one copy in a
+    /// WebAssembly module instead of one per action).
+    fn enqueue_frame(
+        &mut self,
+        now: u64,
+        kind: ActionKind,
+        id: String,
+        frame: &ClientFrame,
         clicked: Option<ProductItem>,
     ) -> Result<String, ActionError> {
         let now = self.clock(now);
@@ -177,8 +197,7 @@ impl Session {
             let detail = cat(&[Part::N(capacity as u64), Part::T(" actions are already waiting")]);
             return Err(self.reject(ErrorCode::QueueFull, detail));
         }
-        let id = self.peek_id();
-        let encoded = frame::encode(&build(id.clone()));
+        let encoded = frame::encode(frame);
         let max = self.config.limits.max_outbound_bytes;
         if encoded.len() > max {
             let detail = cat(&[
@@ -219,10 +238,14 @@ impl Session {
         }
         if let Some(step) = self.conversation.step(sku) {
             let steps = quantity / step;
-            if (steps - steps.round()).abs() > STEP_EPSILON * steps.abs().max(1.0) {
-                return Err(ActionError::Invalid(
-                    ["the quantity of ", sku, " is not a whole multiple of its quantity_step"].concat(),
-                ));
+            // Nearest even on a tie: a half step is off by half a step either way
+            // (and WebAssembly has this rounding as one instruction).
+            if (steps - steps.round_ties_even()).abs() > STEP_EPSILON * steps.abs().max(1.0) {
+                return Err(ActionError::Invalid(cat(&[
+                    Part::T("the quantity of "),
+                    Part::T(sku),
+                    Part::T(" is not a whole multiple of its quantity_step"),
+                ])));
             }
         }
         Ok(())

@@ -96,7 +96,7 @@ impl Session {
         self.timers.clear(Timer::Reconnect);
         self.timers.set(Timer::Open, now.saturating_add(self.config.timers.socket_open_ms));
         self.enter(Phase::Connecting(socket));
-        self.outputs.push_back(Output::Open { socket, url: self.config.url.clone() });
+        self.outputs.push(Output::Open { socket, url: self.config.url.clone() });
     }
 
     pub(super) fn opened(&mut self, now: u64, socket: SocketId) {
@@ -129,7 +129,8 @@ impl Session {
             Some(code) if FINAL_CODES.contains(&code) => {
                 let error_code = if matches!(code, 4001 | 4002) { ErrorCode::AuthError } else { ErrorCode::WsError };
                 let detail = cat(&[Part::T("the server closed the connection with final code "), Part::N(code.into())]);
-                let detail = if reason.is_empty() { detail } else { [&detail, ": ", reason].concat() };
+                let detail =
+                    if reason.is_empty() { detail } else { cat(&[Part::T(&detail), Part::T(": "), Part::T(reason)]) };
                 let error = self.error(error_code, Some(detail));
                 self.emit(Event::Error(error));
                 self.drop_socket(Ending::Gone);
@@ -145,7 +146,7 @@ impl Session {
                 let detail = if reason.is_empty() {
                     "the connection ended without a close frame".to_owned()
                 } else {
-                    ["the connection ended without a close frame: ", reason].concat()
+                    cat(&[Part::T("the connection ended without a close frame: "), Part::T(reason)])
                 };
                 let error = self.error(ErrorCode::WsError, Some(detail));
                 self.fail(now, Some(error), Ending::Gone);
@@ -228,7 +229,7 @@ impl Session {
     /// The caller enters the next phase right after; nothing is sent between.
     pub(super) fn drop_socket(&mut self, ending: Ending) {
         if let (Some(socket), Ending::Close(reason)) = (self.phase.socket(), ending) {
-            self.outputs.push_back(Output::Close { socket, code: CLOSE_NORMAL, reason: reason.as_str().to_owned() });
+            self.outputs.push(Output::Close { socket, code: CLOSE_NORMAL, reason: reason.as_str().to_owned() });
         }
         let was_connected = matches!(self.phase, Phase::Connected(_));
         for timer in Timer::CONNECTION {

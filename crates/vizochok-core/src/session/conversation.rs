@@ -2,8 +2,6 @@
 //! has applied the server's frames, the cart, the quantity steps of the
 //! products it has seen, and the reply that is streaming.
 
-use std::collections::BTreeMap;
-
 use vizochok_proto::{Cart, ProductItem};
 
 #[derive(Debug, Default)]
@@ -14,8 +12,9 @@ pub(crate) struct Conversation {
     pub last_seq: u64,
     /// The cart as the server last confirmed it.
     pub cart: Cart,
-    /// `quantity_step` by SKU, learned from product cards (bounded).
-    steps: BTreeMap<String, f64>,
+    /// `quantity_step` by SKU, learned from product cards (bounded), sorted
+    /// by SKU for a binary search (a map type costs the browser build more).
+    steps: Vec<(String, f64)>,
     /// The message whose reply is streaming (a `typing` or `delta` came, no `response` yet).
     pub streaming: Option<String>,
     /// The message whose reply the shopper stopped: its late deltas are dropped.
@@ -41,18 +40,34 @@ impl Conversation {
     /// table starts over (bounded memory; steps come back with the next cards).
     pub fn learn_steps<'a>(&mut self, products: impl IntoIterator<Item = &'a ProductItem>, max: usize) {
         for p in products {
-            if !(p.quantity_step.is_finite() && p.quantity_step > 0.0) {
-                continue;
+            self.learn_step(p, max);
+        }
+    }
+
+    fn learn_step(&mut self, p: &ProductItem, max: usize) {
+        if !(p.quantity_step.is_finite() && p.quantity_step > 0.0) {
+            return;
+        }
+        match self.find(&p.sku) {
+            Ok(i) => self.steps[i].1 = p.quantity_step,
+            Err(i) => {
+                let i = if self.steps.len() >= max {
+                    self.steps.clear();
+                    0
+                } else {
+                    i
+                };
+                self.steps.insert(i, (p.sku.clone(), p.quantity_step));
             }
-            if self.steps.len() >= max && !self.steps.contains_key(&p.sku) {
-                self.steps.clear();
-            }
-            self.steps.insert(p.sku.clone(), p.quantity_step);
         }
     }
 
     pub fn step(&self, sku: &str) -> Option<f64> {
-        self.steps.get(sku).copied()
+        self.find(sku).ok().map(|i| self.steps[i].1)
+    }
+
+    fn find(&self, sku: &str) -> Result<usize, usize> {
+        self.steps.binary_search_by(|(known, _)| known.as_str().cmp(sku))
     }
 
     /// The reply to `reply_to` ended (a `response` came).

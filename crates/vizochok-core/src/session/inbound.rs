@@ -28,21 +28,19 @@ impl Session {
         self.heard(now);
         let frame = match frame::parse::<ServerFrame>(text, self.config.limits.max_inbound_bytes) {
             Ok(frame) => frame,
-            Err(e) => return self.bad_frame(now, e.to_string()),
+            Err(e) => return self.bad_frame(now, e.message()),
         };
         let authenticating = matches!(self.phase, Phase::Authenticating { .. });
         // Nothing but the auth answer is meaningful before auth_ok.
-        if authenticating
-            && !matches!(frame, ServerFrame::AuthOk(_) | ServerFrame::AuthError { .. } | ServerFrame::Ping { .. })
-        {
-            return;
-        }
-        if frame.seq().is_some_and(|seq| !self.conversation.advance(seq)) {
-            return; // duplicate or late: never roll state back
+        let meaningful = !authenticating
+            || matches!(frame, ServerFrame::AuthOk(_) | ServerFrame::AuthError { .. } | ServerFrame::Ping { .. });
+        // A duplicate or late `seq` never rolls state back.
+        if !meaningful || frame.seq().is_some_and(|seq| !self.conversation.advance(seq)) {
+            return ignore(frame);
         }
         match frame {
             ServerFrame::AuthOk(ok) if authenticating => self.on_auth_ok(now, ok),
-            ServerFrame::AuthOk(_) => {}
+            frame @ ServerFrame::AuthOk(_) => ignore(frame),
             ServerFrame::AuthError { code, message } => self.on_auth_error(code, message),
             ServerFrame::Ack { id } => self.on_ack(id),
             ServerFrame::Typing { reply_to, .. } => {
@@ -129,7 +127,7 @@ impl Session {
 
     fn on_auth_error(&mut self, code: String, message: Option<String>) {
         let detail = match message {
-            Some(m) => [code.as_str(), ": ", &m].concat(),
+            Some(m) => cat(&[Part::T(code.as_str()), Part::T(": "), Part::T(&m)]),
             None => code,
         };
         let error = self.error(ErrorCode::AuthError, Some(detail));
@@ -169,7 +167,12 @@ impl Session {
         let (code, detail) = match ErrorCode::parse(&code) {
             Some(c) if c.is_server_code() => (c, message),
             _ => {
-                let detail = ["unknown server error code \"", &code, "\": ", message.as_deref().unwrap_or("")].concat();
+                let detail = cat(&[
+                    Part::T("unknown server error code \""),
+                    Part::T(&code),
+                    Part::T("\": "),
+                    Part::T(message.as_deref().unwrap_or("")),
+                ]);
                 (ErrorCode::InternalError, Some(detail))
             }
         };
@@ -199,10 +202,8 @@ impl Session {
         let error = self.error(ErrorCode::WsError, Some(detail));
         self.emit(Event::Error(error));
         let window = self.config.timers.bad_frame_window_ms;
-        while self.bad_frames.front().is_some_and(|&t| t.saturating_add(window) <= now) {
-            self.bad_frames.pop_front();
-        }
-        self.bad_frames.push_back(now);
+        self.bad_frames.retain(|&t| t.saturating_add(window) > now);
+        self.bad_frames.push(now);
         let max = self.config.limits.max_bad_frames;
         if self.bad_frames.len() > max as usize {
             self.bad_frames.clear();
@@ -229,4 +230,11 @@ impl Session {
             self.emit(Event::CartChanged(CartChangedEvent::cleared()));
         }
     }
+}
+
+/// Drops a frame the session does not use, in one place (its drop code is
+/// large, and a WebAssembly build would otherwise carry it at each site).
+#[inline(never)]
+fn ignore(frame: ServerFrame) {
+    drop(frame);
 }

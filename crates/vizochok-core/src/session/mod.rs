@@ -16,8 +16,6 @@ mod phase;
 mod queue;
 mod timers;
 
-use std::collections::VecDeque;
-
 use vizochok_proto::{i18n, Cart, ErrorCode, Language, WidgetError};
 
 use crate::text::{cat, Part};
@@ -56,9 +54,11 @@ pub struct Session {
     conversation: Conversation,
     queue: ActionQueue,
     /// When recent bad frames arrived, within the counting window.
-    bad_frames: VecDeque<u64>,
+    bad_frames: Vec<u64>,
     unknown_frames: u64,
-    outputs: VecDeque<Output>,
+    /// What the host must do, oldest first (a handful at a time: a plain
+    /// `Vec` keeps the browser build small).
+    outputs: Vec<Output>,
 }
 
 impl Session {
@@ -85,9 +85,9 @@ impl Session {
             attempts: 0,
             backoff: Backoff::Exponential,
             queue: ActionQueue::default(),
-            bad_frames: VecDeque::new(),
+            bad_frames: Vec::new(),
             unknown_frames: 0,
-            outputs: VecDeque::new(),
+            outputs: Vec::new(),
         })
     }
 
@@ -144,7 +144,7 @@ impl Session {
 
     /// The next thing the host must do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        (!self.outputs.is_empty()).then(|| self.outputs.remove(0))
     }
 
     /// When the host must call `handle_input(now, Input::Timeout)` next, if
@@ -169,7 +169,7 @@ impl Session {
             Input::SocketOpened(socket) if opening && current == Some(socket) => self.opened(now, socket),
             Input::Text(socket, text) if open == Some(socket) => self.text(now, text),
             Input::Binary(socket, len) if open == Some(socket) => {
-                self.bad_frame(now, vizochok_proto::FrameError::Binary { len }.to_string())
+                self.bad_frame(now, vizochok_proto::FrameError::Binary { len }.message())
             }
             Input::SocketEnded { socket, code, reason } if current == Some(socket) => self.ended(now, code, reason),
             Input::Timeout => self.timeout(now),
@@ -200,18 +200,18 @@ impl Session {
     }
 
     fn emit(&mut self, event: Event) {
-        self.outputs.push_back(Output::Event(event));
+        self.outputs.push(Output::Event(event));
     }
 
     /// An event whose data is the inbound frame's own (see [`Output::FrameEvent`]).
     fn emit_from_frame(&mut self, event: Event) {
-        self.outputs.push_back(Output::FrameEvent(event));
+        self.outputs.push(Output::FrameEvent(event));
     }
 
     /// Sends a frame on the open socket (nothing when there is none).
     fn send_text(&mut self, text: String) {
         if let Some(socket) = self.phase.open_socket() {
-            self.outputs.push_back(Output::Send { socket, text });
+            self.outputs.push(Output::Send { socket, text });
         }
     }
 

@@ -3,8 +3,6 @@
 //! that only one `message` is in flight at a time. Its invariants live here
 //! only: the session speaks to it in verbs.
 
-use std::collections::VecDeque;
-
 use crate::{ActionKind, PendingAction};
 
 /// One accepted action.
@@ -60,7 +58,7 @@ pub(crate) enum Refused {
 /// The ordered actions that have not ended.
 #[derive(Debug, Default)]
 pub(crate) struct ActionQueue {
-    actions: VecDeque<Action>,
+    actions: Vec<Action>,
 }
 
 impl ActionQueue {
@@ -71,7 +69,7 @@ impl ActionQueue {
 
     pub fn push(&mut self, id: String, kind: ActionKind, frame: String) {
         let action = Action { id, kind, frame, sent: false, on_wire: false, acked: false, retry_at: None, retries: 0 };
-        self.actions.push_back(action);
+        self.actions.push(action);
     }
 
     /// The id of an action of `kind` that was never sent, whose frame is
@@ -106,7 +104,7 @@ impl ActionQueue {
     /// durable).
     pub fn answered(&mut self, id: &str) -> bool {
         let Some(index) = self.sent_index(id) else { return false };
-        self.actions.remove(index).is_some_and(|a| !a.acked)
+        !self.actions.remove(index).acked
     }
 
     /// The server refused `id`. A retryable refusal of an action the server

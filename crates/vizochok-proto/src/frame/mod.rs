@@ -12,6 +12,7 @@ mod codec;
 pub mod derived;
 pub mod payload;
 mod read;
+mod record;
 mod server;
 mod write;
 
@@ -37,10 +38,9 @@ pub const MAX_SUGGESTION_CHARS: usize = 80;
 pub const MAX_FEEDBACK_COMMENT_CHARS: usize = 500;
 
 /// Why a frame was refused. The texts are developer-facing English.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
     /// The frame is larger than the limit.
-    #[error("frame of {len} bytes exceeds the {max}-byte limit")]
     TooLarge {
         /// Size of the frame.
         len: usize,
@@ -48,18 +48,56 @@ pub enum FrameError {
         max: usize,
     },
     /// The JSON nests deeper than [`MAX_DEPTH`].
-    #[error("JSON nesting deeper than {max} levels")]
     TooDeep {
         /// The limit.
         max: usize,
     },
     /// A binary WebSocket frame; the protocol is text only.
-    #[error("binary frame of {len} bytes (the protocol uses text frames only)")]
     Binary {
         /// Size of the frame.
         len: usize,
     },
     /// Not valid JSON, or not a frame of the contract's shape.
-    #[error("malformed frame: {0}")]
     Malformed(String),
 }
+
+impl FrameError {
+    /// The developer-facing text, built without `core::fmt` (which a
+    /// WebAssembly build then leaves out).
+    pub fn message(&self) -> String {
+        let mut text = String::with_capacity(64);
+        let number = |text: &mut String, n: usize| crate::json::write_u64(n as u64, text);
+        match self {
+            FrameError::TooLarge { len, max } => {
+                text.push_str("frame of ");
+                number(&mut text, *len);
+                text.push_str(" bytes exceeds the ");
+                number(&mut text, *max);
+                text.push_str("-byte limit");
+            }
+            FrameError::TooDeep { max } => {
+                text.push_str("JSON nesting deeper than ");
+                number(&mut text, *max);
+                text.push_str(" levels");
+            }
+            FrameError::Binary { len } => {
+                text.push_str("binary frame of ");
+                number(&mut text, *len);
+                text.push_str(" bytes (the protocol uses text frames only)");
+            }
+            FrameError::Malformed(why) => {
+                text.push_str("malformed frame: ");
+                text.push_str(why);
+            }
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for FrameError {}

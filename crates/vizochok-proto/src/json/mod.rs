@@ -9,6 +9,7 @@ mod numbers;
 pub(crate) mod reader;
 mod writer;
 
+pub(crate) use numbers::write_u64;
 pub use numbers::{install_float_fallback, FloatFallback};
 pub use writer::Writer;
 
@@ -37,9 +38,29 @@ pub(crate) fn plain_run(bytes: &[u8], from: usize) -> usize {
     i
 }
 
-/// Why a text was refused, and where.
+/// Why a text was refused, and where. Boxed: every read returns a
+/// `Result` with this error, and a pointer-sized one keeps all of them small
+/// (a refused frame is rare, its allocation is nothing).
 #[derive(Debug, Clone)]
-pub(crate) struct Error {
+pub(crate) struct Error(Box<Details>);
+
+impl Error {
+    pub(crate) fn new(details: Details) -> Error {
+        Error(Box::new(details))
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+/// What an [`Error`] says.
+#[derive(Debug, Clone)]
+pub(crate) struct Details {
     /// Byte offset of what is wrong.
     pub at: usize,
     /// Where a bracket count over the rest of the text can start: a byte
@@ -76,7 +97,7 @@ pub(crate) enum Problem {
     TypeNotAString,
 }
 
-impl Error {
+impl Details {
     /// The developer-facing text: what was wrong, and the byte offset where.
     pub fn describe(&self) -> String {
         let mut text = String::with_capacity(80);

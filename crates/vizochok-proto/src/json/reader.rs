@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::numbers::{self, Decimal, FloatError};
-use super::{plain_run, Error, Problem};
+use super::{plain_run, Details, Error, Problem};
 
 /// The reader's position in a text.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ impl<'a> Reader<'a> {
     }
 
     fn error_at(&self, at: usize, problem: Problem) -> Error {
-        Error { at, resume: at, depth: self.depth, problem }
+        Error::new(Details { at, resume: at, depth: self.depth, problem })
     }
 
     /// The next byte that is not white space (0 at the end), not consumed.
@@ -394,7 +394,7 @@ impl<'a> Reader<'a> {
     /// An error inside the string opened at `open`: the depth scan resumes
     /// at its quote, where it knows it is outside any string.
     fn string_error(&self, open: usize, at: usize, problem: Problem) -> Error {
-        Error { at, resume: open, depth: self.depth, problem }
+        Error::new(Details { at, resume: open, depth: self.depth, problem })
     }
 }
 

@@ -38,6 +38,22 @@ fn size_is_checked_before_parsing() {
 }
 
 #[test]
+fn refusals_say_why_in_plain_english() {
+    let texts = [
+        (
+            FrameError::TooLarge { len: 1_048_577, max: 1_048_576 },
+            "frame of 1048577 bytes exceeds the 1048576-byte limit",
+        ),
+        (FrameError::TooDeep { max: 64 }, "JSON nesting deeper than 64 levels"),
+        (FrameError::Binary { len: 3 }, "binary frame of 3 bytes (the protocol uses text frames only)"),
+        (FrameError::Malformed("why".into()), "malformed frame: why"),
+    ];
+    for (error, text) in texts {
+        assert_eq!((error.message(), error.to_string()), (text.to_owned(), text.to_owned()));
+    }
+}
+
+#[test]
 fn depth_is_limited_but_brackets_in_strings_do_not_count() {
     let deep = format!("{{\"type\":\"ping\",\"x\":{}{}}}", "[".repeat(64), "]".repeat(64));
     assert_eq!(parse_server(&deep), Err(FrameError::TooDeep { max: 64 }));
