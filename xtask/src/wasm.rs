@@ -92,7 +92,9 @@ pub fn wasm() -> Result {
 
     let optimized = target.join("vizochok_opt.wasm");
     let mut opt = Command::new(node_modules.join(".bin/wasm-opt"));
-    opt.arg("-Oz")
+    // Flattening and re-looping the control flow first, then `-Oz` twice:
+    // about 200 B less brotli than one `-Oz` (measured on this module).
+    opt.args(["--flatten", "--rereloop", "-Oz", "-Oz"])
         .args(WASM_FEATURES)
         .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
         .arg(&raw)

@@ -149,7 +149,10 @@ fn inline(text: &str) -> Vec<Span> {
 
 /// Whether a marker opened here is closed later (else it is literal text).
 fn closes(after: &str, marker: &str) -> bool {
-    !after.starts_with(char::is_whitespace) && after.contains(marker)
+    // Bytes, not `str::contains`: std's substring searcher is a kilobyte of
+    // the browser's module, and a marker is one or two ASCII characters.
+    let marker = marker.as_bytes();
+    !after.starts_with(char::is_whitespace) && after.as_bytes().windows(marker.len().max(1)).any(|w| w == marker)
 }
 
 /// `[label](url)` at the start of `text`: the label, the url, what follows.
