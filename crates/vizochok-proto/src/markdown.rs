@@ -65,6 +65,7 @@ pub struct Span {
 }
 
 /// Parses a reply's text. Never fails: what is not markup is text.
+#[allow(clippy::manual_pattern_char_comparison)] // a predicate on purpose, see the loop
 pub fn parse(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut paragraph: Vec<&str> = Vec::new();
@@ -74,7 +75,10 @@ pub fn parse(text: &str) -> Vec<Block> {
             paragraph.clear();
         }
     };
-    for line in text.lines() {
+    // Split at '\n' by a predicate, not `lines()`: the same lines once
+    // trimmed (a '\r' is white space, a last empty line ends nothing), and
+    // no memchr-based char searcher in the browser's module.
+    for line in text.split(|c| c == '\n') {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             flush(&mut paragraph, &mut blocks);
@@ -114,7 +118,8 @@ fn inline(text: &str) -> Vec<Span> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\\' {
-            if let Some(escaped) = rest[1..].chars().next().filter(|e| "\\*[]()".contains(*e)) {
+            if let Some(escaped) = rest[1..].chars().next().filter(|e| matches!(e, '\\' | '*' | '[' | ']' | '(' | ')'))
+            {
                 current.push(escaped);
                 rest = &rest[1 + escaped.len_utf8()..];
                 continue;
@@ -158,10 +163,10 @@ fn closes(after: &str, marker: &str) -> bool {
 /// `[label](url)` at the start of `text`: the label, the url, what follows.
 fn link(text: &str) -> Option<(&str, &str, &str)> {
     let inner = text.strip_prefix('[')?;
-    let close = inner.find(']')?;
+    let close = inner.bytes().position(|b| b == b']')?;
     let (label, after) = (&inner[..close], &inner[close + 1..]);
     let target = after.strip_prefix('(')?;
-    let end = target.find(')')?;
+    let end = target.bytes().position(|b| b == b')')?;
     Some((label, target[..end].trim(), &target[end + 1..]))
 }
 
