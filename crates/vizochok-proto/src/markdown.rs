@@ -172,8 +172,8 @@ fn link(text: &str) -> Option<(&str, &str, &str)> {
 
 /// The url, when it is `http:` or `https:` with a host.
 fn safe_url(url: &str) -> Option<&str> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let starts = |scheme: &[u8]| url.as_bytes().get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
+    let scheme_ok = starts(b"https://") || starts(b"http://");
     (scheme_ok && !url.contains(char::is_whitespace)).then_some(url)
 }
 
@@ -240,6 +240,14 @@ mod tests {
         assert!(spans.iter().skip(1).all(|s| s.link.is_none()), "{spans:?}");
         let shown: String = spans.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(shown, "shop x) y", "the unsafe targets are not shown as links");
+    }
+
+    #[test]
+    fn schemes_ignore_case_and_crlf_lines_are_lines() {
+        let blocks = parse("[a](HTTPS://x.example)\r\n\r\n- b\r\n");
+        assert_eq!(blocks.len(), 2, "{blocks:?}");
+        assert_eq!(blocks[0].spans[0].link.as_deref(), Some("HTTPS://x.example"));
+        assert_eq!((blocks[1].kind, blocks[1].spans[0].text.as_str()), (BlockKind::Bullet, "b"));
     }
 
     #[test]
