@@ -211,7 +211,7 @@ pub fn check_url(url: &str) -> Result<(), ConfigError> {
         return Err(ConfigError::InvalidUrl("scheme must be ws:// or wss://".into()));
     };
     let authority = before(rest, b"/?#");
-    if authority.contains('@') {
+    if authority.bytes().any(|b| b == b'@') {
         return Err(ConfigError::CredentialsInUrl);
     }
     let host =

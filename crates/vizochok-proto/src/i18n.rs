@@ -18,10 +18,12 @@ impl Language {
     /// Picks the catalog for a language tag (`uk`, `uk-UA`, `en-GB`...);
     /// anything unknown is English.
     pub fn from_tag(tag: &str) -> Language {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        match primary.as_str() {
-            "uk" | "ua" => Language::Uk,
-            _ => Language::En,
+        // Bytes, no lowercase copy: the browser's module stays smaller.
+        let primary = tag.as_bytes().split(|&b| b == b'-' || b == b'_').next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case(b"uk") || primary.eq_ignore_ascii_case(b"ua") {
+            Language::Uk
+        } else {
+            Language::En
         }
     }
 

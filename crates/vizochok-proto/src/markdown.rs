@@ -65,6 +65,7 @@ pub struct Span {
 }
 
 /// Parses a reply's text. Never fails: what is not markup is text.
+#[allow(clippy::manual_pattern_char_comparison)] // a predicate on purpose, see the loop
 pub fn parse(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut paragraph: Vec<&str> = Vec::new();
@@ -74,7 +75,10 @@ pub fn parse(text: &str) -> Vec<Block> {
             paragraph.clear();
         }
     };
-    for line in text.lines() {
+    // Split at '\n' by a predicate, not `lines()`: the same lines once
+    // trimmed (a '\r' is white space, a last empty line ends nothing), and
+    // no memchr-based char searcher in the browser's module.
+    for line in text.split(|c| c == '\n') {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             flush(&mut paragraph, &mut blocks);
@@ -114,7 +118,8 @@ fn inline(text: &str) -> Vec<Span> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\\' {
-            if let Some(escaped) = rest[1..].chars().next().filter(|e| "\\*[]()".contains(*e)) {
+            if let Some(escaped) = rest[1..].chars().next().filter(|e| matches!(e, '\\' | '*' | '[' | ']' | '(' | ')'))
+            {
                 current.push(escaped);
                 rest = &rest[1 + escaped.len_utf8()..];
                 continue;
@@ -149,23 +154,26 @@ fn inline(text: &str) -> Vec<Span> {
 
 /// Whether a marker opened here is closed later (else it is literal text).
 fn closes(after: &str, marker: &str) -> bool {
-    !after.starts_with(char::is_whitespace) && after.contains(marker)
+    // Bytes, not `str::contains`: std's substring searcher is a kilobyte of
+    // the browser's module, and a marker is one or two ASCII characters.
+    let marker = marker.as_bytes();
+    !after.starts_with(char::is_whitespace) && after.as_bytes().windows(marker.len().max(1)).any(|w| w == marker)
 }
 
 /// `[label](url)` at the start of `text`: the label, the url, what follows.
 fn link(text: &str) -> Option<(&str, &str, &str)> {
     let inner = text.strip_prefix('[')?;
-    let close = inner.find(']')?;
+    let close = inner.bytes().position(|b| b == b']')?;
     let (label, after) = (&inner[..close], &inner[close + 1..]);
     let target = after.strip_prefix('(')?;
-    let end = target.find(')')?;
+    let end = target.bytes().position(|b| b == b')')?;
     Some((label, target[..end].trim(), &target[end + 1..]))
 }
 
 /// The url, when it is `http:` or `https:` with a host.
 fn safe_url(url: &str) -> Option<&str> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let starts = |scheme: &[u8]| url.as_bytes().get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
+    let scheme_ok = starts(b"https://") || starts(b"http://");
     (scheme_ok && !url.contains(char::is_whitespace)).then_some(url)
 }
 
@@ -232,6 +240,14 @@ mod tests {
         assert!(spans.iter().skip(1).all(|s| s.link.is_none()), "{spans:?}");
         let shown: String = spans.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(shown, "shop x) y", "the unsafe targets are not shown as links");
+    }
+
+    #[test]
+    fn schemes_ignore_case_and_crlf_lines_are_lines() {
+        let blocks = parse("[a](HTTPS://x.example)\r\n\r\n- b\r\n");
+        assert_eq!(blocks.len(), 2, "{blocks:?}");
+        assert_eq!(blocks[0].spans[0].link.as_deref(), Some("HTTPS://x.example"));
+        assert_eq!((blocks[1].kind, blocks[1].spans[0].text.as_str()), (BlockKind::Bullet, "b"));
     }
 
     #[test]

@@ -2,12 +2,20 @@
 // frame's text in, the store's callback objects out — against JSON.parse of
 // the same frame strings, side by side in one page.
 //
-//   cargo xtask wasm && node bindings/wasm/js/bench/frames.mjs [replies]
+//   cargo xtask wasm && node bindings/wasm/js/bench/frames.mjs [replies] [rounds]
 //
 // The widget gets a scripted transport (its public `transport` option), so a
 // frame goes the whole way from the socket's message to the callbacks with
 // no network in between. The mix is what one reply really streams: 8 deltas,
 // a response with 6 cards and a summary, and a cart_changed with 5 items.
+//
+// Times are the page's main-thread CPU time (DevTools' ThreadTime), not the
+// wall clock: the machine is shared, and CPU time does not count the time
+// other processes hold the core. Each round times, per kind of frame, one
+// batch of fresh frames with JSON.parse and then the same strings through the
+// widget; the cost of an empty call is taken off both. Ratios are the median
+// over rounds, with the best and worst round. `DIST=dir` measures another
+// build of the package.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -16,9 +24,9 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
-const N = Number(process.argv[2] ?? 5000);
-const ROUNDS = 7;
+const DIST = process.env.DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
+const N = Number(process.argv[2] ?? 2000);
+const ROUNDS = Number(process.argv[3] ?? 9);
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
 const PAGE = `<!doctype html><meta charset=utf-8><script type=module>
@@ -35,42 +43,40 @@ const kinds = {
   cart_changed: (seq) => ({ type: 'cart_changed', seq, action: 'item_selected', sku: 'DAI-005', name: 'Молоко', quantity: 5,
     price: 44.9, items: [1, 2, 3, 4, 5].map(item), total: 673.5 }),
 };
+const PER_REPLY = { delta: 8, response: 1, cart_changed: 1 };
 let events;
-let now = 0;
+let calls = 0;
 const widget = new VIZOCHOKWidget({
   apiKey: 'pk_demo', storeId: 'demo-store', serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none', ui: false,
   onCartChanged: () => { calls++; }, onMessage: () => { calls++; }, onSessionComplete: () => { calls++; },
-  transport: { now: () => now, open: (socket, url, e) => { events = e; }, send() {}, close() {}, setTimer() {} },
+  transport: { now: () => 0, open: (socket, url, e) => { events = e; }, send() {}, close() {}, setTimer() {} },
 });
-let calls = 0;
 await widget.ready;
 events.opened();
 events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: false, replay: false }));
 let seq = 0;
-window.run = (n) => {
-  const frames = { delta: [], response: [], cart_changed: [] };
-  for (let i = 0; i < n; i++) {
-    for (let d = 0; d < 8; d++) frames.delta.push(JSON.stringify(kinds.delta(++seq, i)));
-    frames.response.push(JSON.stringify(kinds.response(++seq, i)));
-    frames.cart_changed.push(JSON.stringify(kinds.cart_changed(++seq)));
-  }
-  const results = {};
-  let sink = 0;
-  for (const [kind, list] of Object.entries(frames)) {
-    const t0 = performance.now();
-    for (const f of list) sink += JSON.parse(f).type.length;
-    const t1 = performance.now();
-    const before = calls;
-    for (const f of list) events.text(f);
-    const t2 = performance.now();
-    results[kind] = { frames: list.length, bytes: list[0].length, parseMs: t1 - t0, widgetMs: t2 - t1, callbacks: calls - before };
-  }
-  results.sink = sink;
-  return results;
+let reply = 0;
+let list = [];
+/** Fresh frames of one kind (rising seq, so the widget applies every one). */
+window.prepare = (kind, replies) => {
+  list = [];
+  for (let r = 0; r < replies; r++) for (let k = 0; k < PER_REPLY[kind]; k++) list.push(JSON.stringify(kinds[kind](++seq, reply + r)));
+  reply += replies;
+  return { frames: list.length, bytes: list[0].length };
 };
+window.parse = () => {
+  let sink = 0;
+  for (const f of list) sink += JSON.parse(f).type.length;
+  return sink;
+};
+window.feed = () => {
+  const before = calls;
+  for (const f of list) events.text(f);
+  return calls - before;
+};
+window.nothing = () => 0;
 window.ready = true;
 </script>`;
-
 const server = createServer(async (req, res) => {
   try {
     if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
@@ -90,21 +96,41 @@ try {
   page.on('pageerror', (e) => console.error('page error:', e));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.ready);
-  await page.evaluate((n) => window.run(n), Math.min(N, 500)); // warm-up
-  const rounds = [];
-  for (let i = 0; i < ROUNDS; i++) rounds.push(await page.evaluate((n) => window.run(n), N));
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+  const cpu = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value;
+  /** Main-thread CPU time of one call into the page, in ms. */
+  const timed = async (name) => {
+    const before = await cpu();
+    const result = await page.evaluate((f) => window[f](), name);
+    return { ms: ((await cpu()) - before) * 1000, result };
+  };
   const kinds = ['delta', 'response', 'cart_changed'];
-  console.log(`Chromium ${browser.version()}, ${N} replies (8 deltas, a response, a cart_changed each), median of ${ROUNDS} rounds`);
-  console.log(`${'frame'.padEnd(14)}${'bytes'.padStart(7)}${'JSON.parse µs'.padStart(15)}${'widget µs'.padStart(11)}${'ratio'.padStart(8)}`);
+  const rounds = [];
+  for (let i = 0; i <= ROUNDS; i++) {
+    const round = {};
+    for (const kind of kinds) {
+      const { frames, bytes } = await page.evaluate(([k, n]) => window.prepare(k, n), [kind, N]);
+      const empty = Math.min((await timed('nothing')).ms, (await timed('nothing')).ms);
+      const parse = (await timed('parse')).ms - empty;
+      const feed = await timed('feed');
+      // Every frame reaches the app (a response also as onSessionComplete), none is dropped as stale.
+      if (feed.result < frames) throw new Error(`${kind}: ${feed.result} callbacks for ${frames} frames`);
+      round[kind] = { frames, bytes, parseMs: parse, widgetMs: feed.ms - empty };
+    }
+    if (i > 0) rounds.push(round); // the first round warms up
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratio = (round, ks) => ks.reduce((s, k) => s + round[k].widgetMs, 0) / ks.reduce((s, k) => s + round[k].parseMs, 0);
+  const row = (name, bytes, parse, widget, ratios) => console.log(`${name.padEnd(14)}${bytes.padStart(7)}${parse.padStart(15)}${widget.padStart(11)}${median(ratios).toFixed(2).padStart(8)}${`${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`.padStart(13)}`);
+  console.log(`Chromium ${browser.version()}, ${N} replies (8 deltas, a response, a cart_changed each) a round, ${ROUNDS} rounds, main-thread CPU time`);
+  console.log(`${'frame'.padEnd(14)}${'bytes'.padStart(7)}${'JSON.parse µs'.padStart(15)}${'widget µs'.padStart(11)}${'ratio'.padStart(8)}${'range'.padStart(13)}`);
   for (const kind of kinds) {
     const r = rounds[0][kind];
-    const parse = median(rounds.map((x) => x[kind].parseMs)) * 1000 / r.frames;
-    const widget = median(rounds.map((x) => x[kind].widgetMs)) * 1000 / r.frames;
-    console.log(`${kind.padEnd(14)}${String(r.bytes).padStart(7)}${parse.toFixed(2).padStart(15)}${widget.toFixed(2).padStart(11)}${(widget / parse).toFixed(2).padStart(8)}`);
+    const us = (field) => (median(rounds.map((x) => x[kind][field])) * 1000 / r.frames).toFixed(2);
+    row(kind, String(r.bytes), us('parseMs'), us('widgetMs'), rounds.map((x) => ratio(x, [kind])));
   }
-  const mix = rounds.map((x) => kinds.reduce((s, k) => s + x[k].widgetMs, 0) / kinds.reduce((s, k) => s + x[k].parseMs, 0));
-  console.log(`${'the mix'.padEnd(14)}${''.padStart(33)}${median(mix).toFixed(2).padStart(8)}   (min ${Math.min(...mix).toFixed(2)}, max ${Math.max(...mix).toFixed(2)})`);
+  row('the mix', '', '', '', rounds.map((x) => ratio(x, kinds)));
 } finally {
   await browser.close();
   server.close();

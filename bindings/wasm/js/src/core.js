@@ -17,14 +17,10 @@ export async function start(bytes) {
   const hosts = [];
   const thrown = [];
   let answer;
-  const call = (core, f) => {
-    try {
-      f(hosts[core]);
-      return 0;
-    } catch (error) {
-      thrown[core] = error;
-      return 1;
-    }
+  /** A callback threw: kept for the driver's report, and the driver told (1). */
+  const threw = (core, error) => {
+    thrown[core] = error;
+    return 1;
   };
   const vizochok = {
     open: (core, socket, at, len) => hosts[core]?.open(socket, text(at, len)),
@@ -32,8 +28,22 @@ export async function start(bytes) {
     close: (core, socket, code, at, len) => hosts[core]?.close(socket, code, text(at, len)),
     timer: (core, deadline) => hosts[core]?.timer(deadline),
     save: (core, at, len) => hosts[core]?.save(len < 0 ? undefined : text(at, len)),
-    event: (core, kind, at, len) => call(core, (host) => host.event(kind, text(at, len))),
-    frame: (core, kind) => call(core, (host) => host.frame(kind)),
+    event: (core, kind, at, len) => {
+      try {
+        hosts[core].event(kind, text(at, len));
+        return 0;
+      } catch (error) {
+        return threw(core, error);
+      }
+    },
+    frame: (core, kind) => {
+      try {
+        hosts[core].frame(kind);
+        return 0;
+      } catch (error) {
+        return threw(core, error);
+      }
+    },
     report: (core, at, len) => {
       hosts[core]?.report(text(at, len), thrown[core]);
       thrown[core] = undefined;
@@ -44,12 +54,26 @@ export async function start(bytes) {
   };
   ({ exports: w } = await WebAssembly.instantiate(await WebAssembly.compile(await bytes), { vizochok }));
 
-  /** Writes the strings into a buffer of the module for its next call: their byte lengths (-1: none). */
-  const put = (...strings) => {
-    let at = w.buffer(strings.reduce((n, s) => n + (s == null ? 0 : s.length * 3), 0));
+  /** A view of the buffer the module reserved last (kept while it stays the same: a frame is one copy). */
+  let view = new Uint8Array(0);
+  const reserve = (len) => {
+    const at = w.buffer(len);
+    if (view.byteOffset !== at || view.length < len || view.buffer !== w.memory.buffer) {
+      view = new Uint8Array(w.memory.buffer, at, len);
+    }
+  };
+  /** Writes `text` into a buffer of the module for its next call: its byte length. */
+  const put = (text) => {
+    reserve(text.length * 3);
+    return encoder.encodeInto(text, view).written;
+  };
+  /** Writes the strings one after another, likewise: their byte lengths (-1: none). */
+  const puts = (...strings) => {
+    reserve(strings.reduce((n, s) => n + (s == null ? 0 : s.length * 3), 0));
+    let at = 0;
     return strings.map((s) => {
       if (s == null) return -1;
-      const { written } = encoder.encodeInto(s, bytesOf().subarray(at));
+      const { written } = encoder.encodeInto(s, view.subarray(at));
       at += written;
       return written;
     });
@@ -68,7 +92,7 @@ export async function start(bytes) {
     #core;
 
     constructor(apiKey, storeId, url, userId, userToken, sessionId, language, seedHi, seedLo, host) {
-      const core = w.create(...put(apiKey, storeId, url, userId, userToken, sessionId, language), seedHi, seedLo);
+      const core = w.create(...puts(apiKey, storeId, url, userId, userToken, sessionId, language), seedHi, seedLo);
       if (!core) throw new TypeError(answer);
       hosts[core] = host;
       this.#core = core;
@@ -76,13 +100,13 @@ export async function start(bytes) {
     }
 
     input(kind, now, socket, code, text) {
-      w.input(this.#core, kind, now, socket, code, text ? put(text)[0] : 0);
+      w.input(this.#core, kind, now, socket, code, text ? put(text) : 0);
       // A destroyed core calls nothing back: let the page's objects go.
       if (kind === DESTROY) hosts[this.#core] = undefined;
     }
 
     act(kind, now, a, b, c, n) {
-      return answered(w.act(this.#core, kind, now, ...put(a, b, c), n));
+      return answered(w.act(this.#core, kind, now, ...puts(a, b, c), n));
     }
 
     read(what) {
@@ -91,12 +115,12 @@ export async function start(bytes) {
     }
 
     setLanguage(language) {
-      w.language(this.#core, put(language)[0]);
+      w.language(this.#core, put(language));
     }
   }
 
   const markdown = (source) => {
-    w.markdown(put(source)[0]);
+    w.markdown(put(source));
     return answer;
   };
   return { Core, markdown };

@@ -8,8 +8,8 @@ import { start } from './core.js';
 /**
  * The module's bytes from its text: each character is its place in the
  * alphabet (printable ASCII without '"' and '\\'); places 91 and 92 take
- * the next character too. A place is a rank in `order`, the bytes by
- * frequency (hex).
+ * the next character too. A place indexes `order`, the bytes by place
+ * (hex; tools/build.mjs chooses it).
  */
 function bytes([order, length, text]) {
   const ranked = Uint8Array.from(order.match(/../g), (hex) => parseInt(hex, 16));

@@ -8,6 +8,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const [wasm, strings, dist] = process.argv.slice(2);
@@ -26,27 +27,61 @@ writeFileSync(join(dist, 'vizochok-wasm.mjs'), printable(bytes));
 
 /**
  * The module as a JS module of one string of printable ASCII without `"`
- * and `\\` (93 characters): the 91 most frequent bytes are one character
- * each, the others two (one of two escape characters, then any). Plain
- * ASCII passes through every bundler and minifier unchanged, and brotli
- * compresses this within a few percent of the bytes themselves (hex text
- * costs three times as much over them). index.js decodes it.
+ * and `\\` (93 characters): 91 bytes are one character each, the others
+ * two (one of two escape characters, then any). Plain ASCII passes through
+ * every bundler and minifier unchanged, and brotli compresses this within a
+ * few percent of the bytes themselves (hex text costs three times as much
+ * over them). index.js decodes it.
+ *
+ * Which bytes get one character: the most frequent ones, and among them a
+ * printable byte stands for itself, so the module's strings stay text that
+ * brotli's dictionary knows. How far down the frequency list a printable
+ * byte may still claim a single character is tried over a range, keeping
+ * the smallest brotli (a few hundred bytes apart; the build is the same
+ * for the same module).
  */
 function printable(bytes) {
   const alphabet = [];
   for (let c = 32; c < 127; c++) if (c !== 34 && c !== 92) alphabet.push(String.fromCharCode(c));
+  const singles = alphabet.length - 2;
   const count = new Array(256).fill(0);
   for (const b of bytes) count[b]++;
-  const order = [...count.keys()].sort((x, y) => count[y] - count[x] || x - y);
-  const singles = alphabet.length - 2;
-  const code = [];
-  order.forEach((byte, rank) => {
-    const k = rank - singles;
-    code[byte] = k < 0 ? alphabet[rank] : alphabet[singles + Math.floor(k / alphabet.length)] + alphabet[k % alphabet.length];
-  });
-  let text = '';
-  for (const b of bytes) text += code[b];
-  return `export default ${JSON.stringify([Buffer.from(order).toString('hex'), bytes.length, text])};\n`;
+  const byFrequency = [...count.keys()].sort((x, y) => count[y] - count[x] || x - y);
+  const place = (b) => b - 32 - (b > 34) - (b > 92);
+  const itself = (b) => b >= 32 && place(b) < singles && b !== 34 && b !== 92;
+  /** The bytes by place: the printable ones among the first `reach` by frequency where they are, the most frequent others around them. */
+  const orderFor = (reach) => {
+    const one = byFrequency.slice(0, reach).filter(itself);
+    for (const b of byFrequency) if (one.length < singles && !one.includes(b)) one.push(b);
+    one.length = Math.min(one.length, singles);
+    const order = [];
+    for (const b of one) if (itself(b)) order[place(b)] = b;
+    let at = 0;
+    for (const b of one) {
+      if (itself(b)) continue;
+      while (order[at] !== undefined) at++;
+      order[at] = b;
+    }
+    for (const b of byFrequency) if (!one.includes(b)) order.push(b);
+    return order;
+  };
+  const moduleText = (order) => {
+    const code = [];
+    order.forEach((byte, rank) => {
+      const k = rank - singles;
+      code[byte] = k < 0 ? alphabet[rank] : alphabet[singles + Math.floor(k / alphabet.length)] + alphabet[k % alphabet.length];
+    });
+    let text = '';
+    for (const b of bytes) text += code[b];
+    return `export default ${JSON.stringify([Buffer.from(order).toString('hex'), bytes.length, text])};\n`;
+  };
+  let best;
+  for (let reach = singles; reach <= 181; reach += 5) {
+    const text = moduleText(orderFor(reach));
+    const size = brotliCompressSync(text, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    if (!best || size < best.size) best = { text, size };
+  }
+  return best.text;
 }
 
 const common = {

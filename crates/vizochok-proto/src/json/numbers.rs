@@ -175,10 +175,20 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<(Decimal, usize), Invalid> {
 }
 
 fn push_digit(d: &mut Decimal, digit: u8) {
+    /// Up to here, ×10 plus a digit cannot overflow, so no checked
+    /// multiplication (a 128-bit one in WebAssembly) for the usual numbers.
+    const UNCHECKED: u64 = (u64::MAX - 9) / 10;
     d.digits += 1;
+    if d.overflow {
+        return;
+    }
+    if d.mantissa <= UNCHECKED {
+        d.mantissa = d.mantissa * 10 + u64::from(digit);
+        return;
+    }
     match d.mantissa.checked_mul(10).and_then(|m| m.checked_add(u64::from(digit))) {
-        Some(m) if !d.overflow => d.mantissa = m,
-        _ => d.overflow = true,
+        Some(m) => d.mantissa = m,
+        None => d.overflow = true,
     }
 }
 
@@ -189,8 +199,7 @@ impl Decimal {
         if !self.integer || self.negative || self.overflow {
             return None;
         }
-        let scale = u32::try_from(self.exponent).ok()?;
-        self.mantissa.checked_mul(10u64.checked_pow(scale)?)
+        self.as_u64_magnitude()
     }
 
     /// The value as an `f64`, if the exact fast path covers it.
@@ -224,6 +233,9 @@ impl Decimal {
     }
 
     fn as_u64_magnitude(&self) -> Option<u64> {
+        if self.exponent == 0 {
+            return Some(self.mantissa);
+        }
         let scale = u32::try_from(self.exponent).ok()?;
         self.mantissa.checked_mul(10u64.checked_pow(scale)?)
     }
