@@ -17,6 +17,11 @@ use vizochok_sandbox::SandboxOptions;
 
 use crate::span::Span;
 
+/// Returns freed memory to the system over a few seconds, so the sandbox's
+/// resident memory follows what it holds (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "vizochok", version, about = "VIZOCHOK shopping assistant: sandbox server and terminal chat")]
 struct Cli {

@@ -108,12 +108,13 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
             engine.restore(&snapshot).map_err(|source| SandboxError::Restore { path: state.file(), source })?;
         }
     }
-    let listener = listen(options.addr)?;
-    let addr = listener.local_addr()?;
-
     let (commands, inbox) = mpsc::channel(COMMAND_BACKLOG);
     let webhooks = stores.iter().filter_map(WebhookTarget::of_store).collect();
-    let actor = Actor::new(engine, commands.clone(), webhooks, options.log.clone(), state);
+    let mut actor = Actor::new(engine, commands.clone(), webhooks, options.log.clone(), state);
+    // Before listening: after a restart, every client comes back within seconds.
+    actor.ready();
+    let listener = listen(options.addr)?;
+    let addr = listener.local_addr()?;
     let actor = tokio::spawn(actor.run(inbox));
 
     let (alive, sockets_done) = mpsc::channel(1);

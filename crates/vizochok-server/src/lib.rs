@@ -68,5 +68,5 @@ pub use io::{ConnId, LogEvent, LogKind, ServerInput, ServerOutput};
 pub use keyword_assistant::KeywordAssistant;
 pub use random::{RandomError, RandomSource, SeededRandom};
 pub use session::Feedback;
-pub use snapshot::RestoreError;
+pub use snapshot::{PendingSnapshot, RestoreError};
 pub use stats::EngineStats;

@@ -74,7 +74,7 @@ impl Engine {
         if let Some(used) = session.idle_key {
             self.schedule.idle.remove(&(used, id.to_owned()));
         }
-        let data = session.data;
+        let data = &*session.data;
         if let Some(in_flight) = &data.in_flight {
             self.webhook_owner.remove(&in_flight.request);
         }
@@ -91,6 +91,7 @@ impl Engine {
             None => self.usage.forget_user(&data.store_id, &user_key(None, id)),
         }
         let detail = format!("session forgotten: {why}");
-        self.log(now, LogKind::SessionExpired, None, Some(id.to_owned()), Some(data.store_id), detail);
+        let store_id = Some(data.store_id.clone());
+        self.log(now, LogKind::SessionExpired, None, Some(id.to_owned()), store_id, detail);
     }
 }

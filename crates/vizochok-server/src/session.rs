@@ -2,6 +2,8 @@
 //! live part (connections, replay buffer, rate window) that a restart loses.
 
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use vizochok_proto::frame::ServerFrame;
@@ -16,10 +18,42 @@ const MAX_OUTCOMES: usize = 32;
 /// Ratings a session keeps (the oldest are forgotten first).
 const MAX_FEEDBACK: usize = 100;
 
+/// Shared-until-written data: a snapshot takes the sessions' data by
+/// reference count, and the first change after it copies only the session
+/// changed, so a host can serialize a snapshot away from the engine's
+/// thread without stopping it.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Shared<T> {
+        Shared(Arc::new(value))
+    }
+
+    /// Another handle to the same data, for a snapshot.
+    pub fn share(&self) -> Arc<T> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
 /// A session as the engine holds it.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub data: SessionData,
+    pub data: Shared<SessionData>,
     /// Live connections, oldest first (at most `MAX_CONNECTIONS`).
     pub conns: Vec<ConnId>,
     /// `None` once lost (restart, restore, replay window passed): the next
@@ -39,7 +73,7 @@ impl Session {
     /// A live session around durable data, with no connection or replay buffer.
     pub fn from_data(data: SessionData) -> Session {
         Session {
-            data,
+            data: Shared::new(data),
             conns: Vec::new(),
             replay: None,
             detached_at: None,

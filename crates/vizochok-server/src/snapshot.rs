@@ -5,6 +5,8 @@
 //! identity secret — and no replay buffers. It does hold session ids: it is
 //! as secret as the sessions themselves.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::Schedule;
@@ -21,12 +23,38 @@ const SNAPSHOT_VERSION: u32 = 3;
 /// The older format still read.
 const SNAPSHOT_VERSION_READ: u32 = 2;
 
-#[derive(Serialize, Deserialize)]
+/// A snapshot as read (its `version` was checked first).
+#[derive(Deserialize)]
 struct Snapshot {
-    version: u32,
     requests: u64,
     usage: Usage,
     sessions: Vec<SessionData>,
+}
+
+/// The engine's durable state at one moment, taken without copying it
+/// (sessions are shared until the engine next changes them), so that a
+/// host can turn it into JSON on another thread ([`Engine::snapshot_later`]).
+#[derive(Debug, Clone)]
+pub struct PendingSnapshot {
+    requests: u64,
+    usage: Usage,
+    sessions: Vec<Arc<SessionData>>,
+}
+
+impl PendingSnapshot {
+    /// The snapshot as JSON, as [`Engine::snapshot`] writes it.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            version: u32,
+            requests: u64,
+            usage: &'a Usage,
+            sessions: Vec<&'a SessionData>,
+        }
+        let sessions = self.sessions.iter().map(|data| &**data).collect();
+        let written = Written { version: SNAPSHOT_VERSION, requests: self.requests, usage: &self.usage, sessions };
+        serde_json::to_string(&written).unwrap_or_default()
+    }
 }
 
 /// Why [`Engine::restore`] refused a snapshot; the engine is left unchanged.
@@ -43,13 +71,18 @@ pub enum RestoreError {
 impl Engine {
     /// The durable state as JSON.
     pub fn snapshot(&self) -> String {
-        let snapshot = Snapshot {
-            version: SNAPSHOT_VERSION,
+        self.snapshot_later().to_json()
+    }
+
+    /// The durable state now, to be written as JSON later, on any thread:
+    /// taking it costs a reference per session, not a copy, so a host with
+    /// many sessions need not stop the engine while it serializes.
+    pub fn snapshot_later(&self) -> PendingSnapshot {
+        PendingSnapshot {
             requests: self.requests,
             usage: self.usage.clone(),
-            sessions: self.sessions.values().map(|s| s.data.clone()).collect(),
-        };
-        serde_json::to_string(&snapshot).unwrap_or_default()
+            sessions: self.sessions.values().map(|s| s.data.share()).collect(),
+        }
     }
 
     /// Replaces all session state with a snapshot, as after a restart:

@@ -4,9 +4,12 @@
 //! engine's timer and keeps the state directory current.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use vizochok_server::{ConnId, Engine, ServerInput, ServerOutput};
 
@@ -17,8 +20,12 @@ use super::LogSink;
 /// Most commands handled before the engine's outputs are carried out, so a
 /// burst costs one pass over the engine's timers instead of one per frame.
 const BATCH: usize = 256;
-/// How often a changed engine is written to the state directory.
+/// How often a changed engine is written to the state directory, at most.
 const SAVE_EVERY: Duration = Duration::from_millis(250);
+/// A save may take this share of the time at most: after one that took T,
+/// the next waits at least T times this (thousands of sessions take tens of
+/// milliseconds of a core to serialize, which a busy engine needs).
+const SAVE_SPACING: u32 = 10;
 
 /// What a socket task (or a webhook delivery) tells the engine task.
 #[derive(Debug)]
@@ -58,8 +65,12 @@ pub(crate) struct Actor {
     commands: mpsc::Sender<Command>,
     webhooks: HashMap<String, WebhookTarget>,
     log: LogSink,
-    state: Option<StateDir>,
+    state: Option<Arc<StateDir>>,
     dirty: bool,
+    /// The snapshot being written, off this task (one at a time, in order),
+    /// and when the next may start.
+    saving: Option<JoinHandle<Duration>>,
+    next_save: Instant,
 }
 
 impl Actor {
@@ -72,7 +83,21 @@ impl Actor {
     ) -> Actor {
         let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let start = Instant::now();
-        Actor { engine, start, epoch_ms, sockets: HashMap::new(), commands, webhooks, log, state, dirty: true }
+        let state = state.map(Arc::new);
+        Actor {
+            engine,
+            start,
+            epoch_ms,
+            sockets: HashMap::new(),
+            commands,
+            webhooks,
+            log,
+            state,
+            // What was just loaded needs no saving.
+            dirty: false,
+            saving: None,
+            next_save: start,
+        }
     }
 
     fn now(&self) -> u64 {
@@ -83,10 +108,16 @@ impl Actor {
         self.start + Duration::from_millis(ms.saturating_sub(self.epoch_ms))
     }
 
+    /// Arms what a restore left open and carries out its outputs (resent
+    /// webhooks, log lines), so the first client does not wait for it.
+    pub fn ready(&mut self) {
+        let now = self.now();
+        self.engine.handle(now, ServerInput::Timeout);
+        self.carry_out();
+    }
+
     /// Runs until [`Command::Shutdown`] or until every sender is gone.
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
-        // Outputs a restore produced (resent webhooks, log lines).
-        self.carry_out();
         let mut save = tokio::time::interval(SAVE_EVERY);
         loop {
             let deadline = self.engine.poll_timeout().map(|ms| self.instant(ms));
@@ -97,7 +128,7 @@ impl Actor {
                     let mut handled = 0;
                     while let Some(command) = next.take() {
                         if let Command::Shutdown(done) = command {
-                            return self.shutdown(done);
+                            return self.shutdown(done).await;
                         }
                         self.apply(command);
                         handled += 1;
@@ -116,7 +147,7 @@ impl Actor {
             }
             self.carry_out();
         }
-        self.save();
+        self.save_now().await;
     }
 
     fn apply(&mut self, command: Command) {
@@ -182,24 +213,53 @@ impl Actor {
         });
     }
 
+    /// Writes a changed engine to the state directory. The snapshot is
+    /// taken here (a reference per session) and turned into JSON and
+    /// written on a blocking thread, so thousands of sessions do not stall
+    /// the engine; a save still running is let finish first.
     fn save(&mut self) {
-        let Some(state) = &self.state else { return };
-        if !std::mem::take(&mut self.dirty) {
+        let Some(state) = self.state.clone() else { return };
+        if self.saving.as_ref().is_some_and(|saving| !saving.is_finished()) {
             return;
         }
-        if let Err(error) = state.save(&self.engine.snapshot()) {
-            let line = serde_json::json!({"kind": "state_error", "detail": error.to_string()});
-            self.log.line(&line.to_string());
+        if let Some(took) = self.saving.take().and_then(FutureExt::now_or_never).and_then(Result::ok) {
+            self.next_save = Instant::now() + took * SAVE_SPACING;
+        }
+        // Not too soon after the last one; and only a changed engine.
+        if Instant::now() < self.next_save || !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        let pending = self.engine.snapshot_later();
+        let log = self.log.clone();
+        self.saving = Some(tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            write_state(&state, &pending.to_json(), &log);
+            started.elapsed()
+        }));
+    }
+
+    /// The last save before stopping: after the one still running, if any.
+    async fn save_now(&mut self) {
+        if let Some(saving) = self.saving.take() {
+            let _ = saving.await;
+        }
+        if let Some(state) = &self.state {
+            write_state(state, &self.engine.snapshot(), &self.log);
         }
     }
 
-    fn shutdown(mut self, done: oneshot::Sender<()>) {
+    async fn shutdown(mut self, done: oneshot::Sender<()>) {
         let now = self.now();
         self.engine.restart(now, false);
         self.carry_out();
-        self.dirty = true;
-        self.save();
+        self.save_now().await;
         let _ = done.send(());
+    }
+}
+
+fn write_state(state: &StateDir, snapshot: &str, log: &LogSink) {
+    if let Err(error) = state.save(snapshot) {
+        log.line(&serde_json::json!({"kind": "state_error", "detail": error.to_string()}).to_string());
     }
 }
 

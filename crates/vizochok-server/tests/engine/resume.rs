@@ -220,3 +220,19 @@ fn a_resume_without_last_seq_is_restored_even_when_replay_is_possible() {
     assert_eq!(summary.item_count, 3);
     assert_eq!(got.len(), 1, "a page that holds nothing gets the truth, not old deltas");
 }
+
+#[test]
+fn a_snapshot_taken_for_later_is_the_state_of_its_moment() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    let pending = h.engine.snapshot_later();
+    // The engine carries on; the pending snapshot must not see it.
+    h.send(1, &select("a2", "milk-1", 1.0));
+    let then = pending.to_json();
+    let mut fresh = Harness::new(config());
+    fresh.engine.restore(&then).unwrap();
+    assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 1);
+    fresh.engine.restore(&h.engine.snapshot()).unwrap();
+    assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 2);
+}
