@@ -226,6 +226,9 @@ impl World {
         client.session.handle_input(self.now, Input::Text(socket, text));
         if authenticating && client.session.state() == State::Connected {
             client.seq_at_auth = client.session.last_seq();
+            if let Some(left) = client.reset_from.take() {
+                client.resets_rejoined += u64::from(client.session.session_id() == Some(left.as_str()));
+            }
         }
         if client.session.last_seq() > before && is_type(text, "user_message") {
             if let Ok(ServerFrame::UserMessage { id, .. }) = frame::parse::<ServerFrame>(text, usize::MAX) {

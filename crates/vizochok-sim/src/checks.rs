@@ -149,6 +149,8 @@ impl World {
         report.accepted += client.accepted.len();
         report.messages_shown += client.shown_messages;
         report.replies_again += client.replies_again;
+        report.resets += client.resets;
+        report.resets_rejoined += client.resets_rejoined;
         for problem in problems {
             self.violation(Some(i), problem);
         }

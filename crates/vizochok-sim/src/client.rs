@@ -60,8 +60,15 @@ pub(crate) struct Client {
     pub seq_at_auth: u64,
     /// Other clients' messages this one showed (`user_message`).
     pub shown_messages: u64,
-    /// Replies this one was sent again and did not show twice.
+    /// Replies this one was sent again (left out of its transcript).
     pub replies_again: u64,
+    /// The session the host's last `reset()` left, until the next `auth_ok`.
+    pub reset_from: Option<String>,
+    /// Resets of a session, and those whose next `auth_ok` put the client
+    /// back into the session it left (a signed-in shopper: §10 attaches an
+    /// `auth` without a session id to their most recent live session).
+    pub resets: u64,
+    pub resets_rejoined: u64,
 }
 
 impl Client {
@@ -89,6 +96,9 @@ impl Client {
             seq_at_auth: 0,
             shown_messages: 0,
             replies_again: 0,
+            reset_from: None,
+            resets: 0,
+            resets_rejoined: 0,
         }
     }
 

@@ -58,8 +58,16 @@ pub struct Report {
     /// Messages of one client that another showed (`user_message`).
     pub messages_shown: u64,
     /// Replies the engine sent a second time to a client that resent their
-    /// message after a `restored` resume; the widget shows them again.
+    /// message after a `restored` resume (`docs/protocol.md` §3): the core
+    /// reports them again, so a widget shows that reply twice; the
+    /// conversation check leaves them out.
     pub replies_again: u64,
+    /// Sessions the hosts reset (`reset()`, a new conversation).
+    pub resets: u64,
+    /// Of those, resets after which the server put the client back into the
+    /// session it had left: a signed-in shopper's `auth` without a session
+    /// id joins their most recent live session (§10).
+    pub resets_rejoined: u64,
     /// Applied action ids the engine's sessions forgot: their bounded dedup
     /// sets rolled over (a resend of one would be applied again).
     pub forgotten_ids: u64,

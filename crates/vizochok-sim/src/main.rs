@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     };
     let from = value("--from").unwrap_or(0);
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
-    let (mut rolled_over, mut forgotten, mut full_lines) = (0, 0, 0);
+    let (mut rolled_over, mut forgotten, mut full_lines, mut resets, mut rejoined) = (0, 0, 0, 0, 0);
     let (mut clients, mut shared, mut connections, mut pushed_out, mut shown, mut again) = (0, 0, 0, 0, 0, 0);
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
@@ -43,6 +43,8 @@ fn main() -> ExitCode {
         pushed_out += report.pushed_out;
         shown += report.messages_shown;
         again += report.replies_again;
+        resets += report.resets;
+        rejoined += report.resets_rejoined;
         accepted += report.accepted;
         acked += report.acknowledged;
         failed += report.failed;
@@ -57,7 +59,8 @@ fn main() -> ExitCode {
          {connections} connections ({pushed_out} pushed out by a ninth); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
          {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
          seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice; \
-         {shown} messages shown in another client, {again} replies sent again after a restore",
+         {shown} messages shown in another client, {again} replies sent again after a restore; \
+         {resets} resets, {rejoined} of them put back into the session they left (signed in, §10)",
         virtual_ms / 3_600_000
     );
     ExitCode::SUCCESS
@@ -67,7 +70,7 @@ fn print_summary(report: &vizochok_sim::Report) {
     println!(
         "seed {}: {} clients ({} sharing), {} connections ({} pushed out), {} accepted, {} acknowledged, {} failed, \
          {} still queued, {} virtual ms, {} applied ids forgotten, {} messages shown in another client, \
-         {} replies sent again",
+         {} replies sent again, {} resets ({} put back into the session they left)",
         report.seed,
         report.clients,
         report.shared_clients,
@@ -80,7 +83,9 @@ fn print_summary(report: &vizochok_sim::Report) {
         report.virtual_ms,
         report.forgotten_ids,
         report.messages_shown,
-        report.replies_again
+        report.replies_again,
+        report.resets,
+        report.resets_rejoined
     );
     for v in &report.violations {
         println!("VIOLATION: {v}");

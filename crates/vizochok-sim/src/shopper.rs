@@ -64,6 +64,9 @@ impl World {
             _ => {
                 let before = self.clients[i].session.session_id().map(str::to_owned);
                 self.note(Some(i), || format!("host resets the conversation (was {before:?})"));
+                let client = &mut self.clients[i];
+                client.resets += u64::from(before.is_some());
+                client.reset_from = before;
                 let _ = self.clients[i].session.reset(now);
                 return self.pump();
             }
