@@ -43,6 +43,10 @@ impl World {
         let now = self.now;
         match out {
             Output::Open { socket, .. } => {
+                if self.clients[i].pushed_out {
+                    // Its host never connects it again, so nothing may (§9).
+                    self.violation(Some(i), "opens a socket after a 4009, which is final for it".into());
+                }
                 let conn = self.conns.len() as u64 + 1;
                 self.conns.insert(conn, (i, socket));
                 self.clients[i].socket_conns.push(conn);
@@ -136,7 +140,7 @@ impl World {
                 let _ = self.net.send_in_order(now, latency, Delivery::ClosedByServer { conn, code, reason });
             }
             ServerOutput::Webhook { request, body, .. } => {
-                if body.contains(KEY) || body.contains(IDENTITY_SECRET) {
+                if self.holds_secret(&body) {
                     self.violation(None, format!("webhook body carries a secret: {body}"));
                 }
                 let accepted = !strikes(&mut self.rng, self.server_faults.webhook_refusal);
@@ -144,8 +148,8 @@ impl World {
                 self.webhooks.insert((at, request), accepted);
             }
             ServerOutput::Log(log) => {
-                let line = format!("{log:?}");
-                if line.contains(KEY) || line.contains(IDENTITY_SECRET) {
+                let line = self.debug_text(&log);
+                if self.holds_secret(&line) {
                     self.violation(None, format!("server log carries a secret: {line}"));
                 }
                 if log.kind == LogKind::Applied {
@@ -161,6 +165,7 @@ impl World {
                         self.violation(None, format!("action applied {times} times: {line}"));
                     }
                 }
+                self.scratch = line;
             }
         }
     }
@@ -257,16 +262,30 @@ impl World {
 
     fn event(&mut self, i: usize, event: Event) {
         self.note(Some(i), || format!("event {}", clip(&format!("{event:?}"))));
-        let debug = format!("{event:?}");
-        if debug.contains(KEY) || debug.contains(IDENTITY_SECRET) || self.leaks_token(&debug) {
-            self.violation(Some(i), format!("event carries a secret: {event:?}"));
+        let debug = self.debug_text(&event);
+        if self.holds_secret(&debug) {
+            self.violation(Some(i), format!("event carries a secret: {debug}"));
         }
+        self.scratch = debug;
         self.clients[i].hear(&event);
     }
 
-    /// Whether a text holds the signed-in shopper's `user_token`.
-    fn leaks_token(&self, text: &str) -> bool {
-        self.identity_token().is_some_and(|token| text.contains(token))
+    /// Whether a text holds the api key, the identity secret or the
+    /// signed-in shopper's `user_token`.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        text.contains(KEY)
+            || text.contains(IDENTITY_SECRET)
+            || self.identity_token().is_some_and(|token| text.contains(token))
+    }
+
+    /// The `Debug` text of an event or a log line, written into the reused
+    /// buffer (the caller gives it back): every one is scanned for secrets.
+    fn debug_text(&mut self, value: &dyn std::fmt::Debug) -> String {
+        use std::fmt::Write;
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let _ = write!(text, "{value:?}");
+        text
     }
 }
 

@@ -31,6 +31,8 @@ pub(crate) struct Client {
     pub opened: Option<u64>,
     /// When a briefly opened tab closes again (a crowd of tabs, §9).
     pub leave_at: Option<u64>,
+    /// One of a crowd of tabs, which never resets (they all join one session).
+    pub in_crowd: bool,
     /// The server pushed this client out with 4009 (final for it).
     pub pushed_out: bool,
     /// The host destroyed the client.
@@ -81,6 +83,7 @@ impl Client {
             socket_conns: Vec::new(),
             opened: None,
             leave_at: None,
+            in_crowd: false,
             pushed_out: false,
             destroyed: false,
             queued_at_destroy: Vec::new(),

@@ -6,7 +6,7 @@ use vizochok_core::Input;
 use vizochok_server::{Engine, KeywordAssistant, SeededRandom, ServerInput};
 
 use crate::faults::strikes;
-use crate::world::{catalog, World, KEY};
+use crate::world::{catalog, World};
 
 const MESSAGES: [&str; 8] = ["milk", "bread", "add 1", "add 2", "clear", "show cheese", "hello", "молоко"];
 
@@ -54,7 +54,7 @@ impl World {
             95.. if self.clients[i].pushed_out => return,
             // A new conversation is rare: one action in 200, never in a long
             // session, and never in a tab of a crowd (which all join one session).
-            95.. if roll == 95 || !self.resets || self.clients[i].leave_at.is_some() || self.rng.range(0, 7) > 0 => {
+            95.. if roll == 95 || !self.resets || self.clients[i].in_crowd || self.rng.range(0, 7) > 0 => {
                 self.note(Some(i), || "host closes, then connects".into());
                 let session = &mut self.clients[i].session;
                 session.handle_input(now, Input::Disconnect);
@@ -134,7 +134,7 @@ impl World {
                 if let Err(e) = self.server.restore(&snapshot) {
                     self.violation(None, format!("snapshot does not restore: {e:?}"));
                 }
-                if snapshot.contains(KEY) || snapshot.contains(crate::world::IDENTITY_SECRET) {
+                if self.holds_secret(&snapshot) {
                     self.violation(None, "snapshot carries a secret".into());
                 }
             }

@@ -39,6 +39,7 @@ struct Arrival {
     at: u64,
     kind: Kind,
     leave_at: Option<u64>,
+    in_crowd: bool,
     faults: LinkFaults,
     seed: u64,
 }
@@ -81,6 +82,8 @@ pub(crate) struct World {
     /// its `applied` log lines (its own dedup set is bounded and forgets).
     pub applied: HashMap<(String, String), u32>,
     pub violations: Vec<String>,
+    /// A buffer for the `Debug` texts scanned for secrets.
+    pub scratch: String,
     trace: Option<Vec<String>>,
 }
 
@@ -128,6 +131,7 @@ impl World {
             watch: Watch::default(),
             applied: HashMap::new(),
             violations: Vec::new(),
+            scratch: String::new(),
             trace: trace.then(Vec::new),
         };
         let faults = format!("server faults {:?}, signed in: {signed_in}", world.server_faults);
@@ -276,6 +280,7 @@ impl World {
             self.note(Some(name), || format!("opens as a {kind:?} with session {storage:?}; link faults {faults:?}"));
             let mut client = Client::new(name, kind, session, faults);
             client.leave_at = arrival.leave_at;
+            client.in_crowd = arrival.in_crowd;
             client.saved.clone_from(&client.session.session_id().map(str::to_owned));
             self.clients.push(client);
             self.clients[name].session.handle_input(self.now, Input::Connect);
@@ -334,7 +339,8 @@ impl World {
 
 /// The seed's clients: 1–4 (mostly 2–3) of one shopper, the first at once,
 /// the others later; signed in, some are other devices. One seed in
-/// [`CROWD_ONE_IN`] (never a long one) adds a crowd of tabs for a while.
+/// [`CROWD_ONE_IN`] (never a long one) adds a crowd of tabs, enough for a
+/// ninth connection; all but two of them close again after a while.
 fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, may_crowd: bool) -> Vec<Arrival> {
     let count = match rng.range(0, 9) {
         0 => 1,
@@ -346,17 +352,28 @@ fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, may_crowd: bool)
     for i in 0..count {
         let kind = if i > 0 && signed_in && rng.range(0, 1) == 0 { Kind::Device } else { Kind::Tab };
         let at = if i == 0 { 0 } else { rng.range(500, chaos_ms / 2) };
-        arrivals.push(Arrival { at, kind, leave_at: None, faults: LinkFaults::draw(rng), seed: rng.next_u64() });
+        arrivals.push(Arrival {
+            at,
+            kind,
+            leave_at: None,
+            in_crowd: false,
+            faults: LinkFaults::draw(rng),
+            seed: rng.next_u64(),
+        });
     }
     if may_crowd && rng.range(1, CROWD_ONE_IN) == 1 {
         let start = rng.range(60_000, chaos_ms / 2);
-        for _ in 0..(9 - count + rng.range(0, 2)) {
+        let crowd = 9 - count + rng.range(0, 2);
+        for k in 0..crowd {
             let at = start + rng.range(0, 3_000);
-            let leave_at = Some(at + rng.range(5_000, 60_000));
+            // The last two stay, so that clients still share the session at
+            // rest after the oldest were pushed out.
+            let leave_at = (k + 2 < crowd).then(|| at + rng.range(5_000, 60_000));
             arrivals.push(Arrival {
                 at,
                 kind: Kind::Tab,
                 leave_at,
+                in_crowd: true,
                 faults: LinkFaults::draw(rng),
                 seed: rng.next_u64(),
             });
