@@ -6,7 +6,7 @@ use vizochok_core::Input;
 use vizochok_server::{Engine, KeywordAssistant, SeededRandom, ServerInput};
 
 use crate::faults::strikes;
-use crate::world::{catalog, World};
+use crate::world::World;
 
 const MESSAGES: [&str; 8] = ["milk", "bread", "add 1", "add 2", "clear", "show cheese", "hello", "молоко"];
 
@@ -87,7 +87,7 @@ impl World {
             return None;
         }
         let item = &items[self.rng.range(0, items.len() as u64 - 1) as usize];
-        let step = catalog().get(&item.sku).map_or(1.0, |p| p.quantity_step);
+        let step = self.catalog.get(&item.sku).map_or(1.0, |p| p.quantity_step);
         Some((item.sku.clone(), step))
     }
 

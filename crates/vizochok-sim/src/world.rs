@@ -57,6 +57,8 @@ pub(crate) struct World {
     /// Whether the host may start a new conversation (a long session keeps one).
     pub resets: bool,
     pub config: ServerConfig,
+    /// The store's catalog, for the steps of the shopper's quantities.
+    pub catalog: Catalog,
     pub server: Engine,
     pub net: Network,
     /// Every client opened so far, in the order they opened.
@@ -105,7 +107,7 @@ impl World {
         config.limits.rate_limit_actions = 20;
         config.limits.rate_limit_window_ms = 10_000;
         let server = Engine::new(config.clone(), Box::new(KeywordAssistant), Box::new(SeededRandom::new(seed)));
-        let arrivals = draw_arrivals(&mut rng, signed_in, chaos_ms, !long);
+        let arrivals = draw_arrivals(&mut rng, signed_in, chaos_ms, long);
         let next_user = rng.range(0, 2_000);
         let identity = signed_in.then(|| (USER_ID.to_owned(), user_token(IDENTITY_SECRET, USER_ID)));
         let mut world = World {
@@ -116,6 +118,7 @@ impl World {
             pause_ms: if long { 1_000 } else { 4_000 },
             resets: !long,
             config,
+            catalog: catalog(),
             server,
             net: Network::default(),
             clients: Vec::new(),
@@ -338,11 +341,13 @@ impl World {
 }
 
 /// The seed's clients: 1–4 (mostly 2–3) of one shopper, the first at once,
-/// the others later; signed in, some are other devices. One seed in
+/// the others later; signed in, some are other devices. A long session has
+/// two (its hour of busy actions is the run's dearest part). One seed in
 /// [`CROWD_ONE_IN`] (never a long one) adds a crowd of tabs, enough for a
 /// ninth connection; all but two of them close again after a while.
-fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, may_crowd: bool) -> Vec<Arrival> {
+fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, long: bool) -> Vec<Arrival> {
     let count = match rng.range(0, 9) {
+        _ if long => 2,
         0 => 1,
         1..=4 => 2,
         5..=8 => 3,
@@ -361,7 +366,7 @@ fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, may_crowd: bool)
             seed: rng.next_u64(),
         });
     }
-    if may_crowd && rng.range(1, CROWD_ONE_IN) == 1 {
+    if !long && rng.range(1, CROWD_ONE_IN) == 1 {
         let start = rng.range(60_000, chaos_ms / 2);
         let crowd = 9 - count + rng.range(0, 2);
         for k in 0..crowd {
@@ -383,7 +388,7 @@ fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, may_crowd: bool)
     arrivals
 }
 
-pub(crate) fn catalog() -> Catalog {
+fn catalog() -> Catalog {
     let product = |sku: &str, name: &str, unit: &str, step: f64, price: f64| CatalogProduct {
         sku: sku.into(),
         name: name.into(),
