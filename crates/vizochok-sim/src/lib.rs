@@ -1,13 +1,17 @@
-//! A deterministic simulator: the client core ([`vizochok_core::Session`])
-//! and the server engine ([`vizochok_server::Engine`]) joined by a virtual
-//! network on one virtual clock that jumps to the next deadline, with seeded
-//! faults: lost, delayed, duplicated and reordered server frames, socket
-//! cuts, server restarts with and without replay buffers (and from a
-//! snapshot), sockets that never open, auth and pings never answered,
-//! refused webhooks, and random shopper actions.
+//! A deterministic simulator: the clients of one shopper — tabs of a
+//! browser and, when signed in, other devices, each a real client core
+//! ([`vizochok_core::Session`]) — and the server engine
+//! ([`vizochok_server::Engine`]) joined by a virtual network on one virtual
+//! clock that jumps to the next deadline, with seeded faults on each
+//! client's links (lost, delayed, duplicated and reordered server frames,
+//! socket cuts, sockets that never open, auth and pings never answered) and
+//! on the server (restarts with and without replay buffers, and from a
+//! snapshot; refused webhooks), and random shopper actions in any client.
 //!
-//! After each run it checks the delivery guarantee and the session's
-//! invariants; a seed replays exactly, with a readable trace.
+//! After each run it checks the delivery guarantee of every client and,
+//! across the clients of each session, one cart, one conversation and the
+//! same frames applied; during it, the rules of several connections per
+//! session (§9). A seed replays exactly, with a readable trace.
 //!
 //! ```
 //! let report = vizochok_sim::run(7, false);
@@ -17,8 +21,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod carry;
+mod checks;
+mod client;
 mod faults;
 mod net;
+mod shopper;
+mod watch;
 mod world;
 
 use world::World;
@@ -30,14 +39,35 @@ pub struct Report {
     pub seed: u64,
     /// Every broken rule (empty when the run held every check).
     pub violations: Vec<String>,
-    /// Actions the core accepted.
+    /// Clients opened (tabs and devices).
+    pub clients: usize,
+    /// Of those, clients that shared their session with another at rest.
+    pub shared_clients: usize,
+    /// Connections (sockets) the clients opened.
+    pub connections: usize,
+    /// Connections the engine pushed out with 4009 (a ninth arrived, §9).
+    pub pushed_out: u64,
+    /// Actions the clients accepted.
     pub accepted: usize,
     /// Of those, acknowledged by the server.
     pub acknowledged: usize,
     /// Of those, ended by an onError naming them.
     pub failed: usize,
-    /// Of those, still queued when the client was destroyed.
+    /// Of those, still queued when their client was destroyed.
     pub still_queued: usize,
+    /// Messages of one client that another showed (`user_message`).
+    pub messages_shown: u64,
+    /// Replies the engine sent a second time to a client that resent their
+    /// message after a `restored` resume (`docs/protocol.md` §3): the core
+    /// reports them again, so a widget shows that reply twice; the
+    /// conversation check leaves them out.
+    pub replies_again: u64,
+    /// Sessions the hosts reset (`reset()`, a new conversation).
+    pub resets: u64,
+    /// Of those, resets after which the server put the client back into the
+    /// session it had left: a signed-in shopper's `auth` without a session
+    /// id joins their most recent live session (§10).
+    pub resets_rejoined: u64,
     /// Applied action ids the engine's sessions forgot: their bounded dedup
     /// sets rolled over (a resend of one would be applied again).
     pub forgotten_ids: u64,
@@ -46,55 +76,15 @@ pub struct Report {
     pub dedup_lines: usize,
     /// Virtual milliseconds the run took.
     pub virtual_ms: u64,
-    /// The readable trace (when asked for).
+    /// The readable trace (when asked for); each line names its client.
     pub trace: Vec<String>,
 }
 
 /// Runs one seed; with `trace`, records every frame, event and fault.
 pub fn run(seed: u64, trace: bool) -> Report {
-    let mut world = match World::new(seed, trace) {
-        Ok(world) => world,
-        Err(e) => return Report { seed, violations: vec![format!("cannot start: {e}")], ..Report::default() },
-    };
+    let mut world = World::new(seed, trace);
     world.run();
-    let mut report = check_at_rest(&mut world, seed);
-    report.virtual_ms = world.now;
+    let mut report = world.check(seed);
     report.trace = world.into_trace();
-    report
-}
-
-/// The end-of-run checks of the delivery guarantee.
-fn check_at_rest(world: &mut World, seed: u64) -> Report {
-    let mut violations = std::mem::take(&mut world.violations);
-    if !world.at_rest() {
-        violations.push(format!("never came to rest (client state {:?})", world.client.state()));
-    } else if let Some(sid) = world.client.session_id() {
-        match world.server.session_cart(sid) {
-            Some(cart) if cart == *world.client.cart() => {}
-            server => {
-                violations.push(format!("client cart {:?} differs from server cart {server:?}", world.client.cart()))
-            }
-        }
-    }
-    world.client.handle_input(world.now, vizochok_core::Input::Destroy);
-    let queued: Vec<String> = world.client.pending_actions().into_iter().map(|a| a.id).collect();
-    let mut report = Report { seed, accepted: world.accepted.len(), ..Report::default() };
-    for id in &world.accepted {
-        let acked = world.acked.get(id).copied().unwrap_or(0);
-        let failed = world.failed.get(id).copied().unwrap_or(0);
-        let queued = queued.contains(id);
-        match (acked, failed, queued) {
-            (0, 0, false) => violations.push(format!("action {id} was silently lost")),
-            (a, _, _) if a > 1 => violations.push(format!("action {id} was acknowledged {a} times")),
-            _ => {}
-        }
-        report.acknowledged += usize::from(acked > 0);
-        report.failed += usize::from(failed > 0);
-        report.still_queued += usize::from(queued);
-    }
-    let stats = world.server.stats();
-    report.forgotten_ids = stats.forgotten_ids;
-    report.dedup_lines = stats.max_dedup_lines;
-    report.violations = violations;
     report
 }

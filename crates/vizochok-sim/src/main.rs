@@ -25,7 +25,8 @@ fn main() -> ExitCode {
     };
     let from = value("--from").unwrap_or(0);
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
-    let (mut rolled_over, mut forgotten, mut full_lines) = (0, 0, 0);
+    let (mut rolled_over, mut forgotten, mut full_lines, mut resets, mut rejoined) = (0, 0, 0, 0, 0);
+    let (mut clients, mut shared, mut connections, mut pushed_out, mut shown, mut again) = (0, 0, 0, 0, 0, 0);
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
         if !report.violations.is_empty() {
@@ -36,6 +37,14 @@ fn main() -> ExitCode {
             println!("replay it with: cargo xtask sim --seed {seed}");
             return ExitCode::FAILURE;
         }
+        clients += report.clients;
+        shared += report.shared_clients;
+        connections += report.connections;
+        pushed_out += report.pushed_out;
+        shown += report.messages_shown;
+        again += report.replies_again;
+        resets += report.resets;
+        rejoined += report.resets_rejoined;
         accepted += report.accepted;
         acked += report.acknowledged;
         failed += report.failed;
@@ -46,9 +55,12 @@ fn main() -> ExitCode {
         full_lines += u64::from(report.dedup_lines >= ServerConfig::default().dedup_connections);
     }
     println!(
-        "{seeds} seeds held every check: {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
+        "{seeds} seeds held every check: {clients} clients ({shared} sharing a session with another at rest), \
+         {connections} connections ({pushed_out} pushed out by a ninth); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
          {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
-         seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice",
+         seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice; \
+         {shown} messages shown in another client, {again} replies sent again after a restore; \
+         {resets} resets, {rejoined} of them put back into the session they left (signed in, §10)",
         virtual_ms / 3_600_000
     );
     ExitCode::SUCCESS
@@ -56,14 +68,24 @@ fn main() -> ExitCode {
 
 fn print_summary(report: &vizochok_sim::Report) {
     println!(
-        "seed {}: {} accepted, {} acknowledged, {} failed, {} still queued, {} virtual ms, {} applied ids forgotten",
+        "seed {}: {} clients ({} sharing), {} connections ({} pushed out), {} accepted, {} acknowledged, {} failed, \
+         {} still queued, {} virtual ms, {} applied ids forgotten, {} messages shown in another client, \
+         {} replies sent again, {} resets ({} put back into the session they left)",
         report.seed,
+        report.clients,
+        report.shared_clients,
+        report.connections,
+        report.pushed_out,
         report.accepted,
         report.acknowledged,
         report.failed,
         report.still_queued,
         report.virtual_ms,
-        report.forgotten_ids
+        report.forgotten_ids,
+        report.messages_shown,
+        report.replies_again,
+        report.resets,
+        report.resets_rejoined
     );
     for v in &report.violations {
         println!("VIOLATION: {v}");

@@ -1,4 +1,4 @@
-//! The virtual network: frames in flight between one client and the engine,
+//! The virtual network: frames in flight between the clients and the engine,
 //! each delivered at a virtual time, with the faults a seed chooses.
 
 use std::collections::BTreeMap;
@@ -14,6 +14,18 @@ pub enum Delivery {
     Opened { conn: u64, ok: bool },
     /// The server closed the connection with a code.
     ClosedByServer { conn: u64, code: u16, reason: String },
+}
+
+impl Delivery {
+    /// The connection it concerns.
+    pub fn conn(&self) -> u64 {
+        match self {
+            Delivery::ToServer { conn, .. }
+            | Delivery::ToClient { conn, .. }
+            | Delivery::Opened { conn, .. }
+            | Delivery::ClosedByServer { conn, .. } => *conn,
+        }
+    }
 }
 
 /// Frames in flight, ordered by delivery time, then by send order.
@@ -66,12 +78,7 @@ impl Network {
 
     /// Drops every frame of a connection still in flight (the socket died).
     pub fn cut(&mut self, conn: u64) {
-        self.queue.retain(|_, d| match d {
-            Delivery::ToServer { conn: c, .. }
-            | Delivery::ToClient { conn: c, .. }
-            | Delivery::Opened { conn: c, .. }
-            | Delivery::ClosedByServer { conn: c, .. } => *c != conn,
-        });
+        self.queue.retain(|_, d| d.conn() != conn);
     }
 
     /// Whether nothing is in flight.

@@ -1,19 +1,24 @@
-//! One simulated run: a client core and a server engine joined by the
-//! virtual network, on one virtual clock that jumps to the next deadline.
+//! One simulated run: the clients of one shopper (tabs of a browser and,
+//! when signed in, other devices) and the server engine, joined by the
+//! virtual network on one virtual clock that jumps to the next deadline.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use vizochok_core::{Config, Event, Input, Output, ProductItem, Rng, Session, SocketId, State};
+use vizochok_core::{Config, Input, Rng, Secret, Session, SocketId, State};
 use vizochok_server::{
-    Catalog, CatalogProduct, ConnId, Engine, KeywordAssistant, LogKind, SeededRandom, ServerConfig, ServerInput,
-    ServerOutput, StoreConfig,
+    user_token, Catalog, CatalogProduct, Engine, KeywordAssistant, SeededRandom, ServerConfig, StoreConfig,
 };
 
-use crate::faults::{strikes, Faults};
-use crate::net::{Delivery, Network};
+use crate::client::{Client, Kind};
+use crate::faults::{LinkFaults, ServerFaults};
+use crate::net::Network;
+use crate::watch::Watch;
 
 pub(crate) const KEY: &str = "pk_sim_canary";
+/// The store's identity secret and the signed-in shopper's token: canaries too.
+pub(crate) const IDENTITY_SECRET: &str = "idsec_sim_canary";
 const STORE: &str = "sim-store";
+const USER_ID: &str = "shopper-1042";
 /// Virtual time with faults on.
 const CHAOS_MS: u64 = 10 * 60_000;
 /// One seed in this many is a long session: an hour of chaos with a busy
@@ -24,104 +29,143 @@ const LONG_CHAOS_MS: u64 = 60 * 60_000;
 /// Longest virtual time the healed network gets to settle.
 const REST_MS: u64 = 30 * 60_000;
 /// How often a chaos fault may strike.
-const TICK_MS: u64 = 1_000;
-const MESSAGES: [&str; 8] = ["milk", "bread", "add 1", "add 2", "clear", "show cheese", "hello", "молоко"];
+pub(crate) const TICK_MS: u64 = 1_000;
+/// One seed in this many also opens a crowd of tabs for a short while, so
+/// that the session has more clients than it holds connections (§9).
+const CROWD_ONE_IN: u64 = 25;
+
+/// A client still to open.
+struct Arrival {
+    at: u64,
+    kind: Kind,
+    leave_at: Option<u64>,
+    in_crowd: bool,
+    faults: LinkFaults,
+    seed: u64,
+}
 
 /// The simulated world.
 pub(crate) struct World {
-    rng: Rng,
-    faults: Faults,
+    pub rng: Rng,
+    pub server_faults: ServerFaults,
+    /// The network has healed: new links get no faults.
+    pub healed: bool,
     /// How long the chaos phase lasts, and the longest pause between two
     /// of the shopper's actions.
     chaos_ms: u64,
-    pause_ms: u64,
+    pub pause_ms: u64,
     /// Whether the host may start a new conversation (a long session keeps one).
-    resets: bool,
-    config: ServerConfig,
-    pub client: Session,
+    pub resets: bool,
+    pub config: ServerConfig,
+    /// The store's catalog, for the steps of the shopper's quantities.
+    pub catalog: Catalog,
     pub server: Engine,
-    net: Network,
-    /// The client's socket that opened last.
-    opened: Option<u64>,
+    pub net: Network,
+    /// Every client opened so far, in the order they opened.
+    pub clients: Vec<Client>,
+    /// Clients still to open, the latest first.
+    arrivals: Vec<Arrival>,
+    /// The signed-in shopper's `user_id` and `user_token`.
+    identity: Option<(String, String)>,
+    /// The browser's shared storage: the session id a tab saved last.
+    storage: Option<String>,
+    /// Every connection ever opened: its client and that client's socket.
+    pub conns: HashMap<u64, (usize, SocketId)>,
     /// Connections whose server side has gone silent.
-    silent: BTreeSet<u64>,
+    pub silent: BTreeSet<u64>,
     /// Webhook answers in flight: (time, request) → accepted.
-    webhooks: BTreeMap<(u64, u64), bool>,
+    pub webhooks: BTreeMap<(u64, u64), bool>,
     pub now: u64,
-    next_user: u64,
-    next_tick: u64,
-    /// Product cards of the last reply, for "Add" clicks.
-    cards: Vec<ProductItem>,
-    /// Every accepted action id.
-    pub accepted: Vec<String>,
-    /// Ids that ended: acknowledged, or named by an onError.
-    pub acked: HashMap<String, u32>,
-    pub failed: HashMap<String, u32>,
+    pub next_user: u64,
+    pub next_tick: u64,
+    /// What the sim sees of the engine's sessions and connections.
+    pub watch: Watch,
     /// (session log prefix, action id) → times the engine applied it, from
     /// its `applied` log lines (its own dedup set is bounded and forgets).
     pub applied: HashMap<(String, String), u32>,
     pub violations: Vec<String>,
+    /// A buffer for the `Debug` texts scanned for secrets.
+    pub scratch: String,
     trace: Option<Vec<String>>,
 }
 
 impl World {
-    pub fn new(seed: u64, trace: bool) -> Result<World, String> {
+    pub fn new(seed: u64, trace: bool) -> World {
         let mut rng = Rng::new(seed);
-        let faults = Faults::draw(&mut rng);
+        let server_faults = ServerFaults::draw(&mut rng);
+        let long = seed.is_multiple_of(LONG_EVERY);
+        let chaos_ms = if long { LONG_CHAOS_MS } else { CHAOS_MS };
+        let signed_in = rng.range(0, 2) == 0;
         let mut store = StoreConfig::new(STORE, vec![KEY.into()], catalog());
-        store.webhook = faults.webhooks;
+        store.webhook = server_faults.webhooks;
+        if signed_in {
+            store.identity_secret = Some(Secret::new(IDENTITY_SECRET));
+            store.require_identity = rng.range(0, 1) == 1;
+        }
         let mut config =
             ServerConfig { stores: vec![store], delta_interval_ms: 40, delta_chars: 6, ..ServerConfig::default() };
         config.limits.rate_limit_actions = 20;
         config.limits.rate_limit_window_ms = 10_000;
         let server = Engine::new(config.clone(), Box::new(KeywordAssistant), Box::new(SeededRandom::new(seed)));
-        let client = Session::new(Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", seed.wrapping_mul(31)))
-            .map_err(|e| e.to_string())?;
+        let arrivals = draw_arrivals(&mut rng, signed_in, chaos_ms, long);
         let next_user = rng.range(0, 2_000);
-        let long = seed.is_multiple_of(LONG_EVERY);
+        let identity = signed_in.then(|| (USER_ID.to_owned(), user_token(IDENTITY_SECRET, USER_ID)));
         let mut world = World {
             rng,
-            faults,
-            chaos_ms: if long { LONG_CHAOS_MS } else { CHAOS_MS },
+            server_faults,
+            healed: false,
+            chaos_ms,
             pause_ms: if long { 1_000 } else { 4_000 },
             resets: !long,
             config,
-            client,
+            catalog: catalog(),
             server,
             net: Network::default(),
-            opened: None,
+            clients: Vec::new(),
+            arrivals,
+            identity,
+            storage: None,
+            conns: HashMap::new(),
             silent: BTreeSet::new(),
             webhooks: BTreeMap::new(),
             now: 0,
             next_user,
             next_tick: TICK_MS,
-            cards: Vec::new(),
-            accepted: Vec::new(),
-            acked: HashMap::new(),
-            failed: HashMap::new(),
+            watch: Watch::default(),
             applied: HashMap::new(),
             violations: Vec::new(),
+            scratch: String::new(),
             trace: trace.then(Vec::new),
         };
-        let faults = format!("faults {:?}", world.faults);
-        world.note(|| faults);
-        world.client.handle_input(0, Input::Connect);
-        world.pump();
-        Ok(world)
+        let faults = format!("server faults {:?}, signed in: {signed_in}", world.server_faults);
+        world.note(None, || faults);
+        world.open_arrivals();
+        world
+    }
+
+    /// The signed-in shopper's `user_token`, a secret like the api key.
+    pub fn identity_token(&self) -> Option<&str> {
+        self.identity.as_ref().map(|(_, token)| token.as_str())
     }
 
     pub fn into_trace(self) -> Vec<String> {
         self.trace.unwrap_or_default()
     }
 
-    fn note(&mut self, line: impl FnOnce() -> String) {
+    /// Adds a line to the trace, naming the client it is about (`--` for the world).
+    pub fn note(&mut self, client: Option<usize>, line: impl FnOnce() -> String) {
         if let Some(trace) = &mut self.trace {
-            trace.push(format!("{:>9} {}", self.now, line()));
+            let who = client.map_or_else(|| "--".to_owned(), |c| format!("c{c}"));
+            trace.push(format!("{:>9} {who:>3} {}", self.now, line()));
         }
     }
 
-    fn violation(&mut self, what: String) {
-        self.note(|| format!("VIOLATION {what}"));
+    pub fn violation(&mut self, client: Option<usize>, what: String) {
+        let what = match client {
+            Some(c) => format!("client c{c}: {what}"),
+            None => what,
+        };
+        self.note(None, || format!("VIOLATION {what}"));
         self.violations.push(what);
     }
 
@@ -131,34 +175,45 @@ impl World {
             self.step(true);
         }
         // New sockets are healthy from now on; a half-dead one stays dead
-        // until the client's heartbeat notices.
-        self.faults = self.faults.none();
+        // until its client's heartbeat notices.
+        self.healed = true;
+        self.server_faults = self.server_faults.none();
+        for client in &mut self.clients {
+            client.faults = LinkFaults::none();
+        }
         let rest_end = self.now + REST_MS;
         while self.now < rest_end && self.violations.is_empty() && !self.at_rest() {
-            match self.client.state() {
-                State::Stopped | State::Idle => {
-                    self.client.handle_input(self.now, Input::Connect);
+            for i in 0..self.clients.len() {
+                let client = &mut self.clients[i];
+                if client.active() && matches!(client.session.state(), State::Stopped | State::Idle) {
+                    client.session.handle_input(self.now, Input::Connect);
                     self.pump();
                 }
-                _ => {}
             }
             self.step(false);
         }
     }
 
-    /// Connected on a live socket, nothing in flight, no action waiting, the server idle.
+    /// Every client that takes part connected on a live socket with nothing
+    /// waiting, nothing in flight, the server idle.
     pub fn at_rest(&self) -> bool {
-        self.client.state() == State::Connected
-            && !self.silent.contains(&self.last_socket())
+        self.arrivals.is_empty()
             && self.net.is_empty()
             && self.webhooks.is_empty()
             && self.server.poll_timeout().is_none_or(|t| t > self.now)
-            && self.client.pending_actions().is_empty()
+            && self.clients.iter().filter(|c| c.active()).all(|c| {
+                c.session.state() == State::Connected
+                    && !c.opened.is_some_and(|conn| self.silent.contains(&conn))
+                    && c.session.pending_actions().is_empty()
+            })
     }
 
     fn step(&mut self, chaos: bool) {
-        let mut next = [self.net.next_at(), self.client.poll_timeout(), self.server.poll_timeout()]
+        let clients = self.clients.iter().filter(|c| !c.destroyed);
+        let client_deadlines = clients.flat_map(|c| [c.session.poll_timeout(), c.leave_at]);
+        let mut next = [self.net.next_at(), self.server.poll_timeout(), self.arrivals.last().map(|a| a.at)]
             .into_iter()
+            .chain(client_deadlines)
             .flatten()
             .chain(self.webhooks.keys().next().map(|k| k.0))
             .min()
@@ -171,24 +226,27 @@ impl World {
         self.now = self.now.max(next);
         let now = self.now;
 
+        self.open_arrivals();
         while let Some(delivery) = self.net.pop_due(now) {
             self.deliver(delivery);
         }
-        while let Some((&(at, request), &accepted)) = self.webhooks.iter().next() {
-            if at > now {
-                break;
+        self.answer_webhooks();
+        for i in 0..self.clients.len() {
+            let client = &mut self.clients[i];
+            if client.destroyed {
+                continue;
             }
-            self.webhooks.remove(&(at, request));
-            self.note(|| format!("webhook {request} answered accepted={accepted}"));
-            self.server.handle(now, ServerInput::WebhookResult { request, accepted, detail: None });
-            self.pump();
-        }
-        if self.client.poll_timeout().is_some_and(|t| t <= now) {
-            self.client.handle_input(now, Input::Timeout);
-            self.pump();
+            if client.leave_at.is_some_and(|t| t <= now) {
+                self.leave(i);
+                continue;
+            }
+            if client.session.poll_timeout().is_some_and(|t| t <= now) {
+                client.session.handle_input(now, Input::Timeout);
+                self.pump();
+            }
         }
         if self.server.poll_timeout().is_some_and(|t| t <= now) {
-            self.server.handle(now, ServerInput::Timeout);
+            self.server.handle(now, vizochok_server::ServerInput::Timeout);
             self.pump();
         }
         if chaos && self.next_user <= now {
@@ -202,315 +260,132 @@ impl World {
         self.check_step();
     }
 
-    // ----- carrying outputs ------------------------------------------------------
-
-    fn pump(&mut self) {
-        loop {
-            let mut moved = false;
-            while let Some(out) = self.client.poll_output() {
-                moved = true;
-                self.client_output(out);
+    /// Opens the clients whose time has come. A tab starts with the session
+    /// id the browser's storage holds; a device with none.
+    fn open_arrivals(&mut self) {
+        while self.arrivals.last().is_some_and(|a| a.at <= self.now) {
+            let Some(arrival) = self.arrivals.pop() else { return };
+            let name = self.clients.len();
+            let mut config = Config::new(KEY, STORE, "ws://127.0.0.1:8787/v1/ws", arrival.seed);
+            if let Some((user_id, token)) = &self.identity {
+                config.user_id = Some(user_id.clone());
+                config.user_token = Some(Secret::new(token));
             }
-            while let Some(out) = self.server.poll_output() {
-                moved = true;
-                self.server_output(out);
+            if arrival.kind == Kind::Tab {
+                config.session_id.clone_from(&self.storage);
             }
-            if !moved {
-                return;
-            }
-        }
-    }
-
-    fn latency(&mut self) -> u64 {
-        self.rng.range(1, 40)
-    }
-
-    fn client_output(&mut self, out: Output) {
-        let now = self.now;
-        match out {
-            Output::Open { socket, .. } => {
-                let ok = !strikes(&mut self.rng, self.faults.open_fail);
-                if strikes(&mut self.rng, self.faults.black_hole) {
-                    self.silent.insert(socket.0);
-                }
-                self.note(|| format!("client opens socket {} (ok={ok})", socket.0));
-                let latency = self.latency();
-                let _ = self.net.send_in_order(now, latency, Delivery::Opened { conn: socket.0, ok });
-            }
-            Output::Send { socket, text } => {
-                let conn = socket.0;
-                self.note(|| format!("C→S [{conn}] {}", clip(&text)));
-                let latency = self.latency();
-                let _ = self.net.send_in_order(now, latency, Delivery::ToServer { conn, text });
-            }
-            Output::Close { socket, code, reason } => {
-                self.note(|| format!("client closes socket {} ({code} {reason})", socket.0));
-                self.net.cut(socket.0);
-                self.server.handle(now, ServerInput::Closed { conn: ConnId(socket.0) });
-            }
-            Output::Event(event) | Output::FrameEvent(event) => self.event(event),
-        }
-    }
-
-    /// The socket frames flow on, when there is one.
-    fn current_conn(&self) -> Option<u64> {
-        match self.client.state() {
-            State::Authenticating | State::Connected => Some(self.last_socket()),
-            _ => None,
-        }
-    }
-
-    fn last_socket(&self) -> u64 {
-        self.opened.unwrap_or(0)
-    }
-
-    fn server_output(&mut self, out: ServerOutput) {
-        let now = self.now;
-        match out {
-            ServerOutput::Send { conn, text } => {
-                if self.silent.contains(&conn.0) {
-                    return self.note(|| format!("S→C [{}] lost in silence: {}", conn.0, clip(&text)));
-                }
-                if strikes(&mut self.rng, self.faults.drop) {
-                    self.note(|| format!("S→C [{}] DROPPED, socket dies: {}", conn.0, clip(&text)));
-                    return self.cut(conn.0);
-                }
-                let mut latency = self.latency();
-                if strikes(&mut self.rng, self.faults.delay) {
-                    latency += self.rng.range(100, 3_000);
-                }
-                if strikes(&mut self.rng, self.faults.duplicate) {
-                    let again = Delivery::ToClient { conn: conn.0, text: text.clone() };
-                    let _ = self.net.send_in_order(now, latency + 5, again);
-                }
-                let copy = strikes(&mut self.rng, self.faults.reorder).then(|| text.clone());
-                let at = self.net.send_in_order(now, latency, Delivery::ToClient { conn: conn.0, text });
-                if let Some(text) = copy {
-                    // A stale copy arrives after newer frames (what the seq rule is for).
-                    let late = self.rng.range(100, 3_000);
-                    self.net.schedule(at + late, Delivery::ToClient { conn: conn.0, text });
-                }
-            }
-            ServerOutput::Close { conn, code, reason } => {
-                let latency = self.latency();
-                let _ = self.net.send_in_order(now, latency, Delivery::ClosedByServer { conn: conn.0, code, reason });
-            }
-            ServerOutput::Webhook { request, body, .. } => {
-                if body.contains(KEY) {
-                    self.violation(format!("webhook body carries the api key: {body}"));
-                }
-                let accepted = !strikes(&mut self.rng, self.faults.webhook_refusal);
-                let at = now + self.rng.range(1, 300);
-                self.webhooks.insert((at, request), accepted);
-            }
-            ServerOutput::Log(log) => {
-                let line = format!("{log:?}");
-                if line.contains(KEY) {
-                    self.violation(format!("server log carries the api key: {line}"));
-                }
-                if log.kind == LogKind::Applied {
-                    let id = log.detail.rsplit(' ').next().unwrap_or_default().to_owned();
-                    let key = (log.session.unwrap_or_default(), id);
-                    let count = self.applied.entry(key).or_default();
-                    *count += 1;
-                    let times = *count;
-                    if times > 1 {
-                        self.violation(format!("action applied {times} times: {line}"));
-                    }
-                }
-            }
-        }
-    }
-
-    fn deliver(&mut self, delivery: Delivery) {
-        let now = self.now;
-        match delivery {
-            Delivery::Opened { conn, ok } => {
-                let socket = SocketId(conn);
-                if ok {
-                    self.opened = Some(conn);
-                    self.server.handle(now, ServerInput::Open { conn: ConnId(conn), origin: None });
-                    self.client.handle_input(now, Input::SocketOpened(socket));
-                } else {
-                    self.client
-                        .handle_input(now, Input::SocketEnded { socket, code: None, reason: "connection refused" });
-                }
-            }
-            Delivery::ToServer { conn, text } => {
-                self.server.handle(now, ServerInput::Text { conn: ConnId(conn), text: &text })
-            }
-            Delivery::ToClient { conn, text } => {
-                self.note(|| format!("S→C [{conn}] {}", clip(&text)));
-                self.client.handle_input(now, Input::Text(SocketId(conn), &text));
-            }
-            Delivery::ClosedByServer { conn, code, reason } => {
-                self.note(|| format!("server closed [{conn}] {code} {reason}"));
-                self.client.handle_input(
-                    now,
-                    Input::SocketEnded { socket: SocketId(conn), code: Some(code), reason: &reason },
-                );
-            }
-        }
-        self.pump();
-    }
-
-    /// The socket dies: both ends hear it, in-flight frames are lost.
-    fn cut(&mut self, conn: u64) {
-        self.net.cut(conn);
-        self.server.handle(self.now, ServerInput::Closed { conn: ConnId(conn) });
-        self.client.handle_input(self.now, Input::SocketEnded { socket: SocketId(conn), code: None, reason: "" });
-    }
-
-    // ----- what the shopper and the network do ---------------------------------
-
-    fn user_action(&mut self) {
-        let now = self.now;
-        let roll = self.rng.range(0, 99);
-        let result = match roll {
-            0..=39 => {
-                let text = MESSAGES[self.rng.range(0, MESSAGES.len() as u64 - 1) as usize];
-                self.client.send_message(now, text)
-            }
-            40..=59 if !self.cards.is_empty() => {
-                let card = self.cards[self.rng.range(0, self.cards.len() as u64 - 1) as usize].clone();
-                let steps = self.rng.range(1, 3) as f64;
-                self.client.select_product(now, &card, Some(card.quantity_step * steps))
-            }
-            60..=74 => match self.random_cart_line() {
-                Some((sku, step)) => self.client.update_quantity(now, &sku, step * self.rng.range(1, 4) as f64),
-                None => self.client.clear_cart(now),
-            },
-            75..=84 => match self.random_cart_line() {
-                Some((sku, _)) => self.client.remove_item(now, &sku),
-                None => self.client.remove_item(now, "milk-1"),
-            },
-            85..=89 => self.client.clear_cart(now),
-            90..=94 => {
-                self.client.handle_input(now, Input::NetworkOnline);
-                self.pump();
-                return;
-            }
-            95.. if roll == 95 || !self.resets => {
-                self.note(|| "host closes, then connects".into());
-                self.client.handle_input(now, Input::Disconnect);
-                self.client.handle_input(now, Input::Connect);
-                self.pump();
-                return;
-            }
-            _ => {
-                let before = self.client.session_id().map(str::to_owned);
-                self.note(|| format!("host resets the conversation (was {before:?})"));
-                let _ = self.client.reset(now);
-                self.pump();
-                return;
-            }
-        };
-        match result {
-            Ok(id) => {
-                self.note(|| format!("user action accepted: {id}"));
-                self.accepted.push(id);
-            }
-            Err(e) => self.note(|| format!("user action refused: {e}")),
-        }
-        self.pump();
-    }
-
-    fn random_cart_line(&mut self) -> Option<(String, f64)> {
-        let items = &self.client.cart().items;
-        if items.is_empty() {
-            return None;
-        }
-        let item = &items[self.rng.range(0, items.len() as u64 - 1) as usize];
-        let step = catalog().get(&item.sku).map_or(1.0, |p| p.quantity_step);
-        Some((item.sku.clone(), step))
-    }
-
-    fn chaos_tick(&mut self) {
-        let now = self.now;
-        if let Some(conn) = self.current_conn() {
-            if strikes(&mut self.rng, self.faults.cut) {
-                self.note(|| format!("socket [{conn}] cut"));
-                self.cut(conn);
-                self.pump();
-            } else if strikes(&mut self.rng, self.faults.go_silent) {
-                self.note(|| format!("server goes silent on [{conn}]"));
-                self.silent.insert(conn);
-            }
-        }
-        if strikes(&mut self.rng, self.faults.restart) {
-            match self.rng.range(0, 2) {
-                0 => {
-                    self.note(|| "server restarts, keeping replay buffers".into());
-                    self.server.restart(now, true);
-                }
-                1 => {
-                    self.note(|| "server restarts, losing replay buffers".into());
-                    self.server.restart(now, false);
-                }
-                _ => {
-                    self.note(|| "server restarts from a snapshot".into());
-                    let snapshot = self.server.snapshot();
-                    self.server.restart(now, false);
-                    self.pump();
-                    // A fresh engine draws fresh ids (seeded: the run must replay).
-                    let random = Box::new(SeededRandom::new(now));
-                    self.server = Engine::new(self.config.clone(), Box::new(KeywordAssistant), random);
-                    if let Err(e) = self.server.restore(&snapshot) {
-                        self.violation(format!("snapshot does not restore: {e:?}"));
-                    }
-                    if snapshot.contains(KEY) {
-                        self.violation("snapshot carries the api key".into());
-                    }
-                }
-            }
+            let session = match Session::new(config) {
+                Ok(session) => session,
+                Err(e) => return self.violation(Some(name), format!("cannot start: {e}")),
+            };
+            let faults = if self.healed { LinkFaults::none() } else { arrival.faults };
+            let (kind, storage) = (arrival.kind, self.storage.clone());
+            self.note(Some(name), || format!("opens as a {kind:?} with session {storage:?}; link faults {faults:?}"));
+            let mut client = Client::new(name, kind, session, faults);
+            client.leave_at = arrival.leave_at;
+            client.in_crowd = arrival.in_crowd;
+            client.saved.clone_from(&client.session.session_id().map(str::to_owned));
+            self.clients.push(client);
+            self.clients[name].session.handle_input(self.now, Input::Connect);
             self.pump();
         }
     }
 
-    // ----- what the app hears -------------------------------------------------
+    /// The host destroys a client (a tab closed): what it still holds is
+    /// the guarantee's "still queued at destroy".
+    pub fn leave(&mut self, i: usize) {
+        self.note(Some(i), || "host destroys the client".into());
+        let client = &mut self.clients[i];
+        client.session.handle_input(self.now, Input::Destroy);
+        client.queued_at_destroy = client.session.pending_actions().into_iter().map(|a| a.id).collect();
+        client.destroyed = true;
+        self.pump();
+    }
 
-    fn event(&mut self, event: Event) {
-        self.note(|| format!("event {}", clip(&format!("{event:?}"))));
-        if format!("{event:?}").contains(KEY) {
-            self.violation(format!("event carries the api key: {event:?}"));
-        }
-        match event {
-            Event::Acknowledged { id } => *self.acked.entry(id).or_default() += 1,
-            Event::Error(e) => {
-                if let Some(id) = e.reply_to {
-                    *self.failed.entry(id).or_default() += 1;
+    /// A tab saves its session id whenever it changes, in the storage every
+    /// tab of the browser shares (a device keeps its own).
+    pub fn save_session_ids(&mut self) {
+        for client in &mut self.clients {
+            let current = client.session.session_id();
+            if client.saved.as_deref() != current {
+                client.saved = current.map(str::to_owned);
+                if client.kind == Kind::Tab {
+                    self.storage.clone_from(&client.saved);
                 }
             }
-            Event::Response(reply) if !reply.products.is_empty() => self.cards = reply.products,
-            _ => {}
         }
     }
 
     fn check_step(&mut self) {
-        let capacity = vizochok_core::Limits::default().queue_capacity;
-        let pending = self.client.pending_actions().len();
-        // One acknowledged message may wait for its reply beyond the capacity.
-        if pending > capacity + 1 {
-            self.violation(format!("queue holds {pending} actions, capacity {capacity}"));
-        }
-        let attempts = self.client.reconnect_attempts();
-        if attempts > vizochok_core::Limits::default().max_reconnect_attempts {
-            self.violation(format!("{attempts} reconnect attempts in a row"));
-        }
-        if let Some(deadline) = self.client.poll_timeout() {
-            if deadline < self.now {
-                self.violation(format!("client deadline {deadline} is in the past"));
+        let limits = vizochok_core::Limits::default();
+        for i in 0..self.clients.len() {
+            let client = &self.clients[i];
+            if client.destroyed {
+                continue;
+            }
+            let pending = client.session.pending_actions().len();
+            let attempts = client.session.reconnect_attempts();
+            let deadline = client.session.poll_timeout();
+            // One acknowledged message may wait for its reply beyond the capacity.
+            if pending > limits.queue_capacity + 1 {
+                self.violation(Some(i), format!("queue holds {pending} actions, capacity {}", limits.queue_capacity));
+            }
+            if attempts > limits.max_reconnect_attempts {
+                self.violation(Some(i), format!("{attempts} reconnect attempts in a row"));
+            }
+            if let Some(deadline) = deadline.filter(|&d| d < self.now) {
+                self.violation(Some(i), format!("client deadline {deadline} is in the past"));
             }
         }
     }
 }
 
-fn clip(text: &str) -> String {
-    if text.chars().count() <= 160 {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(160).collect::<String>())
+/// The seed's clients: 1–4 (mostly 2–3) of one shopper, the first at once,
+/// the others later; signed in, some are other devices. A long session has
+/// two (its hour of busy actions is the run's dearest part). One seed in
+/// [`CROWD_ONE_IN`] (never a long one) adds a crowd of tabs, enough for a
+/// ninth connection; all but two of them close again after a while.
+fn draw_arrivals(rng: &mut Rng, signed_in: bool, chaos_ms: u64, long: bool) -> Vec<Arrival> {
+    let count = match rng.range(0, 9) {
+        _ if long => 2,
+        0 => 1,
+        1..=4 => 2,
+        5..=8 => 3,
+        _ => 4,
+    };
+    let mut arrivals = Vec::new();
+    for i in 0..count {
+        let kind = if i > 0 && signed_in && rng.range(0, 1) == 0 { Kind::Device } else { Kind::Tab };
+        let at = if i == 0 { 0 } else { rng.range(500, chaos_ms / 2) };
+        arrivals.push(Arrival {
+            at,
+            kind,
+            leave_at: None,
+            in_crowd: false,
+            faults: LinkFaults::draw(rng),
+            seed: rng.next_u64(),
+        });
     }
+    if !long && rng.range(1, CROWD_ONE_IN) == 1 {
+        let start = rng.range(60_000, chaos_ms / 2);
+        let crowd = 9 - count + rng.range(0, 2);
+        for k in 0..crowd {
+            let at = start + rng.range(0, 3_000);
+            // The last two stay, so that clients still share the session at
+            // rest after the oldest were pushed out.
+            let leave_at = (k + 2 < crowd).then(|| at + rng.range(5_000, 60_000));
+            arrivals.push(Arrival {
+                at,
+                kind: Kind::Tab,
+                leave_at,
+                in_crowd: true,
+                faults: LinkFaults::draw(rng),
+                seed: rng.next_u64(),
+            });
+        }
+    }
+    arrivals.sort_by_key(|a| std::cmp::Reverse(a.at));
+    arrivals
 }
 
 fn catalog() -> Catalog {

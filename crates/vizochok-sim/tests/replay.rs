@@ -19,10 +19,14 @@ fn different_seeds_take_different_paths() {
 #[test]
 fn a_batch_of_seeds_holds_every_check_and_meets_every_fault() {
     let mut seen = std::collections::BTreeSet::new();
+    let (mut shared, mut shown, mut second_clients_traced) = (0, 0, 0);
     for seed in 0..40 {
         let report = vizochok_sim::run(seed, true);
         assert!(report.violations.is_empty(), "seed {seed}: {:?}", report.violations);
         assert!(report.acknowledged > 0, "seed {seed} got nothing done");
+        shared += report.shared_clients;
+        shown += report.messages_shown;
+        second_clients_traced += report.trace.iter().filter(|line| line.contains(" c1 ")).count();
         for line in &report.trace {
             for fault in ["DROPPED", "lost in silence", "socket [", "restarts", "accepted=false", "(ok=false)"] {
                 if line.contains(fault) {
@@ -32,6 +36,30 @@ fn a_batch_of_seeds_holds_every_check_and_meets_every_fault() {
         }
     }
     assert_eq!(seen.len(), 6, "faults met: {seen:?}");
+    assert!(shared > 40, "{shared} clients shared a session at rest");
+    assert!(shown > 1_000, "{shown} messages of one client shown in another");
+    assert!(second_clients_traced > 1_000, "the trace names the second client");
+}
+
+#[test]
+fn a_signed_in_shoppers_other_devices_join_the_tabs_session() {
+    // Seed 6: a tab and two devices (no saved session id, a valid user_token).
+    let report = vizochok_sim::run(6, true);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    let devices = report.trace.iter().filter(|line| line.contains("opens as a Device")).count();
+    assert_eq!(devices, 2);
+    assert_eq!((report.clients, report.shared_clients), (3, 3), "every client in one session at rest");
+    assert!(report.messages_shown > 0);
+}
+
+#[test]
+fn a_ninth_connection_pushes_the_oldest_out_and_nothing_else_does() {
+    // Seed 170 opens a crowd of tabs: more clients than a session holds connections.
+    let report = vizochok_sim::run(170, false);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.clients > 8, "{} clients", report.clients);
+    assert!(report.pushed_out > 0, "nobody was pushed out");
+    assert!(report.shared_clients >= 2, "the crowd's two staying tabs share the session at rest");
 }
 
 #[test]
