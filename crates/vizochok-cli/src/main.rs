@@ -1,6 +1,7 @@
 //! `vizochok`: run the sandbox server, or chat with a store's assistant.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod allocator;
 mod chat;
 mod json;
 mod markdown;
@@ -16,11 +17,6 @@ use vizochok_core::{Config, Language, Limits, Timers};
 use vizochok_sandbox::SandboxOptions;
 
 use crate::span::Span;
-
-/// Returns freed memory to the system over a few seconds, so the sandbox's
-/// resident memory follows what it holds (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
 #[command(name = "vizochok", version, about = "VIZOCHOK shopping assistant: sandbox server and terminal chat")]
