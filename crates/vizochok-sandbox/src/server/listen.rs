@@ -58,9 +58,13 @@ async fn connection(stream: TcpStream, pass: Arc<Pass>, router: Router) {
     let router = TowerToHyperService::new(router);
     let for_requests = pass.clone();
     let asked = Arc::new(AtomicBool::new(false));
-    let asked_here = asked.clone();
+    let upgrading = Arc::new(AtomicBool::new(false));
+    let (asked_here, upgrading_here) = (asked.clone(), upgrading.clone());
     let service = service_fn(move |mut request: Request<Incoming>| {
         asked_here.store(true, Ordering::Relaxed);
+        if request.headers().contains_key(hyper::header::UPGRADE) {
+            upgrading_here.store(true, Ordering::Relaxed);
+        }
         request.extensions_mut().insert(for_requests.clone());
         router.call(request)
     });
@@ -80,6 +84,10 @@ async fn connection(stream: TcpStream, pass: Arc<Pass>, router: Router) {
         () = sleep_until(pass.deadline) => {
             if !asked.load(Ordering::Relaxed) {
                 pass.gate().refused(pass.peer(), &format!("no complete request within {timeout} ms of connecting"));
+            } else if upgrading.load(Ordering::Relaxed) {
+                // The deadline came before the upgraded socket was handed
+                // over (the WebSocket's own deadline would have said this).
+                pass.gate().refused(pass.peer(), &format!("no auth within {timeout} ms of connecting"));
             }
         }
         // Crowded out (logged by the gate) or shutting down.
