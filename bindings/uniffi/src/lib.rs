@@ -169,17 +169,15 @@ impl WidgetDriver {
         seed: u64,
         host: Arc<dyn WidgetHost>,
     ) -> Result<Arc<WidgetDriver>, VizochokError> {
-        let secrets = [Secret::new(&api_key), Secret::new(user_token.as_deref().unwrap_or_default())];
         let mut core = Config::new(&api_key, &config.store_id, &config.url, seed);
         core.user_id = config.user_id;
         core.user_token = user_token.map(Secret::new);
         core.language = Language::from_tag(&config.language);
         core.session_id = session_id;
         core.sdk = SdkInfo { name: sdk_name, version: env!("CARGO_PKG_VERSION").into() };
-        let driver = Driver::new(core, ForeignHost(host)).map_err(|e| {
-            let reason = secrets.iter().fold(e.message(), |text, secret| secret.redact(&text));
-            VizochokError::InvalidConfig { reason }
-        })?;
+        // The core's config errors never carry a secret.
+        let driver =
+            Driver::new(core, ForeignHost(host)).map_err(|e| VizochokError::InvalidConfig { reason: e.message() })?;
         Ok(Arc::new(WidgetDriver { driver }))
     }
 

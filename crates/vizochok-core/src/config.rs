@@ -137,12 +137,14 @@ impl Config {
         if self.store_id.trim().is_empty() {
             return Err(ConfigError::MissingStoreId);
         }
-        check_url(&self.url)?;
+        // Before the URL's own checks, whose texts name parts of the URL:
+        // so no error ever carries a secret, in any host.
         let url = percent_decoded(&self.url);
         let secrets = std::iter::once(&self.api_key).chain(&self.user_token);
         if secrets.filter(|s| !s.is_blank()).any(|s| contains(&url, s.expose().as_bytes())) {
             return Err(ConfigError::CredentialsInUrl);
         }
+        check_url(&self.url)?;
         if self.limits.queue_capacity == 0 || self.limits.max_message_chars == 0 {
             return Err(ConfigError::BadLimit("queue_capacity and max_message_chars must be positive"));
         }
@@ -343,5 +345,13 @@ mod tests {
         assert!(!format!("{config:?}").contains("pk_canary_secret"));
         config.url = "wss://evil.example/".into();
         assert_eq!(config.validate(), Ok(()));
+        // URLs the URL checks refuse by themselves, with the key where their
+        // texts would name the host or the scheme.
+        for url in ["ws://pk_canary_secret/v1/ws", "pk_canary_secret://host/", "wss://pk_canary_secret:99999/"] {
+            config.url = url.into();
+            let err = config.validate().unwrap_err();
+            assert_eq!(err, ConfigError::CredentialsInUrl, "{url}");
+            assert!(!err.message().contains("pk_canary_secret"), "{url}: {err}");
+        }
     }
 }
