@@ -96,7 +96,8 @@ class Sandbox(settings: String? = null, stateDir: File? = null, port: Int? = nul
 /** Records every callback as the [Event] it stands for, and lets a test wait for one. */
 class Recorder : Callbacks {
     val events = LinkedBlockingQueue<Event>()
-    val all = java.util.Collections.synchronizedList(ArrayList<Event>())
+    /** Written on OkHttp's thread while a test reads it: each read iterates a snapshot. */
+    val all = java.util.concurrent.CopyOnWriteArrayList<Event>()
     @Volatile var connectThread: String? = null
     private fun add(e: Event) {
         if (e == Event.Connect) connectThread = Thread.currentThread().name
