@@ -143,18 +143,16 @@ pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
             reply_to: id(r, known),
             text: r.string(16),
         },
-        6 => ServerFrame::Response {
-            seq: seq(r, known),
-            reply: Reply {
-                message_id: r.string(4),
-                reply_to: id(r, known),
-                text: r.string(16),
-                products: items(r, 3, product),
-                summary: opt(r, summary),
-                cancelled: r.u8().is_multiple_of(4),
-                suggestions: items(r, 4, |r| r.string(12)),
-            },
-        },
+        6 => {
+            let (seq, message_id, reply_to, text) = (seq(r, known), r.string(4), id(r, known), r.string(16));
+            let (products, summary) = (items(r, 3, product), opt(r, summary));
+            // One byte for both flags, so the corpus reads as before this one was added.
+            let flags = r.u8();
+            let suggestions = items(r, 4, |r| r.string(12));
+            let cancelled = flags.is_multiple_of(4);
+            let reply = Reply { message_id, reply_to, text, products, summary, cancelled, suggestions };
+            ServerFrame::Response { seq, reply, again: flags % 8 == 1 }
+        }
         7 => ServerFrame::CartChanged {
             seq: seq(r, known),
             change: CartChangedEvent {

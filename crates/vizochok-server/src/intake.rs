@@ -236,12 +236,14 @@ fn action_kind(frame: &ClientFrame) -> &'static str {
     }
 }
 
-/// The same outcome under a new `seq`, without a stale summary.
+/// The same outcome under a new `seq`, marked as sent again, without a
+/// stale summary.
 fn with_seq(mut frame: ServerFrame, new: u64) -> ServerFrame {
     match &mut frame {
-        ServerFrame::Response { seq, reply } => {
+        ServerFrame::Response { seq, reply, again } => {
             *seq = new;
             reply.summary = None;
+            *again = true;
         }
         ServerFrame::Error { seq, .. } => *seq = new,
         _ => {}

@@ -173,7 +173,7 @@ impl Engine {
             cancelled: true,
             suggestions: Vec::new(),
         };
-        self.emit(session_id, |seq| ServerFrame::Response { seq, reply });
+        self.emit(session_id, |seq| ServerFrame::Response { seq, reply, again: false });
     }
 
     fn finish_turn(&mut self, session_id: &str, cancelled: bool) {
@@ -196,7 +196,7 @@ impl Engine {
             cancelled,
             suggestions: turn.suggestions,
         };
-        self.emit(session_id, |seq| ServerFrame::Response { seq, reply });
+        self.emit(session_id, |seq| ServerFrame::Response { seq, reply, again: false });
     }
 }
 

@@ -247,6 +247,7 @@ impl World {
                 }
             }
         }
+        client.replies_again += u64::from(again);
         client.applying_again = again;
         self.pump();
         self.clients[i].applying_again = false;

@@ -146,6 +146,9 @@ impl World {
             report.failed += usize::from(failed > 0);
             report.still_queued += usize::from(queued);
         }
+        if client.shown_again > 0 {
+            problems.push(format!("{} replies its history holds were shown again", client.shown_again));
+        }
         report.accepted += client.accepted.len();
         report.messages_shown += client.shown_messages;
         report.replies_again += client.replies_again;

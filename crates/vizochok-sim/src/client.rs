@@ -62,8 +62,10 @@ pub(crate) struct Client {
     pub seq_at_auth: u64,
     /// Other clients' messages this one showed (`user_message`).
     pub shown_messages: u64,
-    /// Replies this one was sent again (left out of its transcript).
+    /// Replies this one was sent again.
     pub replies_again: u64,
+    /// Of those, replies its widget showed again (its history has them).
+    pub shown_again: u64,
     /// The session the host's last `reset()` left, until the next `auth_ok`.
     pub reset_from: Option<String>,
     /// Resets of a session, and those whose next `auth_ok` put the client
@@ -99,6 +101,7 @@ impl Client {
             seq_at_auth: 0,
             shown_messages: 0,
             replies_again: 0,
+            shown_again: 0,
             reset_from: None,
             resets: 0,
             resets_rejoined: 0,
@@ -130,7 +133,7 @@ impl Client {
                     self.cards.clone_from(&reply.products);
                 }
                 if self.applying_again {
-                    self.replies_again += 1;
+                    self.shown_again += 1;
                 } else if !reply.text.is_empty() {
                     self.transcript.push((Role::Assistant, reply.text.clone()));
                 }

@@ -55,7 +55,8 @@ impl Session {
                     self.emit_from_frame(Event::Delta { message_id, reply_to, text });
                 }
             }
-            ServerFrame::Response { reply, .. } => self.on_response(now, reply),
+            ServerFrame::Response { reply, again: false, .. } => self.on_response(now, reply),
+            ServerFrame::Response { reply, again: true, .. } => self.on_response_again(now, &reply),
             ServerFrame::CartChanged { change, .. } => self.on_cart_changed(change),
             ServerFrame::UserMessage { id, text, .. } => {
                 // Our own message comes back too: we showed it when it was sent.
@@ -143,18 +144,29 @@ impl Session {
     }
 
     fn on_response(&mut self, now: u64, reply: Reply) {
-        self.conversation.learn_steps(&reply.products, self.config.limits.known_products);
-        // A reply proves the message durable even if its ack was lost.
-        if self.queue.answered(&reply.reply_to) {
-            self.emit(Event::Acknowledged { id: reply.reply_to.clone() });
-        }
-        self.conversation.reply_ended(&reply.reply_to);
+        self.end_message(&reply);
         let summary = reply.summary.clone();
         self.emit_from_frame(Event::Response(reply));
         if let Some(summary) = summary {
             self.apply_summary(summary);
         }
         self.flush(now, Order::Queued);
+    }
+
+    /// A reply sent again after a `restored` resume: the history of that
+    /// `auth_ok` holds it, so its message ends with nothing new to show.
+    fn on_response_again(&mut self, now: u64, reply: &Reply) {
+        self.end_message(reply);
+        self.flush(now, Order::Queued);
+    }
+
+    fn end_message(&mut self, reply: &Reply) {
+        self.conversation.learn_steps(&reply.products, self.config.limits.known_products);
+        // A reply proves the message durable even if its ack was lost.
+        if self.queue.answered(&reply.reply_to) {
+            self.emit(Event::Acknowledged { id: reply.reply_to.clone() });
+        }
+        self.conversation.reply_ended(&reply.reply_to);
     }
 
     fn on_cart_changed(&mut self, change: CartChangedEvent) {

@@ -322,6 +322,34 @@ fn reconnect_resumes_with_last_seq_and_replay_delivers_the_reply_once() {
 }
 
 #[test]
+fn a_reply_sent_again_after_a_restored_resume_ends_its_message_and_shows_nothing_new() {
+    let mut h = Script::connected();
+    let first = h.session.send_message(h.now, "milk").unwrap();
+    let second = h.session.send_message(h.now, "bread").unwrap();
+    // The socket goes before the ack: the server answered the first message
+    // while this client was away, and resumes it `restored`.
+    h.server_close(Some(1006));
+    h.clear();
+    h.advance(1_000);
+    h.open();
+    h.recv(json!({"type":"auth_ok","session_id":"s1","restored":true,"replay":false,
+        "history":[{"role":"user","text":"milk"},{"role":"assistant","text":"Milk: 2 kinds","products":[]}]}));
+    assert_eq!(h.sent_types(), ["auth", "message"], "one message at a time: the first is resent");
+    assert_eq!(h.sent[1]["id"], first.as_str());
+    h.recv(json!({"type":"ack","id":first}));
+    h.recv(json!({"type":"response","seq":9,"message_id":"r1","reply_to":first,"text":"Milk: 2 kinds",
+        "products":[],"again":true}));
+    assert_eq!(h.count(|e| matches!(e, Event::Response { .. })), 0, "the history shows that reply already");
+    assert_eq!(h.count(|e| *e == Event::Acknowledged { id: first.clone() }), 1);
+    assert_eq!(h.sent_types(), ["auth", "message", "message"], "the message ended: the next one goes");
+    assert_eq!(h.sent[2]["id"], second.as_str());
+    assert_eq!(h.session.last_seq(), 9);
+    // A reply not sent again is shown as always.
+    h.recv(json!({"type":"response","seq":10,"message_id":"r2","reply_to":second,"text":"Bread","products":[]}));
+    assert_eq!(h.count(|e| matches!(e, Event::Response(r) if r.text == "Bread")), 1);
+}
+
+#[test]
 fn a_new_session_resets_seq_and_cart_and_resends_pending_actions() {
     let mut h = Script::connected();
     h.recv(json!({"type":"cart_changed","seq":7,"action":"item_selected","sku":"a","items":[cart_item("a",1.0)],"total":10.0}));

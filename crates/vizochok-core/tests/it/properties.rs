@@ -126,15 +126,18 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             (text(), text(), text()),
             prop::collection::vec(any_product(), 0..3),
             opt(summary()),
-            any::<bool>(),
+            (any::<bool>(), any::<bool>()),
             prop::collection::vec(text(), 0..4)
         )
-            .prop_map(|(seq, (message_id, reply_to, text), products, summary, cancelled, suggestions)| {
-                ServerFrame::Response {
-                    seq,
-                    reply: Reply { message_id, reply_to, text, products, summary, cancelled, suggestions },
+            .prop_map(
+                |(seq, (message_id, reply_to, text), products, summary, (cancelled, again), suggestions)| {
+                    ServerFrame::Response {
+                        seq,
+                        reply: Reply { message_id, reply_to, text, products, summary, cancelled, suggestions },
+                        again,
+                    }
                 }
-            }),
+            ),
         (any::<u64>(), text(), text()).prop_map(|(seq, id, text)| ServerFrame::UserMessage { seq, id, text }),
         (
             any::<u64>(),

@@ -306,6 +306,7 @@ static SERVER: [FrameDef<ServerFrame>; 11] = [
             defaulted("cancelled", BOOL),
             defaulted("suggestions", Kind::Nested(strings)),
             required("seq", U64),
+            defaulted("again", BOOL),
         ],
         |s| {
             let reply = Reply {
@@ -317,7 +318,7 @@ static SERVER: [FrameDef<ServerFrame>; 11] = [
                 cancelled: s.bool(5),
                 suggestions: s.strings(6),
             };
-            ServerFrame::Response { seq: s.u64(7), reply }
+            ServerFrame::Response { seq: s.u64(7), reply, again: s.bool(8) }
         },
     ),
     frame(

@@ -115,6 +115,10 @@ pub enum ServerFrame {
         /// The reply.
         #[cfg_attr(feature = "serde", serde(flatten))]
         reply: Reply,
+        /// The reply, sent again to a connection that resumed `restored`
+        /// after it was produced: it is already in that `auth_ok`'s history.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        again: bool,
     },
     /// The cart changed; `items` is the whole cart.
     CartChanged {

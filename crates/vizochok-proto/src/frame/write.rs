@@ -193,10 +193,14 @@ fn server_fields(w: &mut Writer, frame: &ServerFrame) {
             w.str_field("text", text);
             w.end_object();
         }
-        ServerFrame::Response { seq: n, reply: r } => {
+        ServerFrame::Response { seq: n, reply: r, again } => {
             begin(w, "response");
             seq(w, *n);
             reply(w, r);
+            if *again {
+                w.key("again");
+                w.bool(true);
+            }
             w.end_object();
         }
         ServerFrame::CartChanged { seq: n, change } => {

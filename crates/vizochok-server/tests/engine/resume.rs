@@ -160,7 +160,7 @@ fn a_client_ahead_of_an_older_snapshot_gets_seqs_above_its_own() {
 }
 
 #[test]
-fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old_summary() {
+fn a_message_resent_to_a_restored_session_gets_its_outcome_again_marked_so_without_the_old_summary() {
     let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
     let (sid, _) = h.connect(1, None, None);
     let mut out = h.send(1, &message("m1", "milk"));
@@ -168,7 +168,7 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old
     out.extend(h.send(1, &message("m2", "add 1")));
     out.extend(h.advance(1_000));
     let original = frames(&out, 1);
-    let Some(ServerFrame::Response { reply: Reply { text, summary: Some(_), .. }, .. }) =
+    let Some(ServerFrame::Response { reply: Reply { text, summary: Some(_), .. }, again: false, .. }) =
         original.iter().rev().find(|f| matches!(f, ServerFrame::Response { reply: Reply { .. }, .. }))
     else {
         panic!("{original:?}")
@@ -181,7 +181,9 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_without_the_old
     assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, .. })));
     let again = frames(&h.send(2, &message("m2", "add 1")), 2);
     assert_eq!(acks(&again), ["m2"], "acknowledged, not applied again");
-    let Some(ServerFrame::Response { seq, reply: Reply { reply_to, text: same, summary: None, .. } }) = again.get(1)
+    // Marked `again`: the client's history from `auth_ok` has this reply.
+    let Some(ServerFrame::Response { seq, reply: Reply { reply_to, text: same, summary: None, .. }, again: true }) =
+        again.get(1)
     else {
         panic!("{again:?}")
     };

@@ -236,10 +236,12 @@ fn cart_item_nulls_are_explicit_on_the_wire() {
 #[test]
 fn response_flags_appear_only_when_set() {
     let text = r#"{"type":"response","seq":3,"message_id":"r1","reply_to":"m1","text":"**Milk**","products":[]}"#;
-    let ServerFrame::Response { seq, reply } = parse_server(text).unwrap() else { panic!("a response") };
-    assert_eq!((seq, reply.cancelled, reply.suggestions.len()), (3, false, 0));
-    let again = encode(&ServerFrame::Response { seq, reply });
-    assert_eq!(again, text);
+    let ServerFrame::Response { seq, reply, again } = parse_server(text).unwrap() else { panic!("a response") };
+    assert_eq!((seq, reply.cancelled, reply.suggestions.len(), again), (3, false, 0, false));
+    assert_eq!(encode(&ServerFrame::Response { seq, reply: reply.clone(), again }), text);
+    let sent_again = encode(&ServerFrame::Response { seq, reply, again: true });
+    assert_eq!(sent_again, text.replace(r#""products":[]}"#, r#""products":[],"again":true}"#));
+    assert!(matches!(parse_server(&sent_again), Ok(ServerFrame::Response { again: true, .. })));
 }
 
 /// One frame of every kind, both directions, with every optional field set
@@ -283,7 +285,7 @@ fn every_frame() -> (Vec<ServerFrame>, Vec<ClientFrame>) {
         ServerFrame::Typing { seq: 1, reply_to: Some("m1".into()) },
         ServerFrame::Typing { seq: 2, reply_to: None },
         ServerFrame::Delta { seq: 3, message_id: "r1".into(), reply_to: "m1".into(), text: "Мо\u{1}".into() },
-        ServerFrame::Response { seq: 4, reply },
+        ServerFrame::Response { seq: 4, reply, again: true },
         ServerFrame::CartChanged {
             seq: 5,
             change: CartChangedEvent {
