@@ -381,7 +381,9 @@ impl Harness {
             2 => Some(format!("s-{:032x}", r.u64())),
             _ => None,
         };
-        let last_seq = match r.u8() % 4 {
+        // One byte for `last_seq` and `new_session`, so the corpus reads as before the flag.
+        let resume = r.u8();
+        let last_seq = match resume % 4 {
             0 => None,
             1 => Some(0),
             _ => Some(u64::from(r.u8())),
@@ -396,6 +398,7 @@ impl Harness {
             last_seq,
             language: r.pick(&["uk", "en", "de"]).to_owned(),
             sdk: SdkInfo { name: "fuzz".into(), version: "1".into() },
+            new_session: resume % 16 == 8,
         })
     }
 

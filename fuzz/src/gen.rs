@@ -181,17 +181,22 @@ pub fn server_frame(r: &mut Reader, known: &Known, key: &str) -> ServerFrame {
 pub fn client_frame(r: &mut Reader) -> ClientFrame {
     let known = Known::default();
     match r.u8() % 8 {
-        0 => ClientFrame::Auth(AuthFrame {
-            v: r.u32(),
-            api_key: Secret::new(r.string(12)),
-            store_id: r.string(8),
-            user_id: opt(r, |r| r.string(8)),
-            user_token: opt(r, |r| Secret::new(r.string(8))),
-            session_id: opt(r, |r| r.string(8)),
-            last_seq: opt(r, |r| r.u64()),
-            language: r.string(5),
-            sdk: SdkInfo { name: r.string(8), version: r.string(5) },
-        }),
+        0 => {
+            // `new_session` comes from `v`'s bytes, so the corpus reads as before the flag.
+            let v = r.u32();
+            ClientFrame::Auth(AuthFrame {
+                v,
+                api_key: Secret::new(r.string(12)),
+                store_id: r.string(8),
+                user_id: opt(r, |r| r.string(8)),
+                user_token: opt(r, |r| Secret::new(r.string(8))),
+                session_id: opt(r, |r| r.string(8)),
+                last_seq: opt(r, |r| r.u64()),
+                language: r.string(5),
+                sdk: SdkInfo { name: r.string(8), version: r.string(5) },
+                new_session: v % 2 == 1,
+            })
+        }
         1 => ClientFrame::Message { id: id(r, &known), text: r.string(32) },
         2 => ClientFrame::SelectItem { id: id(r, &known), sku: sku(r), quantity: r.f64() },
         3 => ClientFrame::UpdateQuantity { id: id(r, &known), sku: sku(r), quantity: r.f64() },

@@ -89,8 +89,12 @@ impl Engine {
     /// session has the same owner, else (for a verified shopper only) the
     /// owner's most recently used session. A session id that cannot be
     /// resumed is treated as if none were given, so the answer never tells
-    /// whether it exists.
+    /// whether it exists. `new_session` (the shopper started over) joins
+    /// nothing.
     fn session_for(&self, auth: &AuthFrame, owner: &Owner) -> Option<String> {
+        if auth.new_session {
+            return None;
+        }
         let owned = |session: &Session| session.data.owner() == *owner;
         let named = auth.session_id.as_deref().filter(|id| self.sessions.get(*id).is_some_and(owned));
         if let Some(id) = named {

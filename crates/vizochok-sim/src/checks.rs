@@ -153,7 +153,9 @@ impl World {
         report.messages_shown += client.shown_messages;
         report.replies_again += client.replies_again;
         report.resets += client.resets;
-        report.resets_rejoined += client.resets_rejoined;
+        if client.resets_rejoined > 0 {
+            problems.push(format!("{} resets put it back into the session it left", client.resets_rejoined));
+        }
         for problem in problems {
             self.violation(Some(i), problem);
         }

@@ -69,8 +69,8 @@ pub(crate) struct Client {
     /// The session the host's last `reset()` left, until the next `auth_ok`.
     pub reset_from: Option<String>,
     /// Resets of a session, and those whose next `auth_ok` put the client
-    /// back into the session it left (a signed-in shopper: §10 attaches an
-    /// `auth` without a session id to their most recent live session).
+    /// back into the session it left (a violation: the reset's `auth` asks
+    /// for a new session, which a signed-in shopper's would otherwise not get).
     pub resets: u64,
     pub resets_rejoined: u64,
 }

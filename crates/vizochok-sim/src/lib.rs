@@ -64,10 +64,6 @@ pub struct Report {
     pub replies_again: u64,
     /// Sessions the hosts reset (`reset()`, a new conversation).
     pub resets: u64,
-    /// Of those, resets after which the server put the client back into the
-    /// session it had left: a signed-in shopper's `auth` without a session
-    /// id joins their most recent live session (§10).
-    pub resets_rejoined: u64,
     /// Applied action ids the engine's sessions forgot: their bounded dedup
     /// sets rolled over (a resend of one would be applied again).
     pub forgotten_ids: u64,

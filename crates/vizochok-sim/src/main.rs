@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     };
     let from = value("--from").unwrap_or(0);
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
-    let (mut rolled_over, mut forgotten, mut full_lines, mut resets, mut rejoined) = (0, 0, 0, 0, 0);
+    let (mut rolled_over, mut forgotten, mut full_lines, mut resets) = (0, 0, 0, 0);
     let (mut clients, mut shared, mut connections, mut pushed_out, mut shown, mut again) = (0, 0, 0, 0, 0, 0);
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
@@ -44,7 +44,6 @@ fn main() -> ExitCode {
         shown += report.messages_shown;
         again += report.replies_again;
         resets += report.resets;
-        rejoined += report.resets_rejoined;
         accepted += report.accepted;
         acked += report.acknowledged;
         failed += report.failed;
@@ -60,7 +59,7 @@ fn main() -> ExitCode {
          {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
          seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice; \
          {shown} messages shown in another client, {again} replies sent again after a restore; \
-         {resets} resets, {rejoined} of them put back into the session they left (signed in, §10)",
+         {resets} resets, each into a new session",
         virtual_ms / 3_600_000
     );
     ExitCode::SUCCESS
@@ -70,7 +69,7 @@ fn print_summary(report: &vizochok_sim::Report) {
     println!(
         "seed {}: {} clients ({} sharing), {} connections ({} pushed out), {} accepted, {} acknowledged, {} failed, \
          {} still queued, {} virtual ms, {} applied ids forgotten, {} messages shown in another client, \
-         {} replies sent again, {} resets ({} put back into the session they left)",
+         {} replies sent again, {} resets",
         report.seed,
         report.clients,
         report.shared_clients,
@@ -84,8 +83,7 @@ fn print_summary(report: &vizochok_sim::Report) {
         report.forgotten_ids,
         report.messages_shown,
         report.replies_again,
-        report.resets,
-        report.resets_rejoined
+        report.resets
     );
     for v in &report.violations {
         println!("VIOLATION: {v}");

@@ -146,7 +146,7 @@ impl Session {
     pub fn reset(&mut self, now: u64) -> Result<(), ActionError> {
         self.check_alive()?;
         let now = self.clock(now);
-        self.conversation.restart(None);
+        self.conversation.start_over();
         self.queue.forget_acked();
         self.clear_cart_locally();
         self.emit(Event::History(Vec::new()));

@@ -115,6 +115,7 @@ impl Session {
             last_seq: asked.as_ref().map(|_| self.conversation.last_seq).filter(|&seq| seq > 0),
             language: self.language.tag().to_owned(),
             sdk: self.config.sdk.clone(),
+            new_session: self.conversation.starting_over,
         });
         self.enter(Phase::Authenticating { socket, asked });
         self.send_text(frame::encode(&auth));

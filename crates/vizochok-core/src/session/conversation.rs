@@ -8,6 +8,10 @@ use vizochok_proto::{Cart, ProductItem};
 pub(crate) struct Conversation {
     /// The current (or to-be-resumed) session id.
     pub session_id: Option<String>,
+    /// The app reset the conversation, and no server has named the new
+    /// session yet: `auth` asks for a new one (a signed-in shopper would
+    /// otherwise join their latest session, the one just left).
+    pub starting_over: bool,
     /// The last server `seq` applied.
     pub last_seq: u64,
     /// The cart as the server last confirmed it.
@@ -80,9 +84,21 @@ impl Conversation {
         }
     }
 
+    /// The app reset the conversation: a new session from the next `auth` on.
+    pub fn start_over(&mut self) {
+        self.restart();
+        self.starting_over = true;
+    }
+
+    /// The server named the session in use.
+    pub fn joined(&mut self, session_id: String) {
+        self.session_id = Some(session_id);
+        self.starting_over = false;
+    }
+
     /// The server forgot the session, or the app reset it: start over.
-    pub fn restart(&mut self, session_id: Option<String>) {
-        self.session_id = session_id;
+    pub fn restart(&mut self) {
+        self.session_id = None;
         self.last_seq = 0;
         self.streaming = None;
         self.stopped = None;

@@ -98,10 +98,9 @@ impl Session {
         let new_session = asked.is_some_and(|asked| asked != ok.session_id);
         if new_session {
             // The server forgot our session: start over, keep pending actions.
-            self.conversation.restart(Some(ok.session_id));
-        } else {
-            self.conversation.session_id = Some(ok.session_id);
+            self.conversation.restart();
         }
+        self.conversation.joined(ok.session_id);
         self.enter(Phase::Connected(socket));
         self.timers.set(Timer::Ping, now.saturating_add(self.heartbeat_ms));
         self.emit(Event::Connect);

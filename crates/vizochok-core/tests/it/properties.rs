@@ -60,18 +60,21 @@ fn cart_action() -> impl Strategy<Value = CartAction> {
 
 fn client_frame() -> impl Strategy<Value = ClientFrame> {
     prop_oneof![
-        (text(), text(), opt(text()), opt(text()), opt(any::<u64>()), text(), text()).prop_map(
-            |(key, store_id, user_id, session_id, last_seq, language, name)| ClientFrame::Auth(AuthFrame {
-                v: 1,
-                api_key: Secret::new(key),
-                store_id,
-                user_id,
-                user_token: None,
-                session_id,
-                last_seq,
-                language,
-                sdk: SdkInfo { name, version: "1".into() },
-            })
+        (text(), text(), opt(text()), opt(text()), opt(any::<u64>()), text(), text(), any::<bool>()).prop_map(
+            |(key, store_id, user_id, session_id, last_seq, language, name, new_session)| ClientFrame::Auth(
+                AuthFrame {
+                    v: 1,
+                    api_key: Secret::new(key),
+                    store_id,
+                    user_id,
+                    user_token: None,
+                    session_id,
+                    last_seq,
+                    language,
+                    sdk: SdkInfo { name, version: "1".into() },
+                    new_session,
+                }
+            )
         ),
         (text(), text()).prop_map(|(id, text)| ClientFrame::Message { id, text }),
         (text(), text(), amount()).prop_map(|(id, sku, quantity)| ClientFrame::SelectItem { id, sku, quantity }),

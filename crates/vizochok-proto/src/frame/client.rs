@@ -41,6 +41,10 @@ pub struct AuthFrame {
     pub language: String,
     /// Which SDK is talking.
     pub sdk: SdkInfo,
+    /// The shopper started a new conversation: open a new session, even
+    /// where a verified identity would join their latest one.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    pub new_session: bool,
 }
 
 /// The page the shopper is on, in a `context` frame.

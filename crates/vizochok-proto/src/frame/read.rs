@@ -201,6 +201,8 @@ struct FrameDef<T: 'static> {
 }
 
 const fn frame<T>(tag: &'static str, fields: &'static [super::record::Def], build: fn(&mut Slots) -> T) -> FrameDef<T> {
+    // A field past the slots would be skipped as if unknown.
+    assert!(fields.len() <= super::record::MAX_FIELDS, "a frame has more fields than the slots hold");
     FrameDef { tag, shape: Shape { of: tag, fields }, build }
 }
 
@@ -385,6 +387,7 @@ static CLIENT: [FrameDef<ClientFrame>; 11] = [
             optional("last_seq", U64),
             required("language", STR),
             required("sdk", Kind::Nested(sdk)),
+            defaulted("new_session", BOOL),
         ],
         |s| {
             ClientFrame::Auth(AuthFrame {
@@ -398,6 +401,7 @@ static CLIENT: [FrameDef<ClientFrame>; 11] = [
                 last_seq: s.opt_u64(6),
                 language: s.string(7),
                 sdk: s.sdk(8),
+                new_session: s.bool(9),
             })
         },
     ),
@@ -461,3 +465,16 @@ static CLIENT: [FrameDef<ClientFrame>; 11] = [
     frame("ping", &[optional("ts", F64)], |s| ClientFrame::Ping { ts: s.opt_f64(0) }),
     frame("pong", &[optional("ts", F64)], |s| ClientFrame::Pong { ts: s.opt_f64(0) }),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::record::MAX_FIELDS;
+
+    #[test]
+    fn every_record_fits_the_slots() {
+        for shape in [&PRODUCT, &CART_ITEM, &SUMMARY, &HISTORY_ENTRY, &LIMITS, &SDK, &PAGE] {
+            assert!(shape.fields.len() <= MAX_FIELDS, "{} has {} fields", shape.of, shape.fields.len());
+        }
+    }
+}

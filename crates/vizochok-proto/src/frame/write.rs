@@ -250,6 +250,10 @@ fn auth(w: &mut Writer, auth: &AuthFrame) {
     w.str_field("name", &auth.sdk.name);
     w.str_field("version", &auth.sdk.version);
     w.end_object();
+    if auth.new_session {
+        w.key("new_session");
+        w.bool(true);
+    }
     w.end_object();
 }
 

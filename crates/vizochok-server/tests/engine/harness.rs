@@ -167,6 +167,7 @@ pub fn auth_with(
         last_seq,
         language: "en".into(),
         sdk: SdkInfo { name: "vizochok-test".into(), version: "0.1.0".into() },
+        new_session: false,
     })
 }
 

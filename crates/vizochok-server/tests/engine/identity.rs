@@ -88,9 +88,31 @@ fn a_verified_shopper_without_a_session_id_joins_their_latest_session_restored()
 }
 
 #[test]
+fn a_verified_shopper_who_starts_over_gets_a_new_session_which_their_other_devices_then_join() {
+    let mut h = Harness::new(identity(true));
+    let alice = |new_session: bool| match auth_as("alice", Some(&token("alice")), None, None) {
+        ClientFrame::Auth(auth) => ClientFrame::Auth(vizochok_proto::frame::AuthFrame { new_session, ..auth }),
+        other => other,
+    };
+    let (first, _) = h.connect_with(1, alice(false));
+    h.send(1, &message("m1", "milk"));
+    // `reset()`: the socket goes, and the next `auth` asks for a new session.
+    h.closed(1);
+    h.now += 100;
+    let (fresh, out) = h.connect_with(2, alice(true));
+    assert_ne!(fresh, first, "a new conversation, not the one just left");
+    let ok = auth_ok(&out, 2);
+    assert!(!ok.restored && ok.history.is_none(), "{ok:?}");
+    // The shopper's other device, with no session id, joins the new one: it was used last.
+    h.now += 100;
+    assert_eq!(h.connect_with(3, alice(false)).0, fresh);
+}
+
+#[test]
 fn of_several_sessions_of_one_shopper_the_most_recently_used_is_joined() {
-    // One engine never opens a second session for a verified shopper (the
-    // second auth joins the first); two meet when a restore merges state.
+    // One engine opens a second session for a verified shopper only when
+    // their `auth` starts over (`new_session`); otherwise the second auth
+    // joins the first. Here two meet when a restore merges state.
     let alice = |session: Option<&str>| auth_as("alice", Some(&token("alice")), session, Some(0));
     let session_of = |seed: u64| {
         let mut h = Harness::seeded(identity(true), Box::new(vizochok_server::KeywordAssistant), seed);

@@ -213,6 +213,7 @@ fn auth_frame_has_the_contract_fields() {
         last_seq: Some(7),
         language: "uk".into(),
         sdk: SdkInfo { name: "vizochok-rust".into(), version: "0.1.0".into() },
+        new_session: false,
     });
     assert_eq!(
         encode(&frame),
@@ -322,6 +323,7 @@ fn every_frame() -> (Vec<ServerFrame>, Vec<ClientFrame>) {
             last_seq: Some(0),
             language: "en".into(),
             sdk: SdkInfo { name: "vizochok-rust".into(), version: "0.1.0".into() },
+            new_session: true,
         }),
         ClientFrame::Message { id: "m1".into(), text: "молоко \"2.5%\"".into() },
         ClientFrame::SelectItem { id: "a1".into(), sku: "milk".into(), quantity: 2.0 },
