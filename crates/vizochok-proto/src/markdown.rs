@@ -70,10 +70,11 @@ pub struct Span {
 #[allow(clippy::manual_pattern_char_comparison)] // a predicate on purpose, see the loop
 pub fn parse(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let mut paragraph: Vec<&str> = Vec::new();
-    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+    // The paragraph's lines so far, joined by '\n' (each line is non-empty).
+    let mut paragraph = String::new();
+    let flush = |paragraph: &mut String, blocks: &mut Vec<Block>| {
         if !paragraph.is_empty() {
-            blocks.push(Block { kind: BlockKind::Paragraph, number: None, spans: inline(&paragraph.join("\n")) });
+            blocks.push(Block { kind: BlockKind::Paragraph, number: None, spans: inline(paragraph) });
             paragraph.clear();
         }
     };
@@ -88,7 +89,10 @@ pub fn parse(text: &str) -> Vec<Block> {
             flush(&mut paragraph, &mut blocks);
             blocks.push(Block { kind, number, spans: inline(rest) });
         } else {
-            paragraph.push(trimmed);
+            if !paragraph.is_empty() {
+                paragraph.push('\n');
+            }
+            paragraph.push_str(trimmed);
         }
     }
     flush(&mut paragraph, &mut blocks);
