@@ -92,10 +92,7 @@ pub(crate) fn write_float(x: f64, out: &mut String) {
     // Number#toString of a double is at most 25 ASCII characters.
     let mut digits = [0u8; 32];
     let len = unsafe { imports::write_float(x, digits.as_mut_ptr(), digits.len()) };
-    // ASCII, char by char (`utf8::str_of` would do too, for more instructions).
-    for &b in digits.get(..len).unwrap_or_default() {
-        out.push(char::from(b));
-    }
+    out.push_str(crate::utf8::str_of(digits.get(..len).unwrap_or_default()).unwrap_or("null"));
 }
 
 thread_local! {
