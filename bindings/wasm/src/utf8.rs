@@ -17,8 +17,16 @@ pub(crate) fn str_of(bytes: &[u8]) -> Option<&str> {
 // One copy for every caller (each `Texts::split` would inline its own).
 #[inline(never)]
 fn is_utf8(bytes: &[u8]) -> bool {
-    let mut rest = bytes.iter();
-    while let Some(&lead) = rest.next() {
+    let mut at = 0;
+    while let Some(&lead) = bytes.get(at) {
+        // Frames are mostly ASCII: eight such bytes at a time.
+        if let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            if u64::from_le_bytes(word) & 0x8080_8080_8080_8080 == 0 {
+                at += 8;
+                continue;
+            }
+        }
+        at += 1;
         // How many continuation bytes follow, and the smallest code point
         // that needs that many (anything below is an overlong form).
         let (more, least) = match lead {
@@ -30,10 +38,11 @@ fn is_utf8(bytes: &[u8]) -> bool {
         };
         let mut point = u32::from(lead) & (0x3F >> more);
         for _ in 0..more {
-            match rest.next() {
+            match bytes.get(at) {
                 Some(&b) if b & 0xC0 == 0x80 => point = point << 6 | u32::from(b & 0x3F),
                 _ => return false,
             }
+            at += 1;
         }
         if point < least || point > 0x10_FFFF || (0xD800..=0xDFFF).contains(&point) {
             return false;
@@ -74,6 +83,23 @@ mod tests {
                 for c in edges {
                     for d in edges {
                         agrees(&[a, b, c, d]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_ascii_runs_agree_with_std() {
+        for len in 0..40 {
+            for at in 0..len {
+                for bad in [0x80, 0xC3, 0xE2, 0xF0, 0xFF] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = bad;
+                    agrees(&bytes);
+                    if at + 1 < len {
+                        bytes[at + 1] = 0xA9;
+                        agrees(&bytes);
                     }
                 }
             }
