@@ -98,7 +98,7 @@ pub fn error_message(code: ErrorCode, lang: Language) -> &'static str {
 }
 
 /// Line `index` of `text` (counting from 0; empty past the last).
-fn line(text: &'static str, mut index: usize) -> &'static str {
+pub(crate) fn line(text: &'static str, mut index: usize) -> &'static str {
     let mut start = 0;
     for (at, byte) in text.bytes().enumerate() {
         if byte == b'\n' {
