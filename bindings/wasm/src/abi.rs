@@ -92,7 +92,7 @@ pub(crate) fn write_float(x: f64, out: &mut String) {
     // Number#toString of a double is at most 25 ASCII characters.
     let mut digits = [0u8; 32];
     let len = unsafe { imports::write_float(x, digits.as_mut_ptr(), digits.len()) };
-    out.push_str(std::str::from_utf8(digits.get(..len).unwrap_or_default()).unwrap_or("null"));
+    out.push_str(crate::utf8::str_of(digits.get(..len).unwrap_or_default()).unwrap_or("null"));
 }
 
 thread_local! {
@@ -137,7 +137,7 @@ impl Texts {
             let len = usize::try_from(len).ok()?;
             let bytes = self.buffer.get(at..at + len)?;
             at += len;
-            std::str::from_utf8(bytes).ok()
+            crate::utf8::str_of(bytes)
         })
     }
 }

@@ -14,9 +14,9 @@
 //! `event(kind, json)`.
 //!
 //! The module has no generated glue: `abi` is its boundary with
-//! `js/src/core.js`, `page` what each of its exports does, and `alloc` its
-//! allocator. Only the allocator is built for other targets (its tests run
-//! natively).
+//! `js/src/core.js`, `page` what each of its exports does, `alloc` its
+//! allocator and `utf8` the check of the text it is given. Only those two
+//! are built for other targets (their tests run natively).
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
@@ -26,3 +26,6 @@ mod abi;
 mod alloc;
 #[cfg(target_arch = "wasm32")]
 mod page;
+#[allow(unsafe_code)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod utf8;

@@ -245,7 +245,12 @@ pub(crate) fn act(handle: u32, kind: u32, now: f64, [a, b, c]: [&str; 3], n: f64
 const DESTROYED: &str = "VIZOCHOKWidget was destroyed";
 
 fn type_error(expected: &str, found: &str) -> u32 {
-    abi::answer(Answer::TypeError, &["expected ", expected, ": ", found].concat())
+    // Pushed, not `concat()`: std's join is the larger code.
+    let mut message = String::from("expected ");
+    for part in [expected, ": ", found] {
+        message.push_str(part);
+    }
+    abi::answer(Answer::TypeError, &message)
 }
 
 /// A read, as JSON text: 0 state, 1 session id, 2 cart, 3 pending actions, 4 language.

@@ -134,7 +134,7 @@ impl Config {
         if self.api_key.is_blank() {
             return Err(ConfigError::MissingApiKey);
         }
-        if self.store_id.trim().is_empty() {
+        if vizochok_proto::blank::is_blank(&self.store_id) {
             return Err(ConfigError::MissingStoreId);
         }
         // Before the URL's own checks, whose texts name parts of the URL:

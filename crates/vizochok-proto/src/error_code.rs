@@ -25,17 +25,16 @@ macro_rules! error_codes {
 
             /// The callback contract's spelling of this code.
             pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $text,)*
-                }
+                // A line of one string, not a `match`: no table of string
+                // pointers and lengths in the browser's module.
+                crate::i18n::line(concat!($($text, "\n",)*), self as usize)
             }
 
             /// Parses the callback contract's spelling.
             pub fn parse(text: &str) -> Option<ErrorCode> {
-                match text {
-                    $($text => Some(ErrorCode::$variant),)*
-                    _ => None,
-                }
+                // A search of `ALL`, not a `match`: the same answer in a
+                // fraction of the browser module's code.
+                ErrorCode::ALL.iter().copied().find(|code| code.as_str() == text)
             }
         }
     };

@@ -36,51 +36,80 @@ impl Language {
     }
 }
 
+macro_rules! error_texts {
+    ($($code:ident => $en:literal, $uk:literal;)*) => {
+        /// The codes in the order of the texts below (a test holds it to `ErrorCode::ALL`).
+        #[cfg(test)]
+        const ORDER: &[ErrorCode] = &[$(ErrorCode::$code,)*];
+        /// Each language's texts as one string, a line per code in the order
+        /// of `ErrorCode`: no table of 36 string pointers and lengths in the
+        /// browser's module.
+        const EN: &str = concat!($($en, "\n",)*);
+        const UK: &str = concat!($($uk, "\n",)*);
+    };
+}
+
+error_texts! {
+    RateLimitExceeded => "Too many requests. Please wait a moment.",
+        "Забагато запитів. Зачекайте трохи.";
+    UserMessageLimit => "You have reached the message limit.",
+        "Ви досягли ліміту повідомлень.";
+    UserConversationLimit => "You have reached the conversation limit.",
+        "Ви досягли ліміту розмов.";
+    TenantDailyTokenLimit => "The assistant is unavailable for the rest of the day.",
+        "Асистент недоступний до кінця дня.";
+    TenantMonthlyTokenLimit => "The assistant is unavailable for the rest of the month.",
+        "Асистент недоступний до кінця місяця.";
+    AgentBusy => "The assistant is busy. Retrying shortly.",
+        "Асистент зайнятий. Повторюємо за мить.";
+    MessageTooLarge => "The message is too long.",
+        "Повідомлення задовге.";
+    InvalidJson => "The request could not be understood.",
+        "Запит не вдалося розібрати.";
+    InternalError => "Something went wrong. Please try again.",
+        "Щось пішло не так. Спробуйте ще раз.";
+    MaxRoundsExceeded => "The assistant could not finish this request.",
+        "Асистент не зміг завершити цей запит.";
+    SessionTokenLimit => "This conversation is too long. Please start a new one.",
+        "Розмова задовга. Почніть нову.";
+    NoCatalogData => "The store catalog is not available.",
+        "Каталог магазину недоступний.";
+    AuthError => "The chat is unavailable. Please refresh the page.",
+        "Чат недоступний. Оновіть сторінку.";
+    AuthTimeout => "The server did not respond in time.",
+        "Сервер не відповів вчасно.";
+    WsError => "Connection problem.",
+        "Проблема зі з'єднанням.";
+    QueueFull => "Too many pending actions. Please wait.",
+        "Забагато дій в черзі. Зачекайте.";
+    MaxReconnect => "Could not reconnect to the assistant.",
+        "Не вдалося знову підключитися до асистента.";
+    ConnectionLost => "Connection lost. Reconnecting…",
+        "З'єднання втрачено. Підключаємося знову…";
+}
+
 /// The localized, shopper-facing text for an error code.
 pub fn error_message(code: ErrorCode, lang: Language) -> &'static str {
-    use ErrorCode::*;
-    match lang {
-        Language::En => match code {
-            RateLimitExceeded => "Too many requests. Please wait a moment.",
-            UserMessageLimit => "You have reached the message limit.",
-            UserConversationLimit => "You have reached the conversation limit.",
-            TenantDailyTokenLimit => "The assistant is unavailable for the rest of the day.",
-            TenantMonthlyTokenLimit => "The assistant is unavailable for the rest of the month.",
-            AgentBusy => "The assistant is busy. Retrying shortly.",
-            MessageTooLarge => "The message is too long.",
-            InvalidJson => "The request could not be understood.",
-            InternalError => "Something went wrong. Please try again.",
-            MaxRoundsExceeded => "The assistant could not finish this request.",
-            SessionTokenLimit => "This conversation is too long. Please start a new one.",
-            NoCatalogData => "The store catalog is not available.",
-            AuthError => "The chat is unavailable. Please refresh the page.",
-            AuthTimeout => "The server did not respond in time.",
-            WsError => "Connection problem.",
-            QueueFull => "Too many pending actions. Please wait.",
-            MaxReconnect => "Could not reconnect to the assistant.",
-            ConnectionLost => "Connection lost. Reconnecting…",
-        },
-        Language::Uk => match code {
-            RateLimitExceeded => "Забагато запитів. Зачекайте трохи.",
-            UserMessageLimit => "Ви досягли ліміту повідомлень.",
-            UserConversationLimit => "Ви досягли ліміту розмов.",
-            TenantDailyTokenLimit => "Асистент недоступний до кінця дня.",
-            TenantMonthlyTokenLimit => "Асистент недоступний до кінця місяця.",
-            AgentBusy => "Асистент зайнятий. Повторюємо за мить.",
-            MessageTooLarge => "Повідомлення задовге.",
-            InvalidJson => "Запит не вдалося розібрати.",
-            InternalError => "Щось пішло не так. Спробуйте ще раз.",
-            MaxRoundsExceeded => "Асистент не зміг завершити цей запит.",
-            SessionTokenLimit => "Розмова задовга. Почніть нову.",
-            NoCatalogData => "Каталог магазину недоступний.",
-            AuthError => "Чат недоступний. Оновіть сторінку.",
-            AuthTimeout => "Сервер не відповів вчасно.",
-            WsError => "Проблема зі з'єднанням.",
-            QueueFull => "Забагато дій в черзі. Зачекайте.",
-            MaxReconnect => "Не вдалося знову підключитися до асистента.",
-            ConnectionLost => "З'єднання втрачено. Підключаємося знову…",
-        },
+    let texts = match lang {
+        Language::En => EN,
+        Language::Uk => UK,
+    };
+    line(texts, code as usize)
+}
+
+/// Line `index` of `text` (counting from 0; empty past the last).
+pub(crate) fn line(text: &'static str, mut index: usize) -> &'static str {
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte == b'\n' {
+            if index == 0 {
+                return text.get(start..at).unwrap_or_default();
+            }
+            index -= 1;
+            start = at + 1;
+        }
     }
+    ""
 }
 
 macro_rules! ui_texts {
@@ -168,6 +197,18 @@ mod tests {
             assert!(!en.is_empty() && !uk.is_empty(), "{code}");
             assert_ne!(en, uk, "{code} is not translated");
         }
+    }
+
+    #[test]
+    fn error_texts_are_in_the_order_of_the_codes() {
+        assert_eq!(ORDER, ErrorCode::ALL);
+        assert_eq!(
+            error_message(ErrorCode::RateLimitExceeded, Language::En),
+            "Too many requests. Please wait a moment."
+        );
+        assert_eq!(error_message(ErrorCode::ConnectionLost, Language::Uk), "З'єднання втрачено. Підключаємося знову…");
+        assert_eq!(EN.lines().count(), ErrorCode::ALL.len());
+        assert_eq!(UK.lines().count(), ErrorCode::ALL.len());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blank;
 mod error_code;
 pub mod frame;
 pub mod i18n;

@@ -7,6 +7,8 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use crate::blank::trim;
+
 /// A paragraph or a list item.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -68,10 +70,11 @@ pub struct Span {
 #[allow(clippy::manual_pattern_char_comparison)] // a predicate on purpose, see the loop
 pub fn parse(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let mut paragraph: Vec<&str> = Vec::new();
-    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+    // The paragraph's lines so far, joined by '\n' (each line is non-empty).
+    let mut paragraph = String::new();
+    let flush = |paragraph: &mut String, blocks: &mut Vec<Block>| {
         if !paragraph.is_empty() {
-            blocks.push(Block { kind: BlockKind::Paragraph, number: None, spans: inline(&paragraph.join("\n")) });
+            blocks.push(Block { kind: BlockKind::Paragraph, number: None, spans: inline(paragraph) });
             paragraph.clear();
         }
     };
@@ -79,14 +82,17 @@ pub fn parse(text: &str) -> Vec<Block> {
     // trimmed (a '\r' is white space, a last empty line ends nothing), and
     // no memchr-based char searcher in the browser's module.
     for line in text.split(|c| c == '\n') {
-        let trimmed = line.trim();
+        let trimmed = trim(line);
         if trimmed.is_empty() {
             flush(&mut paragraph, &mut blocks);
         } else if let Some((kind, number, rest)) = list_item(trimmed) {
             flush(&mut paragraph, &mut blocks);
             blocks.push(Block { kind, number, spans: inline(rest) });
         } else {
-            paragraph.push(trimmed);
+            if !paragraph.is_empty() {
+                paragraph.push('\n');
+            }
+            paragraph.push_str(trimmed);
         }
     }
     flush(&mut paragraph, &mut blocks);
@@ -96,12 +102,13 @@ pub fn parse(text: &str) -> Vec<Block> {
 /// `- item`, `* item` or `12. item`: its kind, number and text.
 fn list_item(line: &str) -> Option<(BlockKind, Option<u32>, &str)> {
     if let Some(rest) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
-        return Some((BlockKind::Bullet, None, rest.trim_start()));
+        // `line` is trimmed already, so trimming `rest` trims its start.
+        return Some((BlockKind::Bullet, None, trim(rest)));
     }
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
     let rest = line[digits..].strip_prefix(". ")?;
     let number = line[..digits].parse().ok()?;
-    Some((BlockKind::Numbered, Some(number), rest.trim_start()))
+    Some((BlockKind::Numbered, Some(number), trim(rest)))
 }
 
 /// The style in force while reading inline text.
@@ -157,7 +164,8 @@ fn closes(after: &str, marker: &str) -> bool {
     // Bytes, not `str::contains`: std's substring searcher is a kilobyte of
     // the browser's module, and a marker is one or two ASCII characters.
     let marker = marker.as_bytes();
-    !after.starts_with(char::is_whitespace) && after.as_bytes().windows(marker.len().max(1)).any(|w| w == marker)
+    !after.chars().next().is_some_and(char::is_whitespace)
+        && after.as_bytes().windows(marker.len().max(1)).any(|w| w == marker)
 }
 
 /// `[label](url)` at the start of `text`: the label, the url, what follows.
@@ -167,14 +175,14 @@ fn link(text: &str) -> Option<(&str, &str, &str)> {
     let (label, after) = (&inner[..close], &inner[close + 1..]);
     let target = after.strip_prefix('(')?;
     let end = target.bytes().position(|b| b == b')')?;
-    Some((label, target[..end].trim(), &target[end + 1..]))
+    Some((label, trim(&target[..end]), &target[end + 1..]))
 }
 
 /// The url, when it is `http:` or `https:` with a host.
 fn safe_url(url: &str) -> Option<&str> {
     let starts = |scheme: &[u8]| url.as_bytes().get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
     let scheme_ok = starts(b"https://") || starts(b"http://");
-    (scheme_ok && !url.contains(char::is_whitespace)).then_some(url)
+    (scheme_ok && !url.chars().any(char::is_whitespace)).then_some(url)
 }
 
 fn push(spans: &mut Vec<Span>, current: &mut String, style: Style, link: Option<String>) {

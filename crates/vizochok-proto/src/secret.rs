@@ -24,7 +24,7 @@ impl Secret {
 
     /// Whether the credential is empty (or only white space).
     pub fn is_blank(&self) -> bool {
-        self.0.trim().is_empty()
+        crate::blank::is_blank(&self.0)
     }
 
     /// Removes every occurrence of the credential from `text`, so that a

@@ -62,10 +62,35 @@ export async function start(bytes) {
       view = new Uint8Array(w.memory.buffer, at, len);
     }
   };
+  /**
+   * Writes `text` as UTF-8 into the view from `at`: its byte length. A loop
+   * for what is not a surrogate: the fixed cost of an `encodeInto` call was
+   * most of what writing a short frame cost in Chromium. From the first
+   * surrogate on (emoji, rare), `encodeInto` writes the rest.
+   */
+  const encode = (text, at) => {
+    const start = at;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) {
+        view[at++] = c;
+      } else if (c < 0x800) {
+        view[at++] = 0xc0 | (c >> 6);
+        view[at++] = 0x80 | (c & 63);
+      } else if ((c & 0xf800) === 0xd800) {
+        return at - start + encoder.encodeInto(text.slice(i), view.subarray(at)).written;
+      } else {
+        view[at++] = 0xe0 | (c >> 12);
+        view[at++] = 0x80 | ((c >> 6) & 63);
+        view[at++] = 0x80 | (c & 63);
+      }
+    }
+    return at - start;
+  };
   /** Writes `text` into a buffer of the module for its next call: its byte length. */
   const put = (text) => {
     reserve(text.length * 3);
-    return encoder.encodeInto(text, view).written;
+    return encode(text, 0);
   };
   /** Writes the strings one after another, likewise: their byte lengths (-1: none). */
   const puts = (...strings) => {
@@ -73,7 +98,7 @@ export async function start(bytes) {
     let at = 0;
     return strings.map((s) => {
       if (s == null) return -1;
-      const { written } = encoder.encodeInto(s, view.subarray(at));
+      const written = encode(s, at);
       at += written;
       return written;
     });

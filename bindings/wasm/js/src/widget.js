@@ -4,7 +4,7 @@
 // storage and the page lifecycle — and the page's API. Every protocol rule,
 // and the run loop itself, is in Rust.
 import { EVENTS } from './generated/kinds.js';
-import { pick } from './generated/pick.js';
+import * as pick from './generated/pick.js';
 
 /** The hosted service's endpoint; set `serverUrl` for a sandbox. */
 export const DEFAULT_SERVER_URL = 'wss://api.vizochok.com/v1/ws';

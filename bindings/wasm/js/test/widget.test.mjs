@@ -149,6 +149,22 @@ test('a reply reaches onMessage with exactly the contract fields and its Markdow
   w.destroy();
 });
 
+test('text of every script reaches the core and the app unchanged, a lone surrogate as U+FFFD', async () => {
+  const messages = [];
+  const { w, transport } = await connected({ onMessage: (msg) => messages.push(msg) });
+  const texts = ['plain', 'Галичина молоко 2,5%', '€ ✓ 中文', 'emoji 😀 and 𝄞', 'x\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}'];
+  // Feedback comments: sent at once, one frame each (messages wait for each other).
+  for (const text of texts) w.feedback('r0', 'up', text);
+  w.feedback('r0', 'up', 'lone \ud800 high, lone \udc00 low, 😀 then \ud83d');
+  assert.deepEqual(transport.sent.slice(1).map((f) => f.comment),
+    [...texts, 'lone \ufffd high, lone \ufffd low, 😀 then \ufffd']);
+  for (const [seq, text] of texts.entries()) {
+    transport.events.text(JSON.stringify({ type: 'delta', seq: seq + 1, message_id: 'r1', reply_to: 'm1', text }));
+  }
+  assert.deepEqual(messages.filter((m) => m.type === 'delta').map((m) => m.text), texts);
+  w.destroy();
+});
+
 test('destroy is safe twice, closes the socket, keeps the last state readable and refuses actions', async () => {
   const { w, transport } = await connected();
   const id = w.sendMessage('hi');

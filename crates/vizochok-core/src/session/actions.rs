@@ -2,7 +2,7 @@
 //! (`docs/protocol.md`, "Actions"), then queued and sent in order.
 
 use vizochok_proto::frame::{self, ClientFrame, MAX_FEEDBACK_COMMENT_CHARS};
-use vizochok_proto::{ErrorCode, PageContext, ProductItem, Rating};
+use vizochok_proto::{blank, ErrorCode, PageContext, ProductItem, Rating};
 
 use super::connection::{CloseReason, Ending};
 use super::phase::Phase;
@@ -20,7 +20,7 @@ impl Session {
     /// Sends a chat message. Returns its action id.
     pub fn send_message(&mut self, now: u64, text: &str) -> Result<String, ActionError> {
         self.check_alive()?;
-        if text.trim().is_empty() {
+        if blank::is_blank(text) {
             return Err(ActionError::Invalid("the message text is empty".into()));
         }
         let chars = text.chars().count();
@@ -136,7 +136,7 @@ impl Session {
             ])));
         }
         let message_id = message_id.to_owned();
-        let comment = comment.filter(|c| !c.trim().is_empty()).map(str::to_owned);
+        let comment = comment.filter(|c| !blank::is_blank(c)).map(str::to_owned);
         self.enqueue(now, ActionKind::Feedback, |id| ClientFrame::Feedback { id, message_id, rating, comment }, None)
     }
 

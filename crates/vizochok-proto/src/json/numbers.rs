@@ -276,8 +276,8 @@ pub(crate) fn to_f64(decimal: &Decimal, token: &str) -> Result<f64, FloatError> 
     }
 }
 
-/// The decimal digits of `n`, written into `buffer`.
-fn digits(mut n: u64, buffer: &mut [u8; 20]) -> &str {
+/// The decimal digits of `n` (ASCII), written into `buffer`.
+fn digits(mut n: u64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut start = buffer.len();
     loop {
         start -= 1;
@@ -287,12 +287,20 @@ fn digits(mut n: u64, buffer: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+    &buffer[start..]
+}
+
+/// Appends ASCII bytes (char by char: no UTF-8 check, whose code the
+/// browser's module would carry for this alone).
+fn push_ascii(out: &mut String, ascii: &[u8]) {
+    for &b in ascii {
+        out.push(char::from(b));
+    }
 }
 
 /// Appends the decimal digits of `n`.
 pub(crate) fn write_u64(n: u64, out: &mut String) {
-    out.push_str(digits(n, &mut [0; 20]));
+    push_ascii(out, digits(n, &mut [0; 20]));
 }
 
 /// Appends `x` as a JSON number that reads back as exactly `x`; `null` when
@@ -345,12 +353,12 @@ fn write_fixed(scaled: u64, places: usize, out: &mut String) {
         for _ in text.len()..places {
             out.push('0');
         }
-        out.push_str(text);
+        push_ascii(out, text);
     } else {
         let (whole, fraction) = text.split_at(text.len() - places);
-        out.push_str(whole);
+        push_ascii(out, whole);
         out.push('.');
-        out.push_str(fraction);
+        push_ascii(out, fraction);
     }
 }
 
