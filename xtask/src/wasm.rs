@@ -173,10 +173,11 @@ pub fn demo(args: &[String]) -> Result {
     run(Command::new(vizochok).args(["sandbox", "--addr", &addr, "--static"]).arg(&site))
 }
 
-/// Builds the package, packs it, installs the tarball in a clean project, and
-/// runs every test against what that install put on disk: node tests, the
-/// seed's examples under `tsc --strict`, and the Chromium suite (demo, script
-/// tag, ES module, bundler apps, scenarios) against the real sandbox.
+/// Builds and weighs the package, packs it, installs the tarball in a clean
+/// project, and runs every test against what that install put on disk: node
+/// tests, the seed's examples under `tsc --strict`, and the Chromium suite
+/// (demo, script tag, ES module, bundler apps, scenarios) against the real
+/// sandbox.
 pub fn ci() -> Result {
     if !Path::new(CHROMIUM).exists() {
         run(&mut cmd("apt-get", &["update"]))?;
@@ -184,6 +185,7 @@ pub fn ci() -> Result {
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     wasm()?;
+    size()?;
     let node_modules = npm_tools()?;
     let js = package_dir().join("js");
     let tarball = pack()?;
