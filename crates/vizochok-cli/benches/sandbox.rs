@@ -25,17 +25,20 @@
 //! (127.0.0.2 and up) and meet the default caps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{Ipv4Addr, SocketAddr};
+#[path = "../../vizochok-sandbox/tests/clients/mod.rs"]
+mod clients;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use clients::{tcp_from, Stalled};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -364,13 +367,6 @@ fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
 
-/// A TCP connection from `127.0.0.<host>`.
-async fn tcp_from(host: u8, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, host), 0)))?;
-    socket.connect(to).await
-}
-
 /// A source address for the `n`-th connection, 63 to an address (under the
 /// default cap of 64 at a time).
 fn host_for(n: usize) -> u8 {
@@ -387,28 +383,10 @@ async fn brief_session(addr: SocketAddr, host: u8) -> Result<(), String> {
     let stream = tcp_from(host, addr).await.map_err(|e| format!("connect: {e}"))?;
     let config = WebSocketConfig::default().read_buffer_size(4096);
     let url = format!("ws://{addr}/v1/ws");
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
         .await
         .map_err(|e| format!("handshake: {e}"))?;
-    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-        "language": "uk", "sdk": {"name": "bench", "version": "1"}});
-    let frames = [
-        auth,
-        json!({"type": "select_item", "id": "a1", "sku": "DAI-001", "quantity": 1}),
-        json!({"type": "message", "id": "m1", "text": "молоко"}),
-    ];
-    for (frame, answer) in frames.iter().zip([r#"{"type":"auth_ok""#, r#"{"type":"ack""#, r#"{"type":"ack""#]) {
-        ws.send(Message::Text(frame.to_string().into())).await.map_err(|e| format!("send: {e}"))?;
-        loop {
-            match timeout(Duration::from_secs(30), ws.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(answer) => break,
-                Ok(Some(Ok(_))) => continue,
-                other => return Err(format!("waiting for {answer}: {other:?}")),
-            }
-        }
-    }
-    let _ = ws.close(None).await;
-    Ok(())
+    clients::brief_session(ws).await
 }
 
 /// `n` brief sessions, `CHURN_CONCURRENCY` at a time; the failures.
@@ -494,45 +472,6 @@ async fn churn(n: usize) {
     server.stop().await;
 }
 
-/// A socket stalled in its handshake, and when it was opened.
-enum Stalled {
-    Tcp(TcpStream, Instant),
-    Ws(Box<WebSocketStream<TcpStream>>, Instant),
-}
-
-impl Stalled {
-    async fn open(kind: usize, host: u8, addr: SocketAddr) -> Stalled {
-        let mut stream = tcp_from(host, addr).await.unwrap();
-        let opened = Instant::now();
-        match kind % 3 {
-            0 => Stalled::Tcp(stream, opened),
-            1 => {
-                stream.write_all(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
-                Stalled::Tcp(stream, opened)
-            }
-            _ => {
-                let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/v1/ws"), stream).await.unwrap();
-                Stalled::Ws(Box::new(ws), opened)
-            }
-        }
-    }
-
-    /// How long after it opened the server closed it.
-    async fn closed_after(self) -> Duration {
-        match self {
-            Stalled::Tcp(mut stream, opened) => {
-                let mut sink = Vec::new();
-                let _ = timeout(Duration::from_secs(60), stream.read_to_end(&mut sink)).await;
-                opened.elapsed()
-            }
-            Stalled::Ws(mut ws, opened) => {
-                while let Ok(Some(Ok(_))) = timeout(Duration::from_secs(60), ws.next()).await {}
-                opened.elapsed()
-            }
-        }
-    }
-}
-
 /// A new client's time from connecting to its `auth_ok`.
 async fn auth_time(addr: SocketAddr, host: u8) -> Duration {
     let started = Instant::now();
@@ -564,7 +503,8 @@ async fn stalled(n: usize) {
         answers.push(auth_time(server.addr, 250 - u8::try_from(i % 4).unwrap()).await);
     }
     answers.sort();
-    let mut closes = futures_util::future::join_all(sockets.into_iter().map(Stalled::closed_after)).await;
+    let mut closes =
+        futures_util::future::join_all(sockets.into_iter().map(|s| s.closed_after(Duration::from_secs(60)))).await;
     closes.sort();
     let after = rss_kib(pid);
     let s = |d: &Duration| format!("{:.2}", d.as_secs_f64());

@@ -8,15 +8,16 @@
 //! bench (`--churn`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "../tests/clients/mod.rs"]
+mod clients;
+
 use std::alloc::System;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use cap::Cap;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
-use tokio::time::{sleep, timeout};
-use tokio_tungstenite::tungstenite::Message;
+use futures_util::StreamExt;
+use tokio::time::sleep;
 use vizochok_sandbox::{LogSink, SandboxOptions};
 
 #[global_allocator]
@@ -30,25 +31,8 @@ fn mib(bytes: usize) -> String {
 }
 
 async fn brief_session(url: String) {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-        "language": "uk", "sdk": {"name": "bench", "version": "1"}});
-    let frames = [
-        auth,
-        json!({"type": "select_item", "id": "a1", "sku": "DAI-001", "quantity": 1}),
-        json!({"type": "message", "id": "m1", "text": "молоко"}),
-    ];
-    for (frame, answer) in frames.iter().zip([r#"{"type":"auth_ok""#, r#"{"type":"ack""#, r#"{"type":"ack""#]) {
-        ws.send(Message::Text(frame.to_string().into())).await.unwrap();
-        loop {
-            match timeout(Duration::from_secs(30), ws.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(answer) => break,
-                Ok(Some(Ok(_))) => continue,
-                other => panic!("waiting for {answer}: {other:?}"),
-            }
-        }
-    }
-    let _ = ws.close(None).await;
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    clients::brief_session(ws).await.unwrap();
 }
 
 async fn churn(url: &str, n: usize) {

@@ -4,16 +4,18 @@
 //! addresses of the loopback network (127.0.0.0/8).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod clients;
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use clients::Stalled;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use support::{auth, Logs, Raw};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use vizochok_sandbox::{ConnectionLimits, RunningSandbox, SandboxOptions};
@@ -29,9 +31,7 @@ async fn sandbox(logs: &Logs, connections: ConnectionLimits) -> RunningSandbox {
 
 /// A TCP connection to the sandbox from `127.0.0.<host>`.
 async fn tcp_from(host: u8, to: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, host), 0))).unwrap();
-    socket.connect(to).await.unwrap()
+    clients::tcp_from(host, to).await.unwrap()
 }
 
 /// Reads until the server closes the connection; what it sent.
@@ -167,45 +167,6 @@ async fn past_the_pending_cap_the_oldest_stalled_handshake_makes_room_for_a_new_
     sandbox.shutdown().await;
 }
 
-/// Stalled the three ways a handshake can stall: a silent socket, a
-/// request head that never ends, a WebSocket that never sends `auth`.
-async fn stall(kind: usize, host: u8, sandbox: &RunningSandbox) -> Stalled {
-    let mut stream = tcp_from(host, sandbox.local_addr()).await;
-    let opened = Instant::now();
-    match kind % 3 {
-        0 => Stalled::Tcp(stream, opened),
-        1 => {
-            stream.write_all(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
-            Stalled::Tcp(stream, opened)
-        }
-        _ => {
-            let (ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
-            Stalled::Ws(Box::new(ws), opened)
-        }
-    }
-}
-
-enum Stalled {
-    Tcp(TcpStream, Instant),
-    Ws(Box<tokio_tungstenite::WebSocketStream<TcpStream>>, Instant),
-}
-
-impl Stalled {
-    /// How long after it opened the server closed it.
-    async fn closed_after(self) -> Duration {
-        match self {
-            Stalled::Tcp(mut stream, opened) => {
-                until_closed(&mut stream).await;
-                opened.elapsed()
-            }
-            Stalled::Ws(mut ws, opened) => {
-                while let Ok(Some(Ok(_))) = timeout(Duration::from_secs(20), ws.next()).await {}
-                opened.elapsed()
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_their_deadline() {
     const STALLED: usize = 2_000;
@@ -218,11 +179,12 @@ async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_the
     for n in 0..STALLED {
         // 63 per source address, under the default cap of 64.
         let host = 2 + u8::try_from(n / per_address).unwrap();
-        stalled.push(stall(n, host, &sandbox).await);
+        stalled.push(Stalled::open(n, host, sandbox.local_addr()).await);
     }
     let answered = auth_time(&sandbox, 200).await;
     assert!(answered < Duration::from_secs(1), "a new client's auth_ok took {answered:?}");
-    let closes = futures_util::future::join_all(stalled.into_iter().map(Stalled::closed_after)).await;
+    let closes =
+        futures_util::future::join_all(stalled.into_iter().map(|s| s.closed_after(Duration::from_secs(20)))).await;
     let (early, late) = (closes.iter().min().unwrap(), closes.iter().max().unwrap());
     eprintln!("new client answered in {answered:?}; stalled sockets closed after {early:?} to {late:?}");
     assert!(*early >= DEADLINE - Duration::from_millis(100), "one was closed after {early:?}");
