@@ -7,9 +7,12 @@ use std::time::Instant;
 /// The result of a chore: an error says what failed.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The workspace root (the parent of `xtask/`).
+/// The workspace root (the parent of `xtask/`). `cargo run` says where
+/// `xtask/` is now; the path compiled in is where it was built, which is
+/// another checkout when two share a target dir and this one's sources are older.
 pub fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 

@@ -11,7 +11,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Where `cargo run` finds this crate now (see xtask's `root()`).
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest.join("../..");
     let schema = schema::schema();
     let outputs = [
         ("bindings/wasm/js/src/generated/types.d.ts", typescript::generate(&schema)),
