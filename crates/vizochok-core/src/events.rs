@@ -44,7 +44,11 @@ pub enum Input<'a> {
 /// Something the host must do, drained with [`Session::poll_output`](crate::Session::poll_output).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Tell the app.
+    /// Tell the app. Never a `typing`, `delta`, `response`,
+    /// `user_message` or `session_complete`, nor a `history` with entries:
+    /// those come only as [`Output::FrameEvent`], so a host that keeps its
+    /// own parse of each frame needs no encoder for them (the browser's has
+    /// none). The simulator checks this.
     Event(Event),
     /// Tell the app an event whose data is the text frame being handled, as
     /// the server sent it: the frame without its `type` and `seq` (`typing`,

@@ -80,6 +80,9 @@ impl World {
                 self.watch.closed(conn);
                 self.server.handle(now, ServerInput::Closed { conn: ConnId(conn) });
             }
+            Output::Event(event) if frame_only(&event) => {
+                self.violation(Some(i), format!("a frame's event not marked as one: {}", clip(&format!("{event:?}"))));
+            }
             Output::Event(event) | Output::FrameEvent(event) => self.event(i, event),
         }
     }
@@ -311,5 +314,16 @@ pub(crate) fn clip(text: &str) -> String {
         text.to_owned()
     } else {
         format!("{}…", text.chars().take(160).collect::<String>())
+    }
+}
+
+/// Events the core promises to hand only as `Output::FrameEvent` (the
+/// browser's host has no encoder for them).
+fn frame_only(event: &Event) -> bool {
+    match event {
+        Event::Typing { .. } | Event::Delta { .. } | Event::Response(_) => true,
+        Event::UserMessage { .. } | Event::SessionComplete(_) => true,
+        Event::History(entries) => !entries.is_empty(),
+        _ => false,
     }
 }

@@ -8,7 +8,7 @@ use super::read::{field, page_context, product};
 use super::{write, FrameError};
 use crate::json::Writer;
 use crate::markdown::Block;
-use crate::{Cart, CartChangedEvent, HistoryEntry, PageContext, ProductItem, Reply, SessionSummary, WidgetError};
+use crate::{Cart, CartChangedEvent, PageContext, ProductItem, WidgetError};
 
 fn written(write: impl FnOnce(&mut Writer)) -> String {
     let mut w = Writer::with_capacity(256);
@@ -52,11 +52,6 @@ pub fn cart_changed_json(e: &CartChangedEvent) -> String {
     object(|w| write::cart_changed(w, e))
 }
 
-/// A `SessionSummary`.
-pub fn summary_json(s: &SessionSummary) -> String {
-    written(|w| write::summary(w, s))
-}
-
 /// A `Cart` (`{"items": …, "total": …}`).
 pub fn cart_json(c: &Cart) -> String {
     object(|w| {
@@ -86,27 +81,6 @@ pub fn message_json(kind: &str, fields: &[(&str, Option<&str>)]) -> String {
         for (name, value) in fields {
             w.optional_str_field(name, *value);
         }
-    })
-}
-
-/// A reply as a page message: `{"type": "response", …the reply}`.
-pub fn reply_message_json(reply: &Reply) -> String {
-    object(|w| {
-        w.str_field("type", "response");
-        write::reply(w, reply);
-    })
-}
-
-/// The conversation as a page message: `{"type": "history", "entries": […]}`.
-pub fn history_message_json(entries: &[HistoryEntry]) -> String {
-    object(|w| {
-        w.str_field("type", "history");
-        w.key("entries");
-        w.begin_array();
-        for entry in entries {
-            write::history_entry(w, entry);
-        }
-        w.end_array();
     })
 }
 
@@ -173,7 +147,6 @@ mod tests {
     #[test]
     fn page_messages_carry_their_type() {
         assert_eq!(message_json("ack", &[("id", Some("a-1")), ("none", None)]), r#"{"type":"ack","id":"a-1"}"#);
-        assert_eq!(history_message_json(&[]), r#"{"type":"history","entries":[]}"#);
         assert_eq!(string_json("a\"b"), r#""a\"b""#);
     }
 }
