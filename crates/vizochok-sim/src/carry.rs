@@ -184,7 +184,11 @@ impl World {
         let Some(receiving) = self.watch.receiving.as_ref().filter(|r| r.conn == conn && !r.applied) else { return };
         if is_type(text, "response") && text.contains(&format!("\"reply_to\":\"{}\"", receiving.id)) {
             if let (Some(seq), Some(&(i, _))) = (frame_seq(text), self.conns.get(&conn)) {
-                self.clients[i].answered_again.insert(seq);
+                // By session: `seq`s restart in another one, which the
+                // client may join before this frame reaches it (a reset).
+                let client = &mut self.clients[i];
+                let session = client.session.session_id().unwrap_or_default().to_owned();
+                client.answered_again.insert((session, seq));
             }
         }
     }
@@ -232,7 +236,8 @@ impl World {
     fn client_text(&mut self, i: usize, conn: u64, socket: SocketId, text: &str) {
         let client = &mut self.clients[i];
         let before = client.session.last_seq();
-        let again = frame_seq(text).is_some_and(|seq| client.answered_again.remove(&seq));
+        let session = client.session.session_id().unwrap_or_default().to_owned();
+        let again = frame_seq(text).is_some_and(|seq| client.answered_again.remove(&(session, seq)));
         let authenticating = client.session.state() == State::Authenticating && client.opened == Some(conn);
         client.session.handle_input(self.now, Input::Text(socket, text));
         if authenticating && client.session.state() == State::Connected {

@@ -52,10 +52,10 @@ pub(crate) struct Client {
     /// The conversation the widget shows: the last history it was given,
     /// then every message and reply as it was applied.
     pub transcript: Vec<(Role, String)>,
-    /// `seq`s of frames on the live socket that carry an outcome the server
+    /// Session ids and `seq`s of frames that carry an outcome the server
     /// sent again (a message resent after a `restored` resume): its reply is
     /// already in the history this client was given.
-    pub answered_again: HashSet<u64>,
+    pub answered_again: HashSet<(String, u64)>,
     /// The frame being applied is such an outcome.
     pub applying_again: bool,
     /// The `last_seq` the client held right after its latest `auth_ok`.
