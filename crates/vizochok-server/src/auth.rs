@@ -167,8 +167,10 @@ impl Engine {
             self.close(now, oldest, TOO_MANY_CONNECTIONS, "too many connections");
         }
         self.attach(now, conn, id);
+        let joined_at = self.sessions.get(id).map_or(0, |s| s.data.seq);
         if let Some(state) = self.conns.get_mut(&conn) {
             state.restored = replay.is_none();
+            state.resumed_after = if replay.is_some() { last_seq } else { joined_at };
         }
         self.send(conn, &self.auth_ok(id, replay.is_none(), replay.is_some()));
         let connections = self.connection_count(id);

@@ -19,9 +19,14 @@ pub(crate) struct Conn {
     pub last_inbound: u64,
     /// Whether a heartbeat `ping` is unanswered.
     pub pinged: bool,
-    /// Whether this connection resumed its session as `restored` (no replay):
-    /// only then can a resent message have missed its outcome.
+    /// Whether this connection resumed its session as `restored` (no replay).
     pub restored: bool,
+    /// The `seq` after which its session's frames reach this connection:
+    /// the `last_seq` it was replayed from, else the session's `seq` when it
+    /// joined. A message outcome at or before it reaches the client only if
+    /// sent again (`answer_again`): the client skipped it with a `restored`
+    /// resume, on this connection or an earlier one.
+    pub resumed_after: u64,
     /// Its key in the engine's connection deadlines.
     pub due_key: Option<u64>,
 }
@@ -39,6 +44,7 @@ impl Engine {
                 last_inbound: now,
                 pinged: false,
                 restored: false,
+                resumed_after: 0,
                 due_key: None,
             },
         );

@@ -42,8 +42,7 @@ impl Engine {
             // Its line on this connection now holds it (the client may lose this ack too).
             session.data.dedup.record(conn, &id, limits);
             self.send(conn, &ServerFrame::Ack { id: id.clone() });
-            let restored = self.conns.get(&conn).is_some_and(|c| c.restored);
-            if restored && matches!(frame, ClientFrame::Message { .. }) {
+            if matches!(frame, ClientFrame::Message { .. }) {
                 self.answer_again(session_id, conn, &id);
             }
             return;
@@ -75,25 +74,35 @@ impl Engine {
         }
     }
 
-    /// A message resent after its outcome was lost (a `restored` session
-    /// replays nothing): send its final frame again with a new `seq`, to
-    /// that connection only (the others saw it), so the client's
-    /// one-message-in-flight gate opens. A reply still waiting or being
-    /// produced will arrive by itself. The old summary is left out: the
-    /// cart may have changed since, and `auth_ok` carried the current one.
+    /// A message resent after its outcome was lost: the outcome was sent
+    /// at or before the `seq` this connection resumed after, so no replay
+    /// brings it (a `restored` resume skipped it, on this connection or an
+    /// earlier one whose `seq` the client resumed from). Send its final
+    /// frame again with a new `seq`, to that connection only (the others saw
+    /// it), so the client's one-message-in-flight gate opens. A reply still
+    /// waiting or being produced, or sent after that point, arrives by
+    /// itself. The old summary is left out: the cart may have changed
+    /// since, and `auth_ok` carried the current one.
     fn answer_again(&mut self, session_id: &str, conn: ConnId, id: &str) {
+        let Some(state) = self.conns.get(&conn) else { return };
+        let (restored, resumed_after) = (state.restored, state.resumed_after);
         let Some(session) = self.sessions.get(session_id) else { return };
         if session.data.unanswered().any(|(unanswered, _)| unanswered == id) {
             return;
         }
         let kept = session.data.outcomes.iter().rev().find(|(k, _)| k == id).map(|(_, f)| f.clone());
-        let frame = kept.unwrap_or_else(|| ServerFrame::Error {
-            seq: 0,
-            code: ErrorCode::InternalError.as_str().to_owned(),
-            message: Some("the reply to this message is no longer available".to_owned()),
-            reply_to: Some(id.to_owned()),
-            retry_after_ms: None,
-        });
+        let frame = match kept {
+            Some(frame) if frame.seq().is_some_and(|seq| seq > resumed_after) => return,
+            Some(frame) => frame,
+            None if restored => ServerFrame::Error {
+                seq: 0,
+                code: ErrorCode::InternalError.as_str().to_owned(),
+                message: Some("the reply to this message is no longer available".to_owned()),
+                reply_to: Some(id.to_owned()),
+                retry_after_ms: None,
+            },
+            None => return,
+        };
         self.emit_to(session_id, conn, |seq| with_seq(frame, seq));
     }
 

@@ -194,6 +194,33 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_marked_so_witho
 }
 
 #[test]
+fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later_replay() {
+    let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &message("m1", "milk"));
+    h.advance(1_000);
+    h.closed(1);
+    h.advance(120_000);
+    // `restored`: the client takes the history and later seqs, and its socket
+    // dies before it resends m1 (the reply's seq is now behind its last_seq).
+    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, .. })));
+    let after_restore = frames(&h.send(2, &select("a1", "bread", 1.0)), 2);
+    let last_seq = after_restore.iter().filter_map(ServerFrame::seq).max().unwrap();
+    h.closed(2);
+    // A replay from that seq carries nothing of m1, so its outcome comes again.
+    let got = frames(&h.connect(3, Some(&sid), Some(last_seq)).1, 3);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { replay: true, .. })));
+    let again = frames(&h.send(3, &message("m1", "milk")), 3);
+    assert_eq!(acks(&again), ["m1"]);
+    assert!(
+        matches!(again.get(1), Some(ServerFrame::Response { reply: Reply { reply_to, .. }, again: true, .. }) if reply_to == "m1"),
+        "{again:?}"
+    );
+    assert_eq!(h.applied(&sid, "m1"), 1);
+}
+
+#[test]
 fn a_message_resent_after_a_replay_is_only_acknowledged() {
     let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
     let (sid, _) = h.connect(1, None, None);
