@@ -236,8 +236,11 @@ impl World {
     fn client_text(&mut self, i: usize, conn: u64, socket: SocketId, text: &str) {
         let client = &mut self.clients[i];
         let before = client.session.last_seq();
-        let session = client.session.session_id().unwrap_or_default().to_owned();
-        let again = frame_seq(text).is_some_and(|seq| client.answered_again.remove(&(session, seq)));
+        let again = !client.answered_again.is_empty()
+            && frame_seq(text).is_some_and(|seq| {
+                let session = client.session.session_id().unwrap_or_default().to_owned();
+                client.answered_again.remove(&(session, seq))
+            });
         let authenticating = client.session.state() == State::Authenticating && client.opened == Some(conn);
         client.session.handle_input(self.now, Input::Text(socket, text));
         if authenticating && client.session.state() == State::Connected {
