@@ -58,7 +58,8 @@ pub struct Report {
     /// Messages of one client that another showed (`user_message`).
     pub messages_shown: u64,
     /// Replies the engine sent a second time to a client that resent their
-    /// message after a `restored` resume (`docs/protocol.md` §3), marked
+    /// message after a `restored` resume, on that connection or a later one
+    /// (`docs/protocol.md` §3), marked
     /// `again`: the core ends the message and shows nothing (the history
     /// has the reply); one shown again is a violation.
     pub replies_again: u64,

@@ -115,8 +115,9 @@ pub enum ServerFrame {
         /// The reply.
         #[cfg_attr(feature = "serde", serde(flatten))]
         reply: Reply,
-        /// The reply, sent again to a connection that resumed `restored`
-        /// after it was produced: it is already in that `auth_ok`'s history.
+        /// The reply, sent again to a connection that resumed after it was
+        /// produced (`restored`, or replayed from a `last_seq` an earlier
+        /// `restored` resume gave): it is already in that `auth_ok`'s history.
         #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         again: bool,
     },

@@ -193,13 +193,19 @@ fn a_message_resent_to_a_restored_session_gets_its_outcome_again_marked_so_witho
     assert_eq!(h.engine.session_cart(&sid).unwrap().items.len(), 1);
 }
 
-#[test]
-fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later_replay() {
+/// A session whose message m1 was answered, its connection 1 gone.
+fn answered_then_left() -> (Harness, String) {
     let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
     let (sid, _) = h.connect(1, None, None);
     h.send(1, &message("m1", "milk"));
     h.advance(1_000);
     h.closed(1);
+    (h, sid)
+}
+
+#[test]
+fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later_replay() {
+    let (mut h, sid) = answered_then_left();
     h.advance(120_000);
     // `restored`: the client takes the history and later seqs, and its socket
     // dies before it resends m1 (the reply's seq is now behind its last_seq).
@@ -222,11 +228,7 @@ fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later
 
 #[test]
 fn a_message_resent_after_a_replay_is_only_acknowledged() {
-    let mut h = Harness::new(ServerConfig { delta_interval_ms: 0, ..config() });
-    let (sid, _) = h.connect(1, None, None);
-    h.send(1, &message("m1", "milk"));
-    h.advance(1_000);
-    h.closed(1);
+    let (mut h, sid) = answered_then_left();
     let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
     assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { replay: true, .. })));
     assert!(
