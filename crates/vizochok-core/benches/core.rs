@@ -15,17 +15,16 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vizochok_core::{Config, Input, Output, Session, SocketId};
+use vizochok_core::{Config, Input, Limits, Output, Session, SocketId};
 use vizochok_proto::frame::ServerFrame;
 
 const CHUNK: u64 = 2_048;
 /// Frames built per untimed chunk stay under this many bytes.
 const CHUNK_BYTES: usize = 8 << 20;
 
-/// A connected session; its queue is large enough for the ack benchmark.
+/// A connected session with the default limits.
 fn connected() -> (Session, SocketId) {
-    let mut config = Config::new("pk_bench", "bench-store", "ws://127.0.0.1:8787/v1/ws", 7);
-    config.limits.queue_capacity = CHUNK as usize + 1;
+    let config = Config::new("pk_bench", "bench-store", "ws://127.0.0.1:8787/v1/ws", 7);
     let mut session = Session::new(config).unwrap();
     session.handle_input(0, Input::Connect);
     let socket = open_socket(&mut session);
@@ -102,16 +101,19 @@ fn frame(kind: &str, seq: u64, id: &str) -> String {
 
 const KINDS: [&str; 9] = ["ack", "typing", "delta", "response", "cart_changed", "error", "ping", "pong", "unknown"];
 
-/// Times `iters` frames through the core, built in untimed chunks.
+/// Times `iters` frames through the core, built in untimed chunks. An `ack`
+/// needs an action of its own in the queue, so its chunks are one full
+/// default queue (a deeper one would time the queue's length instead).
 fn core_time(iters: u64, make: impl Fn(u64, &str) -> String, needs_action: bool) -> Duration {
     let (mut session, socket) = connected();
+    let chunk = if needs_action { Limits::default().queue_capacity as u64 } else { CHUNK };
     let mut seq = 0;
     let mut total = Duration::ZERO;
     let mut done = 0;
     while done < iters {
         let mut frames = Vec::new();
         let mut bytes = 0;
-        while done + (frames.len() as u64) < iters && (frames.len() as u64) < CHUNK && bytes < CHUNK_BYTES {
+        while done + (frames.len() as u64) < iters && (frames.len() as u64) < chunk && bytes < CHUNK_BYTES {
             seq += 1;
             let id = if needs_action { session.clear_cart(0).unwrap() } else { String::new() };
             let text = make(seq, &id);
