@@ -252,7 +252,7 @@ impl Engine {
 
     /// Numbers a frame with the session's next `seq` and sends it to one
     /// connection only, without buffering it: it concerns that socket alone
-    /// (a frame it sent that could not be read, an outcome it asked again).
+    /// (a frame it sent that could not be read).
     pub(crate) fn emit_to(&mut self, session_id: &str, conn: ConnId, build: impl FnOnce(u64) -> ServerFrame) {
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.seq += 1;

@@ -3,13 +3,13 @@
 //! `ack` to the sender and hand-off to the cart queue, the assistant's
 //! queue of messages, or the page's state.
 
-use vizochok_proto::frame::{ServerFrame, MAX_ACTION_ID};
+use vizochok_proto::frame::{self, ServerFrame, MAX_ACTION_ID};
 use vizochok_proto::{ClientFrame, ErrorCode};
 
 use crate::auth::MAX_CONNECTIONS;
 use crate::page;
 use crate::usage::tokens;
-use crate::{cart, CartOp, ConnId, Engine, LogKind};
+use crate::{cart, CartOp, ConnId, Engine, LogKind, ServerOutput};
 
 /// Unanswered messages a session holds (the one being answered and those
 /// waiting): one per connection it can have.
@@ -83,6 +83,13 @@ impl Engine {
     /// waiting or being produced, or sent after that point, arrives by
     /// itself. The old summary is left out: the cart may have changed
     /// since, and `auth_ok` carried the current one.
+    ///
+    /// The frame sent again is buffered for replay and kept as the
+    /// message's outcome under its new `seq`: if this socket dies before it
+    /// arrives, the client's next replay brings it, or a later resend finds
+    /// it. (Kept out of the buffer, it left a client whose next connection
+    /// was replayed past it waiting for ever.) Another tab that replays it
+    /// ignores it: it ends or refuses an action that is not its own.
     fn answer_again(&mut self, session_id: &str, conn: ConnId, id: &str) {
         let Some(state) = self.conns.get(&conn) else { return };
         let (restored, resumed_after) = (state.restored, state.resumed_after);
@@ -103,7 +110,15 @@ impl Engine {
             },
             None => return,
         };
-        self.emit_to(session_id, conn, |seq| with_seq(frame, seq));
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        session.data.seq += 1;
+        let frame = with_seq(frame, session.data.seq);
+        let text = frame::encode(&frame);
+        if let Some(replay) = &mut session.replay {
+            replay.push(session.data.seq, text.clone());
+        }
+        session.data.replace_outcome(id, frame);
+        self.push(ServerOutput::Send { conn, text });
     }
 
     /// Every check an action must pass before it is acknowledged.

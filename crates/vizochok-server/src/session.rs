@@ -178,6 +178,15 @@ impl SessionData {
         }
     }
 
+    /// Keeps `frame` as the outcome of message `id`, in place of the one
+    /// kept before (an outcome sent again under a new `seq`).
+    pub fn replace_outcome(&mut self, id: &str, frame: ServerFrame) {
+        match self.outcomes.iter_mut().rev().find(|(kept, _)| kept == id) {
+            Some(slot) => slot.1 = frame,
+            None => self.keep_outcome(id.to_owned(), frame),
+        }
+    }
+
     /// Whom the session belongs to.
     pub fn owner(&self) -> Owner {
         Owner { store_id: self.store_id.clone(), user_id: self.user_id.clone(), verified: self.verified }

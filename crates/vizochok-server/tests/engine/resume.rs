@@ -227,6 +227,33 @@ fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later
 }
 
 #[test]
+fn an_outcome_sent_again_that_its_socket_lost_comes_with_the_next_replay() {
+    let (mut h, sid) = answered_then_left();
+    // Another tab's 40 messages are answered: m1's outcome is no longer kept.
+    h.connect(9, Some(&sid), None);
+    for i in 2..42 {
+        h.send(9, &message(&format!("m{i}"), "milk"));
+        h.advance(1_000);
+    }
+    h.closed(9);
+    h.advance(120_000);
+    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, .. })));
+    let after_restore = frames(&h.send(2, &select("a1", "bread", 1.0)), 2);
+    let last_seq = after_restore.iter().filter_map(ServerFrame::seq).max().unwrap();
+    // Resent, m1 gets an error in place of the reply; the socket dies before it arrives.
+    let again = frames(&h.send(2, &message("m1", "milk")), 2);
+    assert_eq!(errors(&again).iter().map(|(_, reply_to, _)| reply_to.as_deref()).collect::<Vec<_>>(), [Some("m1")]);
+    h.closed(2);
+    // The next connection's replay brings it, and m1 resent there is only acknowledged.
+    let got = frames(&h.connect(3, Some(&sid), Some(last_seq)).1, 3);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { replay: true, .. })));
+    assert_eq!(errors(&got).iter().map(|(_, reply_to, _)| reply_to.as_deref()).collect::<Vec<_>>(), [Some("m1")]);
+    assert_eq!(frames(&h.send(3, &message("m1", "milk")), 3), [ServerFrame::Ack { id: "m1".into() }]);
+    assert_eq!(h.applied(&sid, "m1"), 1);
+}
+
+#[test]
 fn a_message_resent_after_a_replay_is_only_acknowledged() {
     let (mut h, sid) = answered_then_left();
     let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
