@@ -43,7 +43,7 @@ const MAX_STEPS: usize = 2_000;
 const MAX_CONNECTIONS: usize = 8;
 const MAX_UNANSWERED: usize = 8;
 const MAX_CART_CHANGES: usize = 64 + 16;
-const MAX_OUTCOMES: usize = 32;
+const MAX_OUTCOMES: usize = 100;
 const MAX_FEEDBACK: usize = 100;
 /// A host's clock never gets this far; deadlines beyond it mean "never".
 const HORIZON: u64 = u64::MAX / 4;

@@ -226,17 +226,39 @@ fn a_message_whose_outcome_a_restored_resume_skipped_gets_it_again_after_a_later
     assert_eq!(h.applied(&sid, "m1"), 1);
 }
 
-#[test]
-fn an_outcome_sent_again_that_its_socket_lost_comes_with_the_next_replay() {
-    let (mut h, sid) = answered_then_left();
-    // Another tab's 40 messages are answered: m1's outcome is no longer kept.
-    h.connect(9, Some(&sid), None);
-    for i in 2..42 {
-        h.send(9, &message(&format!("m{i}"), "milk"));
+/// Another tab joins the session, has `count` messages answered, and leaves
+/// for longer than the replay window.
+fn answer_others(h: &mut Harness, sid: &str, count: usize) {
+    h.connect(9, Some(sid), None);
+    for i in 0..count {
+        h.send(9, &message(&format!("other-{i}"), "milk"));
         h.advance(1_000);
     }
     h.closed(9);
     h.advance(120_000);
+}
+
+#[test]
+fn a_reply_the_restored_history_still_shows_comes_again_after_many_other_messages() {
+    let (mut h, sid) = answered_then_left();
+    // 40 more messages: 80 more history lines, so m1's reply is still in the last 100.
+    answer_others(&mut h, &sid, 40);
+    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
+    let Some(ServerFrame::AuthOk(AuthOk { restored: true, history: Some(history), .. })) = got.first() else {
+        panic!("{got:?}")
+    };
+    let again = frames(&h.send(2, &message("m1", "milk")), 2);
+    let Some(ServerFrame::Response { reply, again: true, .. }) = again.get(1) else { panic!("{again:?}") };
+    assert_eq!(reply.reply_to, "m1");
+    assert!(history.iter().any(|entry| entry.text == reply.text), "the shopper sees this reply in the history");
+    assert!(errors(&again).is_empty(), "no \"no longer available\" for a reply on screen: {again:?}");
+}
+
+#[test]
+fn an_outcome_sent_again_that_its_socket_lost_comes_with_the_next_replay() {
+    let (mut h, sid) = answered_then_left();
+    // Another tab's 110 messages are answered: m1's outcome is no longer kept.
+    answer_others(&mut h, &sid, 110);
     let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
     assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, .. })));
     let after_restore = frames(&h.send(2, &select("a1", "bread", 1.0)), 2);
