@@ -13,10 +13,11 @@ use crate::dedup::Dedup;
 use crate::replay::ReplayBuffer;
 use crate::{CartOp, ConnId};
 
-/// Message outcomes a session keeps for resent messages: as many as the
-/// default history has entries, so a message whose reply a restored history
-/// still shows gets that reply again, not "no longer available" (each
-/// message adds at least one entry).
+/// Final frames a session keeps for resent messages: as many as the default
+/// history has entries. Each message adds at least one entry, so a message
+/// whose reply a restored history still shows normally gets that reply
+/// again, not "no longer available". (Not always: the refusal of a cart
+/// change is kept too, and up to 7 messages may have waited behind it.)
 const MAX_OUTCOMES: usize = 100;
 /// Ratings a session keeps (the oldest are forgotten first).
 const MAX_FEEDBACK: usize = 100;
