@@ -230,7 +230,17 @@ impl Engine {
     /// and sends it to every connection of the session (a detached session
     /// keeps producing, for the replay).
     pub(crate) fn emit(&mut self, session_id: &str, build: impl FnOnce(u64) -> ServerFrame) {
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        let Some(text) = self.record(session_id, build) else { return };
+        let Some(session) = self.sessions.get(session_id) else { return };
+        for &conn in &session.conns {
+            self.outputs.push_back(ServerOutput::Send { conn, text: text.clone() });
+        }
+    }
+
+    /// Numbers a frame with the session's next `seq`, keeps it as the
+    /// outcome of the action it answers, and buffers it for replay: its text.
+    pub(crate) fn record(&mut self, session_id: &str, build: impl FnOnce(u64) -> ServerFrame) -> Option<String> {
+        let session = self.sessions.get_mut(session_id)?;
         session.data.seq += 1;
         let seq = session.data.seq;
         let frame = build(seq);
@@ -245,9 +255,7 @@ impl Engine {
         if let Some(replay) = &mut session.replay {
             replay.push(seq, text.clone());
         }
-        for &conn in &session.conns {
-            self.outputs.push_back(ServerOutput::Send { conn, text: text.clone() });
-        }
+        Some(text)
     }
 
     /// Numbers a frame with the session's next `seq` and sends it to one

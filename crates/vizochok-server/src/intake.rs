@@ -3,7 +3,7 @@
 //! `ack` to the sender and hand-off to the cart queue, the assistant's
 //! queue of messages, or the page's state.
 
-use vizochok_proto::frame::{self, ServerFrame, MAX_ACTION_ID};
+use vizochok_proto::frame::{ServerFrame, MAX_ACTION_ID};
 use vizochok_proto::{ClientFrame, ErrorCode};
 
 use crate::auth::MAX_CONNECTIONS;
@@ -110,15 +110,9 @@ impl Engine {
             },
             None => return,
         };
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
-        session.data.seq += 1;
-        let frame = with_seq(frame, session.data.seq);
-        let text = frame::encode(&frame);
-        if let Some(replay) = &mut session.replay {
-            replay.push(session.data.seq, text.clone());
+        if let Some(text) = self.record(session_id, |seq| with_seq(frame, seq)) {
+            self.push(ServerOutput::Send { conn, text });
         }
-        session.data.replace_outcome(id, frame);
-        self.push(ServerOutput::Send { conn, text });
     }
 
     /// Every check an action must pass before it is acknowledged.

@@ -174,20 +174,17 @@ impl SessionData {
         }
     }
 
-    /// Keeps the final frame of a message, forgetting the oldest beyond [`MAX_OUTCOMES`].
+    /// Keeps the final frame of a message: in place of the one kept before
+    /// (an outcome sent again under a new `seq`), else as the newest,
+    /// forgetting the oldest beyond [`MAX_OUTCOMES`].
     pub fn keep_outcome(&mut self, id: String, frame: ServerFrame) {
+        if let Some(slot) = self.outcomes.iter_mut().rev().find(|(kept, _)| *kept == id) {
+            slot.1 = frame;
+            return;
+        }
         self.outcomes.push_back((id, frame));
         while self.outcomes.len() > MAX_OUTCOMES {
             self.outcomes.pop_front();
-        }
-    }
-
-    /// Keeps `frame` as the outcome of message `id`, in place of the one
-    /// kept before (an outcome sent again under a new `seq`).
-    pub fn replace_outcome(&mut self, id: &str, frame: ServerFrame) {
-        match self.outcomes.iter_mut().rev().find(|(kept, _)| kept == id) {
-            Some(slot) => slot.1 = frame,
-            None => self.keep_outcome(id.to_owned(), frame),
         }
     }
 
