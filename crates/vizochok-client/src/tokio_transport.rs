@@ -33,7 +33,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// WebSockets and a timer on the current tokio runtime.
 pub struct TokioTransport {
     start: Instant,
-    sockets: Mutex<HashMap<SocketId, Socket>>,
+    /// The sockets not yet ended, closed or abandoned.
+    sockets: Arc<Mutex<HashMap<SocketId, Socket>>>,
     timer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -56,7 +57,7 @@ enum Outbound {
 impl TokioTransport {
     /// A transport whose clock starts now.
     pub fn new() -> TokioTransport {
-        TokioTransport { start: Instant::now(), sockets: Mutex::default(), timer: Mutex::default() }
+        TokioTransport { start: Instant::now(), sockets: Arc::default(), timer: Mutex::default() }
     }
 }
 
@@ -77,8 +78,18 @@ impl Transport for TokioTransport {
 
     fn open(&self, socket: SocketId, url: &str, reports: Reports) {
         let (outbound, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(socket, url.to_owned(), reports, queue));
+        // In the map before its task runs, so an attempt that fails at once is taken out too.
         lock(&self.sockets).insert(socket, Socket { outbound });
+        let (sockets, url) = (Arc::clone(&self.sockets), url.to_owned());
+        tokio::spawn(async move {
+            let end = run(socket, &url, &reports, queue).await;
+            // Out of the map before the client hears of the end, so a
+            // socket that ends by itself leaves nothing behind either.
+            lock(&sockets).remove(&socket);
+            if let Some((code, reason)) = end {
+                reports.ended(socket, code, &reason);
+            }
+        });
     }
 
     fn send(&self, socket: SocketId, text: &str) {
@@ -110,17 +121,21 @@ impl Transport for TokioTransport {
     }
 }
 
+/// How a socket ended: its close code (`None` without a close frame) and
+/// the reason or error; `None` if the client closed it first.
+type End = Option<(Option<u16>, String)>;
+
 /// One socket: connect, report, then read frames and write what the
 /// client sends until either side ends.
-async fn run(socket: SocketId, url: String, reports: Reports, mut outbound: mpsc::UnboundedReceiver<Outbound>) {
+async fn run(socket: SocketId, url: &str, reports: &Reports, mut outbound: mpsc::UnboundedReceiver<Outbound>) -> End {
     let ws = tokio::select! {
-        ws = connect(&url) => ws,
+        ws = connect(url) => ws,
         // The client gave up on this socket while it connected.
-        _ = wait_for_close(&mut outbound) => return,
+        _ = wait_for_close(&mut outbound) => return None,
     };
     let mut ws = match ws {
         Ok(ws) => ws,
-        Err(error) => return reports.ended(socket, None, &error),
+        Err(error) => return Some((None, error)),
     };
     ws.set_max_message_size(MAX_MESSAGE_BYTES);
     reports.opened(socket);
@@ -159,26 +174,20 @@ async fn run(socket: SocketId, url: String, reports: Reports, mut outbound: mpsc
                         Err(_) => reports.binary(socket, frame.payload.len()),
                     },
                     OpCode::Binary => reports.binary(socket, frame.payload.len()),
-                    OpCode::Close => {
-                        let (code, reason) = close_frame(&frame.payload);
-                        reports.ended(socket, code, &reason);
-                        break;
-                    }
+                    OpCode::Close => break Some(close_frame(&frame.payload)),
                     _ => {}
                 },
-                Err(error) => {
-                    reports.ended(socket, None, &error.to_string());
-                    break;
-                }
+                Err(error) => break Some((None, error.to_string())),
             }
         }
     };
-    tokio::select! {
-        () = reader => {}
+    let end = tokio::select! {
+        end = reader => end,
         // The client closed: the server has a moment to answer, then the socket goes.
-        _ = async { let _ = (&mut writer).await; tokio::time::sleep(CLOSE_GRACE).await } => {}
-    }
+        _ = async { let _ = (&mut writer).await; tokio::time::sleep(CLOSE_GRACE).await } => None,
+    };
     writer.abort();
+    end
 }
 
 async fn wait_for_close(outbound: &mut mpsc::UnboundedReceiver<Outbound>) {
@@ -249,5 +258,58 @@ where
 {
     fn execute(&self, future: F) {
         tokio::spawn(future);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::{Client, NoCallbacks};
+    use vizochok_core::{Event, State};
+
+    /// The transport, still readable by the test once the client owns it.
+    struct Seen(Arc<TokioTransport>);
+
+    impl Transport for Seen {
+        fn now(&self) -> u64 {
+            self.0.now()
+        }
+        fn open(&self, socket: SocketId, url: &str, reports: Reports) {
+            self.0.open(socket, url, reports);
+        }
+        fn send(&self, socket: SocketId, text: &str) {
+            self.0.send(socket, text);
+        }
+        fn close(&self, socket: SocketId, code: u16, reason: &str) {
+            self.0.close(socket, code, reason);
+        }
+        fn set_timer(&self, deadline: Option<u64>, reports: Reports) {
+            self.0.set_timer(deadline, reports);
+        }
+    }
+
+    #[tokio::test]
+    async fn sockets_that_end_by_themselves_leave_nothing_behind() {
+        // A server that takes each connection and drops it before the handshake.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/v1/ws", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                drop(tcp);
+            }
+        });
+        let mut config = crate::config("pk_demo", "demo-store", &url);
+        config.timers.backoff_base_ms = 1;
+        config.timers.backoff_max_ms = 5;
+        let transport = Arc::new(TokioTransport::new());
+        let client = Client::with_transport(config, NoCallbacks, None, Seen(Arc::clone(&transport))).unwrap();
+        let mut events = client.events();
+        client.connect();
+        let wait = async { while events.recv().await.unwrap() != Event::StateChanged(State::Stopped) {} };
+        tokio::time::timeout(Duration::from_secs(15), wait).await.expect("the client gives up");
+        // Eleven attempts, each ended by the server: none is still held.
+        assert_eq!(lock(&transport.sockets).len(), 0);
     }
 }

@@ -13,7 +13,8 @@ use crate::Shared;
 pub trait Transport: Send + Sync + 'static {
     /// Monotonic milliseconds.
     fn now(&self) -> u64;
-    /// Open a WebSocket to `url`; report its events for `socket`.
+    /// Open a WebSocket to `url`; report its events for `socket`. Forget it
+    /// once it has ended: the client closes only sockets it gives up itself.
     fn open(&self, socket: SocketId, url: &str, reports: Reports);
     /// Send a text frame.
     fn send(&self, socket: SocketId, text: &str);
