@@ -192,3 +192,35 @@ async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_the
     assert_eq!(refusals(&logs).len(), STALLED, "one log line per stalled socket");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_that_floods_pings_and_never_reads_is_cut_and_its_place_freed() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, limits(10_000, 1, 64)).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from(([127, 0, 0, 6], 0))).unwrap();
+    // A small window: the pongs pile up on the server's side.
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(sandbox.local_addr()).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+    let (mut sink, mut frames) = ws.split();
+    sink.send(Message::Text(auth(json!({})).to_string().into())).await.unwrap();
+    let first = timeout(Duration::from_secs(10), frames.next()).await.unwrap().unwrap().unwrap();
+    assert!(first.to_text().unwrap().starts_with(r#"{"type":"auth_ok""#), "{first:?}");
+    let ping = Message::Text(r#"{"type":"ping","ts":1}"#.into());
+    let mut refused = false;
+    for _ in 0..200_000 {
+        match timeout(Duration::from_secs(10), sink.send(ping.clone())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                refused = true;
+                break;
+            }
+            Err(_) => panic!("the server stopped reading but kept the socket"),
+        }
+    }
+    assert!(refused, "the server kept a socket that took none of its pongs");
+    // The address's one place is free again.
+    assert!(auth_time_once_admitted(&sandbox, 6).await < Duration::from_secs(5));
+    sandbox.shutdown().await;
+}

@@ -30,8 +30,8 @@ const SAVE_SPACING: u32 = 10;
 /// What a socket task (or a webhook delivery) tells the engine task.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// A socket was accepted; its frames go to `outbound`.
-    Open { conn: ConnId, origin: Option<String>, outbound: mpsc::Sender<Outbound> },
+    /// A socket was accepted; its frames go through `link`.
+    Open { conn: ConnId, origin: Option<String>, link: Link },
     /// A text frame arrived.
     Text { conn: ConnId, text: String },
     /// A binary frame arrived.
@@ -53,6 +53,17 @@ pub(crate) enum Outbound {
     Close(u16, String),
 }
 
+/// The engine task's way to one socket task.
+#[derive(Debug)]
+pub(crate) struct Link {
+    /// The socket's frames, in order.
+    pub frames: mpsc::Sender<Outbound>,
+    /// Fired when the engine task lets the socket go without a close frame
+    /// (it could not keep up): what is still queued is for no one, and the
+    /// socket ends at once instead of after its backlog.
+    pub cut: oneshot::Sender<()>,
+}
+
 /// The engine task's state.
 pub(crate) struct Actor {
     engine: Engine,
@@ -61,7 +72,7 @@ pub(crate) struct Actor {
     /// restarts from the state directory.
     start: Instant,
     epoch_ms: u64,
-    sockets: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    sockets: HashMap<ConnId, Link>,
     commands: mpsc::Sender<Command>,
     webhooks: HashMap<String, WebhookTarget>,
     log: LogSink,
@@ -154,8 +165,8 @@ impl Actor {
         let now = self.now();
         self.dirty = true;
         match command {
-            Command::Open { conn, origin, outbound } => {
-                self.sockets.insert(conn, outbound);
+            Command::Open { conn, origin, link } => {
+                self.sockets.insert(conn, link);
                 self.engine.handle(now, ServerInput::Open { conn, origin: origin.as_deref() });
             }
             Command::Text { conn, text } => self.engine.handle(now, ServerInput::Text { conn, text: &text }),
@@ -176,18 +187,25 @@ impl Actor {
         while let Some(output) = self.engine.poll_output() {
             match output {
                 ServerOutput::Send { conn, text } => {
-                    let full = self.sockets.get(&conn).is_some_and(|tx| tx.try_send(Outbound::Text(text)).is_err());
+                    let full =
+                        self.sockets.get(&conn).is_some_and(|link| link.frames.try_send(Outbound::Text(text)).is_err());
                     if full {
-                        // A socket that cannot keep up is cut; its session
-                        // survives for the replay window.
-                        self.sockets.remove(&conn);
+                        // A socket that cannot keep up is cut, so its client
+                        // reconnects and gets a replay; its session survives
+                        // for the replay window.
+                        if let Some(link) = self.sockets.remove(&conn) {
+                            let _ = link.cut.send(());
+                        }
                         let now = self.now();
                         self.engine.handle(now, ServerInput::Closed { conn });
                     }
                 }
                 ServerOutput::Close { conn, code, reason } => {
-                    if let Some(tx) = self.sockets.remove(&conn) {
-                        let _ = tx.try_send(Outbound::Close(code, reason));
+                    if let Some(link) = self.sockets.remove(&conn) {
+                        if link.frames.try_send(Outbound::Close(code, reason)).is_err() {
+                            // No room for the close frame: the socket goes without it.
+                            let _ = link.cut.send(());
+                        }
                     }
                 }
                 ServerOutput::Webhook { request, store_id, body } => self.deliver(request, &store_id, body),
@@ -265,7 +283,7 @@ fn write_state(state: &StateDir, snapshot: &str, log: &LogSink) {
 
 #[cfg(test)]
 mod tests {
-    use vizochok_server::{KeywordAssistant, SeededRandom, ServerConfig};
+    use vizochok_server::{Catalog, KeywordAssistant, SeededRandom, ServerConfig, StoreConfig};
 
     use super::*;
 
@@ -277,8 +295,9 @@ mod tests {
         // Queued before the actor runs, so they arrive as full batches.
         let mut sockets = Vec::new();
         for n in 0..(3 * BATCH as u64) {
-            let (outbound, queue) = mpsc::channel(4);
-            commands.try_send(Command::Open { conn: ConnId(n), origin: None, outbound }).unwrap();
+            let (frames, queue) = mpsc::channel(4);
+            let link = Link { frames, cut: oneshot::channel().0 };
+            commands.try_send(Command::Open { conn: ConnId(n), origin: None, link }).unwrap();
             sockets.push(queue);
         }
         let (done, finished) = oneshot::channel();
@@ -288,5 +307,37 @@ mod tests {
         for (n, mut queue) in sockets.into_iter().enumerate() {
             assert!(matches!(queue.try_recv(), Ok(Outbound::Close(1012, _))), "socket {n} was never opened");
         }
+    }
+
+    #[tokio::test]
+    async fn a_socket_that_cannot_keep_up_is_cut_and_one_closed_normally_is_not() {
+        let store = StoreConfig::new("demo", vec!["pk_demo".into()], Catalog::default());
+        let config = ServerConfig { stores: vec![store], ..ServerConfig::default() };
+        let engine = Engine::new(config, Box::new(KeywordAssistant), Box::new(SeededRandom::new(1)));
+        let (commands, inbox) = mpsc::channel(16);
+        let actor = Actor::new(engine, commands.clone(), HashMap::new(), LogSink::new(|_| {}), None);
+        let auth = r#"{"type":"auth","v":1,"api_key":"pk_demo","store_id":"demo","language":"en","sdk":{"name":"t","version":"1"}}"#;
+        let mut ends = Vec::new();
+        // Room for one frame on the first socket (`auth_ok` takes it, and
+        // the pong finds it full), for all of them on the second.
+        for (n, room) in [(1, 1), (2, 8)] {
+            let (conn, (frames, queue), (cut, signal)) = (ConnId(n), mpsc::channel(room), oneshot::channel());
+            commands.try_send(Command::Open { conn, origin: None, link: Link { frames, cut } }).unwrap();
+            commands.try_send(Command::Text { conn, text: auth.into() }).unwrap();
+            commands.try_send(Command::Text { conn, text: r#"{"type":"ping"}"#.into() }).unwrap();
+            ends.push((queue, signal));
+        }
+        let (done, finished) = oneshot::channel();
+        commands.try_send(Command::Shutdown(done)).unwrap();
+        actor.run(inbox).await;
+        finished.await.unwrap();
+        let [(_, mut slow), (mut queue, mut closed)] = ends.try_into().unwrap();
+        assert_eq!(slow.try_recv(), Ok(()), "the slow socket was cut");
+        assert!(closed.try_recv().is_err(), "the other was not");
+        let mut last = None;
+        while let Ok(frame) = queue.try_recv() {
+            last = Some(frame);
+        }
+        assert!(matches!(last, Some(Outbound::Close(1012, _))), "and got its close frame: {last:?}");
     }
 }

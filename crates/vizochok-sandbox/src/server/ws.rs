@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::{Sink, SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_server::ConnId;
 
-use super::actor::{Command, Outbound};
+use super::actor::{Command, Link, Outbound};
 use super::admission::{Ending, Pass};
 use super::faults::MALFORMED_FRAME;
 use super::Faults;
@@ -23,6 +22,11 @@ const OUTBOUND_BACKLOG: usize = 1_024;
 const REORDER_HOLD: Duration = Duration::from_millis(25);
 /// How long a close frame may take to a socket closed before its `auth`.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long one frame may wait for the peer to take it. A peer that takes
+/// nothing for this long is gone or hostile (a live client gives up after
+/// 10 s without an answer to its ping): its socket, and the kernel's
+/// buffers full of frames for it, are let go.
+const SEND_STALL: Duration = Duration::from_secs(30);
 
 /// An accepted socket, before it runs.
 pub(crate) struct Socket {
@@ -51,13 +55,14 @@ impl Socket {
         // opened there, and it goes at its deadline.
         let Some(first) = first_frame(&mut socket, &pass).await else { return };
         pass.authenticated();
-        let (outbound, queue) = mpsc::channel(OUTBOUND_BACKLOG);
-        let refusal = refuse_auth.then(|| outbound.clone());
-        if commands.send(Command::Open { conn, origin, outbound }).await.is_err() {
+        let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
+        let refusal = refuse_auth.then(|| frames.clone());
+        let (cut, cut_signal) = oneshot::channel();
+        if commands.send(Command::Open { conn, origin, link: Link { frames, cut } }).await.is_err() {
             return;
         }
         let (sink, mut stream) = socket.split();
-        let mut writer = tokio::spawn(write(sink, queue, faults));
+        let mut writer = tokio::spawn(write(sink, queue, faults, cut_signal));
         let first = match (first, refusal) {
             (First::Text(_), Some(refusal)) => {
                 refuse(&refusal).await;
@@ -138,11 +143,22 @@ async fn refuse(outbound: &mpsc::Sender<Outbound>) {
     let _ = outbound.send(Outbound::Close(4001, "auth failed".into())).await;
 }
 
-/// Sends the engine's frames until it closes the socket, applying `faults`.
-/// Returning drops the sink: with the reader stopping too, the TCP
-/// connection goes without a close frame (the `drop_after_frames` cut).
-async fn write(mut sink: SplitSink<WebSocket, Message>, mut queue: mpsc::Receiver<Outbound>, faults: Faults) {
-    let mut out = Faulty { sink: &mut sink, faults: &faults, sent: 0 };
+/// Sends the engine's frames until it closes or cuts the socket, applying
+/// `faults`. Returning drops the sink: with the reader stopping too, the
+/// TCP connection goes without a close frame (a cut, or `drop_after_frames`).
+async fn write<S>(mut sink: S, queue: mpsc::Receiver<Outbound>, faults: Faults, cut: oneshot::Receiver<()>)
+where
+    S: Sink<Message> + Unpin,
+{
+    tokio::select! {
+        () = send_all(&mut sink, queue, &faults) => {}
+        // A socket closed normally drops the signal unfired.
+        Ok(()) = cut => {}
+    }
+}
+
+async fn send_all<S: Sink<Message> + Unpin>(sink: &mut S, mut queue: mpsc::Receiver<Outbound>, faults: &Faults) {
+    let mut out = Faulty { sink, faults, sent: 0 };
     let mut held: Option<String> = None;
     loop {
         let next = match &held {
@@ -156,7 +172,7 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut queue: mpsc::Receive
             Some(Some(Outbound::Close(code, reason))) => {
                 if out.send_held(&mut held).await.is_continue() {
                     let close = CloseFrame { code, reason: reason.into() };
-                    let _ = out.sink.send(Message::Close(Some(close))).await;
+                    put(out.sink, Message::Close(Some(close))).await;
                 }
                 ControlFlow::Break(())
             }
@@ -186,14 +202,20 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut queue: mpsc::Receive
     }
 }
 
+/// Sends one message; false when the socket failed or the peer took
+/// nothing for [`SEND_STALL`].
+async fn put<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_STALL, sink.send(message)).await, Ok(Ok(())))
+}
+
 /// The sink with the per-frame faults.
-struct Faulty<'a> {
-    sink: &'a mut SplitSink<WebSocket, Message>,
+struct Faulty<'a, S> {
+    sink: &'a mut S,
     faults: &'a Faults,
     sent: u32,
 }
 
-impl Faulty<'_> {
+impl<S: Sink<Message> + Unpin> Faulty<'_, S> {
     async fn send_held(&mut self, held: &mut Option<String>) -> ControlFlow<()> {
         match held.take() {
             Some(text) => self.send(text).await,
@@ -206,13 +228,13 @@ impl Faulty<'_> {
     async fn send(&mut self, text: String) -> ControlFlow<()> {
         let copies = if self.faults.duplicate { 2 } else { 1 };
         for _ in 0..copies {
-            if self.sink.send(Message::Text(text.clone().into())).await.is_err() {
+            if !put(self.sink, Message::Text(text.clone().into())).await {
                 return ControlFlow::Break(());
             }
         }
         self.sent += 1;
         if self.faults.malformed_every.is_some_and(|n| n > 0 && self.sent % n == 0)
-            && self.sink.send(Message::Text(MALFORMED_FRAME.into())).await.is_err()
+            && !put(self.sink, Message::Text(MALFORMED_FRAME.into())).await
         {
             return ControlFlow::Break(());
         }
@@ -220,5 +242,100 @@ impl Faulty<'_> {
             return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    /// A peer that takes nothing: its window stays shut.
+    struct Shut;
+
+    impl Sink<Message> for Shut {
+        type Error = ();
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Pending
+        }
+        fn start_send(self: Pin<&mut Self>, _: Message) -> Result<(), ()> {
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Pending
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Pending
+        }
+    }
+
+    /// A peer that takes every frame at once.
+    #[derive(Default)]
+    struct Open(Vec<Message>);
+
+    impl Sink<Message> for Open {
+        type Error = ();
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), ()> {
+            self.0.push(message);
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A queue holding `texts`, then the close frame if `close`, and the engine task's ends of it.
+    fn queued(texts: &[&str], close: bool) -> (mpsc::Sender<Outbound>, mpsc::Receiver<Outbound>) {
+        let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
+        for text in texts {
+            frames.try_send(Outbound::Text((*text).to_owned())).unwrap();
+        }
+        if close {
+            frames.try_send(Outbound::Close(1000, "bye".into())).unwrap();
+        }
+        (frames, queue)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_takes_no_frame_is_let_go_after_the_stall_bound() {
+        let (_frames, queue) = queued(&["a"], false);
+        let (_cut, signal) = oneshot::channel();
+        let started = Instant::now();
+        let ended = tokio::time::timeout(2 * SEND_STALL, write(Shut, queue, Faults::default(), signal)).await;
+        assert!(ended.is_ok(), "the writer still waits for a peer that takes nothing");
+        assert_eq!(started.elapsed(), SEND_STALL);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_socket_ends_at_once_without_its_backlog() {
+        let (_frames, queue) = queued(&["a", "b", "c"], false);
+        let (cut, signal) = oneshot::channel();
+        cut.send(()).unwrap();
+        let started = Instant::now();
+        write(Shut, queue, Faults::default(), signal).await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_socket_closed_normally_sends_its_backlog_and_the_close_frame() {
+        let (frames, queue) = queued(&["a", "b"], true);
+        drop(frames);
+        // The engine task lets go of the link when it queues the close.
+        let (cut, signal) = oneshot::channel();
+        drop(cut);
+        let mut peer = Open::default();
+        write(&mut peer, queue, Faults::default(), signal).await;
+        let close = Message::Close(Some(CloseFrame { code: 1000, reason: "bye".into() }));
+        assert_eq!(peer.0, vec![Message::Text("a".into()), Message::Text("b".into()), close]);
     }
 }
