@@ -152,6 +152,7 @@ impl World {
         report.accepted += client.accepted.len();
         report.messages_shown += client.shown_messages;
         report.replies_again += client.replies_again;
+        report.cancelled += client.cancelled;
         report.resets += client.resets;
         if client.resets_rejoined > 0 {
             problems.push(format!("{} resets put it back into the session it left", client.resets_rejoined));

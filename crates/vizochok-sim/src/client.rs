@@ -43,6 +43,8 @@ pub(crate) struct Client {
     pub saved: Option<String>,
     /// Product cards of the last reply, for "Add" clicks.
     pub cards: Vec<ProductItem>,
+    /// The id of the last reply, for a rating.
+    pub last_reply: Option<String>,
     /// Every accepted action id, and the text of each accepted message.
     pub accepted: Vec<String>,
     pub messages: HashMap<String, String>,
@@ -64,6 +66,8 @@ pub(crate) struct Client {
     pub shown_messages: u64,
     /// Replies this one was sent again.
     pub replies_again: u64,
+    /// Replies it was given `cancelled`.
+    pub cancelled: u64,
     /// Of those, replies its widget showed again (its history has them).
     pub shown_again: u64,
     /// The session the host's last `reset()` left, until the next `auth_ok`.
@@ -91,6 +95,7 @@ impl Client {
             queued_at_destroy: Vec::new(),
             saved: None,
             cards: Vec::new(),
+            last_reply: None,
             accepted: Vec::new(),
             messages: HashMap::new(),
             acked: HashMap::new(),
@@ -101,6 +106,7 @@ impl Client {
             seq_at_auth: 0,
             shown_messages: 0,
             replies_again: 0,
+            cancelled: 0,
             shown_again: 0,
             reset_from: None,
             resets: 0,
@@ -129,6 +135,8 @@ impl Client {
                 }
             }
             Event::Response(reply) => {
+                self.last_reply = Some(reply.message_id.clone());
+                self.cancelled += u64::from(reply.cancelled);
                 if !reply.products.is_empty() {
                     self.cards.clone_from(&reply.products);
                 }

@@ -63,6 +63,8 @@ pub struct Report {
     /// `again`: the core ends the message and shows nothing (the history
     /// has the reply); one shown again is a violation.
     pub replies_again: u64,
+    /// Replies that ended `cancelled` (the shopper stopped them, §12).
+    pub cancelled: u64,
     /// Sessions the hosts reset (`reset()`, a new conversation).
     pub resets: u64,
     /// Applied action ids the engine's sessions forgot: their bounded dedup

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
     let (mut rolled_over, mut forgotten, mut full_lines, mut resets) = (0, 0, 0, 0);
     let (mut clients, mut shared, mut connections, mut pushed_out, mut shown, mut again) = (0, 0, 0, 0, 0, 0);
+    let mut cancelled = 0;
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
         if !report.violations.is_empty() {
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         pushed_out += report.pushed_out;
         shown += report.messages_shown;
         again += report.replies_again;
+        cancelled += report.cancelled;
         resets += report.resets;
         accepted += report.accepted;
         acked += report.acknowledged;
@@ -58,8 +60,8 @@ fn main() -> ExitCode {
          {connections} connections ({pushed_out} pushed out by a ninth); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
          {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
          seeds ({forgotten} applied ids forgotten; {full_lines} seeds filled every line), none applied twice; \
-         {shown} messages shown in another client, {again} replies sent again after a restore; \
-         {resets} resets, each into a new session",
+         {shown} messages shown in another client, {again} replies sent again after a restore, \
+         {cancelled} replies stopped; {resets} resets, each into a new session",
         virtual_ms / 3_600_000
     );
     ExitCode::SUCCESS
@@ -69,7 +71,7 @@ fn print_summary(report: &vizochok_sim::Report) {
     println!(
         "seed {}: {} clients ({} sharing), {} connections ({} pushed out), {} accepted, {} acknowledged, {} failed, \
          {} still queued, {} virtual ms, {} applied ids forgotten, {} messages shown in another client, \
-         {} replies sent again, {} resets",
+         {} replies sent again, {} replies stopped, {} resets",
         report.seed,
         report.clients,
         report.shared_clients,
@@ -83,6 +85,7 @@ fn print_summary(report: &vizochok_sim::Report) {
         report.forgotten_ids,
         report.messages_shown,
         report.replies_again,
+        report.cancelled,
         report.resets
     );
     for v in &report.violations {

@@ -2,7 +2,7 @@
 //! shopper's actions in one of their clients, chaos ticks on every link and
 //! on the server, the store's webhook answers.
 
-use vizochok_core::Input;
+use vizochok_core::{ActionError, Input, PageContext, Rating};
 use vizochok_server::{Engine, KeywordAssistant, SeededRandom, ServerInput};
 
 use crate::faults::strikes;
@@ -22,19 +22,36 @@ impl World {
         let now = self.now;
         let roll = self.rng.range(0, 99);
         let result = match roll {
-            0..=39 => {
-                let text = MESSAGES[self.rng.range(0, MESSAGES.len() as u64 - 1) as usize];
-                self.clients[i].session.send_message(now, text).inspect(|id| {
-                    self.clients[i].messages.insert(id.clone(), text.to_owned());
-                })
-            }
+            0..=39 => self.message(i),
             40..=59 if !self.clients[i].cards.is_empty() => {
                 let cards = &self.clients[i].cards;
                 let card = cards[self.rng.range(0, cards.len() as u64 - 1) as usize].clone();
                 let steps = self.rng.range(1, 3) as f64;
                 self.clients[i].session.select_product(now, &card, Some(card.quantity_step * steps))
             }
-            60..=74 => match self.random_cart_line(i) {
+            // No card on screen to add: the shopper asks for something first.
+            40..=59 => self.message(i),
+            // The page's frames (§12): the shopper stops a reply, opens a
+            // product page, rates a reply.
+            60..=61 => match self.clients[i].session.stop_reply(now) {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => return self.note(Some(i), || "nothing to stop".into()),
+                Err(e) => Err(e),
+            },
+            62 => {
+                let cards = &self.clients[i].cards;
+                let sku =
+                    (!cards.is_empty()).then(|| cards[self.rng.range(0, cards.len() as u64 - 1) as usize].sku.clone());
+                self.clients[i].session.set_context(now, PageContext { sku, ..PageContext::default() })
+            }
+            63 => match self.clients[i].last_reply.clone() {
+                Some(message_id) => {
+                    let rating = if self.rng.range(0, 1) == 0 { Rating::Up } else { Rating::Down };
+                    self.clients[i].session.feedback(now, &message_id, rating, Some("sim"))
+                }
+                None => return self.note(Some(i), || "no reply to rate".into()),
+            },
+            64..=74 => match self.random_cart_line(i) {
                 Some((sku, step)) => {
                     let quantity = step * self.rng.range(1, 4) as f64;
                     self.clients[i].session.update_quantity(now, &sku, quantity)
@@ -79,6 +96,23 @@ impl World {
             Err(e) => self.note(Some(i), || format!("user action refused: {e}")),
         }
         self.pump();
+    }
+
+    /// The shopper sends a message, and now and then stops its reply at once.
+    fn message(&mut self, i: usize) -> Result<String, ActionError> {
+        let now = self.now;
+        let text = MESSAGES[self.rng.range(0, MESSAGES.len() as u64 - 1) as usize];
+        let sent = self.clients[i].session.send_message(now, text);
+        if let Ok(id) = &sent {
+            self.clients[i].messages.insert(id.clone(), text.to_owned());
+            if self.rng.range(0, 7) == 0 {
+                self.note(Some(i), || "the shopper stops the reply at once".into());
+                if let Ok(Some(stop)) = self.clients[i].session.stop_reply(now) {
+                    self.clients[i].accepted.push(stop);
+                }
+            }
+        }
+        sent
     }
 
     fn random_cart_line(&mut self, i: usize) -> Option<(String, f64)> {

@@ -80,5 +80,6 @@ fn long_sessions_roll_their_dedup_sets_over_and_still_apply_nothing_twice() {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert!(report.accepted > 2_000, "{} actions", report.accepted);
     assert!(report.forgotten_ids > 1_000, "{} ids forgotten", report.forgotten_ids);
+    assert_eq!(report.resets, 0, "a long session stays one conversation");
     assert_eq!(report.dedup_lines, vizochok_server::ServerConfig::default().dedup_connections, "every line used");
 }
