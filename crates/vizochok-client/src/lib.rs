@@ -1,7 +1,7 @@
 //! The native Rust client of VIZOCHOK.
 //!
 //! Every protocol rule lives in [`vizochok_core`], and the run loop in its
-//! [`Driver`](vizochok_core::Driver): this crate is a host. It gives the
+//! [`Driver`]: this crate is a host. It gives the
 //! driver a [`Transport`] (by default [`TokioTransport`]: WebSockets over
 //! tokio, `wss://` with rustls) and the app's [`Callbacks`].
 //!

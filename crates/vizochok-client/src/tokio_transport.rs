@@ -14,7 +14,7 @@ use hyper::upgrade::Upgraded;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -47,6 +47,9 @@ impl std::fmt::Debug for TokioTransport {
 /// The way to one socket's task.
 struct Socket {
     outbound: mpsc::UnboundedSender<Outbound>,
+    /// Dropped when the client gives the socket up (or drops the
+    /// transport): the socket's task then ends, whatever its writer is doing.
+    _held: oneshot::Sender<()>,
 }
 
 enum Outbound {
@@ -78,11 +81,12 @@ impl Transport for TokioTransport {
 
     fn open(&self, socket: SocketId, url: &str, reports: Reports) {
         let (outbound, queue) = mpsc::unbounded_channel();
+        let (held, given_up) = oneshot::channel();
         // In the map before its task runs, so an attempt that fails at once is taken out too.
-        lock(&self.sockets).insert(socket, Socket { outbound });
+        lock(&self.sockets).insert(socket, Socket { outbound, _held: held });
         let (sockets, url) = (Arc::clone(&self.sockets), url.to_owned());
         tokio::spawn(async move {
-            let end = run(socket, &url, &reports, queue).await;
+            let end = run(socket, &url, &reports, queue, given_up).await;
             // Out of the map before the client hears of the end, so a
             // socket that ends by itself leaves nothing behind either.
             lock(&sockets).remove(&socket);
@@ -127,11 +131,17 @@ type End = Option<(Option<u16>, String)>;
 
 /// One socket: connect, report, then read frames and write what the
 /// client sends until either side ends.
-async fn run(socket: SocketId, url: &str, reports: &Reports, mut outbound: mpsc::UnboundedReceiver<Outbound>) -> End {
+async fn run(
+    socket: SocketId,
+    url: &str,
+    reports: &Reports,
+    mut outbound: mpsc::UnboundedReceiver<Outbound>,
+    mut given_up: oneshot::Receiver<()>,
+) -> End {
     let ws = tokio::select! {
         ws = connect(url) => ws,
         // The client gave up on this socket while it connected.
-        _ = wait_for_close(&mut outbound) => return None,
+        _ = &mut given_up => return None,
     };
     let mut ws = match ws {
         Ok(ws) => ws,
@@ -142,7 +152,7 @@ async fn run(socket: SocketId, url: &str, reports: &Reports, mut outbound: mpsc:
     let (read, mut write) = ws.split(tokio::io::split);
     let mut read = FragmentCollectorRead::new(read);
     let (obligated, mut replies) = mpsc::unbounded_channel::<Frame<'static>>();
-    let mut writer = tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         loop {
             let frame = tokio::select! {
                 Some(reply) = replies.recv() => reply,
@@ -183,21 +193,13 @@ async fn run(socket: SocketId, url: &str, reports: &Reports, mut outbound: mpsc:
     };
     let end = tokio::select! {
         end = reader => end,
-        // The client closed: the server has a moment to answer, then the socket goes.
-        _ = async { let _ = (&mut writer).await; tokio::time::sleep(CLOSE_GRACE).await } => None,
+        // The client gave the socket up: its close frame and the server's
+        // answer have a moment, then the socket goes, even behind a write
+        // that a server which stopped reading keeps stuck.
+        _ = async { let _ = given_up.await; tokio::time::sleep(CLOSE_GRACE).await } => None,
     };
     writer.abort();
     end
-}
-
-async fn wait_for_close(outbound: &mut mpsc::UnboundedReceiver<Outbound>) {
-    loop {
-        match outbound.recv().await {
-            Some(Outbound::Close(..)) | None => return,
-            // Nothing is sent before the socket opened.
-            Some(Outbound::Text(_)) => {}
-        }
-    }
 }
 
 /// The code and reason of a close frame's payload.
@@ -265,18 +267,24 @@ where
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
     use super::*;
     use crate::{Client, NoCallbacks};
     use vizochok_core::{Event, State};
 
-    /// The transport, still readable by the test once the client owns it.
-    struct Seen(Arc<TokioTransport>);
+    /// The transport, still readable by the test once the client owns it,
+    /// and the sockets the client opened.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<TokioTransport>, Arc<Mutex<Vec<SocketId>>>);
 
     impl Transport for Seen {
         fn now(&self) -> u64 {
             self.0.now()
         }
         fn open(&self, socket: SocketId, url: &str, reports: Reports) {
+            lock(&self.1).push(socket);
             self.0.open(socket, url, reports);
         }
         fn send(&self, socket: SocketId, text: &str) {
@@ -303,13 +311,55 @@ mod tests {
         let mut config = crate::config("pk_demo", "demo-store", &url);
         config.timers.backoff_base_ms = 1;
         config.timers.backoff_max_ms = 5;
-        let transport = Arc::new(TokioTransport::new());
-        let client = Client::with_transport(config, NoCallbacks, None, Seen(Arc::clone(&transport))).unwrap();
+        let seen = Seen::default();
+        let client = Client::with_transport(config, NoCallbacks, None, seen.clone()).unwrap();
         let mut events = client.events();
         client.connect();
         let wait = async { while events.recv().await.unwrap() != Event::StateChanged(State::Stopped) {} };
         tokio::time::timeout(Duration::from_secs(15), wait).await.expect("the client gives up");
         // Eleven attempts, each ended by the server: none is still held.
-        assert_eq!(lock(&transport.sockets).len(), 0);
+        assert_eq!(lock(&seen.0.sockets).len(), 0);
+    }
+
+    /// Waits for the client's next `event`.
+    async fn until(events: &mut tokio::sync::broadcast::Receiver<Event>, event: Event) {
+        let wait = async { while events.recv().await.unwrap() != event {} };
+        tokio::time::timeout(Duration::from_secs(15), wait).await.expect("the event comes");
+    }
+
+    #[tokio::test]
+    async fn a_socket_given_up_behind_a_stuck_write_still_goes() {
+        // A server that finishes the upgrade, then never reads again.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/v1/ws", listener.local_addr().unwrap());
+        let seen = Seen::default();
+        let client = Client::with_transport(crate::config("pk_demo", "demo", &url), NoCallbacks, None, seen.clone());
+        let client = client.unwrap();
+        let mut events = client.events();
+        client.connect();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(server.read_u8().await.unwrap());
+        }
+        let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        server.write_all(upgrade).await.unwrap();
+        until(&mut events, Event::StateChanged(State::Authenticating)).await;
+        // More than the kernel's buffers hold: the socket's writer gets stuck.
+        let socket = lock(&seen.1)[0];
+        let text = "x".repeat(1 << 20);
+        for _ in 0..16 {
+            seen.0.send(socket, &text);
+        }
+        client.disconnect();
+        // While the client still reads the socket, the server's frames go
+        // through; once it has let the socket go, they fail.
+        let frame = [0x81, 0x01, b'x'];
+        let gone = async {
+            while server.write_all(&frame).await.is_ok() {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(5 * CLOSE_GRACE, gone).await.expect("the client let the socket go");
     }
 }

@@ -18,7 +18,10 @@ pub trait Transport: Send + Sync + 'static {
     fn open(&self, socket: SocketId, url: &str, reports: Reports);
     /// Send a text frame.
     fn send(&self, socket: SocketId, text: &str);
-    /// Close the socket (or abandon it while it opens); report nothing more for it.
+    /// Close the socket (or abandon it while it opens); report nothing more
+    /// for it. It must be gone soon even if a write is stuck (a server that
+    /// stopped reading): [`TokioTransport`](crate::TokioTransport) gives its
+    /// close frame 2 s.
     fn close(&self, socket: SocketId, code: u16, reason: &str);
     /// Call [`Reports::timer_fired`] at `deadline` (in [`Transport::now`]'s
     /// clock); `None` cancels. Replaces the timer set before.
