@@ -5,6 +5,9 @@ wait on events (with a deadline), never on sleeps."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
 import logging
 import re
 import secrets
@@ -401,3 +404,60 @@ async def test_no_fragment_of_the_key_or_token_reaches_any_log_record(
     assert any("a callback that shows the key [redacted]" in line for line in records), "the failure was logged"
     leaks = [text for text in records + seen if any(piece in text for piece in pieces)]
     assert leaks == []
+
+
+class Recording(vizochok.WebSocketsTransport):
+    """The real transport, remembering the sockets it opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sockets: list[int] = []
+
+    def open(self, socket: int, url: str, reports: vizochok.Reports) -> None:
+        self.sockets.append(socket)
+        super().open(socket, url, reports)
+
+
+async def test_a_socket_given_up_behind_a_stuck_send_still_goes() -> None:
+    # Bounded as a whole: without the bound on a closing socket, the widget's exit waits for it for good.
+    await asyncio.wait_for(stuck_send_then_disconnect(), 2 * WAIT_S)
+
+
+async def stuck_send_then_disconnect() -> None:
+    # A server that finishes the upgrade, then never reads again.
+    upgraded: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+
+    async def upgrade(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head)
+        assert key is not None, head
+        guid = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        accept = base64.b64encode(hashlib.sha1(key.group(1) + guid).digest())
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+        writer.write(b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        await upgraded.put(writer)
+
+    server = await asyncio.start_server(upgrade, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = Recording()
+    w = vizochok.Widget(api_key=DEMO_KEY, store_id=DEMO_STORE, server_url=f"ws://127.0.0.1:{port}/v1/ws",
+                        transport=transport)  # fmt: skip
+    async with server, w:
+        watch = Watch(w)
+        await watch.state(State.AUTHENTICATING)
+        peer = await asyncio.wait_for(upgraded.get(), WAIT_S)
+        # More than the kernel's buffers hold: the socket's sends get stuck.
+        for _ in range(16):
+            transport.send(transport.sockets[0], "x" * (1 << 20))
+        w.disconnect()
+
+        # While the widget still reads the socket, the server's frames go
+        # through; once it has let the socket go, they fail.
+        async def gone() -> None:
+            with contextlib.suppress(ConnectionError):
+                while True:
+                    peer.write(b"\x81\x01x")
+                    await peer.drain()
+
+        await asyncio.wait_for(gone(), WAIT_S)
+        peer.close()

@@ -20,7 +20,8 @@ __all__ = ["Transport", "WebSocketsTransport"]
 #: (it drops them and keeps the connection); past this ``websockets`` fails
 #: the socket (1009).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-#: How long a socket the driver closed waits for the server's close frame.
+#: How long a socket the driver closed has for its closing handshake; it is
+#: dropped then, even behind a send that a server which stopped reading keeps stuck.
 CLOSE_TIMEOUT_S = 2.0
 
 
@@ -101,13 +102,14 @@ class _Socket:
 
     def __init__(self, socket: int, url: str, reports: Reports, sockets: dict[int, _Socket]) -> None:
         self.outbox: asyncio.Queue[Union[str, tuple[int, str]]] = asyncio.Queue()
-        self.opened = False
+        self.ws: Optional[ClientConnection] = None
         self.task = asyncio.get_running_loop().create_task(self._run(socket, url, reports))
         self.task.add_done_callback(lambda _: sockets.pop(socket, None))
 
     def close(self, code: int, reason: str) -> None:
-        if self.opened:
+        if self.ws is not None:
             self.outbox.put_nowait((code, reason))  # after the frames already queued
+            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self.ws.transport.abort)
         else:
             self.task.cancel()  # still connecting: abandon the attempt
 
@@ -118,7 +120,7 @@ class _Socket:
                                user_agent_header=f"vizochok-python/{__version__}")  # fmt: skip
         except Exception as exc:  # refused, DNS, TLS, an HTTP status...
             return reports.ended(socket, None, f"{type(exc).__name__}: {exc}")
-        self.opened = True
+        self.ws = ws
         writer = asyncio.get_running_loop().create_task(self._write(ws))
         reports.opened(socket)
         try:
