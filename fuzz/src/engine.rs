@@ -12,7 +12,7 @@
 //! - `seq` strictly increases on every connection, and a replay starts
 //!   above the `last_seq` the client named;
 //! - no action is applied twice while the session remembers it: a model of
-//!   the bounded dedup set (lines per connection) must agree with every
+//!   the bounded dedup set (lines per client) must agree with every
 //!   `ack` and every `applied` log line, and while a session has forgotten
 //!   nothing, no id is applied twice at all;
 //! - memory stays bounded: sessions, connections per session, dedup lines
@@ -48,44 +48,54 @@ const MAX_FEEDBACK: usize = 100;
 /// A host's clock never gets this far; deadlines beyond it mean "never".
 const HORIZON: u64 = u64::MAX / 4;
 
-/// The dedup set as the contract's argument describes it: per connection,
-/// the latest ids applied or acknowledged again on it; lines outlive their
-/// connection; the least recently used line goes first, preferring one
-/// whose connection is gone.
+/// The dedup set as the contract's argument describes it: per client (the
+/// `c` of an id `c-<digits>`; an id of any other form counts its connection
+/// as its client), the latest ids applied or acknowledged again from it;
+/// lines outlive their connections; the least recently used line goes
+/// first, preferring one whose last connection is gone.
 #[derive(Debug, Default)]
 struct Model {
-    lines: VecDeque<(Option<u64>, VecDeque<String>)>,
+    /// (client, the connection that recorded last, ids).
+    lines: VecDeque<(Option<String>, Option<u64>, VecDeque<String>)>,
     forgotten: u64,
     applied: HashMap<String, u32>,
 }
 
 impl Model {
     fn contains(&self, id: &str) -> bool {
-        self.lines.iter().any(|(_, ids)| ids.iter().any(|held| held == id))
+        self.lines.iter().any(|(_, _, ids)| ids.iter().any(|held| held == id))
     }
 
     fn record(&mut self, conn: u64, id: &str, per: usize, lines: usize) {
-        let at = match self.lines.iter().position(|(c, _)| *c == Some(conn)) {
+        let client = match id.rsplit_once('-') {
+            Some((c, n)) if !c.is_empty() && !n.is_empty() && n.chars().all(|d| d.is_ascii_digit()) => Some(c),
+            _ => None,
+        };
+        let mine = |(k, c, _): &(Option<String>, Option<u64>, VecDeque<String>)| match client {
+            Some(client) => k.as_deref() == Some(client),
+            None => k.is_none() && *c == Some(conn),
+        };
+        let at = match self.lines.iter().rposition(mine) {
             Some(at) => at,
             None => {
                 if self.lines.len() >= lines.max(1) {
-                    let gone = self.lines.iter().position(|(c, _)| c.is_none()).unwrap_or(0);
-                    if let Some((_, ids)) = self.lines.remove(gone) {
+                    let gone = self.lines.iter().position(|(_, c, _)| c.is_none()).unwrap_or(0);
+                    if let Some((_, _, ids)) = self.lines.remove(gone) {
                         self.release(ids);
                     }
                 }
-                self.lines.push_back((Some(conn), VecDeque::new()));
+                self.lines.push_back((client.map(str::to_owned), None, VecDeque::new()));
                 self.lines.len() - 1
             }
         };
-        let Some((c, mut ids)) = self.lines.remove(at) else { return };
+        let Some((k, _, mut ids)) = self.lines.remove(at) else { return };
         ids.retain(|held| held != id);
         ids.push_back(id.to_owned());
         let mut dropped = VecDeque::new();
         while ids.len() > per.max(1) {
             dropped.extend(ids.pop_front());
         }
-        self.lines.push_back((c, ids));
+        self.lines.push_back((k, Some(conn), ids));
         self.release(dropped);
     }
 
@@ -98,7 +108,7 @@ impl Model {
     }
 
     fn close(&mut self, conn: u64) {
-        for (c, _) in self.lines.iter_mut().filter(|(c, _)| *c == Some(conn)) {
+        for (_, c, _) in self.lines.iter_mut().filter(|(_, c, _)| *c == Some(conn)) {
             *c = None;
         }
     }
@@ -410,8 +420,12 @@ impl Harness {
                 self.ids[n - 1 - back].clone()
             }
             (4, _) => r.pick(&[String::new(), "é".repeat(40), "x".repeat(65)]),
-            _ => {
-                let id = format!("f{}", self.ids.len());
+            (k, _) => {
+                // Most ids name one of three clients, as every VIZOCHOK client's do.
+                let id = match k {
+                    5..=6 => format!("c{}-{}", r.u8() % 3, self.ids.len()),
+                    _ => format!("f{}", self.ids.len()),
+                };
                 self.ids.push(id.clone());
                 id
             }

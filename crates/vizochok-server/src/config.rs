@@ -39,11 +39,13 @@ pub struct ServerConfig {
     /// Most sessions held; opening one more forgets the least recently used
     /// session that has no connection and no work in progress.
     pub max_sessions: usize,
-    /// Applied action ids remembered per connection of a session: the
-    /// client queue's capacity (§4), so every id its client may still
-    /// resend is recognised (`docs/protocol.md`).
+    /// Applied action ids remembered per client of a session (per
+    /// connection for ids that name no client): the client queue's
+    /// capacity (§4), so every id its client may still resend is
+    /// recognised (`docs/protocol.md`). The name predates lines per client.
     pub dedup_per_connection: usize,
-    /// Connections (live or gone) whose ids a session remembers.
+    /// Clients (tabs, devices, page loads; live or gone) whose ids a
+    /// session remembers.
     pub dedup_connections: usize,
 }
 

@@ -2,15 +2,20 @@
 //! acknowledged again instead of applied twice — bounded
 //! (`docs/protocol.md`, "Applied at most once, in bounded memory").
 //!
-//! Ids are kept in *lines*, one per connection: the latest ids applied or
-//! acknowledged again on that connection, in the order they arrived. A
-//! client that has seen the answer to an action never sends it again, it
-//! holds at most a queue's worth of unacknowledged actions, and a socket
-//! delivers answers in order; so only the last `per_connection` ids of a
-//! line can still be unacknowledged by its client, and older ones are
-//! forgotten. A line outlives its connection (its client may come back and
-//! resend), until a session holds `connections` lines: then the line used
-//! least recently, preferring one whose connection is gone, is forgotten.
+//! Ids are kept in *lines*, one per client: the latest ids applied or
+//! acknowledged again from that client, in the order they arrived. An id
+//! names its client when it has the form `<client>-<n>` (every VIZOCHOK
+//! client draws a random prefix of its own); any other id counts its
+//! connection as its client. A client that has seen the answer to an action
+//! never sends it again, it holds at most a queue's worth of
+//! unacknowledged actions, it uses one socket at a time and resends what
+//! is in doubt first on each new one, and a socket delivers answers in
+//! order; so only the last `per_connection` ids of a line can still be
+//! unacknowledged by its client, and older ones are forgotten. A line
+//! outlives its connections (its client may come back and resend), until a
+//! session holds `connections` lines: then the line used least recently,
+//! preferring one whose connection is gone, is forgotten. Keyed by client,
+//! another tab's reconnects, however many, never push a line out.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -40,9 +45,18 @@ pub(crate) struct Dedup {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Line {
-    /// `None` once the connection is gone (and after a restore).
+    /// The client its ids name; `None`: the ids of one connection.
+    client: Option<String>,
+    /// The connection that recorded on it last; `None` once that is gone
+    /// (and after a restore).
     conn: Option<ConnId>,
     ids: VecDeque<String>,
+}
+
+/// The client an id names: the prefix of `<client>-<n>`.
+fn client_of(id: &str) -> Option<&str> {
+    let (client, n) = id.rsplit_once('-')?;
+    (!client.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(client)
 }
 
 impl Dedup {
@@ -53,18 +67,24 @@ impl Dedup {
 
     /// Records that `conn` had `id` applied, or acknowledged again.
     pub fn record(&mut self, conn: ConnId, id: &str, limits: DedupLimits) {
-        let at = match self.lines.iter().position(|line| line.conn == Some(conn)) {
+        let client = client_of(id);
+        let own = |line: &Line| match client {
+            Some(client) => line.client.as_deref() == Some(client),
+            None => line.client.is_none() && line.conn == Some(conn),
+        };
+        let at = match self.lines.iter().rposition(own) {
             Some(at) => at,
             None => {
                 if self.lines.len() >= limits.connections.max(1) {
                     let gone = self.lines.iter().position(|line| line.conn.is_none()).unwrap_or(0);
                     self.drop_line(gone);
                 }
-                self.lines.push_back(Line { conn: Some(conn), ids: VecDeque::new() });
+                self.lines.push_back(Line { client: client.map(str::to_owned), conn: None, ids: VecDeque::new() });
                 self.lines.len() - 1
             }
         };
         let Some(mut line) = self.lines.remove(at) else { return };
+        line.conn = Some(conn);
         match line.ids.iter().position(|held| held == id) {
             Some(held) => {
                 line.ids.remove(held);
@@ -98,7 +118,8 @@ impl Dedup {
                 let keep = ids.len().saturating_sub(per);
                 chunks.push(ids.split_off(keep));
             }
-            lines.extend(chunks.into_iter().rev().map(|ids| Line { conn: None, ids }));
+            let client = line.client;
+            lines.extend(chunks.into_iter().rev().map(|ids| Line { client: client.clone(), conn: None, ids }));
         }
         self.lines = lines;
         while self.lines.len() > limits.connections.max(1) {
@@ -147,7 +168,10 @@ impl Dedup {
     fn from_lines(lines: Vec<Vec<String>>, forgotten: u64) -> Dedup {
         let mut dedup = Dedup { forgotten, ..Dedup::default() };
         for ids in lines {
-            let mut line = Line::default();
+            // A line of one client's ids is that client's again.
+            let client = ids.first().and_then(|first| client_of(first));
+            let client = client.filter(|c| ids.iter().all(|id| client_of(id) == Some(c))).map(str::to_owned);
+            let mut line = Line { client, ..Line::default() };
             for id in ids {
                 // A line holds an id once; a repeated one in a snapshot is kept at its latest place.
                 if let Some(held) = line.ids.iter().position(|held| *held == id) {
@@ -249,6 +273,40 @@ mod tests {
         dedup.close(ConnId(1));
         dedup.record(ConnId(3), "y", LIMITS);
         assert!(!dedup.contains("x"));
+    }
+
+    #[test]
+    fn another_tabs_reconnects_never_push_a_clients_ids_out() {
+        let mut dedup = Dedup::default();
+        // Tab a's last action, then its socket died and it stayed away.
+        dedup.record(ConnId(1), "a7f3-41", LIMITS);
+        dedup.close(ConnId(1));
+        // Tab b reconnects and acts over and over meanwhile.
+        for n in 0..10 {
+            let conn = ConnId(2 + n);
+            dedup.record(conn, &format!("b09c-{n}"), LIMITS);
+            dedup.close(conn);
+        }
+        assert!(dedup.contains("a7f3-41"), "tab a may still resend it");
+        assert_eq!(dedup.lines(), 2, "one line per tab");
+        // Ids that name no client count their connection as theirs.
+        for conn in [20, 21] {
+            dedup.record(ConnId(conn), "plain", LIMITS);
+        }
+        assert!(!dedup.contains("a7f3-41") && dedup.contains("plain"));
+    }
+
+    #[test]
+    fn a_restored_line_of_one_clients_ids_is_that_clients_again() {
+        let mut dedup = Dedup::default();
+        dedup.record(ConnId(1), "a7f3-1", LIMITS);
+        dedup.record(ConnId(2), "b09c-1", LIMITS);
+        let mut back: Dedup = serde_json::from_str(&serde_json::to_string(&dedup).unwrap()).unwrap();
+        back.fit(LIMITS);
+        // Back after the restart on a new connection: its own line, not a third.
+        back.record(ConnId(3), "a7f3-2", LIMITS);
+        assert!(back.contains("a7f3-1") && back.contains("a7f3-2") && back.contains("b09c-1"));
+        assert_eq!(back.lines(), 2);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub struct Report {
     /// Applied action ids the engine's sessions forgot: their bounded dedup
     /// sets rolled over (a resend of one would be applied again).
     pub forgotten_ids: u64,
-    /// The most dedup lines (connections with applied ids) a session held at
+    /// The most dedup lines (clients with applied ids) a session held at
     /// the end; at the cap, whole lines were forgotten too.
     pub dedup_lines: usize,
     /// Virtual milliseconds the run took.

@@ -74,12 +74,14 @@ fn a_ninth_connection_pushes_the_oldest_out_and_nothing_else_does() {
 }
 
 #[test]
-fn long_sessions_roll_their_dedup_sets_over_and_still_apply_nothing_twice() {
+fn long_sessions_roll_their_dedup_lines_over_and_still_apply_nothing_twice() {
     // Every 16th seed is an hour-long session of a busy shopper.
     let report = vizochok_sim::run(16, false);
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert!(report.accepted > 2_000, "{} actions", report.accepted);
     assert!(report.forgotten_ids > 1_000, "{} ids forgotten", report.forgotten_ids);
     assert_eq!(report.resets, 0, "a long session stays one conversation");
-    assert_eq!(report.dedup_lines, vizochok_server::ServerConfig::default().dedup_connections, "every line used");
+    // One line per client, however often each reconnects.
+    assert!(report.connections > 64, "{} connections", report.connections);
+    assert!(report.dedup_lines <= report.clients, "{} lines for {} clients", report.dedup_lines, report.clients);
 }
