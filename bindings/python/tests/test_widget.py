@@ -90,15 +90,15 @@ class Memory:
 
 
 class Counting(vizochok.WebSocketsTransport):
-    """The real transport, counting the sockets it opens and the timer it holds."""
+    """The real transport, remembering the sockets it opens and the timer it holds."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.opened = 0
+        self.sockets: list[int] = []
         self.deadline: Optional[int] = None
 
     def open(self, socket: int, url: str, reports: vizochok.Reports) -> None:
-        self.opened += 1
+        self.sockets.append(socket)
         super().open(socket, url, reports)
 
     def set_timer(self, deadline: Optional[int], reports: vizochok.Reports) -> None:
@@ -286,7 +286,7 @@ async def test_an_auth_error_stops_for_good_without_a_reconnect_loop(sandbox: Sa
     error = await watch.error(ErrorCode.AUTH_ERROR)
     assert error.message == "The chat is unavailable. Please refresh the page."
     await watch.state(State.STOPPED)
-    assert transport.opened == 1 and transport.deadline is None, "one socket, and no timer left to reconnect"
+    assert len(transport.sockets) == 1 and transport.deadline is None, "one socket, and no timer left to reconnect"
     assert vizochok.Connected() not in watch.seen
     w.close()
 
@@ -406,18 +406,6 @@ async def test_no_fragment_of_the_key_or_token_reaches_any_log_record(
     assert leaks == []
 
 
-class Recording(vizochok.WebSocketsTransport):
-    """The real transport, remembering the sockets it opens."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sockets: list[int] = []
-
-    def open(self, socket: int, url: str, reports: vizochok.Reports) -> None:
-        self.sockets.append(socket)
-        super().open(socket, url, reports)
-
-
 async def test_a_socket_given_up_behind_a_stuck_send_still_goes() -> None:
     # Bounded as a whole: without the bound on a closing socket, the widget's exit waits for it for good.
     await asyncio.wait_for(stuck_send_then_disconnect(), 2 * WAIT_S)
@@ -439,7 +427,7 @@ async def stuck_send_then_disconnect() -> None:
 
     server = await asyncio.start_server(upgrade, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    transport = Recording()
+    transport = Counting()
     w = vizochok.Widget(api_key=DEMO_KEY, store_id=DEMO_STORE, server_url=f"ws://127.0.0.1:{port}/v1/ws",
                         transport=transport)  # fmt: skip
     async with server, w:

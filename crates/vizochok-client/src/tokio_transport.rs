@@ -301,7 +301,7 @@ mod tests {
     #[tokio::test]
     async fn sockets_that_end_by_themselves_leave_nothing_behind() {
         // A server that takes each connection and drops it before the handshake.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/v1/ws", listener.local_addr().unwrap());
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
