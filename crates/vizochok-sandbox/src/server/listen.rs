@@ -71,8 +71,12 @@ async fn connection(stream: TcpStream, pass: Arc<Pass>, router: Router) {
     let limit = pass.gate().limits().max_request_head_bytes.max(MIN_HEAD);
     let served = http1::Builder::new().max_buf_size(limit).serve_connection(TokioIo::new(stream), service);
     let timeout = pass.gate().limits().handshake_timeout_ms;
+    // Pinned out here, not inside `select!` (which drops its futures, and
+    // with them the socket, before a branch runs): a refusal is logged
+    // before the peer sees its connection close.
+    let served = std::pin::pin!(served.with_upgrades());
     tokio::select! {
-        result = served.with_upgrades() => {
+        result = served => {
             if let Err(error) = result {
                 if error.is_parse_too_large() {
                     pass.gate().refused(pass.peer(), &format!("request head over {limit} bytes: answered 431"));
