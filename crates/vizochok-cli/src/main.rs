@@ -66,7 +66,7 @@ struct SessionArgs {
     /// Most sessions held; one more forgets the least recently used idle one [default: 100000]
     #[arg(long, value_name = "N")]
     max_sessions: Option<usize>,
-    /// Ping a silent client after this long, close it after twice as long [default: off]
+    /// Ping a silent client after this long, close it after twice as long; 0s switches it off [default: 25s]
     #[arg(long, value_name = "DURATION")]
     heartbeat: Option<Span>,
 }
@@ -111,7 +111,7 @@ struct FaultArgs {
     /// Answer the auth of the first N connections with auth_error and close 4001
     #[arg(long, value_name = "N")]
     refuse_auth: Option<u32>,
-    /// Never answer the client's ping
+    /// Never answer the client's ping, and send none (no server heartbeat)
     #[arg(long)]
     ignore_pings: bool,
 }
@@ -124,7 +124,7 @@ impl SandboxArgs {
         set(&mut engine.session_ttl_ms, session_ttl.map(|s| s.0));
         set(&mut engine.max_sessions, *max_sessions);
         if let Some(beat) = heartbeat {
-            engine.heartbeat_ms = Some(beat.0);
+            engine.heartbeat_ms = (beat.0 > 0).then_some(beat.0);
         }
         let c = &self.connections;
         let limits = &mut options.connections;
@@ -305,4 +305,25 @@ async fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
     stop_signal().await.map_err(|e| e.to_string())?;
     sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat_after(flags: &[&str]) -> Option<u64> {
+        let Command::Sandbox(args) = Cli::parse_from([&["vizochok", "sandbox"], flags].concat()).command else {
+            unreachable!("a sandbox command")
+        };
+        let mut options = SandboxOptions::default();
+        args.apply(&mut options);
+        options.engine.heartbeat_ms
+    }
+
+    #[test]
+    fn the_sandbox_heartbeat_is_on_by_default_and_0s_switches_it_off() {
+        assert_eq!(heartbeat_after(&[]), Some(25_000));
+        assert_eq!(heartbeat_after(&["--heartbeat", "5s"]), Some(5_000));
+        assert_eq!(heartbeat_after(&["--heartbeat", "0s"]), None);
+    }
 }

@@ -101,6 +101,11 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
     // The sandbox opens a socket in the engine only with its first frame,
     // and holds it to the handshake deadline until then.
     config.limits.auth_timeout_ms = options.connections.handshake_timeout_ms;
+    if options.faults.ignore_pings {
+        // A server whose heartbeat is dead pings nobody either, and announces
+        // no interval: the client's own timers find it out.
+        config.heartbeat_ms = None;
+    }
     let mut engine = Engine::new(config, Box::new(DemoAssistant), Box::new(OsRandom));
     let state = options.state_dir.as_deref().map(StateDir::open).transpose()?;
     if let Some(state) = &state {

@@ -194,6 +194,21 @@ async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_the
 }
 
 #[tokio::test]
+async fn a_client_that_falls_silent_after_auth_is_pinged_then_let_go_and_its_place_freed() {
+    let logs = Logs::default();
+    // The address's one place; a short heartbeat keeps the test short.
+    let mut options = SandboxOptions { connections: limits(10_000, 1, 64), ..support::options(&logs) };
+    options.engine.heartbeat_ms = Some(300);
+    let sandbox = vizochok_sandbox::start(options).await.unwrap();
+    // A network that vanished: the client sends nothing more, not even a close.
+    let (mut gone, _) = Raw::session(&sandbox, json!({})).await;
+    assert_eq!(gone.next().await["type"], "ping", "asked first");
+    assert_eq!(gone.closed().await, (1000, "heartbeat timeout".to_owned()));
+    assert!(auth_time_once_admitted(&sandbox, 1).await < Duration::from_secs(5));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_client_that_floods_pings_and_never_reads_is_cut_and_its_place_freed() {
     let logs = Logs::default();
     let sandbox = sandbox(&logs, limits(10_000, 1, 64)).await;

@@ -22,8 +22,12 @@ pub struct ServerConfig {
     pub history_max: usize,
     /// Quotas and protocol limits.
     pub limits: LimitsConfig,
-    /// Send `ping` after this much client silence, close after twice as much;
-    /// `None` disables the server heartbeat.
+    /// Send `ping` after this much client silence, close after twice as
+    /// much. The default is the client's own ping interval (25 s), so a
+    /// correct client pings before the server has to. `None` (`null` in a
+    /// config file) switches it off, and then a client whose network
+    /// vanished without a close keeps its socket, and its place under the
+    /// connection caps, until TCP gives up on it.
     pub heartbeat_ms: Option<u64>,
     /// Virtual time between two `delta` frames of a streamed reply; 0 streams
     /// a whole reply at once.
@@ -57,7 +61,7 @@ impl Default for ServerConfig {
             replay_max_frames: 1_024,
             history_max: 100,
             limits: LimitsConfig::default(),
-            heartbeat_ms: None,
+            heartbeat_ms: Some(25_000),
             delta_interval_ms: 50,
             delta_chars: 24,
             webhook_timeout_ms: 30_000,
@@ -197,6 +201,16 @@ mod tests {
         assert_eq!(config.limits.max_message_chars, 2_000);
         assert_eq!(config.replay_window_ms, 120_000);
         assert!(serde_json::from_str::<ServerConfig>(r#"{"limits":{"max_round":3}}"#).is_err());
+    }
+
+    #[test]
+    fn the_heartbeat_is_on_unless_a_config_switches_it_off() {
+        // On: a client whose network vanished without a close is let go.
+        assert_eq!(ServerConfig::default().heartbeat_ms, Some(25_000));
+        let unnamed: ServerConfig = serde_json::from_str(r#"{"limits":{"max_rounds":3}}"#).unwrap();
+        assert_eq!(unnamed.heartbeat_ms, Some(25_000));
+        let off: ServerConfig = serde_json::from_str(r#"{"heartbeat_ms":null}"#).unwrap();
+        assert_eq!(off.heartbeat_ms, None);
     }
 
     #[test]

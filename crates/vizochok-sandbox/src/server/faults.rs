@@ -22,7 +22,8 @@ pub struct Faults {
     /// Answer the `auth` of this many connections (the first ones) with
     /// `auth_error` and close 4001.
     pub refuse_auth: u32,
-    /// Never answer the client's `ping`.
+    /// Never answer the client's `ping`, and send none: the engine's
+    /// heartbeat is off.
     pub ignore_pings: bool,
 }
 

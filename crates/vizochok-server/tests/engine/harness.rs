@@ -37,9 +37,12 @@ pub fn catalog() -> Catalog {
     ])
 }
 
+/// The tests' engine: replies at once, and no heartbeat, whose pings and
+/// closes would mix into tests that leap over minutes (the heartbeat's own
+/// tests switch it on).
 pub fn config() -> ServerConfig {
     let store = StoreConfig::new(STORE, vec![KEY.into()], catalog());
-    ServerConfig { stores: vec![store], delta_interval_ms: 0, ..ServerConfig::default() }
+    ServerConfig { stores: vec![store], delta_interval_ms: 0, heartbeat_ms: None, ..ServerConfig::default() }
 }
 
 /// The seed of the harness's random source (tests only: ids follow from it).
