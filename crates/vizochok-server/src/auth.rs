@@ -5,13 +5,14 @@ use vizochok_proto::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
 use vizochok_proto::{AuthFrame, AuthOk};
 
 use crate::cart::summary;
+use crate::connection::HEARTBEAT_TIMEOUT;
 use crate::identity;
 use crate::random::{session_id, session_tag};
 use crate::replay::ReplayBuffer;
 use crate::session::{Owner, Session, SessionData};
 use crate::{ConnId, Engine, LogKind, StoreConfig};
 
-/// Live connections one session holds; one more closes the oldest (§9).
+/// Live connections one session holds; one more closes a silent one, or the oldest (§9).
 pub(crate) const MAX_CONNECTIONS: usize = 8;
 /// Close code for the connection pushed out by the ninth (final for its client).
 const TOO_MANY_CONNECTIONS: u16 = 4009;
@@ -162,9 +163,9 @@ impl Engine {
             session.data.seq = current.max(last_seq);
             session.replay = Some(ReplayBuffer::new(session.data.seq, capacity));
         }
-        let oldest = (session.conns.len() >= MAX_CONNECTIONS).then(|| session.conns.first().copied()).flatten();
-        if let Some(oldest) = oldest {
-            self.close(now, oldest, TOO_MANY_CONNECTIONS, "too many connections");
+        let full = (session.conns.len() >= MAX_CONNECTIONS).then(|| session.conns.clone());
+        if let Some(attached) = full {
+            self.free_a_place(now, &attached);
         }
         self.attach(now, conn, id);
         let joined_at = self.sessions.get(id).map_or(0, |s| s.data.seq);
@@ -184,6 +185,21 @@ impl Engine {
             self.push(crate::ServerOutput::Send { conn, text });
         }
         self.log(now, LogKind::AuthOk, Some(conn), Some(id.to_owned()), Some(auth.store_id.clone()), detail);
+    }
+
+    /// A full session makes room for one more: a connection the heartbeat
+    /// has found silent is not live, and goes as the heartbeat would end it
+    /// (its client, if still there, reconnects); else the oldest, with
+    /// 4009 (final for its client).
+    fn free_a_place(&mut self, now: u64, attached: &[ConnId]) {
+        match self.silent_longest(now, attached) {
+            Some(silent) => self.close(now, silent, 1000, HEARTBEAT_TIMEOUT),
+            None => {
+                if let Some(&oldest) = attached.first() {
+                    self.close(now, oldest, TOO_MANY_CONNECTIONS, "too many connections");
+                }
+            }
+        }
     }
 
     fn attach(&mut self, now: u64, conn: ConnId, id: &str) {

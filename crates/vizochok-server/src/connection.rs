@@ -8,6 +8,8 @@ use crate::{ConnId, Engine, LogKind};
 
 /// Close code for a client that breaks the protocol (final for the client).
 pub(crate) const POLICY_VIOLATION: u16 = 4008;
+/// The reason of a close for a client's silence (code 1000: it may come back).
+pub(crate) const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 
 /// One accepted socket.
 #[derive(Debug)]
@@ -122,6 +124,15 @@ impl Engine {
         self.close(now, conn, POLICY_VIOLATION, "auth required");
     }
 
+    /// Of `conns`, the one heard from least recently, if the heartbeat has
+    /// found it silent (nothing for a whole beat).
+    pub(crate) fn silent_longest(&self, now: u64, conns: &[ConnId]) -> Option<ConnId> {
+        let beat = self.config.heartbeat_ms?;
+        let heard = |id: &ConnId| self.conns.get(id).map(|c| c.last_inbound);
+        let (id, last) = conns.iter().filter_map(|id| Some((*id, heard(id)?))).min_by_key(|&(_, last)| last)?;
+        (last.saturating_add(beat) <= now).then_some(id)
+    }
+
     /// A connection's deadline passed: the auth deadline of a fresh one, or
     /// the heartbeat of an authenticated one (ping, then close).
     pub(crate) fn connection_timer(&mut self, now: u64, id: ConnId) {
@@ -133,7 +144,7 @@ impl Engine {
                 self.close(now, id, 1000, "auth timeout")
             }
             (Some(_), Some(beat)) if conn.last_inbound.saturating_add(beat.saturating_mul(2)) <= now => {
-                self.close(now, id, 1000, "heartbeat timeout")
+                self.close(now, id, 1000, HEARTBEAT_TIMEOUT)
             }
             (Some(_), Some(beat)) if !conn.pinged && conn.last_inbound.saturating_add(beat) <= now => {
                 conn.pinged = true;

@@ -56,6 +56,26 @@ fn a_ninth_connection_closes_the_oldest_with_4009() {
 }
 
 #[test]
+fn a_ninth_takes_the_place_of_a_connection_the_heartbeat_found_silent_not_of_a_live_one() {
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: Some(25_000), ..config() });
+    let sid = tabs(&mut h, 7);
+    // Connection 3's network vanished; the others ping now and then.
+    h.advance(20_000);
+    for conn in (1..=8).filter(|&c| c != 3) {
+        h.text(conn, r#"{"type":"ping"}"#);
+    }
+    let pinged = h.advance(6_000);
+    assert!(frames(&pinged, 3).iter().any(|f| matches!(f, ServerFrame::Ping { .. })), "only the silent one is asked");
+    assert!(frames(&pinged, 1).is_empty());
+    let (_, out) = h.connect(9, Some(&sid), Some(0));
+    // Not live: closed as the heartbeat would have, not 4009 (final for a client).
+    assert_eq!(closes(&out), [(3, 1000, "heartbeat timeout".into())]);
+    assert_eq!(h.engine.connection_count(&sid), 8);
+    // With every connection live again, the oldest goes, as before.
+    assert_eq!(closes(&h.connect(10, Some(&sid), Some(0)).1), [(1, 4009, "too many connections".into())]);
+}
+
+#[test]
 fn seq_frames_go_to_every_connection_and_ack_only_to_the_sender() {
     let mut h = Harness::new(config());
     tabs(&mut h, 2);
