@@ -11,6 +11,8 @@ use crate::net::Delivery;
 use crate::watch::{frame_seq, is_type};
 use crate::world::{World, IDENTITY_SECRET, KEY};
 
+/// The engine's reason for closing a connection whose client fell silent.
+const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 /// Close code of a connection pushed out by a ninth (§9).
 const TOO_MANY_CONNECTIONS: u16 = 4009;
 
@@ -141,7 +143,13 @@ impl World {
                         self.violation(None, problem);
                     }
                 }
+                if reason == HEARTBEAT_TIMEOUT {
+                    self.watch.silent_closed += 1;
+                }
                 self.watch.closed(conn);
+                if self.vanished.contains(&conn) {
+                    return self.note(None, || format!("server closes [{conn}] ({code} {reason}), lost"));
+                }
                 let latency = self.latency();
                 let _ = self.net.send_in_order(now, latency, Delivery::ClosedByServer { conn, code, reason });
             }
@@ -262,6 +270,19 @@ impl World {
         client.applying_again = again;
         self.pump();
         self.clients[i].applying_again = false;
+    }
+
+    /// The network under a socket vanishes: its client's end fails, the
+    /// server hears nothing, and every frame in flight or sent later is lost
+    /// (the server's close too).
+    pub fn vanish(&mut self, conn: u64) {
+        self.net.cut(conn);
+        self.silent.insert(conn);
+        self.vanished.insert(conn);
+        if let Some(&(i, socket)) = self.conns.get(&conn) {
+            let ended = Input::SocketEnded { socket, code: None, reason: "" };
+            self.clients[i].session.handle_input(self.now, ended);
+        }
     }
 
     /// The socket dies: both ends hear it, in-flight frames are lost.

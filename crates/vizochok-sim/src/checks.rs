@@ -46,6 +46,7 @@ impl World {
         report.forgotten_ids = stats.forgotten_ids;
         report.dedup_lines = stats.max_dedup_lines;
         report.pushed_out = self.watch.pushed_out;
+        report.silent_closed = self.watch.silent_closed;
         report.virtual_ms = self.now;
         report.violations = std::mem::take(&mut self.violations);
         report

@@ -22,6 +22,10 @@ pub struct LinkFaults {
     pub cut: u64,
     /// Per chaos tick: the server goes silent on the live socket (pings unanswered).
     pub go_silent: u64,
+    /// Per chaos tick: the network under the live socket vanishes. The
+    /// client's end fails; the server is told nothing, and only its
+    /// heartbeat ends its side.
+    pub vanish: u64,
 }
 
 impl LinkFaults {
@@ -38,12 +42,23 @@ impl LinkFaults {
             black_hole: p(rng, 40),
             cut: p(rng, 15),
             go_silent: p(rng, 5),
+            vanish: p(rng, 5),
         }
     }
 
     /// No faults: the network heals for the rest phase.
     pub fn none() -> LinkFaults {
-        LinkFaults { drop: 0, delay: 0, duplicate: 0, reorder: 0, open_fail: 0, black_hole: 0, cut: 0, go_silent: 0 }
+        LinkFaults {
+            drop: 0,
+            delay: 0,
+            duplicate: 0,
+            reorder: 0,
+            open_fail: 0,
+            black_hole: 0,
+            cut: 0,
+            go_silent: 0,
+            vanish: 0,
+        }
     }
 }
 

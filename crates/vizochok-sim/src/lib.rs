@@ -47,6 +47,8 @@ pub struct Report {
     pub connections: usize,
     /// Connections the engine pushed out with 4009 (a ninth arrived, §9).
     pub pushed_out: u64,
+    /// Connections the engine closed for a client's silence (its heartbeat).
+    pub silent_closed: u64,
     /// Actions the clients accepted.
     pub accepted: usize,
     /// Of those, acknowledged by the server.

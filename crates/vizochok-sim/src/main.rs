@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let (mut accepted, mut acked, mut failed, mut queued, mut virtual_ms) = (0, 0, 0, 0, 0);
     let (mut rolled_over, mut forgotten, mut most_lines, mut resets) = (0, 0, 0, 0);
     let (mut clients, mut shared, mut connections, mut pushed_out, mut shown, mut again) = (0, 0, 0, 0, 0, 0);
-    let mut cancelled = 0;
+    let (mut cancelled, mut silent) = (0, 0);
     for seed in from..from + seeds {
         let report = vizochok_sim::run(seed, false);
         if !report.violations.is_empty() {
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         shared += report.shared_clients;
         connections += report.connections;
         pushed_out += report.pushed_out;
+        silent += report.silent_closed;
         shown += report.messages_shown;
         again += report.replies_again;
         cancelled += report.cancelled;
@@ -55,7 +56,8 @@ fn main() -> ExitCode {
     }
     println!(
         "{seeds} seeds held every check: {clients} clients ({shared} sharing a session with another at rest), \
-         {connections} connections ({pushed_out} pushed out by a ninth); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
+         {connections} connections ({pushed_out} pushed out by a ninth, \
+         {silent} closed by the server's heartbeat); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
          {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
          seeds ({forgotten} applied ids forgotten; at most {most_lines} lines in a session), none applied twice; \
          {shown} messages shown in another client, {again} replies sent again after a restore, \
@@ -67,7 +69,7 @@ fn main() -> ExitCode {
 
 fn print_summary(report: &vizochok_sim::Report) {
     println!(
-        "seed {}: {} clients ({} sharing), {} connections ({} pushed out), {} accepted, {} acknowledged, {} failed, \
+        "seed {}: {} clients ({} sharing), {} connections ({} pushed out, {} closed by the heartbeat), {} accepted, {} acknowledged, {} failed, \
          {} still queued, {} virtual ms, {} applied ids forgotten, {} messages shown in another client, \
          {} replies sent again, {} replies stopped, {} resets",
         report.seed,
@@ -75,6 +77,7 @@ fn print_summary(report: &vizochok_sim::Report) {
         report.shared_clients,
         report.connections,
         report.pushed_out,
+        report.silent_closed,
         report.accepted,
         report.acknowledged,
         report.failed,

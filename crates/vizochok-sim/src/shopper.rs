@@ -125,12 +125,12 @@ impl World {
         Some((item.sku.clone(), step))
     }
 
-    /// Each client's link may be cut or go silent; the server may restart.
+    /// Each client's link may be cut, go silent or vanish; the server may restart.
     pub fn chaos_tick(&mut self) {
         for i in 0..self.clients.len() {
             let Some(conn) = self.current_conn(i) else { continue };
             let faults = &self.clients[i].faults;
-            let (cut, go_silent) = (faults.cut, faults.go_silent);
+            let (cut, go_silent, vanish) = (faults.cut, faults.go_silent, faults.vanish);
             if strikes(&mut self.rng, cut) {
                 self.note(Some(i), || format!("socket [{conn}] cut"));
                 self.cut(conn);
@@ -138,6 +138,10 @@ impl World {
             } else if strikes(&mut self.rng, go_silent) {
                 self.note(Some(i), || format!("server goes silent on [{conn}]"));
                 self.silent.insert(conn);
+            } else if strikes(&mut self.rng, vanish) {
+                self.note(Some(i), || format!("the network under [{conn}] vanishes; the server is not told"));
+                self.vanish(conn);
+                self.pump();
             }
         }
         if strikes(&mut self.rng, self.server_faults.restart) {

@@ -60,6 +60,8 @@ pub(crate) struct Watch {
     pub receiving: Option<Receiving>,
     /// Connections pushed out with 4009.
     pub pushed_out: u64,
+    /// Connections the engine closed for their client's silence.
+    pub silent_closed: u64,
 }
 
 impl Watch {

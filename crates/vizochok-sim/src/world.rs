@@ -73,6 +73,8 @@ pub(crate) struct World {
     pub conns: HashMap<u64, (usize, SocketId)>,
     /// Connections whose server side has gone silent.
     pub silent: BTreeSet<u64>,
+    /// Connections whose network vanished (their client has moved on).
+    pub vanished: BTreeSet<u64>,
     /// Webhook answers in flight: (time, request) → accepted.
     pub webhooks: BTreeMap<(u64, u64), bool>,
     pub now: u64,
@@ -127,6 +129,7 @@ impl World {
             storage: None,
             conns: HashMap::new(),
             silent: BTreeSet::new(),
+            vanished: BTreeSet::new(),
             webhooks: BTreeMap::new(),
             now: 0,
             next_user,

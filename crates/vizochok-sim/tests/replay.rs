@@ -28,14 +28,16 @@ fn a_batch_of_seeds_holds_every_check_and_meets_every_fault() {
         shown += report.messages_shown;
         second_clients_traced += report.trace.iter().filter(|line| line.contains(" c1 ")).count();
         for line in &report.trace {
-            for fault in ["DROPPED", "lost in silence", "socket [", "restarts", "accepted=false", "(ok=false)"] {
+            let faults =
+                ["DROPPED", "lost in silence", "socket [", "vanishes", "restarts", "accepted=false", "(ok=false)"];
+            for fault in faults {
                 if line.contains(fault) {
                     seen.insert(fault);
                 }
             }
         }
     }
-    assert_eq!(seen.len(), 6, "faults met: {seen:?}");
+    assert_eq!(seen.len(), 7, "faults met: {seen:?}");
     assert!(shared > 40, "{shared} clients shared a session at rest");
     assert!(shown > 1_000, "{shown} messages of one client shown in another");
     assert!(second_clients_traced > 1_000, "the trace names the second client");
@@ -65,12 +67,21 @@ fn a_signed_in_shoppers_other_devices_join_the_tabs_session() {
 
 #[test]
 fn a_ninth_connection_pushes_the_oldest_out_and_nothing_else_does() {
-    // Seed 170 opens a crowd of tabs: more clients than a session holds connections.
-    let report = vizochok_sim::run(170, false);
+    // Seed 231 opens a crowd of tabs: more clients than a session holds connections.
+    let report = vizochok_sim::run(231, false);
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert!(report.clients > 8, "{} clients", report.clients);
     assert!(report.pushed_out > 0, "nobody was pushed out");
     assert!(report.shared_clients >= 2, "the crowd's two staying tabs share the session at rest");
+}
+
+#[test]
+fn connections_whose_network_vanished_are_let_go_by_the_server_s_heartbeat() {
+    // Seed 183: a crowd of tabs, whose networks vanish under them now and then.
+    let report = vizochok_sim::run(183, false);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.silent_closed > 0, "no connection was closed for its silence");
+    assert_eq!(report.pushed_out, 0, "the places the vanished left went to the new tabs");
 }
 
 #[test]
