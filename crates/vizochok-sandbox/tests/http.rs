@@ -80,5 +80,15 @@ fn a_settings_file_names_stores_limits_and_faults() {
     std::fs::write(dir.join("typo.json"), r#"{"engine":{"limits":{"rate_limit":3}}}"#).unwrap();
     let error = self::options().load_config(&dir.join("typo.json")).unwrap_err();
     assert!(error.to_string().contains("typo.json"), "{error}");
+
+    // The heartbeat is on unless the file switches it off; 0 would close every connection at once.
+    assert_eq!(options.engine.heartbeat_ms, Some(25_000));
+    std::fs::write(dir.join("off.json"), r#"{"engine":{"heartbeat_ms":null}}"#).unwrap();
+    let mut off = self::options();
+    off.load_config(&dir.join("off.json")).unwrap();
+    assert_eq!(off.engine.heartbeat_ms, None);
+    std::fs::write(dir.join("zero.json"), r#"{"engine":{"heartbeat_ms":0}}"#).unwrap();
+    let error = self::options().load_config(&dir.join("zero.json")).unwrap_err();
+    assert!(error.to_string().contains("heartbeat_ms must be above 0 (null switches the heartbeat off)"), "{error}");
     let _ = std::fs::remove_dir_all(dir);
 }
