@@ -23,11 +23,11 @@ pub struct ServerConfig {
     /// Quotas and protocol limits.
     pub limits: LimitsConfig,
     /// Send `ping` after this much client silence, close after twice as
-    /// much. The default is the client's own ping interval (25 s), so a
-    /// correct client pings before the server has to. `None` (`null` in a
-    /// config file) switches it off, and then a client whose network
-    /// vanished without a close keeps its socket, and its place under the
-    /// connection caps, until TCP gives up on it.
+    /// much. The default is the client's own ping interval (25 s; it is
+    /// announced in `auth_ok`, and every client answers a `ping`). `None`
+    /// (`null` in a config file) switches it off, and then a client whose
+    /// network vanished without a close keeps its socket, and its place
+    /// under the connection caps, until TCP gives up on it.
     pub heartbeat_ms: Option<u64>,
     /// Virtual time between two `delta` frames of a streamed reply; 0 streams
     /// a whole reply at once.
