@@ -9,7 +9,7 @@ use crate::{ConnId, Engine, LogKind};
 /// Close code for a client that breaks the protocol (final for the client).
 pub(crate) const POLICY_VIOLATION: u16 = 4008;
 /// The reason of a close for a client's silence (code 1000: it may come back).
-pub(crate) const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
+pub const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 
 /// One accepted socket.
 #[derive(Debug)]

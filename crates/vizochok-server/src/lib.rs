@@ -62,6 +62,7 @@ mod usage;
 pub use assistant::{Assistant, CartOp, Reply, Turn};
 pub use catalog::{Catalog, CatalogProduct};
 pub use config::{LimitsConfig, ServerConfig, StoreConfig};
+pub use connection::HEARTBEAT_TIMEOUT;
 pub use engine::Engine;
 pub use identity::user_token;
 pub use io::{ConnId, LogEvent, LogKind, ServerInput, ServerOutput};

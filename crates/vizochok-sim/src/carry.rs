@@ -4,15 +4,13 @@
 
 use vizochok_core::proto::frame::{self, ServerFrame};
 use vizochok_core::{Event, Input, Output, Role, SocketId, State};
-use vizochok_server::{ConnId, LogKind, ServerInput, ServerOutput};
+use vizochok_server::{ConnId, LogKind, ServerInput, ServerOutput, HEARTBEAT_TIMEOUT};
 
 use crate::faults::strikes;
 use crate::net::Delivery;
 use crate::watch::{frame_seq, is_type};
 use crate::world::{World, IDENTITY_SECRET, KEY};
 
-/// The engine's reason for closing a connection whose client fell silent.
-const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 /// Close code of a connection pushed out by a ninth (§9).
 const TOO_MANY_CONNECTIONS: u16 = 4009;
 
