@@ -137,7 +137,7 @@ impl World {
             }
             ServerOutput::Close { conn: ConnId(conn), code, reason } => {
                 if code == TOO_MANY_CONNECTIONS {
-                    if let Some(problem) = self.watch.pushing_out(conn) {
+                    if let Some(problem) = self.watch.pushing_out(conn, now, self.config.heartbeat_ms) {
                         self.violation(None, problem);
                     }
                 }
@@ -208,6 +208,7 @@ impl World {
             Delivery::Opened { conn, ok } => {
                 if ok {
                     self.clients[i].opened = Some(conn);
+                    self.watch.heard_from(conn, now);
                     self.server.handle(now, ServerInput::Open { conn: ConnId(conn), origin: None });
                     self.clients[i].session.handle_input(now, Input::SocketOpened(socket));
                 } else {
@@ -216,6 +217,7 @@ impl World {
                 }
             }
             Delivery::ToServer { conn, text } => {
+                self.watch.heard_from(conn, now);
                 self.watch.receiving_frame(conn, &text);
                 self.server.handle(now, ServerInput::Text { conn: ConnId(conn), text: &text });
                 self.pump();

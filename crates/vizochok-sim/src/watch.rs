@@ -62,9 +62,17 @@ pub(crate) struct Watch {
     pub pushed_out: u64,
     /// Connections the engine closed for their client's silence.
     pub silent_closed: u64,
+    /// When the engine last heard from each open connection (its opening,
+    /// then each frame).
+    heard: HashMap<u64, u64>,
 }
 
 impl Watch {
+    /// The engine hears from `conn` at `now`: it opened, or a frame came.
+    pub fn heard_from(&mut self, conn: u64, now: u64) {
+        self.heard.insert(conn, now);
+    }
+
     /// The engine is about to handle a frame from `conn`.
     pub fn receiving_frame(&mut self, conn: u64, text: &str) {
         if is_type(text, "auth") {
@@ -124,6 +132,7 @@ impl Watch {
 
     /// A connection is gone (either end closed it).
     pub fn closed(&mut self, conn: u64) {
+        self.heard.remove(&conn);
         if let Some(attached) = self.attached.remove(&conn) {
             if let Some(seen) = self.sessions.get_mut(&attached.session) {
                 seen.live.retain(|&c| c != conn);
@@ -132,8 +141,10 @@ impl Watch {
     }
 
     /// The engine closes `conn` with 4009: only while a ninth connection of
-    /// its session authenticates. Returns the broken rule, if any.
-    pub fn pushing_out(&mut self, conn: u64) -> Option<String> {
+    /// its session authenticates, and only if none of the session's
+    /// connections has been silent for a whole heartbeat `beat` (that one
+    /// would go instead). Returns the broken rule, if any.
+    pub fn pushing_out(&mut self, conn: u64, now: u64, beat: Option<u64>) -> Option<String> {
         self.pushed_out += 1;
         let attached = self.attached.get(&conn)?;
         let live = self.sessions.get(&attached.session).map_or(0, |s| s.live.len());
@@ -144,7 +155,13 @@ impl Watch {
                 Some(format!("[{conn}] pushed out (4009) from a session of {live} connections"))
             }
             Some(_) if oldest != Some(conn) => Some(format!("[{conn}] pushed out (4009) but it is not the oldest")),
-            Some(_) => None,
+            Some(_) => {
+                let others = self.sessions.get(&attached.session).map_or(&[][..], |s| &s.live[..]);
+                let silent = others.iter().find(|c| {
+                    beat.zip(self.heard.get(c)).is_some_and(|(beat, &heard)| heard.saturating_add(beat) <= now)
+                })?;
+                Some(format!("[{conn}] pushed out (4009) while [{silent}] had been silent for a whole heartbeat"))
+            }
         }
     }
 
