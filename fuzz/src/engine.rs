@@ -24,6 +24,7 @@
 //!   line, and no api key, secret or token in a frame.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::num::NonZeroU64;
 
 use vizochok_proto::frame::{self, AuthFrame, ClientFrame, SdkInfo, ServerFrame};
 use vizochok_proto::{AuthOk, PageContext, PageInfo, Rating, Secret};
@@ -205,7 +206,7 @@ fn config(r: &mut Reader) -> ServerConfig {
         replay_window_ms: u64::from(r.u16()),
         replay_max_frames: usize::from(r.u8() % 8),
         history_max: usize::from(r.u8() % 6),
-        heartbeat_ms: if r.bool() { Some(1 + u64::from(r.u16())) } else { None },
+        heartbeat_ms: if r.bool() { NonZeroU64::new(1 + u64::from(r.u16())) } else { None },
         delta_interval_ms: u64::from(r.u8()),
         delta_chars: usize::from(r.u8() % 8),
         webhook_timeout_ms: u64::from(r.u16()),

@@ -9,6 +9,7 @@ mod render;
 mod span;
 
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -124,7 +125,7 @@ impl SandboxArgs {
         set(&mut engine.session_ttl_ms, session_ttl.map(|s| s.0));
         set(&mut engine.max_sessions, *max_sessions);
         if let Some(beat) = heartbeat {
-            engine.heartbeat_ms = (beat.0 > 0).then_some(beat.0);
+            engine.heartbeat_ms = NonZeroU64::new(beat.0);
         }
         let c = &self.connections;
         let limits = &mut options.connections;
@@ -317,7 +318,7 @@ mod tests {
         };
         let mut options = SandboxOptions::default();
         args.apply(&mut options);
-        options.engine.heartbeat_ms
+        options.engine.heartbeat_ms.map(NonZeroU64::get)
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod clients;
 mod support;
 
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use clients::Stalled;
@@ -198,7 +199,7 @@ async fn a_client_that_falls_silent_after_auth_is_pinged_then_let_go_and_its_pla
     let logs = Logs::default();
     // The address's one place; a short heartbeat keeps the test short.
     let mut options = SandboxOptions { connections: limits(10_000, 1, 64), ..support::options(&logs) };
-    options.engine.heartbeat_ms = Some(300);
+    options.engine.heartbeat_ms = NonZeroU64::new(300);
     let sandbox = vizochok_sandbox::start(options).await.unwrap();
     // A network that vanished: the client sends nothing more, not even a close.
     let (mut gone, _) = Raw::session(&sandbox, json!({})).await;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vizochok_sandbox::{LogSink, SandboxOptions};
@@ -82,7 +83,7 @@ fn a_settings_file_names_stores_limits_and_faults() {
     assert!(error.to_string().contains("typo.json"), "{error}");
 
     // The heartbeat is on unless the file switches it off; 0 would close every connection at once.
-    assert_eq!(options.engine.heartbeat_ms, Some(25_000));
+    assert_eq!(options.engine.heartbeat_ms, NonZeroU64::new(25_000));
     std::fs::write(dir.join("off.json"), r#"{"engine":{"heartbeat_ms":null}}"#).unwrap();
     let mut off = self::options();
     off.load_config(&dir.join("off.json")).unwrap();

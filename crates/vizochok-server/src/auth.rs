@@ -1,6 +1,8 @@
 //! The `auth` frame: credentials and identity, then a new session, or one
 //! more connection on an existing one (replayed or restored).
 
+use std::num::NonZeroU64;
+
 use vizochok_proto::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
 use vizochok_proto::{AuthFrame, AuthOk};
 
@@ -228,7 +230,7 @@ impl Engine {
             history,
             limits: Some(ServerLimits {
                 max_message_chars: Some(self.config.limits.max_message_chars),
-                heartbeat_ms: self.config.heartbeat_ms,
+                heartbeat_ms: self.config.heartbeat_ms.map(NonZeroU64::get),
             }),
         })
     }

@@ -2,7 +2,9 @@
 //! generous default so a config only names what it changes; unknown fields
 //! are refused so a typo in a limit's name is not silently ignored.
 
-use serde::Deserialize;
+use std::num::NonZeroU64;
+
+use serde::{de::Error as _, Deserialize, Deserializer};
 use vizochok_proto::Secret;
 
 use crate::Catalog;
@@ -27,8 +29,10 @@ pub struct ServerConfig {
     /// announced in `auth_ok`, and every client answers a `ping`). `None`
     /// (`null` in a config file) switches it off, and then a client whose
     /// network vanished without a close keeps its socket, and its place
-    /// under the connection caps, until TCP gives up on it.
-    pub heartbeat_ms: Option<u64>,
+    /// under the connection caps, until TCP gives up on it. It cannot be 0,
+    /// which would ping and close every connection at once.
+    #[serde(deserialize_with = "heartbeat")]
+    pub heartbeat_ms: Option<NonZeroU64>,
     /// Virtual time between two `delta` frames of a streamed reply; 0 streams
     /// a whole reply at once.
     pub delta_interval_ms: u64,
@@ -61,7 +65,7 @@ impl Default for ServerConfig {
             replay_max_frames: 1_024,
             history_max: 100,
             limits: LimitsConfig::default(),
-            heartbeat_ms: Some(25_000),
+            heartbeat_ms: NonZeroU64::new(25_000),
             delta_interval_ms: 50,
             delta_chars: 24,
             webhook_timeout_ms: 30_000,
@@ -70,6 +74,14 @@ impl Default for ServerConfig {
             dedup_per_connection: 32,
             dedup_connections: 64,
         }
+    }
+}
+
+/// `null` switches the heartbeat off; a 0 is refused with what to write instead.
+fn heartbeat<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NonZeroU64>, D::Error> {
+    match Option::<u64>::deserialize(d)? {
+        Some(0) => Err(D::Error::custom("heartbeat_ms must be above 0 (null switches the heartbeat off)")),
+        ms => Ok(ms.and_then(NonZeroU64::new)),
     }
 }
 
@@ -205,12 +217,15 @@ mod tests {
 
     #[test]
     fn the_heartbeat_is_on_unless_a_config_switches_it_off() {
+        let beat = |config: &ServerConfig| config.heartbeat_ms.map(NonZeroU64::get);
         // On: a client whose network vanished without a close is let go.
-        assert_eq!(ServerConfig::default().heartbeat_ms, Some(25_000));
+        assert_eq!(beat(&ServerConfig::default()), Some(25_000));
         let unnamed: ServerConfig = serde_json::from_str(r#"{"limits":{"max_rounds":3}}"#).unwrap();
-        assert_eq!(unnamed.heartbeat_ms, Some(25_000));
+        assert_eq!(beat(&unnamed), Some(25_000));
         let off: ServerConfig = serde_json::from_str(r#"{"heartbeat_ms":null}"#).unwrap();
         assert_eq!(off.heartbeat_ms, None);
+        let zero = serde_json::from_str::<ServerConfig>(r#"{"heartbeat_ms":0}"#).unwrap_err();
+        assert!(zero.to_string().contains("above 0 (null switches the heartbeat off)"), "{zero}");
     }
 
     #[test]

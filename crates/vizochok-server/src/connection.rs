@@ -1,6 +1,8 @@
 //! Connections: accepting sockets, routing their frames, heartbeat and the
 //! auth deadline.
 
+use std::num::NonZeroU64;
+
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_proto::{ClientFrame, ErrorCode};
 
@@ -127,7 +129,7 @@ impl Engine {
     /// Of `conns`, the one heard from least recently, if the heartbeat has
     /// found it silent (nothing for a whole beat).
     pub(crate) fn silent_longest(&self, now: u64, conns: &[ConnId]) -> Option<ConnId> {
-        let beat = self.config.heartbeat_ms?;
+        let beat = self.config.heartbeat_ms?.get();
         let heard = |id: &ConnId| self.conns.get(id).map(|c| c.last_inbound);
         let (id, last) = conns.iter().filter_map(|id| Some((*id, heard(id)?))).min_by_key(|&(_, last)| last)?;
         (last.saturating_add(beat) <= now).then_some(id)
@@ -138,7 +140,7 @@ impl Engine {
     pub(crate) fn connection_timer(&mut self, now: u64, id: ConnId) {
         let auth_timeout = self.config.limits.auth_timeout_ms;
         let Some(conn) = self.conns.get_mut(&id) else { return };
-        match (&conn.session, self.config.heartbeat_ms) {
+        match (&conn.session, self.config.heartbeat_ms.map(NonZeroU64::get)) {
             // 1000, not 40xx: a slow network is no reason to stop the client for good.
             (None, _) if conn.opened_at.saturating_add(auth_timeout) <= now => {
                 self.close(now, id, 1000, "auth timeout")

@@ -13,6 +13,7 @@
 //! so `Engine::handle` refreshes exactly those entries afterwards.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU64;
 
 use crate::{ConnId, Engine, LogKind};
 
@@ -43,7 +44,7 @@ impl Engine {
     /// Re-files a connection's deadline after anything touched it.
     pub(crate) fn refresh_conn(&mut self, id: ConnId) {
         let auth_timeout = self.config.limits.auth_timeout_ms;
-        let beat = self.config.heartbeat_ms;
+        let beat = self.config.heartbeat_ms.map(NonZeroU64::get);
         let Some(conn) = self.conns.get_mut(&id) else { return };
         let next = match (&conn.session, beat) {
             (None, _) => Some(conn.opened_at.saturating_add(auth_timeout)),

@@ -2,6 +2,8 @@
 //! engine's frames back through each client's faulty links, and what
 //! arrives to whichever end it is for.
 
+use std::num::NonZeroU64;
+
 use vizochok_core::proto::frame::{self, ServerFrame};
 use vizochok_core::{Event, Input, Output, Role, SocketId, State};
 use vizochok_server::{ConnId, LogKind, ServerInput, ServerOutput, HEARTBEAT_TIMEOUT};
@@ -137,7 +139,8 @@ impl World {
             }
             ServerOutput::Close { conn: ConnId(conn), code, reason } => {
                 if code == TOO_MANY_CONNECTIONS {
-                    if let Some(problem) = self.watch.pushing_out(conn, now, self.config.heartbeat_ms) {
+                    let beat = self.config.heartbeat_ms.map(NonZeroU64::get);
+                    if let Some(problem) = self.watch.pushing_out(conn, now, beat) {
                         self.violation(None, problem);
                     }
                 }

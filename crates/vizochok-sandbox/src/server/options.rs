@@ -123,10 +123,6 @@ impl SandboxOptions {
                 let message = "stores go in stores_file, not in engine".to_owned();
                 return Err(SandboxError::Invalid { path: path.into(), message });
             }
-            if engine.heartbeat_ms == Some(0) {
-                let message = "engine.heartbeat_ms must be above 0 (null switches the heartbeat off)".to_owned();
-                return Err(SandboxError::Invalid { path: path.into(), message });
-            }
             self.engine = engine;
         }
         if let Some(faults) = settings.faults {

@@ -1,5 +1,7 @@
 //! `auth`: credential checks, close codes, the auth deadline, session ids.
 
+use std::num::NonZeroU64;
+
 use vizochok_proto::frame::ServerLimits;
 use vizochok_proto::ServerFrame;
 use vizochok_server::{ServerConfig, ServerInput};
@@ -25,7 +27,7 @@ fn auth_error_code(frames: &[ServerFrame]) -> &str {
 
 #[test]
 fn a_valid_auth_opens_a_new_session_and_announces_limits() {
-    let mut h = Harness::new(ServerConfig { heartbeat_ms: Some(25_000), ..config() });
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: NonZeroU64::new(25_000), ..config() });
     let (id, out) = h.connect(1, None, None);
     assert!(id.starts_with("s-"));
     assert_eq!(

@@ -1,5 +1,7 @@
 //! Bad frames, ping/pong and the server heartbeat.
 
+use std::num::NonZeroU64;
+
 use vizochok_proto::{ClientFrame, ServerFrame};
 use vizochok_server::{ConnId, ServerConfig, ServerInput};
 
@@ -39,7 +41,7 @@ fn a_client_ping_gets_a_pong_with_its_timestamp() {
 
 #[test]
 fn the_server_pings_after_silence_and_closes_after_twice_that() {
-    let mut h = Harness::new(ServerConfig { heartbeat_ms: Some(1_000), ..config() });
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: NonZeroU64::new(1_000), ..config() });
     h.connect(1, None, None);
     assert!(h.advance(999).is_empty());
     let ping = frames(&h.advance(1), 1);

@@ -1,6 +1,7 @@
 //! §11: session ids are secrets — made of the host's random bytes only,
 //! never whole in a log, and an unknown one reveals nothing.
 
+use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 
 use vizochok_server::{
@@ -73,7 +74,7 @@ fn without_random_bytes_no_session_is_opened() {
 
 #[test]
 fn no_log_line_holds_a_whole_session_id() {
-    let mut config = ServerConfig { heartbeat_ms: Some(1_000), ..config() };
+    let mut config = ServerConfig { heartbeat_ms: NonZeroU64::new(1_000), ..config() };
     config.stores[0].webhook = true;
     let mut h = Harness::new(config);
     let (sid, _) = h.connect(1, None, None);

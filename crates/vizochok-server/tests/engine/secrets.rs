@@ -1,12 +1,14 @@
 //! Api keys never leave the engine: not in snapshots, not in logs.
 
+use std::num::NonZeroU64;
+
 use vizochok_server::{LogKind, ServerConfig, ServerInput, ServerOutput};
 
 use crate::harness::*;
 
 /// Runs many kinds of events, some with the key in odd places.
 fn busy_engine() -> Harness {
-    let mut config = ServerConfig { heartbeat_ms: Some(1_000), ..config() };
+    let mut config = ServerConfig { heartbeat_ms: NonZeroU64::new(1_000), ..config() };
     config.stores[0].webhook = true;
     let mut h = Harness::new(config);
     let (sid, _) = h.connect(1, None, None);

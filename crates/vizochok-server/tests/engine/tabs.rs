@@ -1,5 +1,7 @@
 //! §9: several connections (tabs, devices) on one session.
 
+use std::num::NonZeroU64;
+
 use vizochok_proto::ServerFrame;
 use vizochok_server::ServerConfig;
 
@@ -57,7 +59,7 @@ fn a_ninth_connection_closes_the_oldest_with_4009() {
 
 #[test]
 fn a_ninth_takes_the_place_of_a_connection_the_heartbeat_found_silent_not_of_a_live_one() {
-    let mut h = Harness::new(ServerConfig { heartbeat_ms: Some(25_000), ..config() });
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: NonZeroU64::new(25_000), ..config() });
     let sid = tabs(&mut h, 7);
     // Connection 3's network vanished; the others ping now and then.
     h.advance(20_000);
