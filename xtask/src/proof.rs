@@ -64,10 +64,17 @@ fn install_tool((name, version): (&str, &str)) -> Result {
     }
     let tools = cache().join("tools");
     let tools = tools.to_string_lossy();
-    let locked = run(&mut cmd("cargo", &["install", name, "--version", version, "--locked", "--root", &tools]));
-    if locked.is_err() {
+    let install = |locked: &[&str]| {
+        let mut command = cmd("cargo", &[&["install", name, "--version", version, "--root", &tools], locked].concat());
+        // A tool runs for seconds in a CI run: its own release profile
+        // (cargo-deny's: fat LTO, one codegen unit) would take minutes to
+        // build on a fresh machine.
+        command.env("CARGO_PROFILE_RELEASE_LTO", "off").env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+        run(&mut command)
+    };
+    if install(&["--locked"]).is_err() {
         // The registry mirror may lack a version the tool's lock names.
-        run(&mut cmd("cargo", &["install", name, "--version", version, "--root", &tools]))?;
+        install(&[])?;
     }
     Ok(())
 }
