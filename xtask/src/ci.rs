@@ -21,7 +21,7 @@ pub fn ci() -> Result {
     Ok(())
 }
 
-/// `sim --seeds N [--from S]` or `sim --seed S` (with a trace).
+/// `sim --seeds N [--from S] [--threads T]` or `sim --seed S` (with a trace).
 pub fn sim(args: &[String]) -> Result {
     let mut command = cmd("cargo", &["run", "--quiet", "--release", "--locked", "-p", "vizochok-sim", "--"]);
     command.args(args);
