@@ -14,6 +14,11 @@ use crate::replay::ReplayBuffer;
 use crate::session::{Owner, Session, SessionData};
 use crate::{ConnId, Engine, LogKind, StoreConfig};
 
+/// The highest `last_seq` the engine takes from a client (2^53 - 1, the
+/// largest integer a JavaScript number holds exactly); a higher one counts
+/// as this, so a session's `seq` can never overflow (docs/protocol.md §3).
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// Live connections one session holds; one more closes a silent one, or the oldest (§9).
 pub(crate) const MAX_CONNECTIONS: usize = 8;
 /// Close code for the connection pushed out by the ninth (final for its client).
@@ -149,7 +154,8 @@ impl Engine {
         // joining by its verified identity knows another session's seqs.
         let named = auth.session_id.as_deref() == Some(id);
         let wants_replay = named && auth.last_seq.is_some();
-        let last_seq = if named { auth.last_seq.unwrap_or(0) } else { 0 };
+        // Clamped: a claim past any seq we could reach would overflow ours.
+        let last_seq = if named { auth.last_seq.unwrap_or(0).min(MAX_SEQ) } else { 0 };
         let Some(session) = self.sessions.get_mut(id) else { return };
         session.data.language = auth.language.clone();
         let current = session.data.seq;

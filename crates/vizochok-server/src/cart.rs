@@ -15,6 +15,13 @@ pub(crate) struct Change {
     pub cart: Cart,
 }
 
+/// The most of one product a cart line holds: far above any real basket,
+/// and low enough that every total stays a finite number.
+pub const MAX_QUANTITY: f64 = 1_000_000.0;
+
+/// Longest part of a client's text (a SKU) a refusal repeats.
+const SHOWN: usize = 64;
+
 /// Why a change cannot be applied (developer-facing English).
 pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), String> {
     let (sku, quantity) = match op {
@@ -22,13 +29,23 @@ pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), String> {
         CartOp::Remove { sku } => (sku, None),
         CartOp::Clear => return Ok(()),
     };
-    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {sku:?}"))?;
+    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {:?}", shown(sku)))?;
     match quantity {
         Some(q) if !product.accepts_quantity(q) => {
             Err(format!("quantity {q} of {sku:?} is not a positive multiple of {}", product.quantity_step))
         }
+        Some(q) if q > MAX_QUANTITY => Err(format!("a quantity of {sku:?} above {MAX_QUANTITY}")),
         _ => Ok(()),
     }
+}
+
+/// At most the first [`SHOWN`] bytes of `text` (cut at a character).
+fn shown(text: &str) -> &str {
+    let mut end = text.len().min(SHOWN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Applies `op` to `cart`, naming products in `language`.
@@ -56,7 +73,10 @@ pub(crate) fn apply(cart: &Cart, op: &CartOp, catalog: &Catalog, language: Langu
         }
         CartOp::SetQuantity { sku, quantity } => (CartAction::QuantityUpdated, sku, *quantity),
     };
-    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {sku:?}"))?;
+    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {:?}", shown(sku)))?;
+    if quantity > MAX_QUANTITY {
+        return Err(format!("the cart would hold more than {MAX_QUANTITY} of {sku:?}"));
+    }
     // Sums of float steps drift (0.1 + 0.2); the cart shows clean quantities.
     let quantity = round6(quantity);
     if action != CartAction::ItemRemoved {

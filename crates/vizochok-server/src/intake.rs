@@ -48,9 +48,13 @@ impl Engine {
             return;
         }
         if let Err(refusal) = self.check_receipt(now, conn, session_id, &id, &frame) {
-            let detail = format!("{} refused: {} ({})", id, refusal.code, refusal.message);
+            // An id no client of ours sends is not repeated: a hostile one
+            // would have us send, log and keep for replay all it sent.
+            let id = is_action_id(&id).then_some(id);
+            let detail =
+                format!("{} refused: {} ({})", id.as_deref().unwrap_or("an invalid id"), refusal.code, refusal.message);
             self.log(now, LogKind::LimitHit, Some(conn), Some(session_id.to_owned()), None, detail);
-            return self.error(session_id, refusal.code, refusal.message, Some(id), refusal.retry_after_ms);
+            return self.error(session_id, refusal.code, refusal.message, id, refusal.retry_after_ms);
         }
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.dedup.record(conn, &id, limits);

@@ -60,6 +60,8 @@ mod turns;
 mod usage;
 
 pub use assistant::{Assistant, CartOp, Reply, Turn};
+pub use auth::MAX_SEQ;
+pub use cart::MAX_QUANTITY;
 pub use catalog::{Catalog, CatalogProduct};
 pub use config::{LimitsConfig, ServerConfig, StoreConfig};
 pub use connection::HEARTBEAT_TIMEOUT;

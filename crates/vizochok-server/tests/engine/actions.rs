@@ -2,6 +2,8 @@
 
 use vizochok_proto::{CartAction, ClientFrame, ServerFrame};
 
+use vizochok_server::MAX_QUANTITY;
+
 use crate::harness::*;
 
 #[test]
@@ -86,7 +88,43 @@ fn over_long_action_ids_are_refused() {
     h.connect(1, None, None);
     let id = "x".repeat(65);
     let out = frames(&h.send(1, &select(&id, "bread", 1.0)), 1);
-    assert_eq!(errors(&out), [("invalid_json".into(), Some(id), None)]);
+    // Not echoed: no client of ours sends such an id, and a hostile one
+    // would have the engine send (and keep for replay) what it sent.
+    assert_eq!(errors(&out), [("invalid_json".into(), None, None)]);
+    let long = "x".repeat(60_000);
+    let out = frames(&h.send(1, &select(&long, "bread", 1.0)), 1);
+    assert!(out.iter().all(|f| serde_json::to_string(f).unwrap().len() < 300), "{out:?}");
+}
+
+#[test]
+fn a_refusal_names_an_unknown_sku_without_echoing_all_of_it() {
+    let mut h = Harness::new(config());
+    h.connect(1, None, None);
+    let out = frames(&h.send(1, &select("a1", &"s".repeat(60_000), 1.0)), 1);
+    assert_eq!(errors(&out).len(), 1);
+    assert!(out.iter().all(|f| serde_json::to_string(f).unwrap().len() < 300), "{out:?}");
+    assert!(h.logs().iter().all(|l| format!("{l:?}").len() < 1_000));
+}
+
+#[test]
+fn a_quantity_past_what_a_cart_line_holds_is_refused_and_the_cart_stays_finite() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    // 1e303 overflowed the cart's rounding to infinity, sent as `null`, and a
+    // snapshot holding it could not be restored.
+    for (id, quantity) in [("a1", 1e303), ("a2", MAX_QUANTITY + 1.0)] {
+        let out = frames(&h.send(1, &select(id, "bread", quantity)), 1);
+        assert_eq!(errors(&out), [("invalid_json".into(), Some(id.into()), None)]);
+    }
+    assert_eq!(kinds(&frames(&h.send(1, &select("a3", "bread", MAX_QUANTITY - 1.0)), 1)), ["ack", "cart_changed"]);
+    // The sum of two allowed adds is held to the same bound (found when the
+    // change is applied, after the ack).
+    let out = frames(&h.send(1, &select("a4", "bread", 2.0)), 1);
+    assert_eq!(errors(&out), [("internal_error".into(), Some("a4".into()), None)]);
+    let mut fresh = Harness::new(config());
+    fresh.engine.restore(&h.engine.snapshot()).unwrap();
+    let summary = auth_ok(&fresh.connect(1, Some(&sid), None).1, 1).summary.unwrap();
+    assert_eq!(summary.selected_items[0].quantity, MAX_QUANTITY - 1.0);
 }
 
 #[test]

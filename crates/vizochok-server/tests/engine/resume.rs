@@ -1,7 +1,7 @@
 //! Resuming a session: replay, restored, restarts, snapshots.
 
 use vizochok_proto::{Role, ServerFrame};
-use vizochok_server::{Engine, KeywordAssistant, RestoreError, SeededRandom, ServerConfig};
+use vizochok_server::{Engine, KeywordAssistant, RestoreError, SeededRandom, ServerConfig, MAX_SEQ};
 
 use crate::harness::*;
 
@@ -317,4 +317,17 @@ fn a_snapshot_taken_for_later_is_the_state_of_its_moment() {
     assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 1);
     fresh.engine.restore(&h.engine.snapshot()).unwrap();
     assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 2);
+}
+
+#[test]
+fn a_last_seq_past_any_real_seq_does_not_overflow_the_session() {
+    // `u64::MAX` from a hostile client: a debug engine panicked on the next
+    // frame and a release one wrapped to 0, so every tab dropped all later frames.
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.connect(2, Some(&sid), Some(u64::MAX));
+    let seq = |h: &mut Harness, id: &str| frames(&h.send(1, &select(id, "bread", 1.0)), 1)[1].seq().unwrap();
+    let (a, b) = (seq(&mut h, "a2"), seq(&mut h, "a3"));
+    assert!(a > 1 && b == a + 1 && a <= MAX_SEQ + 1, "seqs {a}, {b}");
 }
