@@ -11,7 +11,7 @@ pub fn ci() -> Result {
     run(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
     run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     crate::codegen::codegen(&["--check".into()])?;
-    run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
+    crate::run::workspace_tests()?;
     sim(&["--seeds".into(), CI_SEEDS.into()])?;
     crate::proof::ci()?;
     crate::python::ci()?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::run::{cmd, probe, root, run, target_dir, Result};
+use crate::run::{cmd, probe, root, run, sandbox_bin, target_dir, Result};
 
 /// The library crate and its file.
 const FFI_CRATE: &str = "vizochok-ffi";
@@ -82,11 +82,11 @@ pub fn ci() -> Result {
     let started = Instant::now();
     build_library()?;
     generate(true)?;
-    run(&mut cmd("cargo", &["build", "--locked", "-p", "vizochok-cli"]))?;
+    let sandbox = sandbox_bin()?;
     let kotlin = kotlin_toolchain()?;
-    kotlin_tests(&kotlin)?;
+    kotlin_tests(&kotlin, &sandbox)?;
     let chroot = swift_toolchain()?;
-    swift_tests(&chroot)?;
+    swift_tests(&chroot, &sandbox)?;
     println!("\nxtask mobile: Kotlin and Swift suites passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -227,7 +227,7 @@ fn kotlin_toolchain() -> Result<Kotlin> {
     Ok(Kotlin { kotlinc, stdlib, classpath })
 }
 
-fn kotlin_tests(kotlin: &Kotlin) -> Result {
+fn kotlin_tests(kotlin: &Kotlin, sandbox: &Path) -> Result {
     let sources = root().join("bindings/kotlin/src");
     let out = target_dir().join("kotlin/vizochok-tests.jar");
     if let Some(parent) = out.parent() {
@@ -250,7 +250,7 @@ fn kotlin_tests(kotlin: &Kotlin) -> Result {
     test.current_dir(root())
         .arg(format!("-Djna.library.path={}", lib_dir().display()))
         .args(["-cp", &join_paths(&run_cp), "com.vizochok.tests.MainKt"])
-        .env("VIZOCHOK_BIN", target_dir().join("debug/vizochok"))
+        .env("VIZOCHOK_BIN", sandbox)
         .env("VIZOCHOK_SCENARIOS", root().join("scenarios"));
     run(&mut test)
 }
@@ -339,7 +339,7 @@ impl Drop for ProcMount {
     }
 }
 
-fn swift_tests(chroot: &Path) -> Result {
+fn swift_tests(chroot: &Path, sandbox: &Path) -> Result {
     // Inside the chroot: /vizochok/swift (the package; its .build stays for
     // the next run), /vizochok/lib (the .so), /vizochok/bin (the sandbox),
     // /vizochok/scenarios.
@@ -352,7 +352,7 @@ fn swift_tests(chroot: &Path) -> Result {
     let _ = fs::remove_dir_all(work.join("scenarios"));
     copy_tree(&root().join("scenarios"), &work.join("scenarios"), &[])?;
     copy_file(&lib_dir().join(FFI_LIB), &work.join("lib").join(FFI_LIB))?;
-    copy_file(&target_dir().join("debug/vizochok"), &work.join("bin/vizochok"))?;
+    copy_file(sandbox, &work.join("bin/vizochok"))?;
 
     let _proc = ProcMount::mount(chroot)?;
     run(&mut in_chroot(

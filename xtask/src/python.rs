@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{cmd, probe, root, run, target_dir, Result};
+use crate::run::{cmd, probe, root, run, sandbox_bin, target_dir, Result};
 
 /// The maturin of the toolchain notes.
 const MATURIN: &str = "maturin>=1.16,<2";
@@ -110,8 +110,7 @@ fn doc_examples(dir: &Path) -> Result<usize> {
 pub fn ci() -> Result {
     ensure_python()?;
     // The sandbox binary the end-to-end tests start.
-    run(&mut cmd("cargo", &["build", "--locked", "-p", "vizochok-cli"]))?;
-    let sandbox = target_dir().join("debug/vizochok");
+    let sandbox = sandbox_bin()?;
 
     let cache = cache_dir();
     let python = fresh_venv(&cache.join("ci-venv"))?;

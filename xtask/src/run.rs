@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The result of a chore: an error says what failed.
@@ -55,4 +56,30 @@ pub fn probe(program: &str, args: &[&str]) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Whether this process has run `cargo test --workspace` ([`workspace_tests`]).
+static WORKSPACE_TESTED: AtomicBool = AtomicBool::new(false);
+
+/// `cargo test --workspace`: every crate's tests.
+pub fn workspace_tests() -> Result {
+    run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
+    WORKSPACE_TESTED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The `vizochok` binary the suites start the sandbox with (debug build:
+/// quick to build, fast enough to serve). After [`workspace_tests`] (CI),
+/// it is the binary the CLI's tests were built with, checked fresh by
+/// `--no-run`: `cargo build -p vizochok-cli` would resolve features for the
+/// CLI alone and compile most of its dependencies again (127 s on a fresh
+/// 2-core machine).
+pub fn sandbox_bin() -> Result<PathBuf> {
+    let args: &[&str] = if WORKSPACE_TESTED.load(Ordering::Relaxed) {
+        &["test", "--workspace", "--locked", "--no-run"]
+    } else {
+        &["build", "--locked", "-p", "vizochok-cli"]
+    };
+    run(&mut cmd("cargo", args))?;
+    Ok(target_dir().join("debug/vizochok"))
 }

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{cmd, probe, root, run, target_dir, Result};
+use crate::run::{cmd, probe, root, run, sandbox_bin, target_dir, Result};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 /// The toolchain of the browser build only (the native crates stay on
@@ -266,12 +266,6 @@ fn site() -> Result<PathBuf> {
     copy_dir(&package_dir().join("demo"), &site)?;
     copy_dir(&dist_dir(), &site.join("vizochok"))?;
     Ok(site)
-}
-
-/// The `vizochok` binary (debug build: quick to build, fast enough to serve).
-fn sandbox_bin() -> Result<PathBuf> {
-    run(&mut cmd("cargo", &["build", "-p", "vizochok-cli", "--locked"]))?;
-    Ok(target_dir().join("debug/vizochok"))
 }
 
 /// The npm tools of `bindings/wasm/js/package.json` (exact versions),
