@@ -241,3 +241,26 @@ async fn a_client_that_floods_pings_and_never_reads_is_cut_and_its_place_freed()
     assert!(auth_time_once_admitted(&sandbox, 6).await < Duration::from_secs(5));
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_frame_header_past_the_message_limit_closes_the_socket_at_once() {
+    // tungstenite's own frame limit is 16 MiB, and it reserves and reads a
+    // whole frame before the 1 MiB message limit applies: a socket could
+    // hold 16 MiB by announcing a frame and trickling it.
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, ConnectionLimits::default()).await;
+    let stream = tcp_from(1, sandbox.local_addr()).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+    ws.send(Message::Text(auth(json!({})).to_string().into())).await.unwrap();
+    let ok = ws.next().await.unwrap().unwrap();
+    assert!(ok.to_text().unwrap().contains("auth_ok"), "{ok:?}");
+    // A masked text frame announcing 2 MiB, and its first bytes.
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(2u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    header.extend_from_slice(&[0; 1024]);
+    let stream = ws.get_mut();
+    stream.write_all(&header).await.unwrap();
+    until_closed(stream).await;
+    sandbox.shutdown().await;
+}

@@ -83,7 +83,13 @@ async fn socket(
         alive: shared.alive.clone(),
         pass,
     };
-    upgrade.max_message_size(MAX_WS_MESSAGE).read_buffer_size(READ_BUFFER).on_upgrade(move |stream| socket.run(stream))
+    // The frame limit too: tungstenite reserves and reads a whole frame (up
+    // to 16 MiB by default) before it checks the message's size.
+    upgrade
+        .max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |stream| socket.run(stream))
 }
 
 async fn image(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>) -> Response {
