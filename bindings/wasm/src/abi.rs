@@ -26,6 +26,7 @@ mod imports {
         pub fn event(core: u32, kind: u32, json: *const u8, len: usize) -> u32;
         pub fn frame(core: u32, kind: u32) -> u32;
         pub fn report(core: u32, message: *const u8, len: usize);
+        pub fn released(core: u32);
         pub fn text(text: *const u8, len: usize);
         pub fn parse_float(token: *const u8, len: usize) -> f64;
         pub fn write_float(x: f64, out: *mut u8, cap: usize) -> usize;
@@ -75,6 +76,11 @@ pub(crate) fn frame(core: u32, kind: u32) -> bool {
 /// Log a problem the driver recovered from, with what the callback threw.
 pub(crate) fn report(core: u32, message: &str) {
     unsafe { imports::report(core, message.as_ptr(), message.len()) }
+}
+
+/// The core calls nothing back any more: the page may let go of its host object.
+pub(crate) fn released(core: u32) {
+    unsafe { imports::released(core) }
 }
 
 /// The text an export answers with.

@@ -93,6 +93,10 @@ impl Host for Page {
     fn report_error(&self, message: &str) {
         abi::report(self.core, message);
     }
+
+    fn released(&self) {
+        abi::released(self.core);
+    }
 }
 
 /// Socket ids count up from 1 per widget; a page never opens 2³² of them.

@@ -5,7 +5,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** What an export's answer means (abi.rs `Answer`): text, null, or an error to throw. */
 const THROW = [, , TypeError, RangeError, Error];
-const DESTROY = 8;
 
 /** Compiles and starts the module; what widget.js needs of it. */
 export async function start(bytes) {
@@ -43,6 +42,9 @@ export async function start(bytes) {
       } catch (error) {
         return threw(core, error);
       }
+    },
+    released: (core) => {
+      hosts[core] = thrown[core] = undefined;
     },
     report: (core, at, len) => {
       hosts[core]?.report(text(at, len), thrown[core]);
@@ -126,8 +128,6 @@ export async function start(bytes) {
 
     input(kind, now, socket, code, text) {
       w.input(this.#core, kind, now, socket, code, text ? put(text) : 0);
-      // A destroyed core calls nothing back: let the page's objects go.
-      if (kind === DESTROY) hosts[this.#core] = undefined;
     }
 
     act(kind, now, a, b, c, n) {

@@ -67,7 +67,7 @@ export interface VIZOCHOKWidgetConfig {
   launcher?: boolean;
   /** Prompts shown in an empty conversation. */
   starters?: string[];
-  /** ISO 4217 currency of prices in the UI; default `'UAH'`. */
+  /** ISO 4217 currency of prices in the UI; default `'UAH'`. A code `Intl.NumberFormat` does not know throws a `TypeError` at construction. */
   currency?: string;
   /** Connect at once; default `true`. */
   autoConnect?: boolean;

@@ -147,6 +147,12 @@ export class VIZOCHOKWidget {
     if (typeof config.apiKey !== 'string') throw new TypeError('config.apiKey must be a string');
     if (typeof config.storeId !== 'string') throw new TypeError('config.storeId must be a string');
     for (const key of ['userId', 'userToken', 'language', 'serverUrl', 'currency']) optionalString(config, key);
+    // Checked now: the UI's first price would throw it in the middle of a reply.
+    try {
+      if (config.currency != null) new Intl.NumberFormat('en', { style: 'currency', currency: config.currency });
+    } catch {
+      throw new TypeError(`config.currency must be an ISO 4217 code, such as 'UAH'`);
+    }
     const persist = config.persistSession ?? 'local';
     if (!PERSIST.includes(persist)) throw new TypeError(`config.persistSession must be one of ${PERSIST.join(', ')}`);
     if (config.starters != null && !(Array.isArray(config.starters) && config.starters.every((s) => typeof s === 'string'))) {
@@ -175,7 +181,14 @@ export class VIZOCHOKWidget {
     // Throws the core's TypeError for a config it refuses (a bad URL, say).
     this.#core = new wasm.Core(c.apiKey, c.storeId, c.serverUrl ?? defaultServerUrl, c.userId, c.userToken,
       this.#load(), c.language ?? 'en', seed[0], seed[1], this.#host());
-    for (const call of this.#early.splice(0)) call();
+    // A call the core refuses throws; deferred, it can only be logged.
+    for (const call of this.#early.splice(0)) {
+      try {
+        call();
+      } catch (error) {
+        console.error('VIZOCHOK: a call made before the widget was ready was refused', error);
+      }
+    }
     this.#listen(true);
     this.#call('onReady');
   }
@@ -237,8 +250,14 @@ export class VIZOCHOKWidget {
   }
 
   #deliver(name, data) {
-    if (this.#ui) this.#ui.handle(name, data);
-    else if (this.#uiLoading) this.#uiLoading.backlog.push([name, data]);
+    // The store's callbacks run even if the built-in UI fails on an event.
+    if (this.#ui) {
+      try {
+        this.#ui.handle(name, data);
+      } catch (error) {
+        console.error('VIZOCHOK: the chat UI failed on an event', error);
+      }
+    } else if (this.#uiLoading) this.#uiLoading.backlog.push([name, data]);
     if (name === 'response' && !this.#open) this.#setUnread(this.#unread + 1);
     if (MESSAGES.has(name)) this.#call('onMessage', data, true);
     else this.#call(EVENT_CALLBACK[name], data, true);

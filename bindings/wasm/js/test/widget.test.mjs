@@ -54,6 +54,8 @@ test('the config is checked: wrong types throw at once, what the core refuses re
   assert.throws(() => new VIZOCHOKWidget({ ...base(), persistSession: 'cookie' }), TypeError);
   assert.throws(() => new VIZOCHOKWidget({ ...base(), onError: 'nope' }), TypeError);
   assert.throws(() => new VIZOCHOKWidget({ ...base(), starters: ['ok', 1] }), TypeError);
+  assert.throws(() => new VIZOCHOKWidget({ ...base(), currency: 'грн' }), /ISO 4217/);
+  new VIZOCHOKWidget({ ...base(), currency: 'EUR', autoConnect: false }).destroy();
   const lines = await capture(async () => {
     await assert.rejects(new VIZOCHOKWidget({ ...base(), serverUrl: 'ws://shop.example/v1/ws' }).ready, /wss:\/\//);
     await assert.rejects(new VIZOCHOKWidget({ ...base(), apiKey: ' ' }).ready, TypeError);
@@ -87,6 +89,39 @@ test('calls made before the core is loaded are queued, not lost, and run in orde
   transport.events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: false, replay: false }));
   assert.deepEqual(transport.sent.map((f) => f.type), ['auth', 'message', 'clear_cart']);
   w.destroy();
+});
+
+test('a call the core refuses, made before it loaded, is logged and the widget starts with the calls after it', async () => {
+  const transport = scripted();
+  const w = new VIZOCHOKWidget(base(transport));
+  assert.equal(w.sendMessage('   '), undefined);
+  assert.equal(w.sendMessage('hello'), undefined);
+  const lines = await capture(() => w.ready);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /before the widget was ready.*RangeError/);
+  assert.equal(w.state, 'connecting');
+  transport.events.opened();
+  transport.events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: false, replay: false }));
+  assert.deepEqual(transport.sent.map((f) => f.text ?? f.type), ['auth', 'hello']);
+  w.destroy();
+});
+
+test('destroy from inside a callback closes the socket and reports the disconnect', async () => {
+  const transport = scripted();
+  const seen = [];
+  const w = new VIZOCHOKWidget({
+    ...base(transport),
+    onSessionComplete: () => { seen.push('complete'); w.destroy(); },
+    onDisconnect: () => seen.push('disconnect'),
+    onStateChange: (state) => seen.push(state),
+  });
+  await w.ready;
+  transport.events.opened();
+  const summary = { selected_items: [], total: 0, item_count: 0 };
+  transport.events.text(JSON.stringify({ type: 'auth_ok', session_id: 's1', restored: true, replay: false, summary }));
+  assert.deepEqual(transport.closed, [1000]);
+  assert.equal(w.state, 'destroyed');
+  assert.deepEqual(seen.slice(seen.indexOf('complete')), ['complete', 'disconnect', 'destroyed']);
 });
 
 test('an accepted action returns its id; a refused one fires onError once and returns null', async () => {

@@ -49,4 +49,10 @@ pub trait Host {
     /// developer-facing English with every secret removed: write it to the
     /// runtime's log.
     fn report_error(&self, message: &str);
+
+    /// Called once, after the last thing a released driver tells the host
+    /// (`Input::Destroy` and everything it caused, also when the release was
+    /// asked for from inside a callback): nothing is called after this, so
+    /// the host may let go of what its callbacks hold.
+    fn released(&self) {}
 }

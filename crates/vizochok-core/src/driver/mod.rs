@@ -43,6 +43,8 @@ struct Inner {
     armed: Option<u64>,
     /// The session id as the host last saved it.
     saved: Option<String>,
+    /// Whether the host has heard [`Host::released`].
+    released: bool,
 }
 
 /// One thing to tell the host.
@@ -82,7 +84,7 @@ impl<H: Host> Driver<H> {
     /// the config with [`Session::new`] first).
     pub fn with_session(session: Session, host: H) -> Driver<H> {
         let saved = session.session_id().map(str::to_owned);
-        let inner = Inner { session, queue: Vec::new(), delivering: None, armed: None, saved };
+        let inner = Inner { session, queue: Vec::new(), delivering: None, armed: None, saved, released: false };
         Driver { inner: Mutex::new(inner), idle: Condvar::new(), host }
     }
 
@@ -244,6 +246,12 @@ impl<H: Host> Driver<H> {
             let step = {
                 let mut inner = self.lock();
                 if inner.queue.is_empty() {
+                    let release = inner.session.state() == State::Destroyed && !inner.released;
+                    inner.released |= release;
+                    drop(inner);
+                    if release {
+                        self.host.released();
+                    }
                     return;
                 }
                 inner.queue.remove(0)

@@ -53,6 +53,9 @@ impl Host for Recorder {
     fn report_error(&self, message: &str) {
         self.note(format!("report {message}"));
     }
+    fn released(&self) {
+        self.note("released".into());
+    }
 }
 
 fn name(event: &Event) -> String {
@@ -218,6 +221,37 @@ fn an_abandoned_attempt_is_closed() {
     d.handle(10_000, Input::Timeout);
     let log = take(&d);
     assert_eq!(log[..2], ["event error:ws_error", "close 1 1000 open timeout"], "{log:?}");
+}
+
+#[test]
+fn the_host_hears_released_once_after_the_last_step_of_a_destroy() {
+    let d = connected();
+    d.handle(20, Input::Destroy);
+    let log = take(&d);
+    assert_eq!(log.last().map(String::as_str), Some("released"), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("close 1 1000")), "{log:?}");
+    d.handle(21, Input::Destroy);
+    d.handle(22, Input::Connect);
+    assert!(take(&d).is_empty());
+}
+
+#[test]
+fn a_destroy_from_inside_a_callback_is_released_after_its_close() {
+    // A host that lets go at `released` must still be there for the close.
+    let d = connected();
+    react(&d, |d, event| {
+        if matches!(event, Event::CartChanged(_)) {
+            d.handle(30, Input::Destroy);
+        }
+        Ok(())
+    });
+    let cart = json!({"type":"cart_changed","seq":1,"action":"cart_cleared","items":[],"total":0}).to_string();
+    d.handle(30, Input::Text(SocketId(1), &cart));
+    let log = take(&d);
+    let at = |line: &str| log.iter().position(|l| l.starts_with(line)).unwrap_or_else(|| panic!("{line}: {log:?}"));
+    assert!(at("event cart_changed") < at("close 1 1000") && at("close 1 1000") < at("released"), "{log:?}");
+    assert_eq!(log.iter().filter(|l| *l == "released").count(), 1);
+    assert_eq!(log.last().map(String::as_str), Some("released"), "{log:?}");
 }
 
 #[test]
