@@ -127,7 +127,10 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Checks the config and creates an idle client on the current tokio
-    /// runtime. Nothing connects until [`Client::connect`].
+    /// runtime: its sockets and timer run there, so the client may then be
+    /// called from any thread. Nothing connects until [`Client::connect`].
+    /// Made outside a runtime, it reports `ws_error` when it connects; give
+    /// [`Client::with_transport`] a [`TokioTransport::on`] a runtime's handle.
     pub fn new(config: Config, callbacks: impl Callbacks) -> Result<Client, ConfigError> {
         Client::with_transport(config, callbacks, None, TokioTransport::new())
     }

@@ -14,6 +14,7 @@ use hyper::upgrade::Upgraded;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -33,6 +34,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// WebSockets and a timer on the current tokio runtime.
 pub struct TokioTransport {
     start: Instant,
+    /// The runtime its tasks run on, so that the client may be called from
+    /// any thread (`None`: made outside one; no socket opens).
+    runtime: Option<Handle>,
     /// The sockets not yet ended, closed or abandoned.
     sockets: Arc<Mutex<HashMap<SocketId, Socket>>>,
     timer: Mutex<Option<JoinHandle<()>>>,
@@ -58,9 +62,14 @@ enum Outbound {
 }
 
 impl TokioTransport {
-    /// A transport whose clock starts now.
+    /// A transport whose clock starts now, on the current tokio runtime.
     pub fn new() -> TokioTransport {
-        TokioTransport { start: Instant::now(), sockets: Arc::default(), timer: Mutex::default() }
+        TokioTransport::on(Handle::try_current().ok())
+    }
+
+    /// As [`TokioTransport::new`], on `runtime` (for a client made outside one).
+    pub fn on(runtime: Option<Handle>) -> TokioTransport {
+        TokioTransport { start: Instant::now(), runtime, sockets: Arc::default(), timer: Mutex::default() }
     }
 }
 
@@ -69,6 +78,9 @@ impl Default for TokioTransport {
         TokioTransport::new()
     }
 }
+
+/// Why no socket opens on a transport made outside a tokio runtime.
+const NO_RUNTIME: &str = "no tokio runtime: create the client on one, or give TokioTransport::on a handle";
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -80,12 +92,15 @@ impl Transport for TokioTransport {
     }
 
     fn open(&self, socket: SocketId, url: &str, reports: Reports) {
+        let Some(runtime) = &self.runtime else {
+            return reports.ended(socket, None, NO_RUNTIME);
+        };
         let (outbound, queue) = mpsc::unbounded_channel();
         let (held, given_up) = oneshot::channel();
         // In the map before its task runs, so an attempt that fails at once is taken out too.
         lock(&self.sockets).insert(socket, Socket { outbound, _held: held });
         let (sockets, url) = (Arc::clone(&self.sockets), url.to_owned());
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let end = run(socket, &url, &reports, queue, given_up).await;
             // Out of the map before the client hears of the end, so a
             // socket that ends by itself leaves nothing behind either.
@@ -115,9 +130,9 @@ impl Transport for TokioTransport {
         if let Some(old) = timer.take() {
             old.abort();
         }
-        if let Some(deadline) = deadline {
+        if let (Some(deadline), Some(runtime)) = (deadline, &self.runtime) {
             let at = self.start + Duration::from_millis(deadline);
-            *timer = Some(tokio::spawn(async move {
+            *timer = Some(runtime.spawn(async move {
                 tokio::time::sleep_until(at).await;
                 reports.timer_fired();
             }));

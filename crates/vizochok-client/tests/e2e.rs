@@ -251,3 +251,41 @@ async fn a_signed_in_shopper_on_a_second_device_sees_the_same_cart_and_conversat
     assert!(stranger.recorder.summaries.lock().unwrap().is_empty());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_made_on_the_runtime_connects_when_called_from_a_plain_thread() {
+    // A GUI or worker thread outside tokio: `tokio::spawn` there panicked.
+    let logs = Logs::default();
+    let sandbox = sandbox(options(&logs)).await;
+    let recorder = support::Recorder::default();
+    let client = vizochok_client::Client::new(config(&sandbox.ws_url(), "pk_demo"), recorder.clone()).unwrap();
+    let mut events = client.events();
+    let client = std::thread::spawn(move || {
+        client.connect();
+        client
+    })
+    .join()
+    .expect("connect() from a plain thread does not panic");
+    let connected = tokio::time::timeout(Duration::from_secs(20), async {
+        while !matches!(events.recv().await, Ok(Event::Connect)) {}
+    });
+    connected.await.expect("onConnect");
+    drop(client);
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn a_client_made_outside_any_runtime_reports_why_it_cannot_connect() {
+    let recorder = support::Recorder::default();
+    let client = vizochok_client::Client::new(config("ws://127.0.0.1:9/v1/ws", "pk_demo"), recorder.clone()).unwrap();
+    let mut events = client.events();
+    client.connect();
+    let error = std::iter::from_fn(|| events.try_recv().ok())
+        .find_map(|e| match e {
+            Event::Error(error) => Some(error),
+            _ => None,
+        })
+        .expect("an onError");
+    assert_eq!(error.code, ErrorCode::WsError);
+    assert!(error.detail.as_deref().unwrap_or_default().contains("no tokio runtime"), "{error:?}");
+}
