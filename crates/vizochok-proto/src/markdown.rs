@@ -122,6 +122,7 @@ fn inline(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut style = Style::default();
     let mut current = String::new();
+    let mut closers = [Next::new(b']'), Next::new(b')')];
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\\' {
@@ -144,12 +145,12 @@ fn inline(text: &str) -> Vec<Span> {
             push(&mut spans, &mut current, style, None);
             style.italic = !style.italic;
             rest = after;
-        } else if let Some((label, url, after)) = link(rest) {
+        } else if let Some((label, url, after)) = link(text, text.len() - rest.len(), &mut closers) {
             push(&mut spans, &mut current, style, None);
             let target = safe_url(url).map(str::to_owned);
             current.push_str(label);
             push(&mut spans, &mut current, style, target);
-            rest = after;
+            rest = &text[after..];
         } else {
             current.push(c);
             rest = &rest[c.len_utf8()..];
@@ -168,14 +169,46 @@ fn closes(after: &str, marker: &str) -> bool {
         && after.as_bytes().windows(marker.len().max(1)).any(|w| w == marker)
 }
 
-/// `[label](url)` at the start of `text`: the label, the url, what follows.
-fn link(text: &str) -> Option<(&str, &str, &str)> {
-    let inner = text.strip_prefix('[')?;
-    let close = inner.bytes().position(|b| b == b']')?;
-    let (label, after) = (&inner[..close], &inner[close + 1..]);
-    let target = after.strip_prefix('(')?;
-    let end = target.bytes().position(|b| b == b')')?;
-    Some((label, trim(&target[..end]), &target[end + 1..]))
+/// `[label](url)` at byte `at` of `text`: the label, the url, and the
+/// offset of what follows. `closers` find the first `]` and `)` after a
+/// point; `at` only grows from call to call.
+fn link<'a>(text: &'a str, at: usize, closers: &mut [Next; 2]) -> Option<(&'a str, &'a str, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    let close = closers[0].find(bytes, at + 1)?;
+    if bytes.get(close + 1) != Some(&b'(') {
+        return None;
+    }
+    let end = closers[1].find(bytes, close + 2)?;
+    Some((&text[at + 1..close], trim(&text[close + 2..end]), end + 1))
+}
+
+/// The first `byte` at or after a point that only moves forward, kept
+/// between searches: a search starts past the last one found, so a reply of
+/// many unclosed `[` is read once, not once per bracket.
+struct Next {
+    byte: u8,
+    /// The last answer (`None`: none after where it looked), once searched.
+    found: Option<Option<usize>>,
+}
+
+impl Next {
+    const fn new(byte: u8) -> Next {
+        Next { byte, found: None }
+    }
+
+    fn find(&mut self, text: &[u8], at: usize) -> Option<usize> {
+        match self.found {
+            Some(Some(found)) if found >= at => return Some(found),
+            Some(None) => return None,
+            _ => {}
+        }
+        let found = text.get(at..).and_then(|rest| rest.iter().position(|&b| b == self.byte)).map(|i| at + i);
+        self.found = Some(found);
+        found
+    }
 }
 
 /// The url, when it is `http:` or `https:` with a host.
@@ -203,6 +236,59 @@ fn push(spans: &mut Vec<Span>, current: &mut String, style: Style, link: Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The link reader as it was, searching afresh at every bracket.
+    fn link_by_search(text: &str) -> Option<(&str, &str, &str)> {
+        let inner = text.strip_prefix('[')?;
+        let close = inner.bytes().position(|b| b == b']')?;
+        let (label, after) = (&inner[..close], &inner[close + 1..]);
+        let target = after.strip_prefix('(')?;
+        let end = target.bytes().position(|b| b == b')')?;
+        Some((label, trim(&target[..end]), &target[end + 1..]))
+    }
+
+    #[test]
+    fn links_are_read_as_a_fresh_search_reads_them() {
+        // Every text of up to 7 of these characters, and long pseudo-random ones.
+        let alphabet = ['[', ']', '(', ')', 'a', ' ', '*'];
+        let mut texts: Vec<String> = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|t| t.len() == texts.last().map_or(0, String::len))
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2_000 {
+            let text: String = (0..60)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % 7) as usize]
+                })
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            let mut closers = [Next::new(b']'), Next::new(b')')];
+            for at in 0..text.len() {
+                let fresh = link_by_search(&text[at..]).map(|(l, u, after)| (l, u, text.len() - after.len()));
+                assert_eq!(link(text, at, &mut closers), fresh, "{text:?} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_reply_of_a_million_unclosed_brackets_is_read_in_one_pass() {
+        // Searched afresh at each bracket, this was 5 * 10^11 byte reads.
+        for text in ["[".repeat(1_000_000), "[a](".repeat(250_000), format!("{}]", "[".repeat(1_000_000))] {
+            let blocks = parse(&text);
+            assert_eq!(blocks[0].spans.iter().map(|s| s.text.len()).sum::<usize>(), text.len());
+        }
+    }
 
     fn span(text: &str, bold: bool, italic: bool) -> Span {
         Span { text: text.into(), bold, italic, link: None }
