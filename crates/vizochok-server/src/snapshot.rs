@@ -101,6 +101,11 @@ impl Engine {
             return Err(RestoreError::UnsupportedVersion(version.version));
         }
         let snapshot: Snapshot = serde_json::from_str(snapshot).map_err(|e| RestoreError::Malformed(e.to_string()))?;
+        // Checked before anything changes; the id itself is a secret.
+        let mut ids = std::collections::HashSet::new();
+        if !snapshot.sessions.iter().all(|data| ids.insert(data.id.as_str())) {
+            return Err(RestoreError::Malformed("a session appears twice".into()));
+        }
         let now = self.now;
         let conns: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in conns {

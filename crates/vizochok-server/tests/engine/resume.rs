@@ -68,6 +68,23 @@ fn restore_refuses_garbage_and_other_versions() {
 }
 
 #[test]
+fn restore_refuses_a_snapshot_holding_one_session_twice_and_keeps_serving() {
+    // Taken, the first copy's idle entry stayed behind with no session, and
+    // the engine's timer loop spun on it at full CPU for good.
+    let mut h = Harness::new(config());
+    let sid = three_changes(&mut h);
+    let mut snapshot: serde_json::Value = serde_json::from_str(&h.engine.snapshot()).unwrap();
+    let sessions = snapshot["sessions"].as_array_mut().unwrap();
+    let mut older = sessions[0].clone();
+    older["used_at"] = 1.into();
+    sessions.insert(0, older);
+    let refused = h.engine.restore(&snapshot.to_string());
+    assert!(matches!(&refused, Err(RestoreError::Malformed(why)) if !why.contains(&sid)), "{refused:?}");
+    let (same, out) = h.connect(2, Some(&sid), Some(3));
+    assert_eq!((same, kinds(&frames(&out, 2))), (sid, vec!["auth_ok"]));
+}
+
+#[test]
 fn past_the_replay_window_a_resume_is_restored() {
     let mut h = Harness::new(config());
     let sid = three_changes(&mut h);
