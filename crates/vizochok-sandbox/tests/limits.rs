@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::{json, Value};
 use support::{Logs, Raw};
-use vizochok_sandbox::{demo_catalog, RunningSandbox, SandboxOptions, SandboxStore};
-use vizochok_server::{Catalog, LimitsConfig};
+use vizochok_sandbox::{demo_catalog, RunningSandbox, SandboxOptions, SandboxStore, StoreIdentity};
+use vizochok_server::{user_token, Catalog, LimitsConfig};
 
 /// Authenticates a raw socket, as `user_id` when given.
 async fn authed(sandbox: &RunningSandbox, user_id: Option<&str>) -> Raw {
@@ -60,9 +60,16 @@ async fn user_message_limit() {
 
 #[tokio::test]
 async fn user_conversation_limit() {
-    let sandbox = sandbox(|_, l| l.user_conversations_max = 1).await;
-    authed(&sandbox, Some("u1")).await.chat("m1", "молоко").await;
-    let mut second = authed(&sandbox, Some("u1")).await;
+    // The quota counts a verified shopper (a claimed user_id is its session's).
+    let sandbox = sandbox(|o, l| {
+        let identity = StoreIdentity { identity_secret: Some("idsec".into()), require_identity: true };
+        o.identities.insert("demo-store".into(), identity);
+        l.user_conversations_max = 1;
+    })
+    .await;
+    let login = json!({"user_id": "u1", "user_token": user_token("idsec", "u1"), "new_session": true});
+    Raw::session(&sandbox, login.clone()).await.0.chat("m1", "молоко").await;
+    let mut second = Raw::session(&sandbox, login).await.0;
     second.send(json!({"type": "message", "id": "m2", "text": "хліб"})).await;
     assert_eq!(second.error(Some("m2")).await, "user_conversation_limit");
     sandbox.shutdown().await;

@@ -8,6 +8,7 @@ use vizochok_proto::{ClientFrame, ErrorCode};
 
 use crate::auth::MAX_CONNECTIONS;
 use crate::page;
+use crate::session::SessionData;
 use crate::usage::tokens;
 use crate::{cart, CartOp, ConnId, Engine, LogKind, ServerOutput};
 
@@ -195,12 +196,16 @@ impl Engine {
             return Err(Refusal::new(ErrorCode::NoCatalogData, "the store has no catalog"));
         }
         let data = &session.data;
-        let user = user_key(data.user_id.as_deref(), &data.id);
+        let user = user_key(data);
         if self.usage.user_messages(&data.store_id, &user, now) >= u64::from(limits.user_messages_max) {
             return Err(Refusal::new(ErrorCode::UserMessageLimit, "daily message limit reached"));
         }
-        if let (Some(user_id), false) = (&data.user_id, data.conversation) {
-            let conversations = self.sessions_of_user(&data.store_id, user_id).filter(|s| s.data.conversation).count();
+        if let (Some(user_id), true, false) = (&data.user_id, data.verified, data.conversation) {
+            let owner = data.owner();
+            let conversations = self
+                .sessions_of_user(&data.store_id, user_id)
+                .filter(|s| s.data.conversation && s.data.owner() == owner)
+                .count();
             if conversations >= limits.user_conversations_max as usize {
                 return Err(Refusal::new(ErrorCode::UserConversationLimit, "conversation limit reached"));
             }
@@ -224,11 +229,12 @@ pub(crate) fn is_action_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_ACTION_ID && id.is_ascii()
 }
 
-/// Whom the per-user message limit counts: the `user_id`, else the session.
-pub(crate) fn user_key(user_id: Option<&str>, session_id: &str) -> String {
-    match user_id {
-        Some(user) => format!("user:{user}"),
-        None => format!("session:{session_id}"),
+/// Whom the per-user message limit counts: a verified `user_id`, else the
+/// session (a claimed id alone could use up another shopper's quota).
+pub(crate) fn user_key(data: &SessionData) -> String {
+    match (&data.user_id, data.verified) {
+        (Some(user), true) => format!("user:{user}"),
+        _ => format!("session:{}", data.id),
     }
 }
 

@@ -78,17 +78,18 @@ impl Engine {
         if let Some(in_flight) = &data.in_flight {
             self.webhook_owner.remove(&in_flight.request);
         }
-        match &data.user_id {
-            Some(user) => {
-                let key = (data.store_id.clone(), user.clone());
-                if let Some(ids) = self.owners.get_mut(&key) {
-                    ids.remove(id);
-                    if ids.is_empty() {
-                        self.owners.remove(&key);
-                    }
+        // A verified shopper's counter outlives the session; any other is the session's.
+        if !data.verified {
+            self.usage.forget_user(&data.store_id, &user_key(data));
+        }
+        if let Some(user) = &data.user_id {
+            let key = (data.store_id.clone(), user.clone());
+            if let Some(ids) = self.owners.get_mut(&key) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.owners.remove(&key);
                 }
             }
-            None => self.usage.forget_user(&data.store_id, &user_key(None, id)),
         }
         let detail = format!("session forgotten: {why}");
         let store_id = Some(data.store_id.clone());

@@ -28,7 +28,7 @@ impl Engine {
         data.tokens = data.tokens.saturating_add(tokens(&text));
         data.remember(HistoryEntry { role: Role::User, text: text.clone(), products: None }, history_max);
         data.waiting.push_back(WaitingMessage { id: id.clone(), text: text.clone(), from: Some(from) });
-        let (store_id, user) = (data.store_id.clone(), user_key(data.user_id.as_deref(), session_id));
+        let (store_id, user) = (data.store_id.clone(), user_key(data));
         self.usage.add_tokens(&store_id, now, tokens(&text));
         self.usage.add_user_message(&store_id, &user, now);
         self.emit(session_id, |seq| ServerFrame::UserMessage { seq, id, text });

@@ -1,7 +1,7 @@
 //! Limits and quotas, each with its seed error code.
 
-use vizochok_proto::ServerFrame;
-use vizochok_server::{Assistant, Catalog, LimitsConfig, Reply, ServerConfig, Turn};
+use vizochok_proto::{ClientFrame, ServerFrame};
+use vizochok_server::{user_token, Assistant, Catalog, LimitsConfig, Reply, ServerConfig, Turn};
 
 use crate::harness::*;
 
@@ -54,20 +54,51 @@ fn messages_per_user_per_day_are_limited() {
     assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
 }
 
+const SECRET: &str = "idsec_limits";
+
+/// A store that verifies identity, with `limits`.
+fn verifying(limits: LimitsConfig) -> ServerConfig {
+    let mut config = with_limits(limits);
+    config.stores[0].identity_secret = Some(vizochok_proto::Secret::new(SECRET));
+    config
+}
+
+/// An `auth` of `user`, verified or only claimed, on a new connection.
+fn login(h: &mut Harness, conn: u64, user: &str, verified: bool) {
+    h.open(conn, None);
+    let token = verified.then(|| user_token(SECRET, user));
+    let ClientFrame::Auth(mut auth) = auth_as(user, token.as_deref(), None, None) else { unreachable!() };
+    // A session of its own: a verified `auth` would join her latest (§10).
+    auth.new_session = true;
+    h.send(conn, &ClientFrame::Auth(auth));
+}
+
 #[test]
 fn conversations_per_user_are_limited() {
-    let mut h = Harness::new(with_limits(LimitsConfig { user_conversations_max: 1, ..LimitsConfig::default() }));
-    let login = |h: &mut Harness, conn: u64| {
-        h.open(conn, None);
-        h.send(conn, &auth_with(1, STORE, KEY, Some("alice"), None, None));
-    };
-    login(&mut h, 1);
-    login(&mut h, 2);
+    let mut h = Harness::new(verifying(LimitsConfig { user_conversations_max: 1, ..LimitsConfig::default() }));
+    login(&mut h, 1, "alice", true);
+    login(&mut h, 2, "alice", true);
     h.send(1, &message("m1", "milk"));
     assert_eq!(refused_code(&frames(&h.send(2, &message("m1", "milk")), 2), "m1"), "user_conversation_limit");
     // The conversation already started goes on; cart actions are no conversation.
     assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
     assert_eq!(kinds(&frames(&h.send(2, &select("a1", "bread", 1.0)), 2))[0], "ack");
+}
+
+#[test]
+fn a_claimed_user_id_uses_up_no_verified_shopper_s_quota() {
+    // Anyone may send `user_id: "alice"` without her token: counted by
+    // that id, such claims used up the real alice's quotas for the day.
+    let limits = LimitsConfig { user_conversations_max: 1, user_messages_max: 1, ..LimitsConfig::default() };
+    let mut h = Harness::new(verifying(limits));
+    for conn in 1..=3 {
+        login(&mut h, conn, "alice", false);
+        assert_eq!(kinds(&frames(&h.send(conn, &message("m1", "milk")), conn))[0], "ack");
+    }
+    login(&mut h, 9, "alice", true);
+    assert_eq!(kinds(&frames(&h.send(9, &message("m1", "milk")), 9))[0], "ack");
+    // Her own quota still holds her.
+    assert_eq!(refused_code(&frames(&h.send(9, &message("m2", "milk")), 9), "m2"), "user_message_limit");
 }
 
 #[test]
