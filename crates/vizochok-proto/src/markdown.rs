@@ -190,24 +190,22 @@ fn link<'a>(text: &'a str, at: usize, closers: &mut [Next; 2]) -> Option<(&'a st
 /// many unclosed `[` is read once, not once per bracket.
 struct Next {
     byte: u8,
-    /// The last answer (`None`: none after where it looked), once searched.
-    found: Option<Option<usize>>,
+    /// Where the last search found it (`usize::MAX`: nowhere after its start;
+    /// 0 before the first, as every search starts past the `[`).
+    found: usize,
 }
 
 impl Next {
     const fn new(byte: u8) -> Next {
-        Next { byte, found: None }
+        Next { byte, found: 0 }
     }
 
     fn find(&mut self, text: &[u8], at: usize) -> Option<usize> {
-        match self.found {
-            Some(Some(found)) if found >= at => return Some(found),
-            Some(None) => return None,
-            _ => {}
+        if self.found < at {
+            let rest = &text[at.min(text.len())..];
+            self.found = rest.iter().position(|&b| b == self.byte).map_or(usize::MAX, |i| at + i);
         }
-        let found = text.get(at..).and_then(|rest| rest.iter().position(|&b| b == self.byte)).map(|i| at + i);
-        self.found = Some(found);
-        found
+        (self.found != usize::MAX).then_some(self.found)
     }
 }
 
