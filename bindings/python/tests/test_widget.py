@@ -187,6 +187,9 @@ async def test_events_and_coroutine_callbacks_in_order_and_failures_logged(
     async def on_connect() -> None:
         await asyncio.sleep(0)
         order.append("connect")
+        gone = asyncio.get_running_loop().create_future()
+        gone.cancel()
+        await gone  # ends cancelled: the coroutine callbacks after it still run
 
     async def on_cart_changed(cart: CartChangedEvent) -> None:
         await asyncio.sleep(0.01)  # a slow coroutine delays the next coroutine, not the protocol
@@ -223,7 +226,8 @@ async def test_events_and_coroutine_callbacks_in_order_and_failures_logged(
     assert kinds[:4] == ["StateChanged", "StateChanged", "StateChanged", "Connected"], kinds
     assert {"Typing", "Delta", "Response", "Acknowledged"} <= set(kinds)
     failures = [r.getMessage() for r in caplog.records if r.name == "vizochok"]
-    assert len(failures) == 3, failures  # two clicks and the reply
+    assert len(failures) == 4, failures  # the cancelled connect, two clicks and the reply
+    assert sum("a coroutine callback was cancelled" in f for f in failures) == 1
     assert sum("RuntimeError: a broken callback" in f and "Traceback" in f for f in failures) == 2
     assert sum("ValueError: a broken coroutine callback" in f and "Traceback" in f for f in failures) == 1
 

@@ -249,14 +249,27 @@ class Widget:
                 self._runner = asyncio.get_running_loop().create_task(self._await_in_order())
 
     async def _await_in_order(self) -> None:
-        """Awaits coroutine callbacks one after another, in event order."""
-        while self._awaiting:
-            try:
-                await self._awaiting.popleft()
-            except Exception as error:
-                text = "".join(traceback.format_exception(error))
-                log.error("%s", self._driver.redact(f"a coroutine callback failed and the client carried on: {text}"))
-        self._runner = None
+        """Awaits coroutine callbacks one after another, in event order.
+
+        Each runs as a task of its own, so one that ends cancelled is logged
+        like one that fails, and only cancelling this runner stops the rest.
+        """
+        try:
+            while self._awaiting:
+                task = asyncio.ensure_future(self._awaiting.popleft())
+                try:
+                    await asyncio.wait({task})
+                except asyncio.CancelledError:
+                    task.cancel()
+                    raise
+                if task.cancelled():
+                    log.error("a coroutine callback was cancelled and the client carried on")
+                elif (error := task.exception()) is not None:
+                    text = "".join(traceback.format_exception(error))
+                    failed = f"a coroutine callback failed and the client carried on: {text}"
+                    log.error("%s", self._driver.redact(failed))
+        finally:
+            self._runner = None
 
 
 def _json(value: object, kind: Union[type[ProductItem], type[PageContext]]) -> str:
