@@ -212,7 +212,15 @@ private class Host(
 ) : WidgetHost {
     lateinit var reports: Reports
 
-    override fun openSocket(socket: ULong, url: String) = transport.open(socket, url, reports)
+    override fun openSocket(socket: ULong, url: String) {
+        try {
+            transport.open(socket, url, reports)
+        } catch (failure: Exception) {
+            // A URL the core takes and the transport cannot open (OkHttp: a port
+            // above 65535): the socket ends at once, as a socket error.
+            reports.ended(socket, null, failure.message ?: failure.javaClass.name)
+        }
+    }
 
     override fun sendText(socket: ULong, text: String) = transport.send(socket, text)
 
@@ -221,7 +229,12 @@ private class Host(
     override fun setTimer(deadline: ULong?) = transport.setTimer(deadline, reports)
 
     override fun saveSession(sessionId: String?) {
-        store?.save(sessionId)
+        try {
+            store?.save(sessionId)
+        } catch (failure: Exception) {
+            // Logged by class only: an app's message may carry the session id.
+            log.severe("the session store failed and the widget carried on: ${failure.javaClass.name}")
+        }
     }
 
     override fun deliver(event: Event) {

@@ -372,6 +372,27 @@ fun main() {
         }
     }
 
+    test("a URL OkHttp cannot open is a ws_error and a failing session store is logged, never a throw") {
+        val rec = Recorder()
+        // The core takes the port; OkHttp's Request.Builder threw, and uniffi turned it into a panic.
+        VizochokWidget("pk_demo", config("wss://shop.example.com:70000/ws"), rec).use { w ->
+            w.connect()
+            val error = rec.await("ws_error") { (it as? Event.Error)?.v1 }
+            assertEq(ErrorCode.WS_ERROR, error.code, "code")
+        }
+        Sandbox().use { sandbox ->
+            val failing = object : SessionStore {
+                override fun load(): String? = null
+                override fun save(sessionId: String?) = throw IllegalStateException("disk full")
+            }
+            val w = VizochokWidget("pk_demo", config(sandbox.url), rec, sessionStore = failing)
+            w.use {
+                it.connect()
+                rec.awaitConnect()
+            }
+        }
+    }
+
     test("close() releases at once: the socket closes, nothing is called back, reads keep the last state") {
         Sandbox().use { sandbox ->
             val rec = Recorder()
