@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::run::{cmd, probe, root, run, sandbox_bin, target_dir, Result};
+use crate::run::{cmd, debug_build, probe, root, run, sandbox_bin, target_dir, Result};
 
 /// The library crate and its file.
 const FFI_CRATE: &str = "vizochok-ffi";
@@ -91,10 +91,9 @@ pub fn ci() -> Result {
     Ok(())
 }
 
-/// Builds the FFI library alone (`-p` only: built together with the bindgen
-/// binary, unified features make it several times larger).
+/// Builds the FFI library and the bindgen binary.
 fn build_library() -> Result {
-    run(&mut cmd("cargo", &["build", "--locked", "-p", FFI_CRATE]))
+    debug_build(&[FFI_CRATE, "uniffi-bindgen"])
 }
 
 /// Generates both languages into a scratch directory, then puts them in
@@ -155,7 +154,8 @@ fn run_bindgen(language: &str, crate_name: Option<&str>, out: &Path) -> Result {
     let library = lib_dir().join(FFI_LIB);
     let library = library.to_str().ok_or("non-UTF-8 target dir")?;
     let out = out.to_str().ok_or("non-UTF-8 target dir")?;
-    let mut command = cmd("cargo", &["run", "--quiet", "--locked", "-p", "uniffi-bindgen", "--", "generate"]);
+    let bindgen = lib_dir().join("uniffi-bindgen");
+    let mut command = cmd(bindgen.to_str().ok_or("non-UTF-8 target dir")?, &["generate"]);
     command.args(["--library", library, "--language", language, "--out-dir", out, "--no-format"]);
     if let Some(name) = crate_name {
         command.args(["--crate", name]);

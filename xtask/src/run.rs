@@ -68,18 +68,25 @@ pub fn workspace_tests() -> Result {
     Ok(())
 }
 
+/// Builds `packages` (each alone) into `target/debug`. After
+/// [`workspace_tests`] (CI) it builds every workspace library and binary at
+/// once instead, with the features `cargo test --workspace` resolved, so only
+/// the final links run: `-p` resolves features for one package and compiles
+/// most of its dependencies again (on a fresh 2-core machine, 127 s for the
+/// CLI and about 340 s for the FFI library and uniffi-bindgen).
+pub fn debug_build(packages: &[&str]) -> Result {
+    if WORKSPACE_TESTED.load(Ordering::Relaxed) {
+        return run(&mut cmd("cargo", &["build", "--workspace", "--tests", "--bins", "--lib", "--locked"]));
+    }
+    for package in packages {
+        run(&mut cmd("cargo", &["build", "--locked", "-p", package]))?;
+    }
+    Ok(())
+}
+
 /// The `vizochok` binary the suites start the sandbox with (debug build:
-/// quick to build, fast enough to serve). After [`workspace_tests`] (CI),
-/// it is the binary the CLI's tests were built with, checked fresh by
-/// `--no-run`: `cargo build -p vizochok-cli` would resolve features for the
-/// CLI alone and compile most of its dependencies again (127 s on a fresh
-/// 2-core machine).
+/// quick to build, fast enough to serve; in CI, the one the CLI's tests ran).
 pub fn sandbox_bin() -> Result<PathBuf> {
-    let args: &[&str] = if WORKSPACE_TESTED.load(Ordering::Relaxed) {
-        &["test", "--workspace", "--locked", "--no-run"]
-    } else {
-        &["build", "--locked", "-p", "vizochok-cli"]
-    };
-    run(&mut cmd("cargo", args))?;
+    debug_build(&["vizochok-cli"])?;
     Ok(target_dir().join("debug/vizochok"))
 }
