@@ -2,6 +2,7 @@
 //! callbacks and event stream, and the session store.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::broadcast;
 use vizochok_core::{Event, Host, SocketId};
@@ -9,34 +10,49 @@ use vizochok_core::{Event, Host, SocketId};
 use crate::{Callbacks, Reports, SessionStore, Transport};
 
 pub(crate) struct ClientHost {
-    callbacks: Box<dyn Callbacks>,
-    events: broadcast::Sender<Event>,
-    store: Option<Box<dyn SessionStore>>,
+    /// Let go of at release: a callback that holds the client (an `Arc` of
+    /// it) would otherwise keep both for ever. Locked only to read or take
+    /// it, never across a call into the app.
+    app: Mutex<Option<App>>,
     transport: Box<dyn Transport>,
     reports: Reports,
 }
 
+/// What reaches the app: its callbacks, its event streams, its session store.
+struct App {
+    callbacks: Arc<dyn Callbacks>,
+    events: broadcast::Sender<Event>,
+    store: Option<Arc<dyn SessionStore>>,
+}
+
 impl ClientHost {
     pub fn new(
-        callbacks: Box<dyn Callbacks>,
+        callbacks: Arc<dyn Callbacks>,
         events: broadcast::Sender<Event>,
-        store: Option<Box<dyn SessionStore>>,
+        store: Option<Arc<dyn SessionStore>>,
         transport: Box<dyn Transport>,
         reports: Reports,
     ) -> ClientHost {
-        ClientHost { callbacks, events, store, transport, reports }
+        ClientHost { app: Mutex::new(Some(App { callbacks, events, store })), transport, reports }
+    }
+
+    fn app(&self) -> MutexGuard<'_, Option<App>> {
+        self.app.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn now(&self) -> u64 {
         self.transport.now()
     }
 
+    /// A receiver of every event from now on; after release, one that has ended.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        match self.app().as_ref() {
+            Some(app) => app.events.subscribe(),
+            None => broadcast::channel(1).1,
+        }
     }
 
-    fn call(&self, event: &Event) {
-        let c = &self.callbacks;
+    fn call(c: &dyn Callbacks, event: &Event) {
         match event {
             Event::Connect => c.on_connect(),
             Event::Disconnect => c.on_disconnect(),
@@ -68,15 +84,20 @@ impl Host for ClientHost {
     }
 
     fn save_session(&self, session_id: Option<&str>) {
-        if let Some(store) = &self.store {
+        let store = self.app().as_ref().and_then(|app| app.store.clone());
+        if let Some(store) = store {
             store.save(session_id);
         }
     }
 
     fn deliver(&self, event: Event) -> Result<(), String> {
-        let called = catch_unwind(AssertUnwindSafe(|| self.call(&event)));
+        let Some((callbacks, events)) = self.app().as_ref().map(|app| (app.callbacks.clone(), app.events.clone()))
+        else {
+            return Ok(());
+        };
+        let called = catch_unwind(AssertUnwindSafe(|| ClientHost::call(&*callbacks, &event)));
         // A stream nobody listens to is fine.
-        let _ = self.events.send(event);
+        let _ = events.send(event);
         called.map_err(|panic| {
             let text = panic
                 .downcast_ref::<&str>()
@@ -88,5 +109,11 @@ impl Host for ClientHost {
 
     fn report_error(&self, message: &str) {
         log::error!(target: "vizochok", "{message}");
+    }
+
+    fn released(&self) {
+        // Dropped outside the lock: the app's `Drop`s may do anything.
+        let app = self.app().take();
+        drop(app);
     }
 }

@@ -159,15 +159,15 @@ impl Client {
         let session = Session::new(config)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let shared = Arc::new_cyclic(|me: &Weak<Shared>| {
-            let host =
-                ClientHost::new(Box::new(callbacks), events, store, Box::new(transport), Reports::new(me.clone()));
+            let (callbacks, store) = (Arc::new(callbacks), store.map(Arc::from));
+            let host = ClientHost::new(callbacks, events, store, Box::new(transport), Reports::new(me.clone()));
             Shared { driver: Driver::with_session(session, host) }
         });
         Ok(Client { shared })
     }
 
-    /// A stream of every event from now on. Subscribe before
-    /// [`Client::connect`] to see everything.
+    /// A stream of every event from now until [`Client::close`], when it
+    /// ends (`Closed`). Subscribe before [`Client::connect`] to see everything.
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.shared.driver.host().subscribe()
     }
@@ -192,8 +192,10 @@ impl Client {
     }
 
     /// Releases the client: the socket closes, the timer stops, and nothing
-    /// is called back once this returns. Idempotent; reads keep the last
-    /// state (pending actions included), actions fail with `Destroyed`.
+    /// is called back once this returns; the client lets go of the callbacks
+    /// and the session store, and the event streams end. Idempotent; reads
+    /// keep the last state (pending actions included), actions fail with
+    /// `Destroyed`.
     pub fn close(&self) {
         self.shared.driver.handle(self.now(), Input::Destroy);
     }

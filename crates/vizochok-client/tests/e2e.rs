@@ -12,6 +12,7 @@ use axum::routing::post;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use support::{config, options, sandbox, temp_dir, Harness, Logs};
+use tokio::sync::broadcast;
 use vizochok_core::{CartAction, ErrorCode, Event, Language, Role, Secret, State};
 use vizochok_sandbox::{demo_catalog, SandboxStore, StoreIdentity};
 use vizochok_server::user_token;
@@ -288,4 +289,47 @@ fn a_client_made_outside_any_runtime_reports_why_it_cannot_connect() {
         .expect("an onError");
     assert_eq!(error.code, ErrorCode::WsError);
     assert!(error.detail.as_deref().unwrap_or_default().contains("no tokio runtime"), "{error:?}");
+}
+
+#[tokio::test]
+async fn close_lets_go_of_the_callbacks_and_the_store_and_ends_the_event_streams() {
+    // What an app hands the client: a callback that holds the client would
+    // keep both alive for ever if the closed client still held it.
+    struct Held(#[allow(dead_code)] Arc<()>); // only held
+    impl vizochok_client::Callbacks for Held {}
+    impl vizochok_client::SessionStore for Held {
+        fn load(&self) -> Option<String> {
+            None
+        }
+        fn save(&self, _: Option<&str>) {}
+    }
+    let logs = Logs::default();
+    let sandbox = sandbox(options(&logs)).await;
+    let (callbacks, store) = (Arc::new(()), Arc::new(()));
+    let held = [Arc::downgrade(&callbacks), Arc::downgrade(&store)];
+    let config = config(&sandbox.ws_url(), "pk_demo");
+    let client = vizochok_client::Client::with_store(config, Held(callbacks), Held(store)).unwrap();
+    let mut events = client.events();
+    client.connect();
+    let connected = async { while !matches!(events.recv().await, Ok(Event::Connect)) {} };
+    tokio::time::timeout(Duration::from_secs(20), connected).await.expect("onConnect");
+    assert!(held.iter().all(|app| app.upgrade().is_some()), "held while the client runs");
+    client.close();
+    assert!(held.iter().all(|app| app.upgrade().is_none()), "let go at close, though the app still holds the client");
+    let mut last = None;
+    let ended = async {
+        loop {
+            match events.recv().await {
+                Ok(event) => last = Some(event),
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), ended).await.expect("the stream ended");
+    assert_eq!(last, Some(Event::StateChanged(State::Destroyed)), "after the last event");
+    let later = client.events().try_recv();
+    assert_eq!(later, Err(broadcast::error::TryRecvError::Closed), "a stream taken after close has ended");
+    assert_eq!(client.state(), State::Destroyed, "reads still answer");
+    sandbox.shutdown().await;
 }
