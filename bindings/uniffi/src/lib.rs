@@ -12,7 +12,7 @@
 //! crate declares only what is the FFI's own: the config, its errors, the
 //! host trait and the driver.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use vizochok_core::proto::markdown::{self, Block};
 use vizochok_core::{
@@ -101,32 +101,68 @@ pub trait WidgetHost: Send + Sync {
     fn deliver(&self, event: Event) -> Result<(), CallbackError>;
     /// A problem the driver recovered from, secrets removed: write it to the log.
     fn report_error(&self, message: String);
+    /// Called once, after the last call of a released driver: let go of the
+    /// app's objects (its callbacks, its session store) and end the event
+    /// streams, so that a closed widget the app still holds keeps no screen.
+    fn released(&self);
 }
 
-/// The foreign host as the core's [`Host`].
-struct ForeignHost(Arc<dyn WidgetHost>);
+/// The foreign host as the core's [`Host`]. It lets go of the foreign object
+/// once the driver is released: uniffi keeps a foreign object alive from a
+/// global handle map for as long as Rust holds it, so a host whose callbacks
+/// hold the widget (an app's usual closure) would otherwise keep the widget,
+/// its driver and the app's screen alive for ever.
+struct ForeignHost(Mutex<Option<Arc<dyn WidgetHost>>>);
+
+impl ForeignHost {
+    /// The foreign object, cloned out so that no lock is held while it runs
+    /// (it may call the driver back); `None` after release, when the driver
+    /// calls nothing anyway.
+    fn get(&self) -> Option<Arc<dyn WidgetHost>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
 
 impl Host for ForeignHost {
     fn open_socket(&self, socket: SocketId, url: &str) {
-        self.0.open_socket(socket.0, url.to_owned());
+        if let Some(host) = self.get() {
+            host.open_socket(socket.0, url.to_owned());
+        }
     }
     fn send_text(&self, socket: SocketId, text: &str) {
-        self.0.send_text(socket.0, text.to_owned());
+        if let Some(host) = self.get() {
+            host.send_text(socket.0, text.to_owned());
+        }
     }
     fn close_socket(&self, socket: SocketId, code: u16, reason: &str) {
-        self.0.close_socket(socket.0, code, reason.to_owned());
+        if let Some(host) = self.get() {
+            host.close_socket(socket.0, code, reason.to_owned());
+        }
     }
     fn set_timer(&self, deadline: Option<u64>) {
-        self.0.set_timer(deadline);
+        if let Some(host) = self.get() {
+            host.set_timer(deadline);
+        }
     }
     fn save_session(&self, session_id: Option<&str>) {
-        self.0.save_session(session_id.map(str::to_owned));
+        if let Some(host) = self.get() {
+            host.save_session(session_id.map(str::to_owned));
+        }
     }
     fn deliver(&self, event: Event) -> Result<(), String> {
-        self.0.deliver(event).map_err(|e| e.to_string())
+        self.get().map_or(Ok(()), |host| host.deliver(event).map_err(|e| e.to_string()))
     }
     fn report_error(&self, message: &str) {
-        self.0.report_error(message.to_owned());
+        if let Some(host) = self.get() {
+            host.report_error(message.to_owned());
+        }
+    }
+    fn released(&self) {
+        // Outside the lock: the call and the drop run foreign code.
+        let host = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(host) = host {
+            host.released();
+        }
     }
 }
 
@@ -176,8 +212,8 @@ impl WidgetDriver {
         core.session_id = session_id;
         core.sdk = SdkInfo { name: sdk_name, version: env!("CARGO_PKG_VERSION").into() };
         // The core's config errors never carry a secret.
-        let driver =
-            Driver::new(core, ForeignHost(host)).map_err(|e| VizochokError::InvalidConfig { reason: e.message() })?;
+        let driver = Driver::new(core, ForeignHost(Mutex::new(Some(host))))
+            .map_err(|e| VizochokError::InvalidConfig { reason: e.message() })?;
         Ok(Arc::new(WidgetDriver { driver }))
     }
 
@@ -359,8 +395,6 @@ pub fn error_message(code: ErrorCode, language: String) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use std::sync::Mutex;
-
     use vizochok_core::ErrorCode;
 
     use super::*;
@@ -405,6 +439,9 @@ mod tests {
         }
         fn report_error(&self, message: String) {
             self.push(format!("log {message}"));
+        }
+        fn released(&self) {
+            self.push("released".into());
         }
     }
 
@@ -468,5 +505,26 @@ mod tests {
         host.take();
         drop(driver);
         assert_eq!(host.take().first().map(String::as_str), Some("close 1 1000"));
+    }
+
+    #[test]
+    fn a_released_driver_lets_go_of_its_host_and_keeps_its_reads() {
+        let host = Arc::new(Recorder::default());
+        let driver = driver(&host);
+        driver.connect(0);
+        driver.socket_opened(1, 1);
+        let queued = driver.clear_cart(2).unwrap().expect("accepted");
+        assert_eq!(Arc::strong_count(&host), 2, "the driver holds its host while it runs");
+        host.take();
+        driver.destroy(3);
+        let lines = host.take();
+        assert_eq!(lines.first().map(String::as_str), Some("close 1 1000"), "the socket closed first: {lines:?}");
+        assert_eq!(lines.last().map(String::as_str), Some("released"), "the host heard last: {lines:?}");
+        assert_eq!(Arc::strong_count(&host), 1, "and then the host was let go");
+        driver.destroy(4);
+        assert_eq!(driver.state(), State::Destroyed);
+        assert!(driver.pending_actions().iter().any(|a| a.id == queued), "reads still answer");
+        driver.socket_text(5, 1, r#"{"type":"auth_ok","session_id":"s1","restored":false,"replay":false}"#.into());
+        assert!(host.take().is_empty(), "nothing reaches the host after, not even a second release");
     }
 }

@@ -161,11 +161,13 @@ extension Reply {
 
 /// The driver's side of the widget: I/O to the transport, events to the app and the streams.
 private final class Host: WidgetHost, @unchecked Sendable {
-    private let callbacks: VizochokCallbacks
     private let transport: Transport
-    private let store: SessionStore?
     var reports: Reports!
     private let lock = NSLock()
+    // The app's objects until release, when a closed widget the app keeps
+    // lets go of them (and so of what its closures capture), as `invalidate()` does.
+    private var callbacks: VizochokCallbacks
+    private var store: SessionStore?
     private var streams: [UUID: AsyncStream<Event>.Continuation]? = [:]  // nil once released
 
     init(callbacks: VizochokCallbacks, transport: Transport, store: SessionStore?) {
@@ -176,18 +178,27 @@ private final class Host: WidgetHost, @unchecked Sendable {
     func sendText(socket: UInt64, text: String) { transport.send(socket: socket, text: text) }
     func closeSocket(socket: UInt64, code: UInt16, reason: String) { transport.close(socket: socket, code: code, reason: reason) }
     func setTimer(deadline: UInt64?) { transport.setTimer(deadline: deadline, reports: reports) }
-    func saveSession(sessionId: String?) { store?.save(sessionId: sessionId) }
+    func saveSession(sessionId: String?) { locked { store }?.save(sessionId: sessionId) }
     func reportError(message: String) { VizochokLog.sink(message) }
 
-    func deliver(event: Event) throws {
-        let released = event == .stateChanged(.destroyed)
+    func released() {
+        let targets = locked { () -> [AsyncStream<Event>.Continuation] in
+            let open = streams.map { Array($0.values) } ?? []
+            (callbacks, store, streams) = (VizochokCallbacks(), nil, nil)
+            return open
+        }
+        targets.forEach { $0.finish() }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
-        let targets = streams.map { Array($0.values) } ?? []
-        if released { streams = nil }
-        lock.unlock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    func deliver(event: Event) throws {
+        let (targets, c) = locked { (streams.map { Array($0.values) } ?? [], callbacks) }
         targets.forEach { $0.yield(event) }
-        if released { targets.forEach { $0.finish() } }
-        let c = callbacks
         switch event {
         case .connect: try c.onConnect?()
         case .disconnect: try c.onDisconnect?()

@@ -147,6 +147,17 @@ final class Recorder: @unchecked Sendable {
     }
 }
 
+/// An app's screen: it holds its widget, and its callbacks capture it.
+final class Screen: @unchecked Sendable {
+    let rec = Recorder()
+    var widget: VizochokWidget?
+    var callbacks: VizochokCallbacks {
+        var callbacks = rec.callbacks
+        callbacks.onConnect = { _ = self.widget?.cart; try self.rec.callbacks.onConnect?() }
+        return callbacks
+    }
+}
+
 /// A session store in memory, as an app would keep it in `UserDefaults`.
 final class MemoryStore: SessionStore, @unchecked Sendable {
     private let box = Box<String?>(nil)
@@ -351,6 +362,26 @@ final class WidgetTests: XCTestCase {
         }
         wait(for: [finished], timeout: waitSeconds)
         _ = sandbox
+    }
+
+    func testCloseLetsGoOfTheAppsCallbacksAndStoreWhileTheAppKeepsTheWidget() throws {
+        let sandbox = try Sandbox()
+        weak var screen: Screen?
+        weak var store: MemoryStore?
+        let kept: VizochokWidget = try {
+            let (s, st) = (Screen(), MemoryStore())
+            let widget = try VizochokWidget(
+                apiKey: "pk_demo", config: demoConfig(sandbox.url), callbacks: s.callbacks, sessionStore: st)
+            s.widget = widget
+            widget.connect()
+            try s.rec.awaitConnect()
+            widget.close()
+            (screen, store) = (s, st)
+            return widget
+        }()
+        XCTAssertNil(screen, "the closed widget kept its callbacks, and the screen they capture")
+        XCTAssertNil(store, "the closed widget kept its session store")
+        XCTAssertEqual(kept.state, .destroyed, "the kept widget still reads")
     }
 
     func testPageFramesAddThisStopFeedbackSuggestionsAndBlocks() throws {

@@ -1176,6 +1176,13 @@ public protocol WidgetHost: AnyObject, Sendable {
      */
     func reportError(message: String) 
     
+    /**
+     * Called once, after the last call of a released driver: let go of the
+     * app's objects (its callbacks, its session store) and end the event
+     * streams, so that a closed widget the app still holds keeps no screen.
+     */
+    func released() 
+    
 }
 /**
  * A runtime's side of the driver (the core's `Host`, in foreign types).
@@ -1323,6 +1330,19 @@ open func reportError(message: String)  {try! rustCall() {
     uniffi_vizochok_ffi_fn_method_widgethost_report_error(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(message),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Called once, after the last call of a released driver: let go of the
+     * app's objects (its callbacks, its session store) and end the event
+     * streams, so that a closed widget the app still holds keeps no screen.
+     */
+open func released()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_vizochok_ffi_fn_method_widgethost_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
 }
@@ -1521,6 +1541,28 @@ fileprivate struct UniffiCallbackInterfaceWidgetHost {
                 }
                 return uniffiObj.reportError(
                      message: try FfiConverterString.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        released: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeWidgetHost.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.released(
                 )
             }
 
@@ -2187,6 +2229,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vizochok_ffi_checksum_method_widgethost_report_error() != 51356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vizochok_ffi_checksum_method_widgethost_released() != 13334) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vizochok_ffi_checksum_constructor_widgetdriver_new() != 35685) {

@@ -292,6 +292,13 @@ typedef void (*UniffiCallbackInterfaceWidgetHostMethod6)(uint64_t, RustBuffer, v
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WIDGET_HOST_METHOD7
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WIDGET_HOST_METHOD7
+typedef void (*UniffiCallbackInterfaceWidgetHostMethod7)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WIDGET_HOST
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WIDGET_HOST
 typedef struct UniffiVTableCallbackInterfaceWidgetHost {
@@ -304,6 +311,7 @@ typedef struct UniffiVTableCallbackInterfaceWidgetHost {
     UniffiCallbackInterfaceWidgetHostMethod4 _Nonnull saveSession;
     UniffiCallbackInterfaceWidgetHostMethod5 _Nonnull deliver;
     UniffiCallbackInterfaceWidgetHostMethod6 _Nonnull reportError;
+    UniffiCallbackInterfaceWidgetHostMethod7 _Nonnull released;
 } UniffiVTableCallbackInterfaceWidgetHost;
 
 #endif
@@ -485,6 +493,11 @@ void uniffi_vizochok_ffi_fn_method_widgethost_deliver(uint64_t ptr, RustBuffer e
 #ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_METHOD_WIDGETHOST_REPORT_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_METHOD_WIDGETHOST_REPORT_ERROR
 void uniffi_vizochok_ffi_fn_method_widgethost_report_error(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_METHOD_WIDGETHOST_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_METHOD_WIDGETHOST_RELEASED
+void uniffi_vizochok_ffi_fn_method_widgethost_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_FUNC_ERROR_MESSAGE
@@ -957,6 +970,12 @@ uint16_t uniffi_vizochok_ffi_checksum_method_widgethost_deliver(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_METHOD_WIDGETHOST_REPORT_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_METHOD_WIDGETHOST_REPORT_ERROR
 uint16_t uniffi_vizochok_ffi_checksum_method_widgethost_report_error(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_METHOD_WIDGETHOST_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_METHOD_WIDGETHOST_RELEASED
+uint16_t uniffi_vizochok_ffi_checksum_method_widgethost_released(void
     
 );
 #endif

@@ -205,12 +205,17 @@ val Reply.blocks: List<Block> get() = markdownBlocks(text)
 
 /** The driver's side of the widget: I/O to the transport, events to the app. */
 private class Host(
-    private val callbacks: Callbacks,
+    callbacks: Callbacks,
     private val transport: Transport,
-    private val store: SessionStore?,
+    store: SessionStore?,
     private val flow: MutableSharedFlow<Event>,
 ) : WidgetHost {
     lateinit var reports: Reports
+
+    // The app's objects until release: a closed widget kept (in a ViewModel,
+    // say) must not keep them, nor the Activity they hold.
+    @Volatile private var callbacks: Callbacks? = callbacks
+    @Volatile private var store: SessionStore? = store
 
     override fun openSocket(socket: ULong, url: String) {
         try {
@@ -239,6 +244,7 @@ private class Host(
 
     override fun deliver(event: Event) {
         flow.tryEmit(event)
+        val callbacks = callbacks ?: return
         try {
             when (event) {
                 is Event.Connect -> callbacks.onConnect()
@@ -256,6 +262,11 @@ private class Host(
     }
 
     override fun reportError(message: String) = log.severe(message)
+
+    override fun released() {
+        callbacks = null
+        store = null
+    }
 
     companion object {
         val log: Logger = Logger.getLogger("com.vizochok")

@@ -698,7 +698,10 @@ internal interface UniffiCallbackInterfaceWidgetHostMethod5 : com.sun.jna.Callba
 internal interface UniffiCallbackInterfaceWidgetHostMethod6 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "openSocket", "sendText", "closeSocket", "setTimer", "saveSession", "deliver", "reportError")
+internal interface UniffiCallbackInterfaceWidgetHostMethod7 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "openSocket", "sendText", "closeSocket", "setTimer", "saveSession", "deliver", "reportError", "released")
 internal open class UniffiVTableCallbackInterfaceWidgetHost(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -709,6 +712,7 @@ internal open class UniffiVTableCallbackInterfaceWidgetHost(
     @JvmField internal var `saveSession`: UniffiCallbackInterfaceWidgetHostMethod4? = null,
     @JvmField internal var `deliver`: UniffiCallbackInterfaceWidgetHostMethod5? = null,
     @JvmField internal var `reportError`: UniffiCallbackInterfaceWidgetHostMethod6? = null,
+    @JvmField internal var `released`: UniffiCallbackInterfaceWidgetHostMethod7? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -720,7 +724,8 @@ internal open class UniffiVTableCallbackInterfaceWidgetHost(
         `saveSession`: UniffiCallbackInterfaceWidgetHostMethod4? = null,
         `deliver`: UniffiCallbackInterfaceWidgetHostMethod5? = null,
         `reportError`: UniffiCallbackInterfaceWidgetHostMethod6? = null,
-    ): UniffiVTableCallbackInterfaceWidgetHost(`uniffiFree`,`uniffiClone`,`openSocket`,`sendText`,`closeSocket`,`setTimer`,`saveSession`,`deliver`,`reportError`,), Structure.ByValue
+        `released`: UniffiCallbackInterfaceWidgetHostMethod7? = null,
+    ): UniffiVTableCallbackInterfaceWidgetHost(`uniffiFree`,`uniffiClone`,`openSocket`,`sendText`,`closeSocket`,`setTimer`,`saveSession`,`deliver`,`reportError`,`released`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceWidgetHost) {
         `uniffiFree` = other.`uniffiFree`
@@ -732,6 +737,7 @@ internal open class UniffiVTableCallbackInterfaceWidgetHost(
         `saveSession` = other.`saveSession`
         `deliver` = other.`deliver`
         `reportError` = other.`reportError`
+        `released` = other.`released`
     }
 
 }
@@ -825,6 +831,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_vizochok_ffi_checksum_method_widgethost_deliver(
     ): Int
     external fun uniffi_vizochok_ffi_checksum_method_widgethost_report_error(
+    ): Int
+    external fun uniffi_vizochok_ffi_checksum_method_widgethost_released(
     ): Int
     external fun uniffi_vizochok_ffi_checksum_constructor_widgetdriver_new(
     ): Int
@@ -922,6 +930,8 @@ internal object UniffiLib {
     external fun uniffi_vizochok_ffi_fn_method_widgethost_deliver(`ptr`: Long,`event`: RustBufferEvent.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_vizochok_ffi_fn_method_widgethost_report_error(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_vizochok_ffi_fn_method_widgethost_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_vizochok_ffi_fn_func_error_message(`code`: RustBufferErrorCode.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1145,6 +1155,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_vizochok_ffi_checksum_method_widgethost_report_error() and 0xFFFF) != 51356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_vizochok_ffi_checksum_method_widgethost_released() and 0xFFFF) != 13334) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_vizochok_ffi_checksum_constructor_widgetdriver_new() and 0xFFFF) != 35685) {
@@ -2410,6 +2423,13 @@ public interface WidgetHost {
      */
     fun `reportError`(`message`: kotlin.String)
     
+    /**
+     * Called once, after the last call of a released driver: let go of the
+     * app's objects (its callbacks, its session store) and end the event
+     * streams, so that a closed widget the app still holds keeps no screen.
+     */
+    fun `released`()
+    
     companion object
 }
 
@@ -2641,6 +2661,23 @@ open class WidgetHostImpl: Disposable, AutoCloseable, WidgetHost
     
 
     
+    /**
+     * Called once, after the last call of a released driver: let go of the
+     * app's objects (its callbacks, its session store) and end the event
+     * streams, so that a closed widget the app still holds keeps no screen.
+     */override fun `released`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_vizochok_ffi_fn_method_widgethost_released(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
 
     
 
@@ -2751,6 +2788,17 @@ internal object uniffiCallbackInterfaceWidgetHost {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
+    internal object `released`: UniffiCallbackInterfaceWidgetHostMethod7 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeWidgetHost.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`released`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -2774,6 +2822,7 @@ internal object uniffiCallbackInterfaceWidgetHost {
         `saveSession`,
         `deliver`,
         `reportError`,
+        `released`,
     )
 
     // Registers the foreign callback with the Rust side.

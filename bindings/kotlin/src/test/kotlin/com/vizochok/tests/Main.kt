@@ -21,6 +21,7 @@ import com.vizochok.proto.SessionSummary
 import com.vizochok.proto.WidgetError
 import com.vizochok.uiText
 import java.io.File
+import java.lang.ref.WeakReference
 import java.net.InetSocketAddress
 import java.net.ServerSocket
 import java.net.Socket
@@ -157,6 +158,26 @@ fun connected(sandbox: Sandbox, rec: Recorder, language: String = "uk", store: S
     w.connect()
     rec.awaitConnect()
     return w
+}
+
+/** An app's screen: its callbacks use its widget, as an app's do. */
+class Screen(val rec: Recorder = Recorder()) : Callbacks by rec {
+    lateinit var widget: VizochokWidget
+    override fun onConnect() {
+        widget.cart
+        rec.onConnect()
+    }
+}
+
+/** A new [Screen]'s widget, connected then closed, and weak references to the screen and its session store. */
+fun closedScreen(sandbox: Sandbox): Pair<VizochokWidget, List<WeakReference<Any>>> {
+    val screen = Screen()
+    val store = MemoryStore()
+    screen.widget = VizochokWidget(DEMO_KEY, config(sandbox.url), screen, sessionStore = store)
+    screen.widget.connect()
+    screen.rec.awaitConnect()
+    screen.widget.close()
+    return screen.widget to listOf(WeakReference(screen), WeakReference(store))
 }
 
 fun main() {
@@ -405,6 +426,16 @@ fun main() {
             assertEq(null, rec.events.poll(300, TimeUnit.MILLISECONDS), "a callback after close returned")
             assertEq(id, w.sessionId, "the session id stays readable")
             assertEq(State.DESTROYED, w.state, "state")
+        }
+    }
+
+    test("close() lets go of the app's callbacks and session store, also while the app keeps the widget") {
+        Sandbox().use { sandbox ->
+            val (kept, refs) = closedScreen(sandbox)
+            val all = refs + closedScreen(sandbox).second
+            repeat(10) { if (all.any { it.get() != null }) System.gc() }
+            assertEq(List(4) { null }, all.map { it.get() }, "the closed widgets' screens and stores after GC")
+            assertEq(State.DESTROYED, kept.state, "the kept widget still reads")
         }
     }
 
