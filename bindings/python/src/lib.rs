@@ -3,15 +3,15 @@
 //! The driver runs the protocol and the run loop; this module adapts types
 //! and nothing else. Python hands it a transport (`now`, `open`, `send`,
 //! `close`, `set_timer`: the Rust client's `Transport`, reporting back
-//! through a [`Reports`]) and three callables: `deliver` (an event as the
+//! through a [`Reports`]) and four callables: `deliver` (an event as the
 //! JSON that `vizochok.generated.types.event_from_dict` reads),
-//! `save_session` and `report_error`. Every call into the driver releases
+//! `save_session`, `released` and `report_error`. Every call into the driver releases
 //! the GIL, and every call out takes it, so a callback may call the widget
 //! again and another thread never waits on the driver holding the GIL.
 
 mod events;
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -34,8 +34,9 @@ struct Shared {
 /// The Python side of the driver.
 struct PyHost {
     transport: Py<PyAny>,
-    deliver: Py<PyAny>,
-    save_session: Option<Py<PyAny>>,
+    /// Let go of at release: a closed widget the app keeps must not keep
+    /// what they hold. Locked only to read or take them, never across a call.
+    app: Mutex<Option<App>>,
     report_error: Py<PyAny>,
     /// The api key and user token, to keep them out of what Python logs.
     secrets: Vec<Secret>,
@@ -43,7 +44,18 @@ struct PyHost {
     me: Weak<Shared>,
 }
 
+/// The callables that reach the app: its callbacks and its session store.
+struct App {
+    deliver: Py<PyAny>,
+    save_session: Option<Py<PyAny>>,
+    released: Py<PyAny>,
+}
+
 impl PyHost {
+    fn app(&self) -> MutexGuard<'_, Option<App>> {
+        self.app.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Calls into Python for I/O. Such a call has nowhere to fail to (the
     /// driver goes on either way), so an exception goes to `sys.unraisablehook`.
     fn io(&self, call: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>) {
@@ -77,24 +89,35 @@ impl Host for PyHost {
     }
 
     fn save_session(&self, session_id: Option<&str>) {
-        if let Some(save) = &self.save_session {
-            self.io(|py| save.call1(py, (session_id,)));
-        }
+        self.io(|py| {
+            let save = self.app().as_ref().and_then(|app| app.save_session.as_ref().map(|s| s.clone_ref(py)));
+            save.map_or_else(|| Ok(py.None()), |save| save.call1(py, (session_id,)))
+        });
     }
 
     fn deliver(&self, event: Event) -> Result<(), String> {
         let json = events::to_json(&event);
-        Python::attach(|py| match self.deliver.call1(py, (json,)) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let trace = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
-                Err([trace, e.to_string()].concat())
+        Python::attach(|py| {
+            let Some(deliver) = self.app().as_ref().map(|app| app.deliver.clone_ref(py)) else { return Ok(()) };
+            match deliver.call1(py, (json,)) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let trace = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
+                    Err([trace, e.to_string()].concat())
+                }
             }
         })
     }
 
     fn report_error(&self, message: &str) {
         self.io(|py| self.report_error.call1(py, (message,)));
+    }
+
+    fn released(&self) {
+        self.io(|py| {
+            let app = self.app().take();
+            app.map_or_else(|| Ok(py.None()), |app| app.released.call0(py))
+        });
     }
 }
 
@@ -205,8 +228,8 @@ struct PyDriver {
 #[pymethods]
 impl PyDriver {
     #[new]
-    #[pyo3(signature = (*, api_key, store_id, url, seed, transport, deliver, report_error, save_session=None,
-        user_id=None, user_token=None, language="en", session_id=None, timers=None, limits=None))]
+    #[pyo3(signature = (*, api_key, store_id, url, seed, transport, deliver, released, report_error,
+        save_session=None, user_id=None, user_token=None, language="en", session_id=None, timers=None, limits=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         api_key: &str,
@@ -215,6 +238,7 @@ impl PyDriver {
         seed: u64,
         transport: Py<PyAny>,
         deliver: Py<PyAny>,
+        released: Py<PyAny>,
         report_error: Py<PyAny>,
         save_session: Option<Py<PyAny>>,
         user_id: Option<String>,
@@ -234,7 +258,8 @@ impl PyDriver {
         let secrets = std::iter::once(config.api_key.clone()).chain(config.user_token.clone()).collect();
         let session = Session::new(config).map_err(|e| PyValueError::new_err(e.message()))?;
         let shared = Arc::new_cyclic(|me| {
-            let host = PyHost { transport, deliver, save_session, report_error, secrets, me: me.clone() };
+            let app = Mutex::new(Some(App { deliver, save_session, released }));
+            let host = PyHost { transport, app, report_error, secrets, me: me.clone() };
             Shared { driver: Driver::with_session(session, host) }
         });
         Ok(PyDriver { shared })
@@ -337,8 +362,15 @@ impl PyDriver {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         let host = self.shared.driver.host();
         visit.call(&host.transport)?;
-        visit.call(&host.deliver)?;
-        visit.call(&host.save_session)?;
+        // Taken only with the GIL, which the collector holds; a lock held
+        // elsewhere leaves the app's objects counted as reachable (safe).
+        if let Ok(app) = host.app.try_lock() {
+            if let Some(app) = app.as_ref() {
+                visit.call(&app.deliver)?;
+                visit.call(&app.save_session)?;
+                visit.call(&app.released)?;
+            }
+        }
         visit.call(&host.report_error)
     }
 }

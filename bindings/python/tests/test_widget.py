@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import hashlib
 import logging
 import re
 import secrets
+import weakref
 from typing import Any, Callable, Optional, TypeVar
 
 import pytest
@@ -370,6 +372,34 @@ async def test_callbacks_may_call_back_into_the_widget(sandbox: Sandbox) -> None
     async with w:
         cart = await asyncio.wait_for(done.get(), WAIT_S)
     assert cart.action is vizochok.CartAction.QUANTITY_UPDATED and cart.items[0].quantity == 1
+
+
+class Screen:
+    """An app's screen: it keeps its widget, whose callback is the screen's method."""
+
+    def __init__(self, sandbox: Sandbox, store: Memory) -> None:
+        self.connected = asyncio.Event()
+        self.widget = widget(sandbox, on_connect=self.on_connect, session_store=store)
+
+    def on_connect(self) -> None:
+        assert self.widget.state is State.CONNECTED
+        self.connected.set()
+
+
+async def test_close_lets_go_of_the_callbacks_and_the_session_store_while_the_app_keeps_the_widget(
+    sandbox: Sandbox,
+) -> None:
+    store = Memory()
+    screen = Screen(sandbox, store)
+    kept = screen.widget
+    async with kept:
+        await asyncio.wait_for(screen.connected.wait(), WAIT_S)
+    assert store.saved is not None, "the store was in use"
+    refs = [weakref.ref(screen), weakref.ref(store)]
+    del screen, store
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None], "the closed widget kept the screen or the store"
+    assert kept.state is State.DESTROYED and kept.session_id is not None, "and it still reads"
 
 
 def fragments(secret: str, size: int = 6) -> set[str]:

@@ -22,7 +22,8 @@ class Reports:
 class Driver:
     """The driver. ``transport`` has ``now``, ``open``, ``send``, ``close`` and
     ``set_timer``; ``deliver`` gets each event as JSON (``event_from_dict``
-    reads it). Actions return the id, ``None`` when refused, and raise
+    reads it); ``released`` is called once, after the last call at release,
+    and the driver then lets go of ``deliver`` and ``save_session``. Actions return the id, ``None`` when refused, and raise
     ``ValueError`` for a wrong call, ``WidgetClosedError`` after ``destroy``."""
 
     def __init__(
@@ -34,6 +35,7 @@ class Driver:
         seed: int,
         transport: Any,
         deliver: Callable[[str], None],
+        released: Callable[[], None],
         report_error: Callable[[str], None],
         save_session: Optional[Callable[[Optional[str]], None]] = None,
         user_id: Optional[str] = None,

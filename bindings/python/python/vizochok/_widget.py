@@ -33,7 +33,6 @@ from .generated.types import (
     Rating,
     SessionSummary,
     State,
-    StateChanged,
     Timers,
     WidgetError,
     event_from_dict,
@@ -102,6 +101,7 @@ class Widget:
             seed=int.from_bytes(os.urandom(8), "little") if seed is None else seed,
             transport=self._transport,
             deliver=self._deliver,
+            released=self._released,
             report_error=lambda message: log.error("%s", message),
             save_session=None if session_store is None else session_store.save,
             user_id=user_id,
@@ -231,11 +231,8 @@ class Widget:
         back to the driver, which logs it."""
         data = json.loads(text)
         event = event_from_dict(data)
-        released = isinstance(event, StateChanged) and event.state is State.DESTROYED
         for stream in list(self._streams):
             stream.put_nowait(event)
-            if released:
-                stream.put_nowait(None)
         kind = data["type"]
         if kind in UI_EVENTS:
             name, args = "on_message", [event]
@@ -247,6 +244,13 @@ class Widget:
             self._awaiting.append(awaitable)
             if self._runner is None:
                 self._runner = asyncio.get_running_loop().create_task(self._await_in_order())
+
+    def _released(self) -> None:
+        """The driver will call nothing more: end the streams and let go of
+        the callbacks (a closed widget the app keeps must not keep them)."""
+        self._callbacks = {}
+        for stream in list(self._streams):
+            stream.put_nowait(None)
 
     async def _await_in_order(self) -> None:
         """Awaits coroutine callbacks one after another, in event order.
