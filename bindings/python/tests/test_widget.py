@@ -402,6 +402,19 @@ async def test_close_lets_go_of_the_callbacks_and_the_session_store_while_the_ap
     assert kept.state is State.DESTROYED and kept.session_id is not None, "and it still reads"
 
 
+async def test_a_widget_collected_unclosed_warns_and_its_socket_closes(sandbox: Sandbox) -> None:
+    transport = Counting()
+    connected = asyncio.Event()
+    w = widget(sandbox, transport=transport, on_connect=connected.set)
+    w.connect()
+    await asyncio.wait_for(connected.wait(), WAIT_S)
+    with pytest.warns(ResourceWarning, match="unclosed vizochok.Widget"):
+        del w
+        gc.collect()
+    await asyncio.wait_for(transport.wait_closed(), WAIT_S)
+    assert transport.sockets, "the widget had a socket, and it has ended"
+
+
 def fragments(secret: str, size: int = 6) -> set[str]:
     """Every piece of ``secret`` long enough to give part of it away."""
     return {secret[i : i + size] for i in range(len(secret) - size + 1)}

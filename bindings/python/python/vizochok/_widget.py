@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import traceback
+import warnings
 import weakref
 from typing import AsyncIterator, Awaitable, Callable, Optional, Protocol, Union
 
@@ -127,6 +128,14 @@ class Widget:
         this returns (coroutines already started are still awaited), every
         ``events()`` stream ends. Idempotent; the properties stay readable."""
         self._driver.destroy()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # As asyncio's transports do: collected unclosed, the widget warns and
+        # closes, or its socket would stay open until the server dropped it.
+        driver = getattr(self, "_driver", None)  # None when __init__ raised
+        if driver is not None and driver.state != State.DESTROYED.value:
+            _warn("unclosed vizochok.Widget (call close() or use async with)", ResourceWarning, source=self)
+            driver.destroy()
 
     def network_online(self) -> None:
         """The network is back: skip any backoff wait."""
