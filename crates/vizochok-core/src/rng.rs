@@ -25,14 +25,25 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        let span = hi - lo + 1;
-        lo + self.next_u64() % span
+        // `[0, u64::MAX]` has 2^64 values: the span wraps to 0, and any value will do.
+        match (hi - lo).checked_add(1) {
+            Some(span) => lo + self.next_u64() % span,
+            None => self.next_u64(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_range_of_u64_is_a_range_too() {
+        let mut rng = Rng::new(7);
+        let values: Vec<u64> = (0..4).map(|_| rng.range(0, u64::MAX)).collect();
+        assert!(values.windows(2).all(|w| w[0] != w[1]), "{values:?}");
+        assert_eq!(rng.range(u64::MAX, u64::MAX), u64::MAX);
+    }
 
     #[test]
     fn same_seed_same_sequence_and_ranges_hold() {

@@ -93,8 +93,10 @@ impl Session {
     pub fn set_context(&mut self, now: u64, context: PageContext) -> Result<String, ActionError> {
         self.check_alive()?;
         let now = self.clock(now);
-        let encoded = |id: &str| frame::encode(&ClientFrame::Context { id: id.to_owned(), context: context.clone() });
-        if let Some(id) = self.queue.replace_unsent(ActionKind::Context, encoded) {
+        if let Some(id) = self.queue.unsent(ActionKind::Context).map(str::to_owned) {
+            let encoded = frame::encode(&ClientFrame::Context { id: id.clone(), context });
+            self.check_size(&encoded)?;
+            self.queue.replace_unsent(ActionKind::Context, encoded);
             return Ok(id);
         }
         self.enqueue(now, ActionKind::Context, |id| ClientFrame::Context { id, context }, None)
@@ -110,8 +112,11 @@ impl Session {
         else {
             return Ok(None);
         };
-        self.conversation.stopped = Some(reply_to.clone());
-        self.enqueue(now, ActionKind::Cancel, |id| ClientFrame::Cancel { id, reply_to }, None).map(Some)
+        let frame = |id| ClientFrame::Cancel { id, reply_to: reply_to.clone() };
+        let id = self.enqueue(now, ActionKind::Cancel, frame, None)?;
+        // Only once the cancel is queued: a refused stop changes nothing.
+        self.conversation.stopped = Some(reply_to);
+        Ok(Some(id))
     }
 
     /// The shopper's rating of one reply, with an optional comment (at most
@@ -168,6 +173,21 @@ impl Session {
         }
     }
 
+    /// Refuses a frame over the outbound limit (`message_too_large`).
+    fn check_size(&mut self, encoded: &str) -> Result<(), ActionError> {
+        let max = self.config.limits.max_outbound_bytes;
+        if encoded.len() <= max {
+            return Ok(());
+        }
+        let detail = cat(&[
+            Part::T("a frame of "),
+            Part::N(encoded.len() as u64),
+            Part::T(" bytes exceeds the limit of "),
+            Part::N(max as u64),
+        ]);
+        Err(self.reject(ErrorCode::MessageTooLarge, detail))
+    }
+
     /// Builds the action's frame with the id it will get, then queues it.
     fn enqueue(
         &mut self,
@@ -198,16 +218,7 @@ impl Session {
             return Err(self.reject(ErrorCode::QueueFull, detail));
         }
         let encoded = frame::encode(frame);
-        let max = self.config.limits.max_outbound_bytes;
-        if encoded.len() > max {
-            let detail = cat(&[
-                Part::T("a frame of "),
-                Part::N(encoded.len() as u64),
-                Part::T(" bytes exceeds the limit of "),
-                Part::N(max as u64),
-            ]);
-            return Err(self.reject(ErrorCode::MessageTooLarge, detail));
-        }
+        self.check_size(&encoded)?;
         self.next_action += 1;
         if let Some(product) = clicked {
             self.emit(Event::ProductClick(product));

@@ -74,7 +74,7 @@ impl Conversation {
         self.steps.binary_search_by(|(known, _)| known.as_str().cmp(sku))
     }
 
-    /// The reply to `reply_to` ended (a `response` came).
+    /// The reply to `reply_to` ended (a `response` or an `error` came).
     pub fn reply_ended(&mut self, reply_to: &str) {
         if self.streaming.as_deref() == Some(reply_to) {
             self.streaming = None;

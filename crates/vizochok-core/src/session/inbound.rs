@@ -74,7 +74,7 @@ impl Session {
     }
 
     /// Any inbound frame answers the heartbeat.
-    fn heard(&mut self, now: u64) {
+    pub(super) fn heard(&mut self, now: u64) {
         self.timers.clear(Timer::Pong);
         if matches!(self.phase, Phase::Connected(_)) {
             self.timers.set(Timer::Ping, now.saturating_add(self.heartbeat_ms));
@@ -188,6 +188,8 @@ impl Session {
             }
         };
         if let Some(id) = &reply_to {
+            // An error ends its message's turn, a reply that streamed included.
+            self.conversation.reply_ended(id);
             // Another tab's action (§9): its refusal is that tab's to report.
             if !self.is_own(id) {
                 return;

@@ -169,6 +169,7 @@ impl Session {
             Input::SocketOpened(socket) if opening && current == Some(socket) => self.opened(now, socket),
             Input::Text(socket, text) if open == Some(socket) => self.text(now, text),
             Input::Binary(socket, len) if open == Some(socket) => {
+                self.heard(now);
                 self.bad_frame(now, vizochok_proto::FrameError::Binary { len }.message())
             }
             Input::SocketEnded { socket, code, reason } if current == Some(socket) => self.ended(now, code, reason),

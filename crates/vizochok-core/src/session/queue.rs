@@ -72,12 +72,16 @@ impl ActionQueue {
         self.actions.push(action);
     }
 
-    /// The id of an action of `kind` that was never sent, whose frame is
-    /// replaced by `frame` (a newer context supersedes one still waiting).
-    pub fn replace_unsent(&mut self, kind: ActionKind, frame: impl FnOnce(&str) -> String) -> Option<String> {
-        let action = self.actions.iter_mut().rev().find(|a| a.kind == kind && !a.sent)?;
-        action.frame = frame(&action.id);
-        Some(action.id.clone())
+    /// The id of the newest action of `kind` that was never sent.
+    pub fn unsent(&self, kind: ActionKind) -> Option<&str> {
+        self.actions.iter().rev().find(|a| a.kind == kind && !a.sent).map(|a| a.id.as_str())
+    }
+
+    /// Replaces the frame of that action (a newer context supersedes one still waiting).
+    pub fn replace_unsent(&mut self, kind: ActionKind, frame: String) {
+        if let Some(action) = self.actions.iter_mut().rev().find(|a| a.kind == kind && !a.sent) {
+            action.frame = frame;
+        }
     }
 
     /// The server acknowledged `id`. Only a sent action can be affected:
@@ -166,9 +170,11 @@ impl ActionQueue {
         self.actions.iter().filter(|a| !a.on_wire && !a.acked).filter_map(|a| a.retry_at).min()
     }
 
-    /// The oldest message that was sent and has not been answered.
+    /// The oldest message the server may be answering: sent, not answered,
+    /// and not refused and waiting to be retried (the server did not take it).
     pub fn message_in_flight(&self) -> Option<&str> {
-        self.actions.iter().find(|a| a.kind == ActionKind::Message && a.sent).map(|a| a.id.as_str())
+        let flying = |a: &&Action| a.kind == ActionKind::Message && a.sent && a.retry_at.is_none();
+        self.actions.iter().find(flying).map(|a| a.id.as_str())
     }
 
     pub fn pending(&self) -> Vec<PendingAction> {
@@ -228,8 +234,9 @@ mod tests {
     #[test]
     fn an_unsent_context_is_replaced_in_place() {
         let mut q = queue(&[ActionKind::Context]);
-        assert_eq!(q.replace_unsent(ActionKind::Context, |id| format!("new{id}")).as_deref(), Some("0"));
+        assert_eq!(q.unsent(ActionKind::Context), Some("0"));
+        q.replace_unsent(ActionKind::Context, "new0".into());
         assert_eq!(q.take_sendable(0, Order::Queued), ["new0"]);
-        assert_eq!(q.replace_unsent(ActionKind::Context, |_| String::new()), None, "a sent one stays");
+        assert_eq!(q.unsent(ActionKind::Context), None, "a sent one is not replaced");
     }
 }

@@ -148,3 +148,92 @@ fn a_restart_storm_stays_flat_even_through_a_restart_gap() {
         assert!(share <= 0.03, "with a {gap} ms gap, {:.1} % arrived in the worst 100 ms", share * 100.0);
     }
 }
+
+#[test]
+fn a_context_that_grows_past_the_frame_limit_while_it_waits_is_refused_and_the_waiting_one_stays() {
+    let mut h = Script::new();
+    let small = PageContext { sku: Some("milk-1".into()), ..Default::default() };
+    let first = h.session.set_context(0, small).unwrap();
+    let big = PageContext { category: Some("x".repeat(20_000)), ..Default::default() };
+    assert!(matches!(h.session.set_context(0, big), Err(ActionError::Rejected(_))));
+    h.drain();
+    assert_eq!(h.error_codes(), ["message_too_large"]);
+    h.connect_as("s1");
+    let contexts: Vec<_> = h.sent.iter().filter(|f| f["type"] == "context").collect();
+    assert_eq!(contexts, [&json!({"type":"context","id":first,"sku":"milk-1"})]);
+}
+
+#[test]
+fn a_stop_refused_for_a_full_queue_changes_nothing() {
+    let mut config = config();
+    config.limits.queue_capacity = 2;
+    let mut h = Script::with(config);
+    h.connect_as("s1");
+    let m = h.session.send_message(h.now, "milk").unwrap();
+    h.recv(json!({"type":"ack","id":m}));
+    h.recv(json!({"type":"delta","seq":1,"message_id":"r1","reply_to":m,"text":"Here "}));
+    h.session.clear_cart(h.now).unwrap();
+    h.session.clear_cart(h.now).unwrap();
+    assert!(matches!(h.session.stop_reply(h.now), Err(ActionError::Rejected(_))));
+    h.clear();
+    h.recv(json!({"type":"delta","seq":2,"message_id":"r1","reply_to":m,"text":"is milk"}));
+    assert!(
+        matches!(&h.events[..], [Event::Delta { text, .. }] if text == "is milk"),
+        "the reply goes on: {:?}",
+        h.events
+    );
+}
+
+#[test]
+fn a_message_waiting_for_its_retry_has_no_reply_to_stop() {
+    let mut h = Script::connected();
+    let m = h.session.send_message(h.now, "milk").unwrap();
+    h.recv(json!({"type":"error","seq":1,"code":"agent_busy","reply_to":m,"retry_after_ms":500}));
+    h.clear();
+    assert_eq!(h.session.stop_reply(h.now), Ok(None), "the server has not taken it: nothing runs");
+    h.drain();
+    assert!(h.sent.is_empty(), "no cancel for it: {:?}", h.sent);
+    h.advance(500);
+    assert_eq!(h.sent_types(), ["message"], "it is retried");
+    h.recv(json!({"type":"ack","id":m}));
+    h.recv(json!({"type":"delta","seq":2,"message_id":"r1","reply_to":m,"text":"Here"}));
+    assert!(h.events.iter().any(|e| matches!(e, Event::Delta { .. })), "and its reply shows: {:?}", h.events);
+}
+
+#[test]
+fn a_reply_ended_by_an_error_no_longer_streams() {
+    let mut h = Script::connected();
+    let m = h.session.send_message(h.now, "milk").unwrap();
+    h.recv(json!({"type":"ack","id":m}));
+    h.recv(json!({"type":"typing","seq":1,"reply_to":m}));
+    h.recv(json!({"type":"error","seq":2,"code":"internal_error","reply_to":m}));
+    assert_eq!(h.session.stop_reply(h.now), Ok(None), "nothing streams after the error");
+    let next = h.session.send_message(h.now, "bread").unwrap();
+    h.clear();
+    h.session.stop_reply(h.now).unwrap().expect("the new message is in flight");
+    h.drain();
+    assert_eq!(h.sent.last().unwrap()["reply_to"], json!(next), "the stop names the new message");
+}
+
+#[test]
+fn a_binary_frame_answers_the_heartbeat_too() {
+    let mut h = Script::connected();
+    let heartbeat = config().timers.heartbeat_ms;
+    h.advance(heartbeat - 1);
+    let s = h.socket();
+    h.input(Input::Binary(s, 3));
+    h.clear();
+    h.advance(2);
+    assert!(!h.sent_types().contains(&"ping".to_owned()), "no ping right after a frame: {:?}", h.sent);
+}
+
+#[test]
+fn the_largest_timers_plan_a_reconnect_without_overflowing() {
+    let mut config = config();
+    config.timers.backoff_max_ms = u64::MAX;
+    config.timers.storm_spread_ms = u64::MAX;
+    let mut h = Script::with(config);
+    h.connect_as("s1");
+    h.server_close(Some(1012));
+    assert!(h.session.poll_timeout().is_some(), "a reconnect is planned");
+}
