@@ -115,47 +115,36 @@ pub trait WidgetHost: Send + Sync {
 struct ForeignHost(Mutex<Option<Arc<dyn WidgetHost>>>);
 
 impl ForeignHost {
-    /// The foreign object, cloned out so that no lock is held while it runs
-    /// (it may call the driver back); `None` after release, when the driver
-    /// calls nothing anyway.
-    fn get(&self) -> Option<Arc<dyn WidgetHost>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    /// Calls the foreign object, cloned out so that no lock is held while it
+    /// runs (it may call the driver back); nothing after release, when the
+    /// driver calls nothing anyway.
+    fn with<T>(&self, call: impl FnOnce(&dyn WidgetHost) -> T) -> Option<T> {
+        let host = self.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        host.map(|host| call(&*host))
     }
 }
 
 impl Host for ForeignHost {
     fn open_socket(&self, socket: SocketId, url: &str) {
-        if let Some(host) = self.get() {
-            host.open_socket(socket.0, url.to_owned());
-        }
+        self.with(|host| host.open_socket(socket.0, url.to_owned()));
     }
     fn send_text(&self, socket: SocketId, text: &str) {
-        if let Some(host) = self.get() {
-            host.send_text(socket.0, text.to_owned());
-        }
+        self.with(|host| host.send_text(socket.0, text.to_owned()));
     }
     fn close_socket(&self, socket: SocketId, code: u16, reason: &str) {
-        if let Some(host) = self.get() {
-            host.close_socket(socket.0, code, reason.to_owned());
-        }
+        self.with(|host| host.close_socket(socket.0, code, reason.to_owned()));
     }
     fn set_timer(&self, deadline: Option<u64>) {
-        if let Some(host) = self.get() {
-            host.set_timer(deadline);
-        }
+        self.with(|host| host.set_timer(deadline));
     }
     fn save_session(&self, session_id: Option<&str>) {
-        if let Some(host) = self.get() {
-            host.save_session(session_id.map(str::to_owned));
-        }
+        self.with(|host| host.save_session(session_id.map(str::to_owned)));
     }
     fn deliver(&self, event: Event) -> Result<(), String> {
-        self.get().map_or(Ok(()), |host| host.deliver(event).map_err(|e| e.to_string()))
+        self.with(|host| host.deliver(event).map_err(|e| e.to_string())).unwrap_or(Ok(()))
     }
     fn report_error(&self, message: &str) {
-        if let Some(host) = self.get() {
-            host.report_error(message.to_owned());
-        }
+        self.with(|host| host.report_error(message.to_owned()));
     }
     fn released(&self) {
         // Outside the lock: the call and the drop run foreign code.
