@@ -201,11 +201,8 @@ impl Engine {
             return Err(Refusal::new(ErrorCode::UserMessageLimit, "daily message limit reached"));
         }
         if let (Some(user_id), true, false) = (&data.user_id, data.verified, data.conversation) {
-            // The index holds this store's sessions of this id: the verified ones are hers.
-            let conversations = self
-                .sessions_of_user(&data.store_id, user_id)
-                .filter(|s| s.data.conversation && s.data.verified)
-                .count();
+            let conversations =
+                self.verified_sessions_of(&data.store_id, user_id).filter(|s| s.data.conversation).count();
             if conversations >= limits.user_conversations_max as usize {
                 return Err(Refusal::new(ErrorCode::UserConversationLimit, "conversation limit reached"));
             }

@@ -13,10 +13,13 @@ use crate::{Engine, LogKind};
 const EXPIRED: (u16, &str) = (1000, "session expired");
 
 impl Engine {
-    /// Adds a session to the engine and to its owner's index.
+    /// Adds a session to the engine, and to its owner's index if she is
+    /// verified. Claimed sessions stay out of it: anyone may claim her
+    /// `user_id`, and every one filed there would be walked at each of her
+    /// `auth`s and first messages.
     pub(crate) fn insert_session(&mut self, session: Session) {
         let id = session.data.id.clone();
-        if let Some(user) = session.data.user_id.clone() {
+        if let (Some(user), true) = (session.data.user_id.clone(), session.data.verified) {
             self.owners.entry((session.data.store_id.clone(), user)).or_default().insert(id.clone());
         }
         if let Some(in_flight) = &session.data.in_flight {
@@ -26,18 +29,20 @@ impl Engine {
         self.refresh_session(&id);
     }
 
-    /// Ids of the live sessions of `user_id` in `store_id`, verified or not.
-    pub(crate) fn sessions_of_user<'a>(&'a self, store_id: &str, user_id: &str) -> impl Iterator<Item = &'a Session> {
+    /// The live sessions of the verified `user_id` in `store_id`.
+    pub(crate) fn verified_sessions_of<'a>(
+        &'a self,
+        store_id: &str,
+        user_id: &str,
+    ) -> impl Iterator<Item = &'a Session> {
         let ids = self.owners.get(&(store_id.to_owned(), user_id.to_owned()));
         ids.into_iter().flatten().filter_map(|id| self.sessions.get(id))
     }
 
     /// The verified owner's most recently used session, if any.
     pub(crate) fn latest_session_of(&self, owner: &Owner) -> Option<&Session> {
-        let user = owner.user_id.as_deref()?;
-        self.sessions_of_user(&owner.store_id, user)
-            .filter(|s| s.data.owner() == *owner)
-            .max_by_key(|s| (s.data.touched_at, s.data.used_at))
+        let user = owner.user_id.as_deref().filter(|_| owner.verified)?;
+        self.verified_sessions_of(&owner.store_id, user).max_by_key(|s| (s.data.touched_at, s.data.used_at))
     }
 
     /// Makes room for one more session under `max_sessions`.

@@ -47,7 +47,7 @@ pub struct EngineStats {
     pub usage_entries: usize,
     /// Entries of the timer indexes (connections, session work, idle sessions).
     pub timers: usize,
-    /// Sessions filed under a `user_id`.
+    /// Sessions filed under a verified `user_id`.
     pub owned_sessions: usize,
 }
 

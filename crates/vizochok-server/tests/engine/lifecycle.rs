@@ -113,15 +113,16 @@ fn a_verified_shopper_joins_the_latest_of_their_sessions_among_many() {
     config.stores[0].identity_secret = Some(vizochok_proto::Secret::new(secret));
     let mut h = Harness::new(config);
     let token = vizochok_server::user_token(secret, "alice");
+    // Anyone may claim her id where identity is optional; none of those is hers.
     for conn in 1..=50 {
-        h.connect(conn, None, None);
+        h.connect_with(conn, auth_as("alice", None, None, None));
     }
     let (first, _) = h.connect_with(100, auth_as("alice", Some(&token), None, None));
     h.send(100, &vizochok_proto::ClientFrame::ClearCart { id: "c1".into() });
     h.closed(100);
     let (joined, _) = h.connect_with(101, auth_as("alice", Some(&token), None, None));
     assert_eq!(joined, first);
-    assert_eq!(h.engine.stats().owned_sessions, 1);
+    assert_eq!(h.engine.stats().owned_sessions, 1, "only her verified session is filed under her id");
 }
 
 #[test]
