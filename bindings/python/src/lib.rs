@@ -5,9 +5,10 @@
 //! `close`, `set_timer`: the Rust client's `Transport`, reporting back
 //! through a [`Reports`]) and four callables: `deliver` (an event as the
 //! JSON that `vizochok.generated.types.event_from_dict` reads),
-//! `save_session`, `released` and `report_error`. Every call into the driver releases
-//! the GIL, and every call out takes it, so a callback may call the widget
-//! again and another thread never waits on the driver holding the GIL.
+//! `save_session`, `released` and `report_error`. Every call into the
+//! driver releases the GIL, and every call out takes it, so a callback may
+//! call the widget again and another thread never waits on the driver
+//! holding the GIL.
 
 mod events;
 
@@ -253,7 +254,7 @@ impl PyDriver {
         config.user_id = user_id;
         config.user_token = user_token.map(Secret::new);
         config.language = Language::from_tag(language);
-        config.session_id = session_id;
+        config.session_id = session_id.map(Secret::new);
         (config.timers, config.limits) = (read_timers(timers)?, read_limits(limits)?);
         let secrets = std::iter::once(config.api_key.clone()).chain(config.user_token.clone()).collect();
         let session = Session::new(config).map_err(|e| PyValueError::new_err(e.message()))?;

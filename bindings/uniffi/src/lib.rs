@@ -198,7 +198,7 @@ impl WidgetDriver {
         core.user_id = config.user_id;
         core.user_token = user_token.map(Secret::new);
         core.language = Language::from_tag(&config.language);
-        core.session_id = session_id;
+        core.session_id = session_id.map(Secret::new);
         core.sdk = SdkInfo { name: sdk_name, version: env!("CARGO_PKG_VERSION").into() };
         // The core's config errors never carry a secret.
         let driver = Driver::new(core, ForeignHost(Mutex::new(Some(host))))

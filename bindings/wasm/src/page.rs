@@ -150,7 +150,7 @@ pub(crate) fn create(settings: Settings<'_>) -> u32 {
     );
     config.user_id = given(settings.user);
     config.user_token = given(settings.token).map(Secret::new);
-    config.session_id = given(settings.session);
+    config.session_id = given(settings.session).map(Secret::new);
     config.language = Language::from_tag(settings.language.unwrap_or(""));
     config.sdk = SdkInfo { name: SDK_NAME.into(), version: env!("CARGO_PKG_VERSION").into() };
     // The rare number outside the codec's fast path: JavaScript converts it.

@@ -43,7 +43,7 @@ use std::sync::{Arc, Weak};
 use tokio::sync::broadcast;
 use vizochok_core::{
     ActionError, Cart, CartChangedEvent, Config, ConfigError, Driver, Event, Input, Language, PageContext,
-    PendingAction, ProductItem, Rating, SdkInfo, Session, SessionSummary, State, WidgetError,
+    PendingAction, ProductItem, Rating, SdkInfo, Secret, Session, SessionSummary, State, WidgetError,
 };
 
 use host::ClientHost;
@@ -154,7 +154,7 @@ impl Client {
         transport: impl Transport,
     ) -> Result<Client, ConfigError> {
         if config.session_id.is_none() {
-            config.session_id = store.as_ref().and_then(|s| s.load());
+            config.session_id = store.as_ref().and_then(|s| s.load()).map(Secret::new);
         }
         let session = Session::new(config)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);

@@ -98,8 +98,8 @@ pub struct Config {
     pub url: String,
     /// A session to resume (saved by an earlier run of the app). Nothing else
     /// needs saving: a client that applied nothing is answered with the
-    /// session's summary and history.
-    pub session_id: Option<String>,
+    /// session's summary and history. A secret: it resumes the conversation.
+    pub session_id: Option<Secret>,
     /// Who is talking, for the server's logs.
     pub sdk: SdkInfo,
     /// Timers.

@@ -42,7 +42,9 @@ pub enum Input<'a> {
 }
 
 /// Something the host must do, drained with [`Session::poll_output`](crate::Session::poll_output).
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` shows a sent frame's length only: the `auth` frame carries
+/// the api key, the user token and the session id.
+#[derive(Clone, PartialEq)]
 pub enum Output {
     /// Tell the app. Never a `typing`, `delta`, `response`,
     /// `user_message` or `session_complete`, nor a `history` with entries:
@@ -82,6 +84,22 @@ pub enum Output {
         /// Close reason, developer-facing English.
         reason: String,
     },
+}
+
+impl core::fmt::Debug for Output {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Output::Event(event) => f.debug_tuple("Event").field(event).finish(),
+            Output::FrameEvent(event) => f.debug_tuple("FrameEvent").field(event).finish(),
+            Output::Open { socket, url } => f.debug_struct("Open").field("socket", socket).field("url", url).finish(),
+            Output::Send { socket, text } => {
+                f.debug_struct("Send").field("socket", socket).field("bytes", &text.len()).finish_non_exhaustive()
+            }
+            Output::Close { socket, code, reason } => {
+                f.debug_struct("Close").field("socket", socket).field("code", code).field("reason", reason).finish()
+            }
+        }
+    }
 }
 
 /// The connection state shown to the app.

@@ -275,7 +275,7 @@ impl World {
                 config.user_token = Some(Secret::new(token));
             }
             if arrival.kind == Kind::Tab {
-                config.session_id.clone_from(&self.storage);
+                config.session_id = self.storage.clone().map(Secret::new);
             }
             let session = match Session::new(config) {
                 Ok(session) => session,

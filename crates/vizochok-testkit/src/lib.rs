@@ -154,7 +154,7 @@ pub fn config(scenario: &Value) -> Config {
     if let Some(language) = text("language") {
         config.language = Language::from_tag(&language);
     }
-    config.session_id = text("session_id");
+    config.session_id = text("session_id").map(vizochok_core::Secret::new);
     config.user_id = text("user_id");
     config.user_token = text("user_token").map(vizochok_core::Secret::new);
     config

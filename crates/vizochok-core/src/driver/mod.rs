@@ -19,7 +19,7 @@ mod host;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 pub use host::Host;
-use vizochok_proto::{Cart, Language, PageContext, ProductItem, Rating};
+use vizochok_proto::{Cart, Language, PageContext, ProductItem, Rating, Secret};
 
 use crate::text::{cat, Part};
 use crate::{ActionError, Config, ConfigError, Input, Output, PendingAction, Session, State};
@@ -42,7 +42,7 @@ struct Inner {
     /// The timer as the host last heard of it (never later than the session's deadline).
     armed: Option<u64>,
     /// The session id as the host last saved it.
-    saved: Option<String>,
+    saved: Option<Secret>,
     /// Whether the host has heard [`Host::released`].
     released: bool,
 }
@@ -52,7 +52,7 @@ struct Inner {
 enum Step {
     Output(Output),
     Timer(Option<u64>),
-    Save(Option<String>),
+    Save(Option<Secret>),
 }
 
 /// Who makes a call: a thread (a browser page has only one).
@@ -83,7 +83,7 @@ impl<H: Host> Driver<H> {
     /// exist before its driver, as one holding a handle back to it, checks
     /// the config with [`Session::new`] first).
     pub fn with_session(session: Session, host: H) -> Driver<H> {
-        let saved = session.session_id().map(str::to_owned);
+        let saved = session.session_id().map(Secret::new);
         let inner = Inner { session, queue: Vec::new(), delivering: None, armed: None, saved, released: false };
         Driver { inner: Mutex::new(inner), idle: Condvar::new(), host }
     }
@@ -269,7 +269,7 @@ impl<H: Host> Driver<H> {
             Step::Output(Output::Event(event)) => self.delivered(host.deliver(event)),
             Step::Output(Output::FrameEvent(event)) => self.delivered(host.deliver_from_frame(event)),
             Step::Timer(deadline) => host.set_timer(deadline),
-            Step::Save(session_id) => host.save_session(session_id.as_deref()),
+            Step::Save(session_id) => host.save_session(session_id.as_ref().map(Secret::expose)),
         }
     }
 }
@@ -305,8 +305,8 @@ impl Inner {
             self.queue.push(Step::Timer(deadline));
         }
         let id = self.session.session_id();
-        if id != self.saved.as_deref() && self.session.state() != State::Destroyed {
-            self.saved = id.map(str::to_owned);
+        if id != self.saved.as_ref().map(Secret::expose) && self.session.state() != State::Destroyed {
+            self.saved = id.map(Secret::new);
             self.queue.push(Step::Save(self.saved.clone()));
         }
     }

@@ -109,7 +109,7 @@ impl Session {
             store_id: self.config.store_id.clone(),
             user_id: self.config.user_id.clone(),
             user_token: self.config.user_token.clone(),
-            session_id: asked.clone(),
+            session_id: asked.as_ref().map(|id| id.expose().to_owned()),
             // Nothing applied yet (a fresh page): no `last_seq`, which asks the
             // server for the summary and history instead of a replay.
             last_seq: asked.as_ref().map(|_| self.conversation.last_seq).filter(|&seq| seq > 0),

@@ -2,12 +2,12 @@
 //! has applied the server's frames, the cart, the quantity steps of the
 //! products it has seen, and the reply that is streaming.
 
-use vizochok_proto::{Cart, ProductItem};
+use vizochok_proto::{Cart, ProductItem, Secret};
 
 #[derive(Debug, Default)]
 pub(crate) struct Conversation {
     /// The current (or to-be-resumed) session id.
-    pub session_id: Option<String>,
+    pub session_id: Option<Secret>,
     /// The app reset the conversation, and no server has named the new
     /// session yet: `auth` asks for a new one (a signed-in shopper would
     /// otherwise join their latest session, the one just left).
@@ -26,7 +26,7 @@ pub(crate) struct Conversation {
 }
 
 impl Conversation {
-    pub fn new(session_id: Option<String>) -> Conversation {
+    pub fn new(session_id: Option<Secret>) -> Conversation {
         Conversation { session_id, ..Conversation::default() }
     }
 
@@ -92,7 +92,7 @@ impl Conversation {
 
     /// The server named the session in use.
     pub fn joined(&mut self, session_id: String) {
-        self.session_id = Some(session_id);
+        self.session_id = Some(Secret::new(session_id));
         self.starting_over = false;
     }
 

@@ -95,7 +95,7 @@ impl Session {
                 self.heartbeat_ms = ms.clamp(*HEARTBEAT_RANGE_MS.start(), *HEARTBEAT_RANGE_MS.end());
             }
         }
-        let new_session = asked.is_some_and(|asked| asked != ok.session_id);
+        let new_session = asked.is_some_and(|asked| asked.expose() != ok.session_id);
         if new_session {
             // The server forgot our session: start over, keep pending actions.
             self.conversation.restart();

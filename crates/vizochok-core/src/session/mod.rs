@@ -16,7 +16,7 @@ mod phase;
 mod queue;
 mod timers;
 
-use vizochok_proto::{i18n, Cart, ErrorCode, Language, WidgetError};
+use vizochok_proto::{i18n, Cart, ErrorCode, Language, Secret, WidgetError};
 
 use crate::text::{cat, Part};
 use crate::{Config, ConfigError, Event, Input, Output, PendingAction, Rng, State};
@@ -101,7 +101,7 @@ impl Session {
     /// The current (or to-be-resumed) session id: the one thing to save to
     /// resume the conversation after a restart.
     pub fn session_id(&self) -> Option<&str> {
-        self.conversation.session_id.as_deref()
+        self.conversation.session_id.as_ref().map(Secret::expose)
     }
 
     /// The last server `seq` applied.

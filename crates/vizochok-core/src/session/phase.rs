@@ -2,6 +2,8 @@
 //! that no impossible combination (connected without a socket, say) can be
 //! represented. The public [`State`] is derived from it.
 
+use vizochok_proto::Secret;
+
 use crate::{SocketId, State};
 
 /// Why the session stopped, which decides what may restart it.
@@ -20,7 +22,7 @@ pub(crate) enum Phase {
     Authenticating {
         socket: SocketId,
         /// The session id this attempt's `auth` asked to resume.
-        asked: Option<String>,
+        asked: Option<Secret>,
     },
     Connected(SocketId),
     Reconnecting,

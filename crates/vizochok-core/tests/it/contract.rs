@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use serde_json::json;
-use vizochok_core::{ActionError, CartAction, ErrorCode, Event, Input, Language, Reply, State};
+use vizochok_core::{ActionError, CartAction, ErrorCode, Event, Input, Language, Output, Reply, Session, State};
 
 // ----- §2 client → server frames ------------------------------------------
 
@@ -45,9 +45,36 @@ fn auth_asks_to_resume_with_session_id_and_last_seq() {
 }
 
 #[test]
+fn no_debug_form_shows_a_secret() {
+    let mut config = config();
+    config.user_token = Some(vizochok_core::Secret::new("tok_canary_77"));
+    config.session_id = Some(vizochok_core::Secret::new("sess_canary_saved"));
+    let check = |what: &str, shown: String| {
+        for secret in [KEY, "tok_canary_77", "sess_canary"] {
+            assert!(!shown.contains(secret), "{what} shows {secret}: {shown}");
+        }
+    };
+    check("the config", format!("{config:?}"));
+    let mut session = Session::new(config).unwrap();
+    session.handle_input(0, Input::Connect);
+    let socket = std::iter::from_fn(|| session.poll_output())
+        .find_map(|o| if let Output::Open { socket, .. } = o { Some(socket) } else { None })
+        .expect("a socket opens");
+    session.handle_input(1, Input::SocketOpened(socket));
+    check("the session while it authenticates", format!("{session:?}"));
+    let outputs: Vec<Output> = std::iter::from_fn(|| session.poll_output()).collect();
+    assert!(outputs.iter().any(|o| matches!(o, Output::Send { text, .. } if text.contains(KEY))), "auth went out");
+    check("the auth frame's output", format!("{outputs:?}"));
+    let ok = r#"{"type":"auth_ok","session_id":"sess_canary_joined","restored":false,"replay":false}"#;
+    session.handle_input(2, Input::Text(socket, ok));
+    assert_eq!(session.session_id(), Some("sess_canary_joined"));
+    check("the connected session", format!("{session:?}"));
+}
+
+#[test]
 fn a_client_that_applied_nothing_names_no_last_seq() {
     let mut config = config();
-    config.session_id = Some("s9".into());
+    config.session_id = Some(vizochok_core::Secret::new("s9"));
     let mut h = Script::with(config);
     h.input(Input::Connect);
     h.open();
@@ -125,7 +152,7 @@ fn auth_ok_connects_fires_on_connect_and_flushes_the_queue() {
 #[test]
 fn restored_auth_ok_fires_on_session_complete_and_replaces_history() {
     let mut config = config();
-    config.session_id = Some("s1".into());
+    config.session_id = Some(vizochok_core::Secret::new("s1"));
     let mut h = Script::with(config);
     h.input(Input::Connect);
     h.open();

@@ -203,7 +203,7 @@ fn the_timer_is_set_when_its_deadline_comes_earlier_and_again_after_it_fires() {
 #[test]
 fn the_session_id_is_saved_when_it_changes_and_forgotten_on_reset() {
     let mut config = config();
-    config.session_id = Some("s1".into());
+    config.session_id = Some(vizochok_core::Secret::new("s1"));
     let d = driver_with(config);
     d.handle(0, Input::Connect);
     d.handle(5, Input::SocketOpened(SocketId(1)));
@@ -298,4 +298,32 @@ fn a_call_from_another_thread_returns_after_its_outputs_were_delivered() {
     delivering.join().unwrap();
     other.join().unwrap();
     assert_eq!(take(&d), ["event ack", "send 1 remove_item"]);
+}
+
+/// A host that does nothing, to look at the driver's own state.
+#[derive(Debug)]
+struct Quiet;
+
+impl Host for Quiet {
+    fn open_socket(&self, _: SocketId, _: &str) {}
+    fn send_text(&self, _: SocketId, _: &str) {}
+    fn close_socket(&self, _: SocketId, _: u16, _: &str) {}
+    fn set_timer(&self, _: Option<u64>) {}
+    fn save_session(&self, _: Option<&str>) {}
+    fn deliver(&self, _: Event) -> Result<(), String> {
+        Ok(())
+    }
+    fn report_error(&self, _: &str) {}
+}
+
+#[test]
+fn the_driver_s_debug_form_shows_neither_the_key_nor_the_session_id() {
+    let driver = Driver::new(config(), Quiet).unwrap();
+    driver.handle(0, Input::Connect);
+    driver.handle(1, Input::SocketOpened(SocketId(1)));
+    let ok = r#"{"type":"auth_ok","session_id":"sess_canary_joined","restored":false,"replay":false}"#;
+    driver.handle(2, Input::Text(SocketId(1), ok));
+    assert_eq!(driver.session_id().as_deref(), Some("sess_canary_joined"));
+    let shown = format!("{driver:?}");
+    assert!(!shown.contains("sess_canary") && !shown.contains(KEY), "{shown}");
 }
