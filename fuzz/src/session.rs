@@ -16,7 +16,7 @@
 
 use std::collections::HashSet;
 
-use vizochok_core::{ActionError, Config, Event, Input, Output, Session, SocketId, State};
+use vizochok_core::{ActionError, Config, Event, Input, Output, Secret, Session, SocketId, State};
 use vizochok_proto::frame::{self, AuthOk, ServerFrame};
 
 use crate::gen::{self, Known};
@@ -59,7 +59,7 @@ pub fn run(data: &[u8]) {
         config.limits.max_action_retries = u32::from(r.u8() % 4);
     }
     if r.bool() {
-        config.session_id = Some(r.pick(&["s1", "s2"]).to_owned());
+        config.session_id = Some(Secret::new(r.pick(&["s1", "s2"])));
     }
     let capacity = config.limits.queue_capacity;
     let session = match Session::new(config) {
