@@ -129,11 +129,12 @@ class Widget:
         ``events()`` stream ends. Idempotent; the properties stay readable."""
         self._driver.destroy()
 
-    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+    def __del__(self, _warn: Callable[..., None] = warnings.warn, _destroyed: str = State.DESTROYED.value) -> None:
         # As asyncio's transports do: collected unclosed, the widget warns and
         # closes, or its socket would stay open until the server dropped it.
+        # (Defaults, not globals: at interpreter exit the globals may be gone.)
         driver = getattr(self, "_driver", None)  # None when __init__ raised
-        if driver is not None and driver.state != State.DESTROYED.value:
+        if driver is not None and driver.state != _destroyed:
             _warn("unclosed vizochok.Widget (call close() or use async with)", ResourceWarning, source=self)
             driver.destroy()
 
