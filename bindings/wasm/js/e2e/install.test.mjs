@@ -93,6 +93,52 @@ describe('the ES module in a plain page, under the strict CSP', () => {
     await page.context().close();
   });
 
+  test('the panel calls keep the chat: ask() at once shows the question, prefill() keeps the conversation, a mounted chat counts nothing unread, nothing fires after destroy()', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      const fired = [];
+      let replied = () => {};
+      const make = (more) => new window.VIZOCHOKWidget({
+        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ...more,
+        onOpen: () => fired.push('open'), onClose: () => fired.push('close'), onUnreadChange: (n) => fired.push(`unread:${n}`),
+        onMessage: (m) => m.type === 'response' && replied(),
+      });
+      const reply = () => new Promise((resolve) => { replied = resolve; });
+      const users = (root) => [...root.querySelectorAll('.msg.user .body')].map((m) => m.textContent);
+      // Before the core and the UI have loaded.
+      const floating = make({});
+      let answered = reply();
+      floating.ask('milk');
+      await answered;
+      const shadow = document.querySelector('.vizochok-widget').shadowRoot;
+      const asked = users(shadow);
+      floating.prefill('and bread?');
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const now = document.querySelector('.vizochok-widget').shadowRoot;
+      const kept = { users: users(now), input: now.querySelector('form input').value, widgets: document.querySelectorAll('.vizochok-widget').length };
+      floating.destroy();
+      const before = fired.length;
+      floating.open();
+      floating.close();
+      floating.toggle();
+      const afterDestroy = fired.slice(before);
+      const inline = make({ ui: false });
+      await inline.mount('#chat');
+      answered = reply();
+      inline.sendMessage('cheese');
+      await answered;
+      const inlineFired = fired.slice(before);
+      inline.destroy();
+      return { asked, kept, afterDestroy, inlineFired };
+    });
+    assert.deepEqual(result, {
+      asked: ['milk'], kept: { users: ['milk'], input: 'and bread?', widgets: 1 }, afterDestroy: [], inlineFired: [],
+    });
+    await page.context().close();
+  });
+
   test('a StrictMode-style mount, unmount, mount leaves one widget and one connection; destroy is safe twice', async () => {
     const page = await openPage(browser, sandbox.url);
     await page.waitForFunction(() => window.widget?.state === 'connected');

@@ -175,6 +175,8 @@ export function createUI(host) {
   let chips = null;
   /** Assistant bubbles by message_id, while they stream. */
   const bubbles = new Map();
+  /** The shopper's messages by action id: a history that comes while they wait keeps them. */
+  const mine = new Map();
 
   function relabel() {
     for (const el of shadow.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
@@ -323,7 +325,7 @@ export function createUI(host) {
   form.addEventListener('submit', (e) => { e.preventDefault(); submit(input.value); });
 
   const handlers = {
-    sent: ({ text: value }) => { chips?.remove(); chips = null; bubble('user', value); },
+    sent: ({ id, text: value }) => { chips?.remove(); chips = null; mine.set(id, value); bubble('user', value); },
     user_message: ({ text: value }) => bubble('user', value),
     language: (value) => { lang = value; text = host.strings(lang); relabel(); },
     unread: (count) => { unread = count; relabel(); },
@@ -342,6 +344,9 @@ export function createUI(host) {
         const el = bubble(entry.role, entry.role === 'user' ? entry.text : renderBlocks(markdown(entry.text)));
         cards(el, entry.products);
       }
+      // A message sent before a restored session's history came is not in it.
+      const waiting = new Set(widget.pendingActions.map((a) => a.id));
+      for (const [id, value] of mine) if (waiting.has(id)) bubble('user', value); else mine.delete(id);
       showStarters();
       relabel();
     },

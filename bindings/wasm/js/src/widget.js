@@ -130,6 +130,8 @@ export class VIZOCHOKWidget {
   #ui = null;
   #uiLoading = null;
   #open = false;
+  /** Whether the UI is (or loads) in an element of the page. */
+  #inline = false;
   #unread = 0;
   /** Resolves once the core is loaded (calls made before are queued, not lost). */
   ready;
@@ -188,6 +190,7 @@ export class VIZOCHOKWidget {
       } catch (error) {
         console.error('VIZOCHOK: a call made before the widget was ready was refused', error);
       }
+      if (this.#destroyed) return; // by a callback of one of them
     }
     this.#listen(true);
     this.#call('onReady');
@@ -249,7 +252,8 @@ export class VIZOCHOKWidget {
     return this.#core ? JSON.parse(this.#core.read(what)) : fallback;
   }
 
-  #deliver(name, data) {
+  /** To the UI, or to the one still loading. */
+  #toUI(name, data) {
     // The store's callbacks run even if the built-in UI fails on an event.
     if (this.#ui) {
       try {
@@ -257,8 +261,13 @@ export class VIZOCHOKWidget {
       } catch (error) {
         console.error('VIZOCHOK: the chat UI failed on an event', error);
       }
-    } else if (this.#uiLoading) this.#uiLoading.backlog.push([name, data]);
-    if (name === 'response' && !this.#open) this.#setUnread(this.#unread + 1);
+    } else this.#uiLoading?.backlog.push([name, data]);
+  }
+
+  #deliver(name, data) {
+    this.#toUI(name, data);
+    // A chat mounted in the page is on screen: its replies are read.
+    if (name === 'response' && !this.#open && !this.#inline) this.#setUnread(this.#unread + 1);
     if (MESSAGES.has(name)) this.#call('onMessage', data, true);
     else this.#call(EVENT_CALLBACK[name], data, true);
   }
@@ -349,7 +358,7 @@ export class VIZOCHOKWidget {
   /** Sends a chat message: its action id, or null when refused (onError fired). */
   sendMessage(text) {
     if (typeof text !== 'string') throw new TypeError('sendMessage: text must be a string');
-    return this.#act(ACT.send, text, '', '', NaN, (id) => id && this.#ui?.handle('sent', { id, text }));
+    return this.#act(ACT.send, text, '', '', NaN, (id) => id && this.#toUI('sent', { id, text }));
   }
 
   /** "Add" on a product: fires onProductClick and sends select_item. */
@@ -407,17 +416,17 @@ export class VIZOCHOKWidget {
 
   /** Opens the chat panel (loading the UI the first time). */
   open() {
-    if (this.#open) return;
+    if (this.#open || this.#destroyed) return;
     this.#open = true;
     this.#setUnread(0);
     if (this.#ui) this.#ui.open();
-    else this.#loadUI(null);
+    else this.#anyUI();
     this.#call('onOpen');
   }
 
   /** Closes the chat panel (the connection stays). */
   close() {
-    if (!this.#open) return;
+    if (!this.#open || this.#destroyed) return;
     this.#open = false;
     this.#ui?.close();
     this.#call('onClose');
@@ -439,7 +448,7 @@ export class VIZOCHOKWidget {
   prefill(text) {
     if (typeof text !== 'string') throw new TypeError('prefill: text must be a string');
     this.open();
-    this.#loadUI(null).then(() => this.#ui?.prefill(text));
+    this.#anyUI().then(() => this.#ui?.prefill(text));
   }
 
   #setUnread(count) {
@@ -451,11 +460,18 @@ export class VIZOCHOKWidget {
 
   // ----- the UI module (loaded on first use) ----------------------------------------
 
+  /** The UI shown or loading, wherever it is; else the floating one, loaded now. */
+  #anyUI() {
+    return this.#ui ? Promise.resolve() : this.#uiLoading?.done ?? this.#loadUI(null);
+  }
+
+  /** Replaces the UI with one in `element` (`null`: the floating one). */
   #loadUI(element) {
     // `ui: false` means no floating UI of its own; mount(element) still shows one there.
     if (this.#destroyed || (this.#config.ui === false && !element) || typeof document === 'undefined') return Promise.resolve();
     if (this.#uiLoading && this.#uiLoading.element === element) return this.#uiLoading.done;
     this.#dropUI();
+    this.#inline = element !== null;
     const loading = { element, backlog: [] };
     loading.done = Promise.all([loadUIModule(), this.ready]).then(([{ createUI, strings }]) => {
       if (this.#uiLoading !== loading) return;
@@ -476,6 +492,7 @@ export class VIZOCHOKWidget {
 
   #dropUI() {
     this.#uiLoading = null;
+    this.#inline = false;
     const ui = this.#ui;
     this.#ui = null;
     ui?.destroy();

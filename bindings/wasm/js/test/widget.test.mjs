@@ -106,6 +106,20 @@ test('a call the core refuses, made before it loaded, is logged and the widget s
   w.destroy();
 });
 
+test('destroy from a callback of a call made before load ends the start: no later call, no onReady', async () => {
+  const fired = [];
+  const w = new VIZOCHOKWidget({
+    ...base(), autoConnect: false,
+    onError: (e) => { fired.push(e.code); w.destroy(); }, onReady: () => fired.push('ready'),
+  });
+  assert.equal(w.sendMessage('x'.repeat(5000)), undefined);
+  assert.equal(w.sendMessage('hello'), undefined);
+  const lines = await capture(() => w.ready);
+  assert.deepEqual(fired, ['message_too_large']);
+  assert.deepEqual(lines, [], 'the call after it did not run');
+  assert.equal(w.state, 'destroyed');
+});
+
 test('destroy from inside a callback closes the socket and reports the disconnect', async () => {
   const transport = scripted();
   const seen = [];
