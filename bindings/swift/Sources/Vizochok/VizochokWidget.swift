@@ -178,11 +178,11 @@ private final class Host: WidgetHost, @unchecked Sendable {
     func sendText(socket: UInt64, text: String) { transport.send(socket: socket, text: text) }
     func closeSocket(socket: UInt64, code: UInt16, reason: String) { transport.close(socket: socket, code: code, reason: reason) }
     func setTimer(deadline: UInt64?) { transport.setTimer(deadline: deadline, reports: reports) }
-    func saveSession(sessionId: String?) { locked { store }?.save(sessionId: sessionId) }
+    func saveSession(sessionId: String?) { lock.locked { store }?.save(sessionId: sessionId) }
     func reportError(message: String) { VizochokLog.sink(message) }
 
     func released() {
-        let targets = locked { () -> [AsyncStream<Event>.Continuation] in
+        let targets = lock.locked { () -> [AsyncStream<Event>.Continuation] in
             let open = streams.map { Array($0.values) } ?? []
             (callbacks, store, streams) = (VizochokCallbacks(), nil, nil)
             return open
@@ -190,14 +190,8 @@ private final class Host: WidgetHost, @unchecked Sendable {
         targets.forEach { $0.finish() }
     }
 
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
-
     func deliver(event: Event) throws {
-        let (targets, c) = locked { (streams.map { Array($0.values) } ?? [], callbacks) }
+        let (targets, c) = lock.locked { (streams.map { Array($0.values) } ?? [], callbacks) }
         targets.forEach { $0.yield(event) }
         switch event {
         case .connect: try c.onConnect?()
@@ -214,16 +208,15 @@ private final class Host: WidgetHost, @unchecked Sendable {
     func stream() -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
         let id = UUID()
-        lock.lock()
-        let open = streams != nil
-        streams?[id] = continuation
-        lock.unlock()
+        let open = lock.locked { () -> Bool in
+            guard streams != nil else { return false }
+            streams?[id] = continuation
+            return true
+        }
         guard open else { continuation.finish(); return stream }
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
-            self.lock.lock()
-            self.streams?[id] = nil
-            self.lock.unlock()
+            self.lock.locked { self.streams?[id] = nil }
         }
         return stream
     }
@@ -262,7 +255,7 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         #endif
         let task = session.webSocketTask(with: request)
         task.taskDescription = String(socket)
-        locked { (sockets[socket], self.reports) = ((task, nil), reports) }
+        lock.locked { (sockets[socket], self.reports) = ((task, nil), reports) }
         task.resume()
         Task { [queue] in
             while let message = try? await task.receive() {  // until it fails: the delegate reports the end
@@ -277,7 +270,7 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
 
     public func send(socket: UInt64, text: String) {
         // Each send waits for the one before, so frames leave in order; a failed send ends the task.
-        locked {
+        lock.locked {
             guard let (task, previous) = sockets[socket].map({ ($0.task, $0.sending) }) else { return }
             sockets[socket]?.sending = Task {
                 _ = await previous?.value
@@ -287,25 +280,25 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
     }
 
     public func close(socket: UInt64, code: UInt16, reason: String) {
-        let task = locked { sockets.removeValue(forKey: socket)?.task }
+        let task = lock.locked { sockets.removeValue(forKey: socket)?.task }
         task?.cancel(with: URLSessionWebSocketTask.CloseCode(rawValue: Int(code)) ?? .normalClosure, reason: Data(reason.utf8))
     }
 
     public func setTimer(deadline: UInt64?, reports: Reports) {
         let item = DispatchWorkItem { reports.timerFired() }
-        locked { timer?.cancel(); timer = item }
+        lock.locked { timer?.cancel(); timer = item }
         guard let deadline else { return item.cancel() }
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(clamping: deadline - min(deadline, now()))), execute: item)
     }
 
     fileprivate func opened(_ task: URLSessionTask) {
-        if let socket = task.taskDescription.flatMap(UInt64.init) { locked { reports }?.opened(socket: socket) }
+        if let socket = task.taskDescription.flatMap(UInt64.init) { lock.locked { reports }?.opened(socket: socket) }
     }
 
     /// The task is gone: its close code and reason as the runtime reports them, once.
     fileprivate func ended(_ task: URLSessionTask, code: Int, reason: Data?, error: Error?) {
         guard let socket = task.taskDescription.flatMap(UInt64.init),
-              let reports = locked({ sockets.removeValue(forKey: socket).flatMap { _ in reports } }) else { return }
+              let reports = lock.locked({ sockets.removeValue(forKey: socket).flatMap { _ in reports } }) else { return }
         var code: Int? = code
         #if canImport(FoundationNetworking)
         // FoundationNetworking reads a cut as 1000 without a reason; a close frame always has one (maybe empty).
@@ -315,11 +308,6 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         reports.ended(socket: socket, code: code, reason: text)
     }
 
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
 }
 
 /// URLSession's delegate; holds the transport weakly (a session keeps its delegate until invalidated).
@@ -338,5 +326,15 @@ private final class Delegate: NSObject, URLSessionWebSocketDelegate, @unchecked 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         guard let socket = task as? URLSessionWebSocketTask else { return }
         transport?.ended(socket, code: socket.closeCode.rawValue, reason: socket.closeReason, error: error)
+    }
+}
+
+extension NSLock {
+    /// `body` with the lock held.
+    @discardableResult
+    fileprivate func locked<T>(_ body: () -> T) -> T {
+        lock()
+        defer { unlock() }
+        return body()
     }
 }
