@@ -16,7 +16,9 @@ pub struct SdkInfo {
 }
 
 /// The first frame after the socket opens; the only one that carries secrets.
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` shows no secret: the key and the token are [`Secret`]s, and
+/// the session id only says whether there is one.
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct AuthFrame {
     /// Protocol version (1).
@@ -45,6 +47,23 @@ pub struct AuthFrame {
     /// where a verified identity would join their latest one.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub new_session: bool,
+}
+
+impl std::fmt::Debug for AuthFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthFrame")
+            .field("v", &self.v)
+            .field("api_key", &self.api_key)
+            .field("store_id", &self.store_id)
+            .field("user_id", &self.user_id)
+            .field("user_token", &self.user_token)
+            .field("session_id", &self.session_id.as_ref().map(|_| crate::secret::Redacted))
+            .field("last_seq", &self.last_seq)
+            .field("language", &self.language)
+            .field("sdk", &self.sdk)
+            .field("new_session", &self.new_session)
+            .finish()
+    }
 }
 
 /// The page the shopper is on, in a `context` frame.

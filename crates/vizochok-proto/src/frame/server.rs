@@ -17,8 +17,9 @@ pub struct ServerLimits {
     pub heartbeat_ms: Option<u64>,
 }
 
-/// Authentication succeeded: which session, and how it was resumed.
-#[derive(Debug, Clone, PartialEq)]
+/// Authentication succeeded: which session, and how it was resumed. Its
+/// `Debug` leaves the session id out: it grants access to the session.
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct AuthOk {
     /// The session now in use.
@@ -36,6 +37,19 @@ pub struct AuthOk {
     /// Lowered limits.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub limits: Option<ServerLimits>,
+}
+
+impl std::fmt::Debug for AuthOk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthOk")
+            .field("session_id", &crate::secret::Redacted)
+            .field("restored", &self.restored)
+            .field("replay", &self.replay)
+            .field("summary", &self.summary)
+            .field("history", &self.history)
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 /// The assistant's whole reply to one message.

@@ -223,6 +223,21 @@ fn auth_frame_has_the_contract_fields() {
 }
 
 #[test]
+fn no_debug_form_of_a_frame_shows_a_secret() {
+    let auth = parse_client(
+        r#"{"type":"auth","v":1,"api_key":"pk_canary_key","store_id":"demo-store","user_id":"alice","user_token":"tok_canary","session_id":"sess_canary","language":"uk","sdk":{"name":"n","version":"1"}}"#,
+    );
+    let ok = parse_server(r#"{"type":"auth_ok","session_id":"sess_canary","restored":false,"replay":true}"#);
+    for shown in [format!("{auth:?}"), format!("{auth:#?}"), format!("{ok:?}"), format!("{ok:#?}")] {
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+    // What is not a secret still shows, and so does whether a session id was sent.
+    let auth = format!("{auth:?}");
+    assert!(auth.contains(r#"user_id: Some("alice")"#) && auth.contains("session_id: Some([redacted])"), "{auth}");
+    assert!(format!("{ok:?}").contains("replay: true"));
+}
+
+#[test]
 fn cart_item_nulls_are_explicit_on_the_wire() {
     let frame = ServerFrame::CartChanged {
         seq: 1,
