@@ -51,17 +51,19 @@ pub struct AuthFrame {
 
 impl std::fmt::Debug for AuthFrame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured so that a field added later cannot be left out.
+        let Self { v, api_key, store_id, user_id, user_token, session_id, last_seq, language, sdk, new_session } = self;
         f.debug_struct("AuthFrame")
-            .field("v", &self.v)
-            .field("api_key", &self.api_key)
-            .field("store_id", &self.store_id)
-            .field("user_id", &self.user_id)
-            .field("user_token", &self.user_token)
-            .field("session_id", &self.session_id.as_ref().map(|_| crate::secret::Redacted))
-            .field("last_seq", &self.last_seq)
-            .field("language", &self.language)
-            .field("sdk", &self.sdk)
-            .field("new_session", &self.new_session)
+            .field("v", v)
+            .field("api_key", api_key)
+            .field("store_id", store_id)
+            .field("user_id", user_id)
+            .field("user_token", user_token)
+            .field("session_id", &session_id.as_ref().map(|_| crate::secret::Redacted))
+            .field("last_seq", last_seq)
+            .field("language", language)
+            .field("sdk", sdk)
+            .field("new_session", new_session)
             .finish()
     }
 }

@@ -41,13 +41,15 @@ pub struct AuthOk {
 
 impl std::fmt::Debug for AuthOk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured so that a field added later cannot be left out.
+        let Self { session_id: _, restored, replay, summary, history, limits } = self;
         f.debug_struct("AuthOk")
             .field("session_id", &crate::secret::Redacted)
-            .field("restored", &self.restored)
-            .field("replay", &self.replay)
-            .field("summary", &self.summary)
-            .field("history", &self.history)
-            .field("limits", &self.limits)
+            .field("restored", restored)
+            .field("replay", replay)
+            .field("summary", summary)
+            .field("history", history)
+            .field("limits", limits)
             .finish()
     }
 }
