@@ -318,6 +318,8 @@ async def test_misuse_raises_and_refusals_return_none(sandbox: Sandbox) -> None:
         vizochok.Widget(api_key="pk", store_id="s", server_url="ws://shop.example/ws")
     with pytest.raises(ValueError, match="store id"):
         widget(sandbox, store_id=" ")
+    with pytest.raises(ValueError, match="backoff_max_ms must be at most 2147483647 ms"):
+        widget(sandbox, timers=vizochok.Timers(backoff_max_ms=2**31))
     with pytest.raises(TypeError, match="callable"):
         widget(sandbox, on_error="print")
     with pytest.raises(TypeError):

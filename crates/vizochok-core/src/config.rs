@@ -29,6 +29,41 @@ pub struct Timers {
     pub bad_frame_window_ms: u64,
 }
 
+/// The longest timer a config may set: 2^31 − 1 ms, about 24.8 days. Every
+/// host's timer holds it (a browser's `setTimeout` fires at once beyond it,
+/// and a larger deadline overflows some hosts' clocks).
+pub const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
+impl Timers {
+    /// The name of the first timer longer than [`MAX_TIMER_MS`], if any.
+    fn too_long(&self) -> Option<&'static str> {
+        let Timers {
+            socket_open_ms,
+            auth_ms,
+            heartbeat_ms,
+            heartbeat_answer_ms,
+            backoff_base_ms,
+            backoff_max_ms,
+            storm_spread_ms,
+            retry_after_ms,
+            bad_frame_window_ms,
+        } = self;
+        [
+            ("socket_open_ms", socket_open_ms),
+            ("auth_ms", auth_ms),
+            ("heartbeat_ms", heartbeat_ms),
+            ("heartbeat_answer_ms", heartbeat_answer_ms),
+            ("backoff_base_ms", backoff_base_ms),
+            ("backoff_max_ms", backoff_max_ms),
+            ("storm_spread_ms", storm_spread_ms),
+            ("retry_after_ms", retry_after_ms),
+            ("bad_frame_window_ms", bad_frame_window_ms),
+        ]
+        .into_iter()
+        .find_map(|(name, &ms)| (ms > MAX_TIMER_MS).then_some(name))
+    }
+}
+
 impl Default for Timers {
     fn default() -> Self {
         Timers {
@@ -151,6 +186,9 @@ impl Config {
         if self.timers.heartbeat_ms == 0 || self.timers.backoff_base_ms == 0 {
             return Err(ConfigError::BadLimit("heartbeat_ms and backoff_base_ms must be positive"));
         }
+        if let Some(timer) = self.timers.too_long() {
+            return Err(ConfigError::TimerTooLong(timer));
+        }
         Ok(())
     }
 }
@@ -170,6 +208,8 @@ pub enum ConfigError {
     CredentialsInUrl,
     /// A limit or timer that cannot work.
     BadLimit(&'static str),
+    /// The named timer is longer than [`MAX_TIMER_MS`].
+    TimerTooLong(&'static str),
 }
 
 impl ConfigError {
@@ -191,6 +231,13 @@ impl ConfigError {
                 "credentials must not be put in the server URL; they go in the auth frame".into()
             }
             ConfigError::BadLimit(why) => cat(&[Part::T("invalid limit: "), Part::T(why)]),
+            ConfigError::TimerTooLong(timer) => cat(&[
+                Part::T("invalid limit: "),
+                Part::T(timer),
+                Part::T(" must be at most "),
+                Part::N(MAX_TIMER_MS),
+                Part::T(" ms (about 24 days)"),
+            ]),
         }
     }
 }
@@ -335,6 +382,21 @@ mod tests {
             assert_eq!(config.validate(), Err(ConfigError::CredentialsInUrl), "{url}");
         }
         assert_eq!(Config::new("pk_canary_secret", "store", "wss://host/v1/ws?x=%zz", 1).validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_timer_longer_than_every_host_can_hold_is_refused_by_name() {
+        let mut config = Config::new("pk", "store", "wss://host/", 1);
+        config.timers.backoff_max_ms = MAX_TIMER_MS;
+        config.timers.heartbeat_answer_ms = MAX_TIMER_MS;
+        assert_eq!(config.validate(), Ok(()));
+        config.timers.heartbeat_answer_ms = MAX_TIMER_MS + 1;
+        let err = config.validate().unwrap_err();
+        assert_eq!(err, ConfigError::TimerTooLong("heartbeat_answer_ms"));
+        assert_eq!(err.message(), "invalid limit: heartbeat_answer_ms must be at most 2147483647 ms (about 24 days)");
+        config.timers.heartbeat_answer_ms = 1;
+        config.timers.bad_frame_window_ms = u64::MAX;
+        assert_eq!(config.validate(), Err(ConfigError::TimerTooLong("bad_frame_window_ms")));
     }
 
     #[test]

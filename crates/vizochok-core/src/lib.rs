@@ -72,7 +72,7 @@ mod text;
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("vizochok_core");
 
-pub use config::{check_url, Config, ConfigError, Limits, Timers};
+pub use config::{check_url, Config, ConfigError, Limits, Timers, MAX_TIMER_MS};
 pub use driver::{Driver, Host};
 pub use events::{ActionError, ActionKind, Event, Input, Output, PendingAction, SocketId, State};
 pub use rng::Rng;
