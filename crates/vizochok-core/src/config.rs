@@ -180,6 +180,9 @@ impl Config {
             return Err(ConfigError::CredentialsInUrl);
         }
         check_url(&self.url)?;
+        if self.user_id.as_ref().is_some_and(|user| user.len() > frame::MAX_USER_ID_BYTES) {
+            return Err(ConfigError::UserIdTooLong);
+        }
         if self.limits.queue_capacity == 0 || self.limits.max_message_chars == 0 {
             return Err(ConfigError::BadLimit("queue_capacity and max_message_chars must be positive"));
         }
@@ -206,6 +209,8 @@ pub enum ConfigError {
     InsecureUrl(String),
     /// Credentials (user info, or the api key or user token anywhere) in the URL.
     CredentialsInUrl,
+    /// A user id over [`frame::MAX_USER_ID_BYTES`] (the server refuses it).
+    UserIdTooLong,
     /// A limit or timer that cannot work.
     BadLimit(&'static str),
     /// The named timer is longer than [`MAX_TIMER_MS`].
@@ -230,6 +235,7 @@ impl ConfigError {
             ConfigError::CredentialsInUrl => {
                 "credentials must not be put in the server URL; they go in the auth frame".into()
             }
+            ConfigError::UserIdTooLong => "the user id must be at most 256 bytes of UTF-8".into(),
             ConfigError::BadLimit(why) => cat(&[Part::T("invalid limit: "), Part::T(why)]),
             ConfigError::TimerTooLong(timer) => cat(&[
                 Part::T("invalid limit: "),
@@ -382,6 +388,15 @@ mod tests {
             assert_eq!(config.validate(), Err(ConfigError::CredentialsInUrl), "{url}");
         }
         assert_eq!(Config::new("pk_canary_secret", "store", "wss://host/v1/ws?x=%zz", 1).validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_user_id_the_server_would_refuse_is_refused_here() {
+        let mut config = Config::new("pk", "store", "wss://host/", 1);
+        config.user_id = Some("ї".repeat(128));
+        assert_eq!(config.validate(), Ok(()));
+        config.user_id = Some("ї".repeat(128) + "x");
+        assert_eq!(config.validate(), Err(ConfigError::UserIdTooLong));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::num::NonZeroU64;
 
 use vizochok_proto::frame::{ServerFrame, ServerLimits, PROTOCOL_VERSION};
-use vizochok_proto::{AuthFrame, AuthOk};
+use vizochok_proto::{AuthFrame, AuthOk, Language};
 
 use crate::cart::summary;
 use crate::connection::HEARTBEAT_TIMEOUT;
@@ -62,8 +62,10 @@ impl Engine {
             let text = auth.api_key.redact(text);
             auth.user_token.as_ref().map_or(text.clone(), |token| token.redact(&text))
         };
-        let detail = scrub(&format!("{reason} (store {:?})", auth.store_id));
-        let store = scrub(&auth.store_id);
+        // An unknown store's id is the client's text: only its start is logged
+        // (cut after scrubbing, so no part of a secret is left).
+        let store = crate::cart::shown(&scrub(&auth.store_id)).to_owned();
+        let detail = format!("{reason} (store {store:?})");
         self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store), detail);
         if let Some(code) = code {
             self.send(conn, &ServerFrame::AuthError { code: code.into(), message: Some(reason.into()) });
@@ -124,7 +126,7 @@ impl Engine {
             }
         };
         self.make_room(now);
-        let data = SessionData::new(id.clone(), tag, owner, auth.language.clone(), now);
+        let data = SessionData::new(id.clone(), tag, owner, language_of(auth), now);
         let mut session = Session::from_data(data);
         session.replay = Some(ReplayBuffer::new(0, self.config.replay_max_frames));
         self.insert_session(session);
@@ -157,7 +159,7 @@ impl Engine {
         // Clamped: a claim past any seq we could reach would overflow ours.
         let last_seq = if named { auth.last_seq.unwrap_or(0).min(MAX_SEQ) } else { 0 };
         let Some(session) = self.sessions.get_mut(id) else { return };
-        session.data.language = auth.language.clone();
+        session.data.language = language_of(auth);
         let current = session.data.seq;
         let replay: Option<Vec<String>> = session
             .replay
@@ -246,6 +248,12 @@ impl Engine {
 fn identity_of(store: &StoreConfig, auth: &AuthFrame) -> Result<bool, Refusal> {
     identity::check(store, auth.user_id.as_deref(), auth.user_token.as_ref())
         .map_err(|refusal| Refusal::new("invalid_user_token", 4001, refusal.reason()))
+}
+
+/// The tag of the language an `auth`'s tag names: a session keeps that,
+/// not the client's text, which may be of any length.
+fn language_of(auth: &AuthFrame) -> String {
+    Language::from_tag(&auth.language).tag().to_owned()
 }
 
 /// Compares secrets without stopping at the first differing byte.

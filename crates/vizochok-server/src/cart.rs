@@ -19,7 +19,7 @@ pub(crate) struct Change {
 /// and low enough that every total stays a finite number.
 pub const MAX_QUANTITY: f64 = 1_000_000.0;
 
-/// Longest part of a client's text (a SKU) a refusal repeats.
+/// Longest part of a client's text (a SKU, a store id) a refusal repeats.
 const SHOWN: usize = 64;
 
 /// Why a change cannot be applied (developer-facing English).
@@ -40,7 +40,7 @@ pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), String> {
 }
 
 /// At most the first [`SHOWN`] bytes of `text` (cut at a character).
-fn shown(text: &str) -> &str {
+pub(crate) fn shown(text: &str) -> &str {
     let mut end = text.len().min(SHOWN);
     while !text.is_char_boundary(end) {
         end -= 1;

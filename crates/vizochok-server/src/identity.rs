@@ -4,6 +4,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use vizochok_proto::frame::MAX_USER_ID_BYTES;
 use vizochok_proto::Secret;
 
 use crate::StoreConfig;
@@ -46,6 +47,8 @@ pub(crate) enum IdentityRefusal {
     WithoutUser,
     /// A token for a store that has no identity secret to check it with.
     Unverifiable,
+    /// A `user_id` over [`MAX_USER_ID_BYTES`]: each session keeps its own.
+    TooLong,
 }
 
 impl IdentityRefusal {
@@ -56,6 +59,7 @@ impl IdentityRefusal {
             IdentityRefusal::Wrong => "user_token does not match user_id",
             IdentityRefusal::WithoutUser => "user_token without user_id",
             IdentityRefusal::Unverifiable => "user_token sent, but the store has no identity secret",
+            IdentityRefusal::TooLong => "user_id is longer than 256 bytes",
         }
     }
 }
@@ -67,6 +71,9 @@ pub(crate) fn check(
     user_id: Option<&str>,
     user_token: Option<&Secret>,
 ) -> Result<bool, IdentityRefusal> {
+    if user_id.is_some_and(|user| user.len() > MAX_USER_ID_BYTES) {
+        return Err(IdentityRefusal::TooLong);
+    }
     match (user_id, user_token) {
         (None, None) => Ok(false),
         (None, Some(_)) => Err(IdentityRefusal::WithoutUser),

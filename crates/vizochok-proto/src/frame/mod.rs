@@ -34,6 +34,8 @@ pub const MAX_ACTION_ID: usize = 64;
 pub const MAX_SUGGESTIONS: usize = 4;
 /// Longest suggestion, in Unicode scalar values.
 pub const MAX_SUGGESTION_CHARS: usize = 80;
+/// Longest `user_id` in an `auth`, in bytes of UTF-8: every session keeps it.
+pub const MAX_USER_ID_BYTES: usize = 256;
 /// Longest feedback comment, in Unicode scalar values.
 pub const MAX_FEEDBACK_COMMENT_CHARS: usize = 500;
 

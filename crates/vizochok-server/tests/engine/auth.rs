@@ -3,7 +3,7 @@
 use std::num::NonZeroU64;
 
 use vizochok_proto::frame::ServerLimits;
-use vizochok_proto::ServerFrame;
+use vizochok_proto::{ClientFrame, ServerFrame};
 use vizochok_server::{ServerConfig, ServerInput};
 
 use crate::harness::*;
@@ -128,4 +128,48 @@ fn session_ids_are_128_random_bits_from_the_host_and_nothing_else() {
     // The clock plays no part; the random source all of it.
     assert_eq!(ids(SEED, 987_654_321), (a.clone(), b.clone()));
     assert_ne!(ids(SEED + 1, 1_000).0, a);
+}
+
+/// A `user_id` is kept by every session it opens (100,000 by default), so
+/// it has a bound well under the frame limit: past it the `auth` is refused
+/// and nothing is kept.
+#[test]
+fn a_user_id_over_256_bytes_is_refused_and_keeps_nothing() {
+    let mut h = Harness::new(config());
+    let longest = "é".repeat(128);
+    assert_eq!(longest.len(), vizochok_proto::frame::MAX_USER_ID_BYTES);
+    h.connect_with(1, auth_with(1, STORE, KEY, Some(&longest), None, None));
+
+    let over = format!("{longest}x");
+    let (frames, closes) = refused(&mut h, auth_with(1, STORE, KEY, Some(&over), None, None), None);
+    assert_eq!(auth_error_code(&frames), "invalid_user_token");
+    assert_eq!(closes, [(1, 4001, "user_id is longer than 256 bytes".into())]);
+    assert_eq!(h.engine.stats().sessions, 1, "only the first auth opened a session");
+}
+
+/// The session keeps the language its tag names, not the tag: a tag of any
+/// length costs the same.
+#[test]
+fn a_session_keeps_the_language_its_tag_names_not_the_tag() {
+    let mut h = Harness::new(config());
+    let ClientFrame::Auth(mut frame) = auth(None, None) else { unreachable!() };
+    let filler = "x".repeat(60_000);
+    frame.language = format!("uk-{filler}");
+    h.connect_with(1, ClientFrame::Auth(frame));
+    let snapshot = h.engine.snapshot();
+    assert!(!snapshot.contains(&filler[..64]), "the tag is kept whole: a {} byte snapshot", snapshot.len());
+    assert!(snapshot.contains(r#""language":"uk""#), "{snapshot}");
+}
+
+/// A refused `auth` is logged with at most the first 64 bytes of the store
+/// id it named: an unknown store's id is the client's text, not ours.
+#[test]
+fn a_refusal_logs_at_most_64_bytes_of_the_store_id() {
+    let mut h = Harness::new(config());
+    let store = "s".repeat(60_000);
+    let (frames, _) = refused(&mut h, auth_with(1, &store, KEY, None, None, None), None);
+    assert_eq!(auth_error_code(&frames), "unknown_store");
+    let logged = h.logs().into_iter().find(|e| e.kind == vizochok_server::LogKind::AuthFailed).expect("logged");
+    assert_eq!(logged.store_id.as_deref(), Some(&store[..64]));
+    assert!(logged.detail.len() < 100, "{}", logged.detail);
 }
