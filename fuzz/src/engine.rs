@@ -227,6 +227,8 @@ fn config(r: &mut Reader) -> ServerConfig {
     limits.max_inbound_bytes = 64 + usize::from(r.u16() % 4_096);
     limits.auth_timeout_ms = u64::from(r.u16());
     limits.busy_retry_after_ms = u64::from(r.u16());
+    limits.invalid_frames_max = u32::from(r.u8() % 32);
+    limits.invalid_frames_window_ms = u64::from(r.u16());
     config
 }
 

@@ -176,6 +176,11 @@ pub struct LimitsConfig {
     pub auth_timeout_ms: u64,
     /// Smallest `retry_after_ms` given with `agent_busy`.
     pub busy_retry_after_ms: u64,
+    /// Frames answered with `invalid_json` that one connection may send
+    /// within `invalid_frames_window_ms`; one more closes it (1008).
+    pub invalid_frames_max: u32,
+    /// The window of `invalid_frames_max`.
+    pub invalid_frames_window_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -193,6 +198,8 @@ impl Default for LimitsConfig {
             max_inbound_bytes: 64 * 1024,
             auth_timeout_ms: 10_000,
             busy_retry_after_ms: 1_000,
+            invalid_frames_max: 20,
+            invalid_frames_window_ms: 60_000,
         }
     }
 }

@@ -10,6 +10,9 @@ use crate::{ConnId, Engine, LogKind};
 
 /// Close code for a client that breaks the protocol (final for the client).
 pub(crate) const POLICY_VIOLATION: u16 = 4008;
+/// Close code for a connection that sent too many invalid frames (not final:
+/// a client may come back).
+const TOO_MANY_INVALID: u16 = 1008;
 /// The reason of a close for a client's silence (code 1000: it may come back).
 pub const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 
@@ -33,6 +36,10 @@ pub(crate) struct Conn {
     pub resumed_after: u64,
     /// Its key in the engine's connection deadlines.
     pub due_key: Option<u64>,
+    /// Frames answered with `invalid_json` since `invalid_since`.
+    pub invalid: u32,
+    /// Start of the window `invalid` counts in.
+    pub invalid_since: u64,
 }
 
 impl Engine {
@@ -50,6 +57,8 @@ impl Engine {
                 restored: false,
                 resumed_after: 0,
                 due_key: None,
+                invalid: 0,
+                invalid_since: now,
             },
         );
         self.log(now, LogKind::Opened, Some(conn), None, None, detail);
@@ -109,6 +118,9 @@ impl Engine {
     /// A frame we cannot use: `invalid_json` to the connection that sent it
     /// (the other tabs have nothing to do with it), and the connection stays.
     fn bad_frame(&mut self, now: u64, conn: ConnId, session_id: &str, detail: String) {
+        if self.too_many_invalid(now, conn) {
+            return;
+        }
         let message = Some(self.redact(&detail));
         let code = ErrorCode::InvalidJson.as_str().to_owned();
         self.emit_to(session_id, conn, |seq| ServerFrame::Error {
@@ -119,6 +131,23 @@ impl Engine {
             retry_after_ms: None,
         });
         self.log(now, LogKind::BadFrame, Some(conn), Some(session_id.to_owned()), None, detail);
+    }
+
+    /// Counts a frame of `conn` that is answered with `invalid_json`. Each
+    /// costs an `error` and a log line, so past the limit the connection is
+    /// closed instead (and this frame is not answered): `true` then.
+    pub(crate) fn too_many_invalid(&mut self, now: u64, conn: ConnId) -> bool {
+        let limits = &self.config.limits;
+        let Some(state) = self.conns.get_mut(&conn) else { return false };
+        if now.saturating_sub(state.invalid_since) >= limits.invalid_frames_window_ms {
+            (state.invalid, state.invalid_since) = (0, now);
+        }
+        state.invalid = state.invalid.saturating_add(1);
+        if state.invalid <= limits.invalid_frames_max {
+            return false;
+        }
+        self.close(now, conn, TOO_MANY_INVALID, "too many invalid frames");
+        true
     }
 
     fn violation(&mut self, now: u64, conn: ConnId, detail: &str) {

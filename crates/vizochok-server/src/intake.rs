@@ -49,6 +49,9 @@ impl Engine {
             return;
         }
         if let Err(refusal) = self.check_receipt(now, conn, session_id, &id, &frame) {
+            if refusal.code == ErrorCode::InvalidJson && self.too_many_invalid(now, conn) {
+                return;
+            }
             // An id no client of ours sends is not repeated: a hostile one
             // would have us send, log and keep for replay all it sent.
             let id = is_action_id(&id).then_some(id);

@@ -25,6 +25,33 @@ fn an_unparseable_frame_is_invalid_json_and_the_connection_stays() {
     assert_eq!(kinds(&frames(&h.send(1, &select("a1", "bread", 1.0)), 1)), ["ack", "cart_changed"]);
 }
 
+/// Each frame that cannot be used costs an `error` and a log line, so a
+/// connection that keeps sending them is closed: more than 20 within 60 s
+/// (the client's own rule for the server's frames, §6). 1008 is not final:
+/// a client of ours that had a bad minute reconnects.
+#[test]
+fn more_than_20_invalid_frames_within_60_s_close_the_connection_with_1008() {
+    let mut h = Harness::new(config());
+    let (session, _) = h.connect(1, None, None);
+    h.connect(2, Some(&session), None);
+    for _ in 0..20 {
+        assert!(closes(&h.text(1, "{nope")).is_empty());
+    }
+    h.advance(60_000);
+    for n in 0..20 {
+        let out =
+            if n % 2 == 0 { h.text(1, "{nope") } else { h.send(1, &select(&format!("b{n}"), "no-such-sku", 1.0)) };
+        assert_eq!(errors(&frames(&out, 1))[0].0, "invalid_json", "frame {n}");
+        assert!(closes(&out).is_empty(), "frame {n}");
+    }
+    let out = h.send(1, &select("b20", "no-such-sku", 1.0));
+    assert_eq!(closes(&out), [(1, 1008, "too many invalid frames".into())]);
+    assert!(frames(&out, 1).is_empty(), "the frame over the limit is not answered");
+    assert!(h.text(1, "{nope").is_empty(), "the connection is gone");
+    // The session's other tab is not touched.
+    assert_eq!(kinds(&frames(&h.send(2, &select("a1", "bread", 1.0)), 2)), ["ack", "cart_changed"]);
+}
+
 #[test]
 fn unknown_frame_types_are_ignored() {
     let mut h = Harness::new(config());
