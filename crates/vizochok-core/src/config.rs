@@ -29,9 +29,10 @@ pub struct Timers {
     pub bad_frame_window_ms: u64,
 }
 
-/// The longest timer a config may set: 2^31 − 1 ms, about 24.8 days. Every
-/// host's timer holds it (a browser's `setTimeout` fires at once beyond it,
-/// and a larger deadline overflows some hosts' clocks).
+/// The longest timer a config may set: 2^31 − 1 ms, about 24.8 days, the
+/// longest delay every host's timer takes (a browser's `setTimeout` fires at
+/// once beyond it). A longer one is a mistake, seconds given as milliseconds
+/// say, and is refused rather than planned.
 pub const MAX_TIMER_MS: u64 = (1 << 31) - 1;
 
 impl Timers {
@@ -191,7 +192,7 @@ impl Config {
             return Err(ConfigError::BadLimit("heartbeat_ms and backoff_base_ms must be positive"));
         }
         // A page cannot set timers (the browser's `create` takes none), so
-        // its module leaves this check out: 200 B it would never run.
+        // its module leaves this check out: about 200 B it would never run.
         #[cfg(not(target_family = "wasm"))]
         if let Some(timer) = self.timers.too_long() {
             return Err(ConfigError::TimerTooLong(timer));
