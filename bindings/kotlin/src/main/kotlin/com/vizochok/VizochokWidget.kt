@@ -21,9 +21,10 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
-import kotlinx.coroutines.flow.SharedFlow
-import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.onSubscription
+import kotlinx.coroutines.flow.transformWhile
 import kotlinx.coroutines.launch
 import okhttp3.OkHttpClient
 import okhttp3.Request
@@ -120,10 +121,17 @@ class VizochokWidget @JvmOverloads constructor(
     sessionStore: SessionStore? = null,
     private val transport: Transport = OkHttpTransport(),
 ) : AutoCloseable {
-    private val flow = MutableSharedFlow<Event>(extraBufferCapacity = Int.MAX_VALUE)
+    /** Every event, then `null` once the widget is released: the end of every collection. */
+    private val flow = MutableSharedFlow<Event?>(extraBufferCapacity = Int.MAX_VALUE)
 
-    /** Every event, in order, while collected (hot, unbounded per collector). */
-    val events: SharedFlow<Event> = flow.asSharedFlow()
+    /**
+     * Every event, in order, from when collection starts (hot, unbounded per
+     * collector); it completes at [close], after the last event, and a
+     * collection started after [close] completes at once.
+     */
+    val events: Flow<Event> = flow
+        .onSubscription { if (host.isReleased) emit(null) }
+        .transformWhile { event -> event?.let { emit(it) } != null }
 
     private val host = Host(callbacks, transport, sessionStore, flow)
     private val driver =
@@ -208,7 +216,7 @@ private class Host(
     callbacks: Callbacks,
     private val transport: Transport,
     store: SessionStore?,
-    private val flow: MutableSharedFlow<Event>,
+    private val flow: MutableSharedFlow<Event?>,
 ) : WidgetHost {
     lateinit var reports: Reports
 
@@ -263,9 +271,15 @@ private class Host(
 
     override fun reportError(message: String) = log.severe(message)
 
+    /** Set before the end of the events is emitted, so no collection misses both. */
+    @Volatile var isReleased = false
+        private set
+
     override fun released() {
         callbacks = null
         store = null
+        isReleased = true
+        flow.tryEmit(null)
     }
 
     companion object {

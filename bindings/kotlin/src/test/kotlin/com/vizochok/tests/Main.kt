@@ -28,11 +28,11 @@ import java.net.Socket
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.system.exitProcess
-import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.flow.onSubscription
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.takeWhile
 import kotlinx.coroutines.flow.toList
-import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 
@@ -253,22 +253,19 @@ fun main() {
         Sandbox().use { sandbox ->
             val rec = Recorder()
             VizochokWidget(DEMO_KEY, config(sandbox.url), rec).use { w ->
-                val seen = CompletableDeferred<List<Event>>()
-                runBlocking {
-                    val subscribed = CompletableDeferred<Unit>()
-                    val job = launch(kotlinx.coroutines.Dispatchers.Default) {
-                        seen.complete(w.events.onSubscription { subscribed.complete(Unit) }
-                            .takeWhile { it != Event.Connect }.toList())
+                val seen = runBlocking {
+                    // Undispatched: collecting has begun when `async` returns, before connect().
+                    val job = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) {
+                        w.events.takeWhile { it != Event.Connect }.toList()
                     }
-                    withTimeout(WAIT_SECONDS * 1000) { subscribed.await() }
                     w.connect()
                     rec.awaitConnect()
-                    withTimeout(WAIT_SECONDS * 1000) { job.join() }
+                    withTimeout(WAIT_SECONDS * 1000) { job.await() }
                 }
                 assertEq(State.CONNECTED, w.state, "state")
                 val states = rec.all.filterIsInstance<Event.StateChanged>().map { it.v1 }
                 assertEq(listOf(State.CONNECTING, State.AUTHENTICATING, State.CONNECTED), states, "states")
-                assertEq(states.map { Event.StateChanged(it) }, runBlocking { seen.await() }, "the Flow saw the same")
+                assertEq(states.map { Event.StateChanged(it) }, seen, "the Flow saw the same")
                 assertTrue(w.sessionId != null) { "a session id" }
                 assertTrue(rec.connectThread?.startsWith("OkHttp") == true) { "onConnect on ${rec.connectThread}" }
             }
@@ -419,9 +416,17 @@ fun main() {
             val rec = Recorder()
             val w = connected(sandbox, rec)
             val id = w.sessionId
-            w.close()
+            val collected = runBlocking {
+                val running = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { w.events.toList() }
+                w.close()
+                withTimeout(WAIT_SECONDS * 1000) { running.await() }
+            }
+            val ending = listOf(Event.Disconnect, Event.StateChanged(State.DESTROYED))
+            assertEq(ending, collected, "a collection running at close() ends after the last events")
+            val later = runBlocking { withTimeout(WAIT_SECONDS * 1000) { w.events.toList() } }
+            assertEq(emptyList<Event>(), later, "a collection started after close() ends at once")
             val after = rec.all.toList()
-            assertEq(listOf(Event.Disconnect, Event.StateChanged(State.DESTROYED)), after.takeLast(2), "the last events")
+            assertEq(ending, after.takeLast(2), "the last events")
             rec.events.clear()
             assertEq(null, rec.events.poll(300, TimeUnit.MILLISECONDS), "a callback after close returned")
             assertEq(id, w.sessionId, "the session id stays readable")
