@@ -228,7 +228,8 @@ fn config(r: &mut Reader) -> ServerConfig {
     limits.auth_timeout_ms = u64::from(r.u16());
     limits.busy_retry_after_ms = u64::from(r.u16());
     limits.invalid_frames_max = u32::from(r.u8() % 32);
-    limits.invalid_frames_window_ms = u64::from(r.u16());
+    limits.refused_frames_max = u32::from(r.u8());
+    limits.refusal_window_ms = u64::from(r.u16());
     config
 }
 

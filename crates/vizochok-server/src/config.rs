@@ -177,10 +177,14 @@ pub struct LimitsConfig {
     /// Smallest `retry_after_ms` given with `agent_busy`.
     pub busy_retry_after_ms: u64,
     /// Frames answered with `invalid_json` that one connection may send
-    /// within `invalid_frames_window_ms`; one more closes it (1008).
+    /// within `refusal_window_ms`; one more closes it (1008).
     pub invalid_frames_max: u32,
-    /// The window of `invalid_frames_max`.
-    pub invalid_frames_window_ms: u64,
+    /// Frames refused at receipt for any reason (`invalid_json` included)
+    /// that one connection may send within `refusal_window_ms`; one more
+    /// closes it (1008).
+    pub refused_frames_max: u32,
+    /// The window of `invalid_frames_max` and `refused_frames_max`.
+    pub refusal_window_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -199,7 +203,8 @@ impl Default for LimitsConfig {
             auth_timeout_ms: 10_000,
             busy_retry_after_ms: 1_000,
             invalid_frames_max: 20,
-            invalid_frames_window_ms: 60_000,
+            refused_frames_max: 200,
+            refusal_window_ms: 60_000,
         }
     }
 }

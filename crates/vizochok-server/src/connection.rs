@@ -10,9 +10,9 @@ use crate::{ConnId, Engine, LogKind};
 
 /// Close code for a client that breaks the protocol (final for the client).
 pub(crate) const POLICY_VIOLATION: u16 = 4008;
-/// Close code for a connection that sent too many invalid frames (not final:
-/// a client may come back).
-const TOO_MANY_INVALID: u16 = 1008;
+/// Close code for a connection that sent too many frames to refuse (not
+/// final: a client may come back).
+const TOO_MANY_REFUSED: u16 = 1008;
 /// The reason of a close for a client's silence (code 1000: it may come back).
 pub const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 
@@ -36,10 +36,12 @@ pub(crate) struct Conn {
     pub resumed_after: u64,
     /// Its key in the engine's connection deadlines.
     pub due_key: Option<u64>,
-    /// Frames answered with `invalid_json` since `invalid_since`.
+    /// Frames refused since `refusals_since`.
+    pub refused: u32,
+    /// Of those, the ones answered with `invalid_json`.
     pub invalid: u32,
-    /// Start of the window `invalid` counts in.
-    pub invalid_since: u64,
+    /// Start of the window `refused` and `invalid` count in.
+    pub refusals_since: u64,
 }
 
 impl Engine {
@@ -57,8 +59,9 @@ impl Engine {
                 restored: false,
                 resumed_after: 0,
                 due_key: None,
+                refused: 0,
                 invalid: 0,
-                invalid_since: now,
+                refusals_since: now,
             },
         );
         self.log(now, LogKind::Opened, Some(conn), None, None, detail);
@@ -118,7 +121,7 @@ impl Engine {
     /// A frame we cannot use: `invalid_json` to the connection that sent it
     /// (the other tabs have nothing to do with it), and the connection stays.
     fn bad_frame(&mut self, now: u64, conn: ConnId, session_id: &str, detail: String) {
-        if self.too_many_invalid(now, conn) {
+        if self.too_many_refused(now, conn, true) {
             return;
         }
         let message = Some(self.redact(&detail));
@@ -133,20 +136,26 @@ impl Engine {
         self.log(now, LogKind::BadFrame, Some(conn), Some(session_id.to_owned()), None, detail);
     }
 
-    /// Counts a frame of `conn` that is answered with `invalid_json`. Each
-    /// costs an `error` and a log line, so past the limit the connection is
-    /// closed instead (and this frame is not answered): `true` then.
-    pub(crate) fn too_many_invalid(&mut self, now: u64, conn: ConnId) -> bool {
+    /// Counts a frame of `conn` that is refused (`invalid`: with
+    /// `invalid_json`). Each refusal costs an `error` and a log line, so past
+    /// either limit the connection is closed instead (and this frame is not
+    /// answered): `true` then.
+    pub(crate) fn too_many_refused(&mut self, now: u64, conn: ConnId, invalid: bool) -> bool {
         let limits = &self.config.limits;
         let Some(state) = self.conns.get_mut(&conn) else { return false };
-        if now.saturating_sub(state.invalid_since) >= limits.invalid_frames_window_ms {
-            (state.invalid, state.invalid_since) = (0, now);
+        if now.saturating_sub(state.refusals_since) >= limits.refusal_window_ms {
+            (state.refused, state.invalid, state.refusals_since) = (0, 0, now);
         }
-        state.invalid = state.invalid.saturating_add(1);
-        if state.invalid <= limits.invalid_frames_max {
+        state.refused = state.refused.saturating_add(1);
+        state.invalid = state.invalid.saturating_add(invalid.into());
+        let reason = if state.invalid > limits.invalid_frames_max {
+            "too many invalid frames"
+        } else if state.refused > limits.refused_frames_max {
+            "too many refused frames"
+        } else {
             return false;
-        }
-        self.close(now, conn, TOO_MANY_INVALID, "too many invalid frames");
+        };
+        self.close(now, conn, TOO_MANY_REFUSED, reason);
         true
     }
 

@@ -49,7 +49,7 @@ impl Engine {
             return;
         }
         if let Err(refusal) = self.check_receipt(now, conn, session_id, &id, &frame) {
-            if refusal.code == ErrorCode::InvalidJson && self.too_many_invalid(now, conn) {
+            if self.too_many_refused(now, conn, refusal.code == ErrorCode::InvalidJson) {
                 return;
             }
             // An id no client of ours sends is not repeated: a hostile one

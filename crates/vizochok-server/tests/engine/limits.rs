@@ -36,6 +36,31 @@ fn the_action_rate_limit_says_when_to_retry() {
     assert_eq!(kinds(&frames(&h.send(1, &select("a3", "bread", 1.0)), 1)), ["ack", "cart_changed"]);
 }
 
+/// Every refusal at receipt costs an `error` and a log line, whatever its
+/// code, so a connection that keeps sending what is refused is closed too:
+/// more than 200 within 60 s. Our client sends an action at most 4 times
+/// (3 retries, each after `retry_after_ms`) and holds at most 32.
+#[test]
+fn more_than_200_refused_frames_within_60_s_close_the_connection_with_1008() {
+    let mut h = Harness::new(with_limits(LimitsConfig { rate_limit_actions: 1, ..LimitsConfig::default() }));
+    let (session, _) = h.connect(1, None, None);
+    h.connect(2, Some(&session), None);
+    assert_eq!(kinds(&frames(&h.send(1, &select("a0", "bread", 1.0)), 1)), ["ack", "cart_changed"]);
+    for n in 1..=200 {
+        let id = format!("a{n}");
+        let out = h.send(1, &select(&id, "bread", 1.0));
+        assert_eq!(refused_code(&frames(&out, 1), &id), "rate_limit_exceeded");
+        assert!(closes(&out).is_empty(), "refusal {n}");
+    }
+    let out = h.send(1, &select("a201", "bread", 1.0));
+    assert_eq!(closes(&out), [(1, 1008, "too many refused frames".into())]);
+    assert!(frames(&out, 1).is_empty(), "the frame over the limit is not answered");
+    // The session's other tab is not touched: it is refused as before, not closed.
+    let out = h.send(2, &select("b1", "bread", 1.0));
+    assert_eq!(refused_code(&frames(&out, 2), "b1"), "rate_limit_exceeded");
+    assert!(closes(&out).is_empty());
+}
+
 #[test]
 fn a_too_long_message_is_refused() {
     let mut h = Harness::new(with_limits(LimitsConfig { max_message_chars: 5, ..LimitsConfig::default() }));
