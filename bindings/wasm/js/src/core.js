@@ -44,6 +44,7 @@ export async function start(bytes) {
       }
     },
     released: (core) => {
+      hosts[core]?.released();
       hosts[core] = thrown[core] = undefined;
     },
     report: (core, at, len) => {

@@ -218,6 +218,12 @@ export class VIZOCHOKWidget {
         this.#deliver(name, FROM_FRAME[name](this.#frame, this.#markdown));
       },
       report: (message, error) => console.error(`VIZOCHOK: ${message}`, error),
+      // Nothing is called back now: a destroyed widget the page keeps must not
+      // keep the page's callbacks (and what they hold), nor its config.
+      released: () => {
+        this.#callbacks = {};
+        this.#config = { language: this.#config.language };
+      },
     };
   }
 

@@ -4,6 +4,8 @@
 // covers the protocol; the Chromium suite in ../e2e runs the real thing.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 const PACKAGE = process.env.VIZOCHOK_PACKAGE ?? 'vizochok';
 const { DEFAULT_SERVER_URL, VIZOCHOKWidget } = await import(PACKAGE);
@@ -118,6 +120,24 @@ test('destroy from a callback of a call made before load ends the start: no late
   assert.deepEqual(fired, ['message_too_large']);
   assert.deepEqual(lines, [], 'the call after it did not run');
   assert.equal(w.state, 'destroyed');
+});
+
+test('a destroyed widget the page keeps holds none of its callbacks or config, and still answers reads', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  let held;
+  const { w } = await (async () => {
+    const component = { state: 'what a store component keeps' };
+    held = new WeakRef(component);
+    return connected({ onCartChanged: () => component.state, onStateChange: () => component.state, language: 'uk' });
+  })();
+  w.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+  assert.equal(held.deref(), undefined, 'the callbacks were let go');
+  assert.equal(w.state, 'destroyed');
+  assert.equal(w.language, 'uk');
+  assert.deepEqual(w.cart.items, []);
 });
 
 test('destroy from inside a callback closes the socket and reports the disconnect', async () => {
