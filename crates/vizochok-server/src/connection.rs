@@ -119,7 +119,8 @@ impl Engine {
     }
 
     /// A frame we cannot use: `invalid_json` to the connection that sent it
-    /// (the other tabs have nothing to do with it), and the connection stays.
+    /// (the other tabs have nothing to do with it), and the connection stays
+    /// unless it sent too many ([`Engine::too_many_refused`]).
     fn bad_frame(&mut self, now: u64, conn: ConnId, session_id: &str, detail: String) {
         if self.too_many_refused(now, conn, true) {
             return;
