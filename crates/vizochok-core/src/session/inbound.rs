@@ -15,6 +15,11 @@ use crate::Event;
 /// long that a dead socket goes unnoticed.
 const HEARTBEAT_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=120_000;
 
+/// The longest wait a server's `retry_after_ms` buys: a longer one (a bug, a
+/// unit mistake) would hold the action, and every message behind it, for as
+/// long as the socket lives.
+const MAX_RETRY_AFTER_MS: u64 = 60_000;
+
 /// The fields of an `error` frame.
 struct ServerError {
     code: String,
@@ -194,7 +199,7 @@ impl Session {
             if !self.is_own(id) {
                 return;
             }
-            let wait = retry_after_ms.unwrap_or(self.config.timers.retry_after_ms);
+            let wait = retry_after_ms.map_or(self.config.timers.retry_after_ms, |ms| ms.min(MAX_RETRY_AFTER_MS));
             let max = self.config.limits.max_action_retries;
             // Only what the server has not acknowledged is retried (silently);
             // an error naming an action never sent changes nothing but is reported.

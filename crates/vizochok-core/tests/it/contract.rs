@@ -538,6 +538,29 @@ fn agent_busy_is_retried_after_retry_after_ms_at_most_three_times() {
     assert!(h.session.pending_actions().is_empty());
 }
 
+/// A server that names a wait of years (a bug, or a unit mistake) would hold
+/// the message, and every message after it, for as long as the socket
+/// lives: a wait is at most 60 s.
+#[test]
+fn a_retry_after_of_years_waits_at_most_60_s() {
+    let mut h = Script::connected();
+    let id = h.session.send_message(h.now, "hi").unwrap();
+    h.drain();
+    h.clear();
+    h.recv(
+        json!({"type":"error","seq":1,"code":"agent_busy","reply_to":id,"retry_after_ms":1_000_000_000_000_000_u64}),
+    );
+    assert!(h.errors().is_empty(), "no onError while retrying");
+    for _ in 0..2 {
+        h.advance(20_000); // the server keeps talking, so the heartbeat stays quiet
+        h.recv(json!({"type":"pong"}));
+    }
+    h.advance(19_999);
+    assert!(h.sent.is_empty(), "{:?}", h.sent);
+    h.advance(1);
+    assert_eq!(h.sent, [json!({"type":"message","id":id,"text":"hi"})], "resent after 60 s");
+}
+
 #[test]
 fn rate_limit_without_retry_after_waits_the_default_two_seconds() {
     let mut h = Script::connected();
