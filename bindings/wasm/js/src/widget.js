@@ -218,12 +218,7 @@ export class VIZOCHOKWidget {
         this.#deliver(name, FROM_FRAME[name](this.#frame, this.#markdown));
       },
       report: (message, error) => console.error(`VIZOCHOK: ${message}`, error),
-      // Nothing is called back now: a destroyed widget the page keeps must not
-      // keep the page's callbacks (and what they hold), nor its config.
-      released: () => {
-        this.#callbacks = {};
-        this.#config = { language: this.#config.language };
-      },
+      released: () => this.#letGo(),
     };
   }
 
@@ -349,7 +344,18 @@ export class VIZOCHOKWidget {
     this.#dropUI();
     this.#listen(false);
     this.#early.length = 0;
-    this.#input(IN.destroy);
+    // Without a core (destroyed before it loaded) no release will come.
+    if (this.#core) this.#input(IN.destroy);
+    else this.#letGo();
+  }
+
+  /**
+   * Nothing is called back now: a destroyed widget the page keeps must not
+   * keep the page's callbacks (and what they hold), nor its config.
+   */
+  #letGo() {
+    this.#callbacks = {};
+    this.#config = { language: this.#config.language };
   }
 
   /** A lifecycle call: now, or once the core is loaded; nothing after destroy. */

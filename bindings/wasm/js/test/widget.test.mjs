@@ -125,19 +125,29 @@ test('destroy from a callback of a call made before load ends the start: no late
 test('a destroyed widget the page keeps holds none of its callbacks or config, and still answers reads', async () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc');
-  let held;
-  const { w } = await (async () => {
+  /** A widget whose callbacks alone hold a component object, and a weak reference to that object. */
+  const held = (make) => {
     const component = { state: 'what a store component keeps' };
-    held = new WeakRef(component);
-    return connected({ onCartChanged: () => component.state, onStateChange: () => component.state, language: 'uk' });
-  })();
+    const callbacks = { onCartChanged: () => component.state, onStateChange: () => component.state, language: 'uk' };
+    return { ref: new WeakRef(component), made: make(callbacks) };
+  };
+  const running = held((callbacks) => connected(callbacks));
+  const { w } = await running.made;
+  // Destroyed before its core loaded (StrictMode's first mount, say): no release will come from the core.
+  const early = held((callbacks) => new VIZOCHOKWidget({ ...base(), ...callbacks }));
+  early.made.destroy();
   w.destroy();
+  // A WeakRef's target is kept until the current job ends: collect in the next one.
   await new Promise((resolve) => setTimeout(resolve, 0));
   gc();
-  assert.equal(held.deref(), undefined, 'the callbacks were let go');
-  assert.equal(w.state, 'destroyed');
-  assert.equal(w.language, 'uk');
-  assert.deepEqual(w.cart.items, []);
+  assert.equal(running.ref.deref(), undefined, 'the callbacks were let go');
+  assert.equal(early.ref.deref(), undefined, 'the callbacks of a widget destroyed before it loaded were let go');
+  for (const widget of [w, early.made]) {
+    assert.equal(widget.state, 'destroyed');
+    assert.equal(widget.language, 'uk');
+    assert.deepEqual(widget.cart.items, []);
+  }
+  await early.made.ready;
 });
 
 test('destroy from inside a callback closes the socket and reports the disconnect', async () => {
