@@ -22,19 +22,32 @@ pub const MAX_QUANTITY: f64 = 1_000_000.0;
 /// Longest part of a client's text (a SKU, a store id) a refusal repeats.
 const SHOWN: usize = 64;
 
-/// Why a change cannot be applied (developer-facing English).
-pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), String> {
+/// Why a change cannot be applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Unfit {
+    /// The catalog has no such product. The SKU is foreign text, whole: the
+    /// engine scrubs secrets from it before it cuts it to show
+    /// (`Engine::unfit`), or a cut secret would survive.
+    UnknownSku(String),
+    /// Anything else, in developer-facing English that names only numbers
+    /// and the catalog's own SKUs.
+    Reason(String),
+}
+
+/// Checks that `op` can be applied against the catalog.
+pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), Unfit> {
     let (sku, quantity) = match op {
         CartOp::Add { sku, quantity } | CartOp::SetQuantity { sku, quantity } => (sku, Some(*quantity)),
         CartOp::Remove { sku } => (sku, None),
         CartOp::Clear => return Ok(()),
     };
-    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {:?}", shown(sku)))?;
+    let product = catalog.get(sku).ok_or_else(|| Unfit::UnknownSku(sku.clone()))?;
     match quantity {
-        Some(q) if !product.accepts_quantity(q) => {
-            Err(format!("quantity {q} of {sku:?} is not a positive multiple of {}", product.quantity_step))
-        }
-        Some(q) if q > MAX_QUANTITY => Err(format!("a quantity of {sku:?} above {MAX_QUANTITY}")),
+        Some(q) if !product.accepts_quantity(q) => Err(Unfit::Reason(format!(
+            "quantity {q} of {sku:?} is not a positive multiple of {}",
+            product.quantity_step
+        ))),
+        Some(q) if q > MAX_QUANTITY => Err(Unfit::Reason(format!("a quantity of {sku:?} above {MAX_QUANTITY}"))),
         _ => Ok(()),
     }
 }
@@ -49,7 +62,7 @@ pub(crate) fn shown(text: &str) -> &str {
 }
 
 /// Applies `op` to `cart`, naming products in `language`.
-pub(crate) fn apply(cart: &Cart, op: &CartOp, catalog: &Catalog, language: Language) -> Result<Change, String> {
+pub(crate) fn apply(cart: &Cart, op: &CartOp, catalog: &Catalog, language: Language) -> Result<Change, Unfit> {
     check(op, catalog)?;
     let mut items = cart.items.clone();
     let (action, sku, quantity) = match op {
@@ -73,9 +86,9 @@ pub(crate) fn apply(cart: &Cart, op: &CartOp, catalog: &Catalog, language: Langu
         }
         CartOp::SetQuantity { sku, quantity } => (CartAction::QuantityUpdated, sku, *quantity),
     };
-    let product = catalog.get(sku).ok_or_else(|| format!("unknown sku {:?}", shown(sku)))?;
+    let product = catalog.get(sku).ok_or_else(|| Unfit::UnknownSku(sku.clone()))?;
     if quantity > MAX_QUANTITY {
-        return Err(format!("the cart would hold more than {MAX_QUANTITY} of {sku:?}"));
+        return Err(Unfit::Reason(format!("the cart would hold more than {MAX_QUANTITY} of {sku:?}")));
     }
     // Sums of float steps drift (0.1 + 0.2); the cart shows clean quantities.
     let quantity = round6(quantity);

@@ -5,7 +5,7 @@
 use vizochok_proto::frame::ServerFrame;
 use vizochok_proto::{CartChangedEvent, ErrorCode};
 
-use crate::cart::{self, Change};
+use crate::cart::{self, Change, Unfit};
 use crate::session::{CartTask, InFlight};
 use crate::{CartOp, Engine, LogKind, ServerOutput};
 
@@ -36,7 +36,7 @@ impl Engine {
             }
             let Some(task) = session.data.cart_queue.pop_front() else { return };
             let Some(store) = self.config.stores.iter().find(|s| s.store_id == session.data.store_id) else {
-                self.refuse(now, session_id, &task, "store no longer configured".into());
+                self.refuse(now, session_id, &task, Unfit::Reason("store no longer configured".into()));
                 continue;
             };
             let change = match cart::apply(&session.data.cart, &task.op, &store.catalog, session.language()) {
@@ -76,14 +76,15 @@ impl Engine {
             let store = self.config.stores.iter().find(|s| s.store_id == session.data.store_id);
             // Nothing else touched the cart meanwhile, so this is the change the store saw.
             let change = store
-                .ok_or_else(|| "store no longer configured".to_owned())
+                .ok_or_else(|| Unfit::Reason("store no longer configured".into()))
                 .and_then(|store| cart::apply(&session.data.cart, &task.op, &store.catalog, session.language()));
             match change {
                 Ok(change) => self.commit(&session_id, &task, change),
                 Err(reason) => self.refuse(now, &session_id, &task, reason),
             }
         } else {
-            self.refuse(now, &session_id, &task, format!("the store refused the change: {detail}"));
+            let reason = Unfit::Reason(format!("the store refused the change: {detail}"));
+            self.refuse(now, &session_id, &task, reason);
         }
         self.pump_cart(now, &session_id);
         self.advance(now, &session_id);
@@ -125,16 +126,28 @@ impl Engine {
     /// A change that did not happen: `internal_error`, naming the client
     /// action if there is one (an assistant's change has none, so the
     /// shopper's message is not finished before its `response`).
-    fn refuse(&mut self, now: u64, session_id: &str, task: &CartTask, reason: String) {
+    fn refuse(&mut self, now: u64, session_id: &str, task: &CartTask, unfit: Unfit) {
         if let Some(turn) = self.sessions.get_mut(session_id).and_then(|s| s.data.turn.as_mut()) {
             if task.action_id.is_none() {
                 turn.ops_pending = turn.ops_pending.saturating_sub(1);
             }
         }
+        let reason = self.unfit(unfit);
         let detail = format!("{}: {reason}", task.key);
         self.log(now, LogKind::CartRefused, None, Some(session_id.to_owned()), None, detail);
         let message = format!("cart change not applied: {reason}");
         self.error(session_id, ErrorCode::InternalError, message, task.action_id.clone(), None);
+    }
+
+    /// Why a change cannot be applied, as a refusal shows it: an unknown
+    /// SKU (the client's text) scrubbed of every secret, then cut to its
+    /// first 64 bytes, in that order, or a secret the cut split would be
+    /// left in part where no redaction can recognise it.
+    pub(crate) fn unfit(&self, unfit: Unfit) -> String {
+        match unfit {
+            Unfit::UnknownSku(sku) => format!("unknown sku {:?}", cart::shown(&self.redact(&sku))),
+            Unfit::Reason(reason) => reason,
+        }
     }
 }
 

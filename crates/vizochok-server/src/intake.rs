@@ -174,7 +174,7 @@ impl Engine {
         } else if let Some(op) = cart_op(frame.clone()) {
             // A cart action the catalog cannot honour is a request the server
             // cannot understand: `invalid_json` is the closest seed code.
-            cart::check(&op, &store.catalog).map_err(|e| Refusal::new(ErrorCode::InvalidJson, e))?;
+            cart::check(&op, &store.catalog).map_err(|e| Refusal::new(ErrorCode::InvalidJson, self.unfit(e)))?;
             let queued = session.data.cart_queue.len() + usize::from(session.data.in_flight.is_some());
             if queued >= MAX_CART_CHANGES {
                 return Err(Refusal {

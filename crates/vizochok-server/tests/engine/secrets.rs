@@ -2,7 +2,10 @@
 
 use std::num::NonZeroU64;
 
-use vizochok_server::{LogKind, ServerConfig, ServerInput, ServerOutput};
+use vizochok_proto::Secret;
+use vizochok_server::{
+    Assistant, CartOp, LogKind, Reply as AssistantReply, ServerConfig, ServerInput, ServerOutput, Turn,
+};
 
 use crate::harness::*;
 
@@ -78,4 +81,51 @@ fn every_connection_event_is_logged() {
     };
     assert!(limit.iter().any(|e| e.kind == LogKind::LimitHit && e.detail.contains("message_too_large")));
     assert!(h.all.iter().all(|o| !matches!(o, ServerOutput::Send { text, .. } if text.contains("pk_unknown_key"))));
+}
+
+/// Proposes one change to a SKU the catalog lacks, as a confused model might.
+struct ProposesSku(String);
+
+impl Assistant for ProposesSku {
+    fn reply(&mut self, _turn: &Turn<'_>) -> AssistantReply {
+        AssistantReply {
+            text: "Adding it.".into(),
+            cart_ops: vec![CartOp::Add { sku: self.0.clone(), quantity: 1.0 }],
+            rounds: 1,
+            ..AssistantReply::default()
+        }
+    }
+}
+
+#[test]
+fn a_secret_across_the_cut_of_an_unknown_sku_is_shown_not_even_in_part() {
+    // A refusal shows the first 64 bytes of an unknown SKU. Cut before the
+    // secrets were scrubbed, a secret the cut split was no longer whole, so
+    // its first bytes reached the log and the `error` frame.
+    const IDENTITY: &str = "sk_identity_4e1d0b";
+    let across = |secret: &str| format!("{}{secret}{}", "s".repeat(56), "s".repeat(1_000));
+    let mut config = config();
+    config.stores[0].identity_secret = Some(Secret::new(IDENTITY));
+    for secret in [KEY, IDENTITY] {
+        // Refused at receipt (a shopper's action) and after the ack (the
+        // assistant's change, applied once its reply is done).
+        let mut h = Harness::with_assistant(config.clone(), Box::new(ProposesSku(across(secret))));
+        h.connect(1, None, None);
+        let at_receipt = h.send(1, &select("a1", &across(secret), 1.0));
+        let after_ack = h.send(1, &message("m1", "add it"));
+        for (path, outputs) in [("at receipt", at_receipt), ("after the ack", after_ack)] {
+            assert_eq!(errors(&frames(&outputs, 1)).len(), 1, "{path}: {outputs:?}");
+        }
+        let shown: Vec<String> = h
+            .all
+            .iter()
+            .filter_map(|o| match o {
+                ServerOutput::Send { text, .. } => Some(text.clone()),
+                ServerOutput::Log(event) => Some(serde_json::to_string(event).unwrap()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(h.logs().iter().filter(|e| e.kind == LogKind::CartRefused).count(), 1);
+        assert!(shown.iter().all(|text| !text.contains(&secret[..8])), "{shown:#?}");
+    }
 }
