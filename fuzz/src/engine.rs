@@ -230,6 +230,8 @@ fn config(r: &mut Reader) -> ServerConfig {
     limits.invalid_frames_max = u32::from(r.u8() % 32);
     limits.refused_frames_max = u32::from(r.u8());
     limits.refusal_window_ms = u64::from(r.u16());
+    limits.new_sessions_per_address = u32::from(r.u8() % 8);
+    limits.new_session_window_ms = u64::from(r.u16());
     config
 }
 
@@ -257,7 +259,10 @@ impl Harness {
                 self.next_conn += 1;
                 let origin = r.pick(&[None, Some("https://shop.example"), Some("https://evil.example")]);
                 self.open.insert(conn, None);
-                self.input(ServerInput::Open { conn: ConnId(conn), origin });
+                // Two of these share an IPv6 /64; `None` is a host that names no address.
+                let peer = r.pick(&[None, Some("203.0.113.7"), Some("2001:db8::1"), Some("2001:db8::2")]);
+                let peer = peer.map(|p| p.parse().expect("an address"));
+                self.input(ServerInput::Open { conn: ConnId(conn), origin, peer });
             }
             2 | 3 => {
                 let conn = self.some_conn(r);

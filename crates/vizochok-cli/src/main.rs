@@ -67,6 +67,9 @@ struct SessionArgs {
     /// Most sessions held; one more forgets the least recently used idle one [default: 100000]
     #[arg(long, value_name = "N")]
     max_sessions: Option<usize>,
+    /// New sessions one IP address (an IPv6 /64) may open per 10 min and still make room in a full sandbox (past it, 1013) [default: 100]
+    #[arg(long, value_name = "N")]
+    new_sessions_per_address: Option<u32>,
     /// Ping a silent client after this long, close it after twice as long; 0s switches it off [default: 25s]
     #[arg(long, value_name = "DURATION")]
     heartbeat: Option<Span>,
@@ -120,10 +123,11 @@ struct FaultArgs {
 impl SandboxArgs {
     /// Applies the flags given on top of `options` (defaults, then the config file).
     fn apply(&self, options: &mut SandboxOptions) {
-        let SessionArgs { session_ttl, max_sessions, heartbeat } = &self.sessions;
+        let SessionArgs { session_ttl, max_sessions, new_sessions_per_address, heartbeat } = &self.sessions;
         let engine = &mut options.engine;
         set(&mut engine.session_ttl_ms, session_ttl.map(|s| s.0));
         set(&mut engine.max_sessions, *max_sessions);
+        set(&mut engine.limits.new_sessions_per_address, *new_sessions_per_address);
         if let Some(beat) = heartbeat {
             engine.heartbeat_ms = NonZeroU64::new(beat.0);
         }

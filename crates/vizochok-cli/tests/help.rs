@@ -58,6 +58,7 @@ fn sandbox_help_lists_the_faults_the_ttl_the_handshake_timeout_and_the_caps() {
     for (flag, default) in [
         ("--session-ttl", span(engine.session_ttl_ms)),
         ("--max-sessions", engine.max_sessions.to_string()),
+        ("--new-sessions-per-address", engine.limits.new_sessions_per_address.to_string()),
         ("--heartbeat", engine.heartbeat_ms.map_or_else(|| "off".to_owned(), |beat| span(beat.get()))),
         ("--handshake-timeout", span(c.handshake_timeout_ms)),
         ("--max-per-address", c.per_address.to_string()),

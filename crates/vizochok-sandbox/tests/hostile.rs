@@ -264,3 +264,40 @@ async fn a_frame_header_past_the_message_limit_closes_the_socket_at_once() {
     until_closed(stream).await;
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_full_sandbox_makes_no_room_for_an_address_past_its_budget_of_new_sessions() {
+    // Room is made by forgetting another shopper's idle session; one
+    // address opening sessions one after another could empty the sandbox.
+    let logs = Logs::default();
+    let mut options = support::options(&logs);
+    options.engine.max_sessions = 2;
+    options.engine.limits.new_sessions_per_address = 2;
+    let sandbox = vizochok_sandbox::start(options).await.unwrap();
+    let first_answer = |host: u8| {
+        let sandbox = &sandbox;
+        async move {
+            let stream = tcp_from(host, sandbox.local_addr()).await;
+            let (mut ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+            ws.send(Message::Text(auth(json!({})).to_string().into())).await.unwrap();
+            timeout(Duration::from_secs(10), ws.next()).await.expect("an answer in time").unwrap().unwrap()
+        }
+    };
+    // 127.0.0.2 opens two sessions and leaves them: the sandbox is full.
+    for _ in 0..2 {
+        let answer = first_answer(2).await;
+        assert!(answer.to_text().unwrap().starts_with(r#"{"type":"auth_ok""#), "{answer:?}");
+    }
+    match first_answer(2).await {
+        Message::Close(Some(frame)) => {
+            assert_eq!((u16::from(frame.code), frame.reason.as_str()), (1013, "try again later"))
+        }
+        other => panic!("expected close 1013, got {other:?}"),
+    }
+    // Another address is served, making room as before.
+    let answer = first_answer(3).await;
+    assert!(answer.to_text().unwrap().starts_with(r#"{"type":"auth_ok""#), "{answer:?}");
+    let hit = logs.lines().into_iter().find(|l| l.contains("opened 2 sessions within"));
+    assert!(hit.is_some_and(|l| l.contains(r#""kind":"limit_hit""#)), "{:?}", logs.lines());
+    sandbox.shutdown().await;
+}

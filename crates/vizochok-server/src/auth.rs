@@ -12,7 +12,7 @@ use crate::identity;
 use crate::random::{session_id, session_tag};
 use crate::replay::ReplayBuffer;
 use crate::session::{Owner, Session, SessionData};
-use crate::{ConnId, Engine, LogKind, StoreConfig};
+use crate::{ConnId, Engine, LimitsConfig, LogKind, StoreConfig};
 
 /// The highest `last_seq` the engine takes from a client (2^53 - 1, the
 /// largest integer a JavaScript number holds exactly); a higher one counts
@@ -25,6 +25,9 @@ pub(crate) const MAX_CONNECTIONS: usize = 8;
 const TOO_MANY_CONNECTIONS: u16 = 4009;
 /// Close code when the engine cannot make a safe session id (the client retries).
 const INTERNAL_ERROR: u16 = 1011;
+/// Close code when a full engine will not make room for this address's
+/// next session yet ("try again later": the client reconnects).
+const TRY_AGAIN_LATER: u16 = 1013;
 /// Fresh ids drawn before giving up when they keep colliding with live sessions.
 const ID_ATTEMPTS: usize = 4;
 
@@ -119,6 +122,19 @@ impl Engine {
 
     fn open_session(&mut self, now: u64, conn: ConnId, auth: &AuthFrame, owner: Owner) {
         let store_id = owner.store_id.clone();
+        if let Some(peer) = self.conns.get(&conn).and_then(|c| c.peer) {
+            let LimitsConfig { new_sessions_per_address: max, new_session_window_ms: window, .. } = self.config.limits;
+            // Room is made by forgetting another shopper's idle session: an
+            // address that opened many lately may not (one client could
+            // otherwise empty the engine of every idle shopper).
+            if self.sessions.len() >= self.config.max_sessions.max(1) && self.new_sessions.spent(now, peer, max, window)
+            {
+                let detail = format!("the engine is full and this address opened {max} sessions within {window} ms");
+                self.log(now, LogKind::LimitHit, Some(conn), None, Some(store_id), detail);
+                return self.close(now, conn, TRY_AGAIN_LATER, "try again later");
+            }
+            self.new_sessions.record(now, peer, window);
+        }
         let (id, tag) = match self.fresh_ids() {
             Ok(ids) => ids,
             Err(detail) => {

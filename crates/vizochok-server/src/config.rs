@@ -185,6 +185,13 @@ pub struct LimitsConfig {
     pub refused_frames_max: u32,
     /// The window of `invalid_frames_max` and `refused_frames_max`.
     pub refusal_window_ms: u64,
+    /// Sessions one address (an IPv4 address, an IPv6 /64) may open within
+    /// `new_session_window_ms` and still have a full engine forget another
+    /// shopper's idle session to make room; past it, while the engine is
+    /// full, a new session from there is refused (close 1013).
+    pub new_sessions_per_address: u32,
+    /// The window of `new_sessions_per_address`.
+    pub new_session_window_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -205,6 +212,8 @@ impl Default for LimitsConfig {
             invalid_frames_max: 20,
             refused_frames_max: 200,
             refusal_window_ms: 60_000,
+            new_sessions_per_address: 100,
+            new_session_window_ms: 600_000,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::num::NonZeroU64;
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_proto::{ClientFrame, ErrorCode};
 
+use crate::address_budget::Peer;
 use crate::{ConnId, Engine, LogKind};
 
 /// Close code for a client that breaks the protocol (final for the client).
@@ -21,6 +22,8 @@ pub const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 pub(crate) struct Conn {
     pub opened_at: u64,
     pub origin: Option<String>,
+    /// Where it comes from, if the host said.
+    pub peer: Option<Peer>,
     /// Set once `auth` succeeded.
     pub session: Option<String>,
     pub last_inbound: u64,
@@ -45,7 +48,7 @@ pub(crate) struct Conn {
 }
 
 impl Engine {
-    pub(crate) fn on_open(&mut self, now: u64, conn: ConnId, origin: Option<&str>) {
+    pub(crate) fn on_open(&mut self, now: u64, conn: ConnId, origin: Option<&str>, peer: Option<Peer>) {
         let origin = origin.map(str::to_owned);
         let detail = format!("socket accepted from origin {origin:?}");
         self.conns.insert(
@@ -53,6 +56,7 @@ impl Engine {
             Conn {
                 opened_at: now,
                 origin,
+                peer,
                 session: None,
                 last_inbound: now,
                 pinged: false,

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_proto::{Cart, ErrorCode, Reply, Secret};
 
+use crate::address_budget::{AddressBudget, Peer};
 use crate::connection::Conn;
 use crate::dedup::DedupLimits;
 use crate::random::log_prefix;
@@ -45,6 +46,8 @@ pub struct Engine {
     /// The day whose quota counters are current.
     usage_day: u64,
     pub(crate) usage: Usage,
+    /// Sessions each address opened lately.
+    pub(crate) new_sessions: AddressBudget,
     /// Webhook requests ever issued.
     pub(crate) requests: u64,
     /// The latest host time seen, for events without one of their own (restore).
@@ -80,6 +83,7 @@ impl Engine {
             unarmed: false,
             usage_day: 0,
             usage: Usage::default(),
+            new_sessions: AddressBudget::default(),
             requests: 0,
             now: 0,
             outputs: VecDeque::new(),
@@ -92,8 +96,8 @@ impl Engine {
         self.arm_restored(now);
         self.prune_usage(now);
         match input {
-            ServerInput::Open { conn, origin } => {
-                self.on_open(now, conn, origin);
+            ServerInput::Open { conn, origin, peer } => {
+                self.on_open(now, conn, origin, peer.map(Peer::of));
                 self.refresh_conn(conn);
             }
             ServerInput::Text { conn, text } => {

@@ -1,5 +1,7 @@
 //! What the host feeds the [`Engine`](crate::Engine) and what it drains from it.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 /// A connection id assigned by the host when it accepts a socket.
@@ -16,6 +18,10 @@ pub enum ServerInput<'a> {
         conn: ConnId,
         /// The `Origin` header.
         origin: Option<&'a str>,
+        /// The peer's address, if the host knows it: the sessions it opens
+        /// are budgeted (`LimitsConfig::new_sessions_per_address`). A host
+        /// that passes `None` is trusted with every connection it opens.
+        peer: Option<IpAddr>,
     },
     /// A text frame arrived.
     Text {

@@ -18,7 +18,7 @@
 //! // A real server passes the OS's CSPRNG here; a seeded source is for tests.
 //! let mut engine = Engine::new(config, Box::new(KeywordAssistant), Box::new(SeededRandom::new(7)));
 //! let conn = ConnId(1);
-//! engine.handle(0, ServerInput::Open { conn, origin: None });
+//! engine.handle(0, ServerInput::Open { conn, origin: None, peer: None });
 //! let auth = r#"{"type":"auth","v":1,"api_key":"pk_demo","store_id":"demo","language":"en","sdk":{"name":"doc","version":"1"}}"#;
 //! engine.handle(5, ServerInput::Text { conn, text: auth });
 //! let mut sent = Vec::new();
@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod address_budget;
 mod assistant;
 mod auth;
 mod cart;

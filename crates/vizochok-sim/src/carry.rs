@@ -212,7 +212,7 @@ impl World {
                 if ok {
                     self.clients[i].opened = Some(conn);
                     self.watch.heard_from(conn, now);
-                    self.server.handle(now, ServerInput::Open { conn: ConnId(conn), origin: None });
+                    self.server.handle(now, ServerInput::Open { conn: ConnId(conn), origin: None, peer: None });
                     self.clients[i].session.handle_input(now, Input::SocketOpened(socket));
                 } else {
                     let ended = Input::SocketEnded { socket, code: None, reason: "connection refused" };

@@ -4,6 +4,7 @@
 //! engine's timer and keeps the state directory current.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,7 +32,7 @@ const SAVE_SPACING: u32 = 10;
 #[derive(Debug)]
 pub(crate) enum Command {
     /// A socket was accepted; its frames go through `link`.
-    Open { conn: ConnId, origin: Option<String>, link: Link },
+    Open { conn: ConnId, origin: Option<String>, peer: IpAddr, link: Link },
     /// A text frame arrived.
     Text { conn: ConnId, text: String },
     /// A binary frame arrived.
@@ -165,9 +166,9 @@ impl Actor {
         let now = self.now();
         self.dirty = true;
         match command {
-            Command::Open { conn, origin, link } => {
+            Command::Open { conn, origin, peer, link } => {
                 self.sockets.insert(conn, link);
-                self.engine.handle(now, ServerInput::Open { conn, origin: origin.as_deref() });
+                self.engine.handle(now, ServerInput::Open { conn, origin: origin.as_deref(), peer: Some(peer) });
             }
             Command::Text { conn, text } => self.engine.handle(now, ServerInput::Text { conn, text: &text }),
             Command::Binary { conn, len } => self.engine.handle(now, ServerInput::Binary { conn, len }),
@@ -287,6 +288,8 @@ mod tests {
 
     use super::*;
 
+    const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     #[tokio::test]
     async fn no_command_is_lost_at_a_batch_boundary() {
         let engine = Engine::new(ServerConfig::default(), Box::new(KeywordAssistant), Box::new(SeededRandom::new(1)));
@@ -297,7 +300,7 @@ mod tests {
         for n in 0..(3 * BATCH as u64) {
             let (frames, queue) = mpsc::channel(4);
             let link = Link { frames, cut: oneshot::channel().0 };
-            commands.try_send(Command::Open { conn: ConnId(n), origin: None, link }).unwrap();
+            commands.try_send(Command::Open { conn: ConnId(n), origin: None, peer: LOOPBACK, link }).unwrap();
             sockets.push(queue);
         }
         let (done, finished) = oneshot::channel();
@@ -322,7 +325,9 @@ mod tests {
         // the pong finds it full), for all of them on the second.
         for (n, room) in [(1, 1), (2, 8)] {
             let (conn, (frames, queue), (cut, signal)) = (ConnId(n), mpsc::channel(room), oneshot::channel());
-            commands.try_send(Command::Open { conn, origin: None, link: Link { frames, cut } }).unwrap();
+            commands
+                .try_send(Command::Open { conn, origin: None, peer: LOOPBACK, link: Link { frames, cut } })
+                .unwrap();
             commands.try_send(Command::Text { conn, text: auth.into() }).unwrap();
             commands.try_send(Command::Text { conn, text: r#"{"type":"ping"}"#.into() }).unwrap();
             ends.push((queue, signal));

@@ -58,7 +58,7 @@ impl Socket {
         let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
         let refusal = refuse_auth.then(|| frames.clone());
         let (cut, cut_signal) = oneshot::channel();
-        if commands.send(Command::Open { conn, origin, link: Link { frames, cut } }).await.is_err() {
+        if commands.send(Command::Open { conn, origin, peer: pass.peer(), link: Link { frames, cut } }).await.is_err() {
             return;
         }
         let (sink, mut stream) = socket.split();

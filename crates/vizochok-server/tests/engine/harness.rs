@@ -84,7 +84,22 @@ impl Harness {
     }
 
     pub fn open(&mut self, conn: u64, origin: Option<&str>) -> Vec<ServerOutput> {
-        self.input(ServerInput::Open { conn: ConnId(conn), origin })
+        self.input(ServerInput::Open { conn: ConnId(conn), origin, peer: None })
+    }
+
+    /// Opens `conn` from the peer address `from`.
+    pub fn open_from(&mut self, conn: u64, from: &str) -> Vec<ServerOutput> {
+        self.input(ServerInput::Open { conn: ConnId(conn), origin: None, peer: Some(from.parse().unwrap()) })
+    }
+
+    /// Sends this `auth` on an open `conn`, which must succeed; returns the
+    /// session id and every output.
+    pub fn auth_on(&mut self, conn: u64, auth: ClientFrame) -> (String, Vec<ServerOutput>) {
+        let out = self.send(conn, &auth);
+        match frames(&out, conn).first() {
+            Some(ServerFrame::AuthOk(AuthOk { session_id, .. })) => (session_id.clone(), out),
+            other => panic!("expected auth_ok, got {other:?}"),
+        }
     }
 
     pub fn text(&mut self, conn: u64, text: &str) -> Vec<ServerOutput> {
@@ -107,11 +122,7 @@ impl Harness {
     /// Opens `conn` and sends this `auth`, which must succeed.
     pub fn connect_with(&mut self, conn: u64, auth: ClientFrame) -> (String, Vec<ServerOutput>) {
         self.open(conn, None);
-        let out = self.send(conn, &auth);
-        match frames(&out, conn).first() {
-            Some(ServerFrame::AuthOk(AuthOk { session_id, .. })) => (session_id.clone(), out),
-            other => panic!("expected auth_ok, got {other:?}"),
-        }
+        self.auth_on(conn, auth)
     }
 
     /// Moves virtual time on by `ms`, firing every timer on the way.

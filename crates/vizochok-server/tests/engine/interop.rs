@@ -35,7 +35,8 @@ impl World {
                 match output {
                     Output::Open { socket, .. } => {
                         self.socket = Some(socket);
-                        self.server.handle(self.now, ServerInput::Open { conn: ConnId(socket.0), origin: None });
+                        self.server
+                            .handle(self.now, ServerInput::Open { conn: ConnId(socket.0), origin: None, peer: None });
                         self.client.handle_input(self.now, Input::SocketOpened(socket));
                     }
                     Output::Send { text, .. } => {

@@ -2,7 +2,7 @@
 //! under `max_sessions`; what stays bounded meanwhile.
 
 use vizochok_proto::ServerFrame;
-use vizochok_server::{Assistant, CartOp, LogKind, Reply, ServerConfig, ServerInput, Turn};
+use vizochok_server::{Assistant, CartOp, LimitsConfig, LogKind, Reply, ServerConfig, ServerInput, Turn};
 
 use crate::harness::*;
 
@@ -104,6 +104,51 @@ fn at_max_sessions_the_least_recently_used_unattached_one_makes_room() {
     assert_eq!(h.engine.stats().sessions, 3);
     assert!([&a, &c, &e].iter().all(|s| h.engine.has_session(s)));
     assert!(forgotten(&h)[0].contains("least recently used of 2 sessions"));
+}
+
+#[test]
+fn a_full_engine_forgets_no_idle_shopper_for_an_address_past_its_budget_of_new_sessions() {
+    let limits = LimitsConfig { new_sessions_per_address: 2, new_session_window_ms: 60_000, ..LimitsConfig::default() };
+    let mut h = Harness::new(ServerConfig { max_sessions: 4, limits, ..config() });
+    // A shopper fills a cart and leaves: theirs is the idle session a full
+    // engine would forget first.
+    h.open_from(1, "198.51.100.2");
+    let (shopper, _) = h.auth_on(1, auth(None, None));
+    h.send(1, &select("a1", "bread", 2.0));
+    h.closed(1);
+    h.now += 10;
+    // One address (hosts of one IPv6 /64) opens sessions, one connection
+    // after another: below the engine's capacity its budget does not count.
+    let mut conn = 10;
+    let mut opened = |h: &mut Harness, from: &str| {
+        conn += 1;
+        h.open_from(conn, from);
+        let out = h.send(conn, &auth(None, None));
+        h.closed(conn);
+        h.now += 10;
+        (conn, out)
+    };
+    for from in ["2001:db8::1", "2001:db8::2", "2001:db8::3"] {
+        let (conn, out) = opened(&mut h, from);
+        assert_eq!(kinds(&frames(&out, conn)), ["auth_ok"], "{from}");
+    }
+    // The engine is full: the next would forget the shopper's session.
+    let (conn, out) = opened(&mut h, "2001:db8::ffff:4");
+    assert!(frames(&out, conn).is_empty(), "{out:?}");
+    assert_eq!(closes(&out), [(conn, 1013, "try again later".to_owned())]);
+    assert!(h.engine.has_session(&shopper));
+    assert_eq!(h.engine.stats().sessions, 4);
+    // Another address, another /64 and a host that names no address still
+    // make room as before (here, forgetting the shopper's session).
+    let (conn, out) = opened(&mut h, "2001:db8:0:1::1");
+    assert_eq!(kinds(&frames(&out, conn)), ["auth_ok"]);
+    assert!(!h.engine.has_session(&shopper));
+    let (_, _) = h.connect(99, None, None);
+    // A window later the address may make room again.
+    h.now += 60_000;
+    let (conn, out) = opened(&mut h, "2001:db8::5");
+    assert_eq!(kinds(&frames(&out, conn)), ["auth_ok"]);
+    assert_eq!(h.engine.stats().sessions, 4);
 }
 
 #[test]

@@ -1,0 +1,103 @@
+//! New sessions per address. A full engine makes room for a new session by
+//! forgetting another shopper's idle one; an address that has opened more
+//! than its budget of sessions lately may not do that (`docs/protocol.md`,
+//! "The engine: sessions and resume").
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Where connections come from, as the budget counts them: an IPv4
+/// address, or an IPv6 /64, the share of a network one host can rotate
+/// through at will. An IPv4-mapped IPv6 address is its IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Peer {
+    V4(u32),
+    V6(u64),
+}
+
+impl Peer {
+    pub(crate) fn of(addr: IpAddr) -> Peer {
+        match addr {
+            IpAddr::V4(v4) => Peer::V4(v4.into()),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Peer::V4(v4.into()),
+                None => Peer::V6((u128::from(v6) >> 64) as u64),
+            },
+        }
+    }
+}
+
+/// Addresses below which the table is never swept.
+const SWEEP_FLOOR: usize = 1_024;
+
+/// Sessions each address opened in its current window.
+#[derive(Debug, Default)]
+pub(crate) struct AddressBudget {
+    /// Per address: when its window began, and the sessions opened since.
+    windows: HashMap<Peer, (u64, u32)>,
+    /// Addresses left by the last sweep; the next comes at twice as many,
+    /// so the table holds only windows that are current, at O(1) a session.
+    swept: usize,
+}
+
+impl AddressBudget {
+    /// Whether `peer` opened `max` sessions or more in a window still open at `now`.
+    pub(crate) fn spent(&self, now: u64, peer: Peer, max: u32, window_ms: u64) -> bool {
+        self.windows.get(&peer).is_some_and(|&(start, opened)| now < start.saturating_add(window_ms) && opened >= max)
+    }
+
+    /// Counts a session opened from `peer` at `now`.
+    pub(crate) fn record(&mut self, now: u64, peer: Peer, window_ms: u64) {
+        let current = |start: u64| now < start.saturating_add(window_ms);
+        let entry = self.windows.entry(peer).or_insert((now, 0));
+        if !current(entry.0) {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        if self.windows.len() > SWEEP_FLOOR.max(2 * self.swept) {
+            self.windows.retain(|_, (start, _)| current(*start));
+            self.swept = self.windows.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(text: &str) -> Peer {
+        Peer::of(text.parse().unwrap())
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_peer_and_a_mapped_ipv4_address_is_its_ipv4_address() {
+        assert_eq!(peer("2001:db8::1"), peer("2001:db8::ffff:2"));
+        assert_ne!(peer("2001:db8::1"), peer("2001:db8:0:1::1"));
+        assert_eq!(peer("::ffff:203.0.113.7"), peer("203.0.113.7"));
+        assert_ne!(peer("203.0.113.7"), peer("203.0.113.8"));
+        // The IPv6 /64 holding ::1 is not the IPv4 address 0.0.0.0.
+        assert_ne!(peer("::1"), peer("0.0.0.0"));
+    }
+
+    #[test]
+    fn a_budget_is_spent_within_its_window_and_whole_again_after_it() {
+        let mut budget = AddressBudget::default();
+        let (a, b) = (peer("203.0.113.7"), peer("198.51.100.2"));
+        budget.record(0, a, 1_000);
+        assert!(!budget.spent(10, a, 2, 1_000));
+        budget.record(999, a, 1_000);
+        assert!(budget.spent(999, a, 2, 1_000) && !budget.spent(999, b, 2, 1_000));
+        assert!(!budget.spent(1_000, a, 2, 1_000));
+        budget.record(1_000, a, 1_000);
+        assert!(!budget.spent(1_000, a, 2, 1_000));
+    }
+
+    #[test]
+    fn the_table_keeps_only_current_windows() {
+        let mut budget = AddressBudget::default();
+        for n in 0..100_000u32 {
+            budget.record(u64::from(n), Peer::V4(n), 10);
+        }
+        assert!(budget.windows.len() <= 2 * SWEEP_FLOOR, "{}", budget.windows.len());
+    }
+}
