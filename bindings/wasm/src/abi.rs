@@ -24,7 +24,7 @@ mod imports {
         pub fn timer(core: u32, deadline: f64);
         pub fn save(core: u32, session_id: *const u8, len: isize);
         pub fn event(core: u32, kind: u32, json: *const u8, len: usize) -> u32;
-        pub fn frame(core: u32, kind: u32) -> u32;
+        pub fn frame(core: u32, kind: u32, frame: u32) -> u32;
         pub fn report(core: u32, message: *const u8, len: usize);
         pub fn released(core: u32);
         pub fn text(text: *const u8, len: usize);
@@ -68,9 +68,9 @@ pub(crate) fn event(core: u32, kind: u32, json: &str) -> bool {
     unsafe { imports::event(core, kind, json.as_ptr(), json.len()) == 0 }
 }
 
-/// An event of the frame being handled; `false` when a callback threw.
-pub(crate) fn frame(core: u32, kind: u32) -> bool {
-    unsafe { imports::frame(core, kind) == 0 }
+/// An event of the `frame`-th text handed in; `false` when a callback threw.
+pub(crate) fn frame(core: u32, kind: u32, frame: u32) -> bool {
+    unsafe { imports::frame(core, kind, frame) == 0 }
 }
 
 /// Log a problem the driver recovered from, with what the callback threw.

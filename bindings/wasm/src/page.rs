@@ -86,8 +86,8 @@ impl Host for Page {
         abi::event(self.core, kind(&event), &payload(&event)).then_some(()).ok_or_else(|| THREW.into())
     }
 
-    fn deliver_from_frame(&self, event: Event) -> Result<(), String> {
-        abi::frame(self.core, kind(&event)).then_some(()).ok_or_else(|| THREW.into())
+    fn deliver_from_frame(&self, event: Event, frame: u32) -> Result<(), String> {
+        abi::frame(self.core, kind(&event), frame).then_some(()).ok_or_else(|| THREW.into())
     }
 
     fn report_error(&self, message: &str) {

@@ -35,9 +35,9 @@ export async function start(bytes) {
         return threw(core, error);
       }
     },
-    frame: (core, kind) => {
+    frame: (core, kind, n) => {
       try {
-        hosts[core].frame(kind);
+        hosts[core].frame(kind, n);
         return 0;
       } catch (error) {
         return threw(core, error);

@@ -124,9 +124,14 @@ export class VIZOCHOKWidget {
   #wanted = false;
   #hidden = false;
   #destroyed = false;
-  /** The text frame being handled, and its parsed form once an event needs it. */
-  #text = '';
-  #frame = null;
+  /**
+   * Text frames handed in during the outermost call of the core, by number:
+   * a transport may hand one in from inside `send`, while the events of the
+   * one before are still to come.
+   */
+  #texts = new Map();
+  #frames = 0;
+  #depth = 0;
   #ui = null;
   #uiLoading = null;
   #open = false;
@@ -212,10 +217,9 @@ export class VIZOCHOKWidget {
       timer: (deadline) => t.setTimer(deadline < 0 ? null : deadline, () => this.#input(IN.timeout)),
       save: (id) => this.#save(id),
       event: (kind, json) => this.#deliver(EVENTS[kind], json ? JSON.parse(json) : undefined),
-      frame: (kind) => {
+      frame: (kind, n) => {
         const name = EVENTS[kind];
-        this.#frame ??= JSON.parse(this.#text);
-        this.#deliver(name, FROM_FRAME[name](this.#frame, this.#markdown));
+        this.#deliver(name, FROM_FRAME[name](JSON.parse(this.#texts.get(n)), this.#markdown));
       },
       report: (message, error) => console.error(`VIZOCHOK: ${message}`, error),
       released: () => this.#letGo(),
@@ -226,11 +230,18 @@ export class VIZOCHOKWidget {
 
   #input(kind, socket = 0, code = 0, text = '') {
     if (!this.#core) return;
-    if (kind === IN.text) {
-      this.#text = text;
-      this.#frame = null;
+    if (kind === IN.text) this.#texts.set(++this.#frames, text);
+    this.#enter(() => this.#core.input(kind, this.#transport.now(), socket, code, text));
+  }
+
+  /** Calls the core; when the outermost call returns, every frame's events are delivered. */
+  #enter(call) {
+    this.#depth++;
+    try {
+      return call();
+    } finally {
+      if (--this.#depth === 0) this.#texts.clear();
     }
-    this.#core.input(kind, this.#transport.now(), socket, code, text);
   }
 
   /**
@@ -240,7 +251,7 @@ export class VIZOCHOKWidget {
   #act(kind, a = '', b = '', c = '', n = NaN, then = () => {}) {
     if (this.#destroyed) throw new Error('VIZOCHOKWidget was destroyed');
     const run = () => {
-      const result = this.#core.act(kind, this.#transport.now(), a, b, c, n) ?? null;
+      const result = this.#enter(() => this.#core.act(kind, this.#transport.now(), a, b, c, n)) ?? null;
       then(result);
       return result;
     };

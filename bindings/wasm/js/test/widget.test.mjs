@@ -296,3 +296,23 @@ test('only https:, http: and data:image/ image URLs are shown', () => {
     assert.equal(safeImageUrl(bad, server), null, String(bad));
   }
 });
+
+test('a transport that hands in frames from inside send gives each event its own frame', async () => {
+  // Browser sockets deliver later; a test double may answer at once, so a
+  // frame arrives while the events of the one before are still in hand.
+  const item = (quantity) => ({ sku: 'milk-1', name: 'Milk', price: 2, promo_price: null, brand: null, quantity });
+  const change = (seq, quantity) => ({ type: 'cart_changed', seq, action: 'quantity_updated', sku: 'milk-1', name: 'Milk',
+    quantity, price: 2, items: [item(quantity)], total: 2 * quantity });
+  const seen = [];
+  const { w, transport } = await connected({ onCartChanged: (cart) => seen.push(cart.quantity) });
+  transport.send = (_socket, text) => {
+    const frame = JSON.parse(text);
+    if (frame.type !== 'update_quantity') return;
+    transport.events.text(JSON.stringify({ type: 'ack', id: frame.id }));
+    transport.events.text(JSON.stringify(change(1, 2)));
+    transport.events.text(JSON.stringify(change(2, 3)));
+  };
+  w.updateQuantity('milk-1', 2);
+  assert.deepEqual(seen, [2, 3]);
+  assert.deepEqual(w.cart.items.map((i) => i.quantity), [3]);
+});

@@ -38,10 +38,15 @@ pub trait Host {
     /// [`Host::report_error`] and the driver carries on.
     fn deliver(&self, event: Event) -> Result<(), String>;
 
-    /// As [`Host::deliver`], for an event whose data is the text frame being
-    /// handled (see [`Output::FrameEvent`](crate::Output::FrameEvent)): a
-    /// host that keeps its own parse of the frame may use it.
-    fn deliver_from_frame(&self, event: Event) -> Result<(), String> {
+    /// As [`Host::deliver`], for an event whose data is a text frame's own
+    /// (see [`Output::FrameEvent`](crate::Output::FrameEvent)): a host that
+    /// keeps its own parse of the frame may use it. `frame` says which: the
+    /// host's `frame`-th [`Input::Text`](crate::Input::Text), counted from 1
+    /// (wrapping). It need not be the last one handed in: a host may hand
+    /// in a frame from inside a call of the driver, as a transport's `send`
+    /// can, before the events of the one before it are delivered.
+    fn deliver_from_frame(&self, event: Event, frame: u32) -> Result<(), String> {
+        let _ = frame;
         self.deliver(event)
     }
 

@@ -45,12 +45,17 @@ struct Inner {
     saved: Option<Secret>,
     /// Whether the host has heard [`Host::released`].
     released: bool,
+    /// Text frames handed in so far: the number of the one being handled,
+    /// which its frame events carry to the host.
+    frames: u32,
 }
 
 /// One thing to tell the host.
 #[derive(Debug)]
 enum Step {
-    Output(Output),
+    /// An output, and the number of the text frame handed in last when it
+    /// came (the frame a frame event is of).
+    Output(Output, u32),
     Timer(Option<u64>),
     Save(Option<Secret>),
 }
@@ -84,7 +89,8 @@ impl<H: Host> Driver<H> {
     /// the config with [`Session::new`] first).
     pub fn with_session(session: Session, host: H) -> Driver<H> {
         let saved = session.session_id().map(Secret::new);
-        let inner = Inner { session, queue: Vec::new(), delivering: None, armed: None, saved, released: false };
+        let inner =
+            Inner { session, queue: Vec::new(), delivering: None, armed: None, saved, released: false, frames: 0 };
         Driver { inner: Mutex::new(inner), idle: Condvar::new(), host }
     }
 
@@ -100,6 +106,9 @@ impl<H: Host> Driver<H> {
             if input == Input::Timeout {
                 // The host's timer is spent: whatever comes next is armed anew.
                 inner.armed = None;
+            }
+            if let Input::Text(..) = input {
+                inner.frames = inner.frames.wrapping_add(1);
             }
             inner.session.handle_input(now, input)
         })
@@ -263,11 +272,11 @@ impl<H: Host> Driver<H> {
     fn perform(&self, step: Step) {
         let host = &self.host;
         match step {
-            Step::Output(Output::Open { socket, url }) => host.open_socket(socket, &url),
-            Step::Output(Output::Send { socket, text }) => host.send_text(socket, &text),
-            Step::Output(Output::Close { socket, code, reason }) => host.close_socket(socket, code, &reason),
-            Step::Output(Output::Event(event)) => self.delivered(host.deliver(event)),
-            Step::Output(Output::FrameEvent(event)) => self.delivered(host.deliver_from_frame(event)),
+            Step::Output(Output::Open { socket, url }, _) => host.open_socket(socket, &url),
+            Step::Output(Output::Send { socket, text }, _) => host.send_text(socket, &text),
+            Step::Output(Output::Close { socket, code, reason }, _) => host.close_socket(socket, code, &reason),
+            Step::Output(Output::Event(event), _) => self.delivered(host.deliver(event)),
+            Step::Output(Output::FrameEvent(event), frame) => self.delivered(host.deliver_from_frame(event, frame)),
             Step::Timer(deadline) => host.set_timer(deadline),
             Step::Save(session_id) => host.save_session(session_id.as_ref().map(Secret::expose)),
         }
@@ -290,7 +299,7 @@ impl Inner {
     /// saved id when they changed.
     fn collect(&mut self) {
         while let Some(output) = self.session.poll_output() {
-            self.queue.push(Step::Output(output));
+            self.queue.push(Step::Output(output, self.frames));
         }
         // A deadline that moved later keeps the armed timer: it fires early,
         // changes nothing, and is armed again then. Most frames push the

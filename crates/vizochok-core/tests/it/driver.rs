@@ -10,12 +10,15 @@ use crate::support::{config, KEY};
 
 /// What the app does in one callback.
 type Reaction = Box<dyn Fn(&Driver<Recorder>, &Event) -> Result<(), String> + Send + Sync>;
+/// What a transport does, once, when it is asked to send a frame.
+type Answer = Box<dyn FnOnce(&Driver<Recorder>, &str) + Send>;
 
 /// A host that writes down everything it is asked, in order.
 #[derive(Default)]
 struct Recorder {
     log: Mutex<Vec<String>>,
     reaction: Mutex<Option<Reaction>>,
+    answer: Mutex<Option<Answer>>,
     driver: Mutex<Option<std::sync::Weak<Driver<Recorder>>>>,
 }
 
@@ -32,6 +35,11 @@ impl Host for Recorder {
     fn send_text(&self, socket: SocketId, text: &str) {
         let frame: serde_json::Value = serde_json::from_str(text).unwrap();
         self.note(format!("send {} {}", socket.0, frame["type"].as_str().unwrap()));
+        let answer = self.answer.lock().unwrap().take();
+        let driver = self.driver.lock().unwrap().as_ref().and_then(|d| d.upgrade());
+        if let (Some(answer), Some(driver)) = (answer, driver) {
+            answer(&driver, text);
+        }
     }
     fn close_socket(&self, socket: SocketId, code: u16, reason: &str) {
         self.note(format!("close {} {code} {reason}", socket.0));
@@ -49,6 +57,10 @@ impl Host for Recorder {
             (Some(react), Some(driver)) => react(&driver, &event),
             _ => Ok(()),
         }
+    }
+    fn deliver_from_frame(&self, event: Event, frame: u32) -> Result<(), String> {
+        self.note(format!("frame {frame} {}", name(&event)));
+        self.deliver(event)
     }
     fn report_error(&self, message: &str) {
         self.note(format!("report {message}"));
@@ -141,6 +153,26 @@ fn a_call_from_a_callback_queues_behind_the_outputs_in_hand() {
     let message = log.iter().position(|l| l == "send 1 message").unwrap();
     let clear = log.iter().position(|l| l == "send 1 clear_cart").unwrap();
     assert!(connect < message && message < clear, "the flush in hand goes first: {log:?}");
+}
+
+#[test]
+fn a_frame_handed_in_from_inside_a_host_call_is_named_to_the_host_for_its_own_events() {
+    let d = connected();
+    let cart = |seq: u64, total: u64| {
+        let item = json!({"sku":"milk-1","name":"Milk","price":1,"promo_price":null,"brand":null,"quantity":total});
+        json!({"type":"cart_changed","seq":seq,"action":"quantity_updated","items":[item],"total":total}).to_string()
+    };
+    // A transport that answers at once, from inside `send`: both frames are
+    // handed in before the first one's event is delivered.
+    *d.host().answer.lock().unwrap() = Some(Box::new(move |driver: &Driver<Recorder>, _: &str| {
+        driver.handle(20, Input::Text(SocketId(1), &cart(1, 2)));
+        driver.handle(20, Input::Text(SocketId(1), &cart(2, 3)));
+    }));
+    d.update_quantity(20, "milk-1", 2.0).unwrap();
+    let frames: Vec<String> = take(&d).into_iter().filter(|l| l.starts_with("frame")).collect();
+    // auth_ok was the first frame handed in.
+    assert_eq!(frames, ["frame 2 cart_changed", "frame 3 cart_changed"]);
+    assert_eq!(d.cart().total, 3.0);
 }
 
 #[test]
