@@ -124,14 +124,19 @@ export class VIZOCHOKWidget {
   #wanted = false;
   #hidden = false;
   #destroyed = false;
-  /**
-   * Text frames handed in during the outermost call of the core, by number:
-   * a transport may hand one in from inside `send`, while the events of the
-   * one before are still to come.
-   */
-  #texts = new Map();
+  /** The last text frame handed in, and its number (an i32, as the core's u32 arrives). */
+  #text = '';
   #frames = 0;
+  /**
+   * Frames before it whose events may still come, by number: a transport
+   * may hand in a frame from inside `send`, a call of the core. Kept until
+   * the outermost call returns, when every event has been delivered.
+   */
+  #older = new Map();
   #depth = 0;
+  /** The number of the frame parsed last, and its parse. */
+  #parsedN = 0;
+  #parsed = null;
   #ui = null;
   #uiLoading = null;
   #open = false;
@@ -219,7 +224,11 @@ export class VIZOCHOKWidget {
       event: (kind, json) => this.#deliver(EVENTS[kind], json ? JSON.parse(json) : undefined),
       frame: (kind, n) => {
         const name = EVENTS[kind];
-        this.#deliver(name, FROM_FRAME[name](JSON.parse(this.#texts.get(n)), this.#markdown));
+        if (this.#parsedN !== n) {
+          this.#parsed = JSON.parse(n === this.#frames ? this.#text : this.#older.get(n));
+          this.#parsedN = n;
+        }
+        this.#deliver(name, FROM_FRAME[name](this.#parsed, this.#markdown));
       },
       report: (message, error) => console.error(`VIZOCHOK: ${message}`, error),
       released: () => this.#letGo(),
@@ -230,7 +239,11 @@ export class VIZOCHOKWidget {
 
   #input(kind, socket = 0, code = 0, text = '') {
     if (!this.#core) return;
-    if (kind === IN.text) this.#texts.set(++this.#frames, text);
+    if (kind === IN.text) {
+      if (this.#depth) this.#older.set(this.#frames, this.#text);
+      this.#text = text;
+      this.#frames = (this.#frames + 1) | 0;
+    }
     this.#enter(() => this.#core.input(kind, this.#transport.now(), socket, code, text));
   }
 
@@ -240,7 +253,7 @@ export class VIZOCHOKWidget {
     try {
       return call();
     } finally {
-      if (--this.#depth === 0) this.#texts.clear();
+      if (--this.#depth === 0 && this.#older.size) this.#older.clear();
     }
   }
 
