@@ -1,4 +1,4 @@
-//! Fuzzing, benchmarks and security gates (issue 7).
+//! Fuzzing, benchmarks and security gates.
 //!
 //! - `cargo xtask fuzz --time SECONDS [TARGET...]`: every cargo-fuzz target
 //!   (or the named ones) for that long each, on nightly; installs nightly and
@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::run::{cmd, probe, root, run, target_dir, Result};
@@ -202,10 +203,25 @@ pub fn ci() -> Result {
     // Every crash the fuzzers ever found, and the seed corpus, replayed on stable.
     run(&mut cmd("cargo", &["test", "--locked", "--manifest-path", "fuzz/Cargo.toml"]))?;
     setup_fuzz()?;
-    for target in TARGETS {
-        fuzz_target(target, SMOKE_SECONDS)?;
-    }
-    Ok(())
+    // A fuzzer runs on one thread, and CI machines have two cores: two at a
+    // time. The first run of each pair builds what both need (cargo's lock
+    // holds the other back until it is built).
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<String>> = std::thread::scope(|scope| {
+        let worker = || {
+            let mut results = Vec::new();
+            while let Some(target) = TARGETS.get(next.fetch_add(1, Ordering::Relaxed)) {
+                results.push(fuzz_target(target, SMOKE_SECONDS));
+            }
+            results
+        };
+        let workers = [scope.spawn(worker), scope.spawn(worker)];
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|_| vec![Err("a fuzz worker panicked".into())]))
+            .collect()
+    });
+    results.into_iter().try_for_each(|result| result.map(drop))
 }
 
 /// The core forbids `unsafe`; `ws://` to a remote host is refused before any I/O.
