@@ -10,7 +10,8 @@
 //!
 //! Whatever an input changes belongs to the connection it came on and that
 //! connection's session (or, for a webhook answer, the webhook's session),
-//! so `Engine::handle` refreshes exactly those entries afterwards.
+//! so `Engine::handle` refreshes exactly those entries afterwards; a timer
+//! refreshes what it fired for, a connection's with its session.
 
 use std::collections::BTreeSet;
 use std::num::NonZeroU64;
@@ -116,8 +117,14 @@ impl Engine {
                 if let Some(state) = self.conns.get_mut(&conn) {
                     state.due_key = None;
                 }
+                // Closing it leaves its session: that moves its last use and
+                // may start its replay window.
+                let session = self.conns.get(&conn).and_then(|c| c.session.clone());
                 self.connection_timer(now, conn);
                 self.refresh_conn(conn);
+                if let Some(id) = session {
+                    self.refresh_session(&id);
+                }
             } else if let Some((at, id)) = self.schedule.due.first().filter(|(at, _)| *at <= now).cloned() {
                 self.schedule.due.remove(&(at, id.clone()));
                 if let Some(session) = self.sessions.get_mut(&id) {

@@ -85,6 +85,25 @@ fn restore_refuses_a_snapshot_holding_one_session_twice_and_keeps_serving() {
 }
 
 #[test]
+fn a_connection_the_heartbeat_closes_starts_the_replay_window_as_any_other() {
+    // A timeout closed the connection without filing its session again, so
+    // the replay window was never scheduled: the buffer stayed (up to the
+    // TTL), and the session sat among the idle under its use before.
+    let mut h = Harness::new(ServerConfig { heartbeat_ms: std::num::NonZeroU64::new(1_000), ..config() });
+    let (sid, _) = h.connect(1, None, None);
+    for (id, sku) in [("a1", "bread"), ("a2", "milk-1")] {
+        h.send(1, &select(id, sku, 1.0));
+    }
+    // The client's network is gone: nothing more is heard from it.
+    assert_eq!(closes(&h.advance(2_000)), [(1, 1000, "heartbeat timeout".into())]);
+    h.advance(120_000);
+    let expired = h.logs().into_iter().filter(|e| e.kind == vizochok_server::LogKind::ReplayExpired).count();
+    assert_eq!(expired, 1);
+    let got = frames(&h.connect(2, Some(&sid), Some(1)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(AuthOk { restored: true, replay: false, .. })), "{got:?}");
+}
+
+#[test]
 fn past_the_replay_window_a_resume_is_restored() {
     let mut h = Harness::new(config());
     let sid = three_changes(&mut h);
