@@ -56,8 +56,12 @@ impl Engine {
     /// are done or gone).
     pub(crate) fn shed_sessions(&mut self, now: u64, keep: usize) {
         while self.sessions.len() > keep {
-            let oldest =
-                self.schedule.idle.iter().find(|(_, id)| self.sessions.get(id).is_some_and(|s| s.conns.is_empty()));
+            // The head, unless this input attached it before its refresh.
+            let oldest = self
+                .schedule
+                .evictable
+                .iter()
+                .find(|(_, id)| self.sessions.get(id).is_some_and(|s| s.conns.is_empty()));
             let Some((_, id)) = oldest.cloned() else { return };
             let held = self.sessions.len();
             self.evict(now, &id, &format!("least recently used of {held} sessions"));
@@ -78,6 +82,9 @@ impl Engine {
         }
         if let Some(used) = session.idle_key {
             self.schedule.idle.remove(&(used, id.to_owned()));
+        }
+        if let Some(used) = session.evict_key {
+            self.schedule.evictable.remove(&(used, id.to_owned()));
         }
         let data = &*session.data;
         if let Some(in_flight) = &data.in_flight {

@@ -6,7 +6,9 @@
 //! - `due`: each session's next work deadline (the next `delta`, the
 //!   webhook's timeout, the end of the replay window);
 //! - `idle`: the sessions with no work in progress, by last use — the head
-//!   is the next to outlive its TTL, and the least recently used.
+//!   is the next to outlive its TTL;
+//! - `evictable`: of those, the ones no connection holds, by last use — the
+//!   head is what a full engine forgets to make room.
 //!
 //! Whatever an input changes belongs to the connection it came on and that
 //! connection's session (or, for a webhook answer, the webhook's session),
@@ -27,6 +29,7 @@ pub(crate) struct Schedule {
     pub conn_due: BTreeSet<(u64, ConnId)>,
     pub due: BTreeSet<(u64, String)>,
     pub idle: BTreeSet<(u64, String)>,
+    pub evictable: BTreeSet<(u64, String)>,
 }
 
 impl Engine {
@@ -85,6 +88,7 @@ impl Engine {
         };
         let due = [next_chunk, webhook, replay_expiry].into_iter().flatten().min();
         let idle = (!data.busy()).then_some(data.used_at);
+        let evictable = idle.filter(|_| session.conns.is_empty());
         if session.due_key != due {
             if let Some(old) = session.due_key.take() {
                 self.schedule.due.remove(&(old, id.to_owned()));
@@ -102,6 +106,15 @@ impl Engine {
                 self.schedule.idle.insert((used, id.to_owned()));
             }
             session.idle_key = idle;
+        }
+        if session.evict_key != evictable {
+            if let Some(old) = session.evict_key.take() {
+                self.schedule.evictable.remove(&(old, id.to_owned()));
+            }
+            if let Some(used) = evictable {
+                self.schedule.evictable.insert((used, id.to_owned()));
+            }
+            session.evict_key = evictable;
         }
     }
 

@@ -67,10 +67,12 @@ pub(crate) struct Session {
     pub detached_at: Option<u64>,
     /// Accept times of recent actions, for the rate limit.
     pub recent_actions: VecDeque<u64>,
-    /// The keys under which the engine's timer indexes hold the session:
-    /// its next work deadline, and its last use while it has no work.
+    /// The keys under which the engine's indexes hold the session: its next
+    /// work deadline, its last use while it has no work, and its last use
+    /// while it has neither work nor a connection.
     pub due_key: Option<u64>,
     pub idle_key: Option<u64>,
+    pub evict_key: Option<u64>,
 }
 
 impl Session {
@@ -84,6 +86,7 @@ impl Session {
             recent_actions: VecDeque::new(),
             due_key: None,
             idle_key: None,
+            evict_key: None,
         }
     }
 
