@@ -32,6 +32,19 @@ pub(crate) struct Schedule {
     pub evictable: BTreeSet<(u64, String)>,
 }
 
+/// Moves a session's entry in `index` from under `key` to under `new`.
+fn refile(index: &mut BTreeSet<(u64, String)>, key: &mut Option<u64>, new: Option<u64>, id: &str) {
+    if *key != new {
+        if let Some(old) = key.take() {
+            index.remove(&(old, id.to_owned()));
+        }
+        if let Some(at) = new {
+            index.insert((at, id.to_owned()));
+        }
+        *key = new;
+    }
+}
+
 impl Engine {
     /// When the host must next call `handle(now, Timeout)`.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
@@ -89,33 +102,9 @@ impl Engine {
         let due = [next_chunk, webhook, replay_expiry].into_iter().flatten().min();
         let idle = (!data.busy()).then_some(data.used_at);
         let evictable = idle.filter(|_| session.conns.is_empty());
-        if session.due_key != due {
-            if let Some(old) = session.due_key.take() {
-                self.schedule.due.remove(&(old, id.to_owned()));
-            }
-            if let Some(at) = due {
-                self.schedule.due.insert((at, id.to_owned()));
-            }
-            session.due_key = due;
-        }
-        if session.idle_key != idle {
-            if let Some(old) = session.idle_key.take() {
-                self.schedule.idle.remove(&(old, id.to_owned()));
-            }
-            if let Some(used) = idle {
-                self.schedule.idle.insert((used, id.to_owned()));
-            }
-            session.idle_key = idle;
-        }
-        if session.evict_key != evictable {
-            if let Some(old) = session.evict_key.take() {
-                self.schedule.evictable.remove(&(old, id.to_owned()));
-            }
-            if let Some(used) = evictable {
-                self.schedule.evictable.insert((used, id.to_owned()));
-            }
-            session.evict_key = evictable;
-        }
+        refile(&mut self.schedule.due, &mut session.due_key, due, id);
+        refile(&mut self.schedule.idle, &mut session.idle_key, idle, id);
+        refile(&mut self.schedule.evictable, &mut session.evict_key, evictable, id);
     }
 
     /// Runs every timer due at `now`, earliest first: connection deadlines,
