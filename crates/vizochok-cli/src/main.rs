@@ -64,7 +64,7 @@ struct SessionArgs {
     /// Forget a session no connection has used for this long (a resume then opens a new one) [default: 24h]
     #[arg(long, value_name = "DURATION")]
     session_ttl: Option<Span>,
-    /// Most sessions held; one more forgets the least recently used idle one [default: 100000]
+    /// Most sessions held; one more forgets the least recently used idle one, empty ones first [default: 100000]
     #[arg(long, value_name = "N")]
     max_sessions: Option<usize>,
     /// New sessions one IP address (an IPv6 /64) may open per 10 min and still make room in a full sandbox (past it, 1013) [default: 100]

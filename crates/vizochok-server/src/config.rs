@@ -44,8 +44,9 @@ pub struct ServerConfig {
     /// frame, no connection leaving) is forgotten: a resume then opens a new
     /// session.
     pub session_ttl_ms: u64,
-    /// Most sessions held; opening one more forgets the least recently used
-    /// session that has no connection and no work in progress.
+    /// Most sessions held; opening one more forgets one that has no
+    /// connection and no work in progress: the least recently used of those
+    /// holding nothing (no cart line, no conversation), else of the rest.
     pub max_sessions: usize,
     /// Applied action ids remembered per client of a session (per
     /// connection for ids that name no client): the client queue's

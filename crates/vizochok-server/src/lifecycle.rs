@@ -50,10 +50,11 @@ impl Engine {
         self.shed_sessions(now, self.config.max_sessions.max(1) - 1);
     }
 
-    /// While the engine holds more than `keep` sessions, forgets the least
-    /// recently used one that has no connection and no work in progress (a
-    /// session with either stays, so the engine may hold more until they
-    /// are done or gone).
+    /// While the engine holds more than `keep` sessions, forgets one that
+    /// has no connection and no work in progress: the least recently used
+    /// of those holding nothing, else the least recently used (a session
+    /// with a connection or work stays, so the engine may hold more until
+    /// they are done or gone).
     pub(crate) fn shed_sessions(&mut self, now: u64, keep: usize) {
         while self.sessions.len() > keep {
             // The head, unless this input attached it before its refresh.
@@ -62,9 +63,10 @@ impl Engine {
                 .evictable
                 .iter()
                 .find(|(_, id)| self.sessions.get(id).is_some_and(|s| s.conns.is_empty()));
-            let Some((_, id)) = oldest.cloned() else { return };
+            let Some(((holds, _), id)) = oldest.cloned() else { return };
             let held = self.sessions.len();
-            self.evict(now, &id, &format!("least recently used of {held} sessions"));
+            let what = if holds { "" } else { "holding nothing, " };
+            self.evict(now, &id, &format!("{what}least recently used of {held} sessions"));
         }
     }
 

@@ -7,7 +7,8 @@
 //!   webhook's timeout, the end of the replay window);
 //! - `idle`: the sessions with no work in progress, by last use — the head
 //!   is the next to outlive its TTL;
-//! - `evictable`: of those, the ones no connection holds, by last use — the
+//! - `evictable`: of those, the ones no connection holds, those holding
+//!   nothing (no cart line, no conversation) first, then by last use — the
 //!   head is what a full engine forgets to make room.
 //!
 //! Whatever an input changes belongs to the connection it came on and that
@@ -29,11 +30,11 @@ pub(crate) struct Schedule {
     pub conn_due: BTreeSet<(u64, ConnId)>,
     pub due: BTreeSet<(u64, String)>,
     pub idle: BTreeSet<(u64, String)>,
-    pub evictable: BTreeSet<(u64, String)>,
+    pub evictable: BTreeSet<((bool, u64), String)>,
 }
 
 /// Moves a session's entry in `index` from under `key` to under `new`.
-fn refile(index: &mut BTreeSet<(u64, String)>, key: &mut Option<u64>, new: Option<u64>, id: &str) {
+fn refile<K: Ord + Copy>(index: &mut BTreeSet<(K, String)>, key: &mut Option<K>, new: Option<K>, id: &str) {
     if *key != new {
         if let Some(old) = key.take() {
             index.remove(&(old, id.to_owned()));
@@ -101,7 +102,7 @@ impl Engine {
         };
         let due = [next_chunk, webhook, replay_expiry].into_iter().flatten().min();
         let idle = (!data.busy()).then_some(data.used_at);
-        let evictable = idle.filter(|_| session.conns.is_empty());
+        let evictable = idle.filter(|_| session.conns.is_empty()).map(|used| (data.holds_something(), used));
         refile(&mut self.schedule.due, &mut session.due_key, due, id);
         refile(&mut self.schedule.idle, &mut session.idle_key, idle, id);
         refile(&mut self.schedule.evictable, &mut session.evict_key, evictable, id);

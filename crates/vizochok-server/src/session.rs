@@ -72,7 +72,7 @@ pub(crate) struct Session {
     /// while it has neither work nor a connection.
     pub due_key: Option<u64>,
     pub idle_key: Option<u64>,
-    pub evict_key: Option<u64>,
+    pub evict_key: Option<(bool, u64)>,
 }
 
 impl Session {
@@ -208,6 +208,12 @@ impl SessionData {
     /// such a session is not forgotten until it is done.
     pub fn busy(&self) -> bool {
         self.turn.is_some() || !self.waiting.is_empty() || self.in_flight.is_some() || !self.cart_queue.is_empty()
+    }
+
+    /// Whether forgetting it would lose a shopper something: a cart line or
+    /// a conversation.
+    pub fn holds_something(&self) -> bool {
+        !self.cart.items.is_empty() || !self.history.is_empty()
     }
 
     /// Accepted messages not yet answered: the one being answered and those waiting.

@@ -107,6 +107,34 @@ fn at_max_sessions_the_least_recently_used_unattached_one_makes_room() {
 }
 
 #[test]
+fn a_full_engine_forgets_a_session_that_holds_nothing_before_a_shopper_s_cart_or_conversation() {
+    let mut h = Harness::new(ServerConfig { max_sessions: 3, ..config() });
+    let (cart, _) = h.connect(1, None, None);
+    h.send(1, &select("a1", "bread", 1.0));
+    h.closed(1);
+    h.now += 10;
+    let (chat, _) = h.connect(2, None, None);
+    h.send(2, &message("m1", "milk"));
+    h.closed(2);
+    h.now += 10;
+    // A page that opened the chat and left, used after both shoppers.
+    let (empty, _) = h.connect(3, None, None);
+    h.closed(3);
+    h.now += 10;
+    let (fourth, _) = h.connect(4, None, None);
+    assert!(!h.engine.has_session(&empty), "the session holding nothing goes first");
+    assert!([&cart, &chat, &fourth].iter().all(|s| h.engine.has_session(s)));
+    // With none empty left, the least recently used goes, as before.
+    h.send(4, &select("a1", "milk-1", 1.0));
+    h.closed(4);
+    h.now += 10;
+    h.connect(5, None, None);
+    assert!(!h.engine.has_session(&cart) && h.engine.has_session(&chat) && h.engine.has_session(&fourth));
+    let forgotten = forgotten(&h);
+    assert!(forgotten[0].contains("holding nothing") && !forgotten[1].contains("holding nothing"), "{forgotten:?}");
+}
+
+#[test]
 fn a_full_engine_forgets_no_idle_shopper_for_an_address_past_its_budget_of_new_sessions() {
     let limits = LimitsConfig { new_sessions_per_address: 2, new_session_window_ms: 60_000, ..LimitsConfig::default() };
     let mut h = Harness::new(ServerConfig { max_sessions: 4, limits, ..config() });
@@ -118,12 +146,14 @@ fn a_full_engine_forgets_no_idle_shopper_for_an_address_past_its_budget_of_new_s
     h.closed(1);
     h.now += 10;
     // One address (hosts of one IPv6 /64) opens sessions, one connection
-    // after another: below the engine's capacity its budget does not count.
+    // after another, each with a cart line so that none goes before the
+    // shopper's: below the engine's capacity its budget does not count.
     let mut conn = 10;
     let mut opened = |h: &mut Harness, from: &str| {
         conn += 1;
         h.open_from(conn, from);
         let out = h.send(conn, &auth(None, None));
+        h.send(conn, &select("a1", "milk-1", 1.0));
         h.closed(conn);
         h.now += 10;
         (conn, out)
