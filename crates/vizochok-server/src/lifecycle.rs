@@ -85,8 +85,8 @@ impl Engine {
         if let Some(used) = session.idle_key {
             self.schedule.idle.remove(&(used, id.to_owned()));
         }
-        if let Some(used) = session.evict_key {
-            self.schedule.evictable.remove(&(used, id.to_owned()));
+        if let Some(key) = session.evict_key {
+            self.schedule.evictable.remove(&(key, id.to_owned()));
         }
         let data = &*session.data;
         if let Some(in_flight) = &data.in_flight {

@@ -68,8 +68,9 @@ pub(crate) struct Session {
     /// Accept times of recent actions, for the rate limit.
     pub recent_actions: VecDeque<u64>,
     /// The keys under which the engine's indexes hold the session: its next
-    /// work deadline, its last use while it has no work, and its last use
-    /// while it has neither work nor a connection.
+    /// work deadline, its last use while it has no work, and, while it has
+    /// neither work nor a connection, whether it holds something and its
+    /// last use.
     pub due_key: Option<u64>,
     pub idle_key: Option<u64>,
     pub evict_key: Option<(bool, u64)>,
