@@ -65,10 +65,8 @@ impl Engine {
             let text = auth.api_key.redact(text);
             auth.user_token.as_ref().map_or(text.clone(), |token| token.redact(&text))
         };
-        // An unknown store's id is the client's text: only its start is logged,
-        // cut after every secret is scrubbed (the log's own redaction comes
-        // too late for a secret the cut has split).
-        let store = crate::cart::shown(&self.redact(&scrub(&auth.store_id))).to_owned();
+        // An unknown store's id is the client's text: only its start is logged.
+        let store = self.shown(&scrub(&auth.store_id));
         let detail = format!("{reason} (store {store:?})");
         self.log(now, LogKind::AuthFailed, Some(conn), None, Some(store), detail);
         if let Some(code) = code {

@@ -19,15 +19,11 @@ pub(crate) struct Change {
 /// and low enough that every total stays a finite number.
 pub const MAX_QUANTITY: f64 = 1_000_000.0;
 
-/// Longest part of a client's text (a SKU, a store id) a refusal repeats.
-const SHOWN: usize = 64;
-
 /// Why a change cannot be applied.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Unfit {
-    /// The catalog has no such product. The SKU is foreign text, whole: the
-    /// engine scrubs secrets from it before it cuts it to show
-    /// (`Engine::unfit`), or a cut secret would survive.
+    /// The catalog has no such product. The SKU is foreign text, whole, for
+    /// `Engine::shown` to scrub and cut.
     UnknownSku(String),
     /// Anything else, in developer-facing English that names only numbers
     /// and the catalog's own SKUs.
@@ -50,15 +46,6 @@ pub(crate) fn check(op: &CartOp, catalog: &Catalog) -> Result<(), Unfit> {
         Some(q) if q > MAX_QUANTITY => Err(Unfit::Reason(format!("a quantity of {sku:?} above {MAX_QUANTITY}"))),
         _ => Ok(()),
     }
-}
-
-/// At most the first [`SHOWN`] bytes of `text` (cut at a character).
-pub(crate) fn shown(text: &str) -> &str {
-    let mut end = text.len().min(SHOWN);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Applies `op` to `cart`, naming products in `language`.

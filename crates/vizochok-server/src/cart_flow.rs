@@ -139,13 +139,10 @@ impl Engine {
         self.error(session_id, ErrorCode::InternalError, message, task.action_id.clone(), None);
     }
 
-    /// Why a change cannot be applied, as a refusal shows it: an unknown
-    /// SKU (the client's text) scrubbed of every secret, then cut to its
-    /// first 64 bytes, in that order, or a secret the cut split would be
-    /// left in part where no redaction can recognise it.
+    /// Why a change cannot be applied, as a refusal shows it.
     pub(crate) fn unfit(&self, unfit: Unfit) -> String {
         match unfit {
-            Unfit::UnknownSku(sku) => format!("unknown sku {:?}", cart::shown(&self.redact(&sku))),
+            Unfit::UnknownSku(sku) => format!("unknown sku {:?}", self.shown(&sku)),
             Unfit::Reason(reason) => reason,
         }
     }

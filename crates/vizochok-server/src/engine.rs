@@ -22,6 +22,8 @@ const DAY_MS: u64 = 86_400_000;
 /// session id holds 32, a user token 64, and nothing the engine writes
 /// needs that many in a row.
 const SECRET_HEX_RUN: usize = 32;
+/// Longest part of a client's text a refusal or a log line repeats.
+const SHOWN: usize = 64;
 
 /// The sans-IO server. The host feeds it [`ServerInput`]s with the current
 /// monotonic time in milliseconds, drains [`ServerOutput`]s with
@@ -341,6 +343,20 @@ impl Engine {
             detail: self.redact(&detail),
         };
         self.push(ServerOutput::Log(event));
+    }
+
+    /// At most the first [`SHOWN`] bytes of a client's text (a SKU, a store
+    /// id), cut at a character after every secret is scrubbed from it: cut
+    /// first, a secret the cut split would be left in part, where no
+    /// redaction can recognise it.
+    pub(crate) fn shown(&self, text: &str) -> String {
+        let mut text = self.redact(text);
+        let mut end = text.len().min(SHOWN);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text
     }
 
     /// Removes every configured api key and identity secret from a text
