@@ -82,7 +82,7 @@ struct ConnectionArgs {
     /// The WebSocket handshake and `auth` must both arrive within this of connecting [default: 10s]
     #[arg(long, value_name = "DURATION")]
     handshake_timeout: Option<Span>,
-    /// Concurrent connections from one IP address [default: 64]
+    /// Concurrent connections from one IP address (an IPv6 /64) [default: 64]
     #[arg(long, value_name = "N")]
     max_per_address: Option<usize>,
     /// Connections still in their handshake; one more drops the oldest [default: 4096]

@@ -6,17 +6,28 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Where connections come from, as the budget counts them: an IPv4
+/// Where connections come from, as every per-address limit counts them
+/// (this budget, and a host's cap on concurrent connections): an IPv4
 /// address, or an IPv6 /64, the share of a network one host can rotate
 /// through at will. An IPv4-mapped IPv6 address is its IPv4 address.
+///
+/// ```
+/// use vizochok_server::Peer;
+/// let peer = |text: &str| Peer::of(text.parse().unwrap());
+/// assert_eq!(peer("2001:db8::1"), peer("2001:db8::ffff:2"));
+/// assert_eq!(peer("::ffff:203.0.113.7"), peer("203.0.113.7"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Peer {
+pub enum Peer {
+    /// An IPv4 address.
     V4(u32),
+    /// An IPv6 /64: the address's first 64 bits.
     V6(u64),
 }
 
 impl Peer {
-    pub(crate) fn of(addr: IpAddr) -> Peer {
+    /// The peer an address belongs to.
+    pub fn of(addr: IpAddr) -> Peer {
         match addr {
             IpAddr::V4(v4) => Peer::V4(v4.into()),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -46,8 +57,12 @@ impl AddressBudget {
         self.windows.get(&peer).is_some_and(|&(start, opened)| now < start.saturating_add(window_ms) && opened >= max)
     }
 
-    /// Counts a session opened from `peer` at `now`.
-    pub(crate) fn record(&mut self, now: u64, peer: Peer, window_ms: u64) {
+    /// Counts a session opened from `peer` at `now`. The table keeps at most
+    /// about twice `room` addresses (or [`SWEEP_FLOOR`]), however many
+    /// fresh ones arrive within a window (a network's many /64s): past
+    /// `room`, a sweep keeps the spent budgets, the ones that refuse, and
+    /// forgets the others, which only lets those addresses start afresh.
+    pub(crate) fn record(&mut self, now: u64, peer: Peer, max: u32, window_ms: u64, room: usize) {
         let current = |start: u64| now < start.saturating_add(window_ms);
         let entry = self.windows.entry(peer).or_insert((now, 0));
         if !current(entry.0) {
@@ -56,8 +71,21 @@ impl AddressBudget {
         entry.1 = entry.1.saturating_add(1);
         if self.windows.len() > SWEEP_FLOOR.max(2 * self.swept) {
             self.windows.retain(|_, (start, _)| current(*start));
+            if self.windows.len() > room {
+                self.windows.retain(|_, (_, opened)| *opened >= max);
+            }
+            let mut kept = 0;
+            self.windows.retain(|_, _| {
+                kept += 1;
+                kept <= room
+            });
             self.swept = self.windows.len();
         }
+    }
+
+    /// Addresses in the table.
+    pub(crate) fn len(&self) -> usize {
+        self.windows.len()
     }
 }
 
@@ -83,12 +111,12 @@ mod tests {
     fn a_budget_is_spent_within_its_window_and_whole_again_after_it() {
         let mut budget = AddressBudget::default();
         let (a, b) = (peer("203.0.113.7"), peer("198.51.100.2"));
-        budget.record(0, a, 1_000);
+        budget.record(0, a, 2, 1_000, 100);
         assert!(!budget.spent(10, a, 2, 1_000));
-        budget.record(999, a, 1_000);
+        budget.record(999, a, 2, 1_000, 100);
         assert!(budget.spent(999, a, 2, 1_000) && !budget.spent(999, b, 2, 1_000));
         assert!(!budget.spent(1_000, a, 2, 1_000));
-        budget.record(1_000, a, 1_000);
+        budget.record(1_000, a, 2, 1_000, 100);
         assert!(!budget.spent(1_000, a, 2, 1_000));
     }
 
@@ -96,8 +124,21 @@ mod tests {
     fn the_table_keeps_only_current_windows() {
         let mut budget = AddressBudget::default();
         for n in 0..100_000u32 {
-            budget.record(u64::from(n), Peer::V4(n), 10);
+            budget.record(u64::from(n), Peer::V4(n), 2, 10, 100_000);
         }
-        assert!(budget.windows.len() <= 2 * SWEEP_FLOOR, "{}", budget.windows.len());
+        assert!(budget.len() <= 2 * SWEEP_FLOOR, "{}", budget.len());
+    }
+
+    #[test]
+    fn a_flood_of_fresh_addresses_within_one_window_keeps_the_table_small_and_a_spent_budget_spent() {
+        let mut budget = AddressBudget::default();
+        let spender = peer("203.0.113.7");
+        budget.record(0, spender, 2, 600_000, 5_000);
+        budget.record(1, spender, 2, 600_000, 5_000);
+        for n in 0..100_000u64 {
+            budget.record(2 + n, Peer::V6(n), 2, 600_000, 5_000);
+            assert!(budget.len() <= 2 * 5_000 + 1, "{} addresses after {n}", budget.len());
+        }
+        assert!(budget.spent(100_002, spender, 2, 600_000));
     }
 }

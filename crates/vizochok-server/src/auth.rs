@@ -131,7 +131,7 @@ impl Engine {
                 self.log(now, LogKind::LimitHit, Some(conn), None, Some(store_id), detail);
                 return self.close(now, conn, TRY_AGAIN_LATER, "try again later");
             }
-            self.new_sessions.record(now, peer, window);
+            self.new_sessions.record(now, peer, max, window, self.config.max_sessions.max(1));
         }
         let (id, tag) = match self.fresh_ids() {
             Ok(ids) => ids,

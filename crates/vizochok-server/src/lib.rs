@@ -60,6 +60,7 @@ mod stats;
 mod turns;
 mod usage;
 
+pub use address_budget::Peer;
 pub use assistant::{Assistant, CartOp, Reply, Turn};
 pub use auth::MAX_SEQ;
 pub use cart::MAX_QUANTITY;

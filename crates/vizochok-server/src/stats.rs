@@ -49,6 +49,9 @@ pub struct EngineStats {
     pub timers: usize,
     /// Sessions filed under a verified `user_id`.
     pub owned_sessions: usize,
+    /// Addresses with a budget of new sessions
+    /// ([`LimitsConfig::new_sessions_per_address`](crate::LimitsConfig)).
+    pub address_budgets: usize,
 }
 
 impl Engine {
@@ -61,6 +64,7 @@ impl Engine {
             usage_entries: self.usage.entries(),
             timers: self.schedule.conn_due.len() + self.schedule.due.len() + self.schedule.idle.len(),
             owned_sessions: self.owners.values().map(|ids| ids.len()).sum(),
+            address_budgets: self.new_sessions.len(),
             ..EngineStats::default()
         };
         for session in self.sessions.values() {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use vizochok_server::Peer;
 
 use super::LogSink;
 
@@ -26,7 +27,8 @@ pub struct ConnectionLimits {
     /// and `auth` must both arrive within this (a plain HTTP connection
     /// lives at most this long).
     pub handshake_timeout_ms: u64,
-    /// Concurrent connections from one IP address; one more is refused.
+    /// Concurrent connections from one address (an IPv4 address, or an
+    /// IPv6 /64, which one host can rotate through); one more is refused.
     pub per_address: usize,
     /// Connections still in their handshake; one more drops the oldest of
     /// them, so a flood of stalled sockets cannot lock new clients out.
@@ -80,7 +82,7 @@ pub(crate) struct Gate {
 
 #[derive(Debug, Default)]
 struct State {
-    per_address: HashMap<IpAddr, usize>,
+    per_address: HashMap<Peer, usize>,
     /// Handshakes in progress, oldest first.
     pending: BTreeMap<u64, Weak<Pass>>,
     next: u64,
@@ -120,13 +122,13 @@ impl Gate {
     pub fn admit(self: &Arc<Gate>, peer: IpAddr) -> Result<Arc<Pass>, Refusal> {
         let (pass, crowded) = {
             let mut state = self.state();
-            let held = state.per_address.get(&peer).copied().unwrap_or(0);
+            let held = state.per_address.get(&Peer::of(peer)).copied().unwrap_or(0);
             if held >= self.limits.per_address {
                 drop(state);
                 self.refused(peer, &format!("{held} connections from this address already (the cap)"));
                 return Err(Refusal::PerAddress(held));
             }
-            *state.per_address.entry(peer).or_default() += 1;
+            *state.per_address.entry(Peer::of(peer)).or_default() += 1;
             let crowded = if state.pending.len() >= self.limits.pending_handshakes.max(1) {
                 state.pending.pop_first().and_then(|(_, oldest)| oldest.upgrade())
             } else {
@@ -220,10 +222,11 @@ impl Drop for Pass {
     fn drop(&mut self) {
         let mut state = self.gate.state();
         state.pending.remove(&self.ticket);
-        if let Some(held) = state.per_address.get_mut(&self.peer) {
+        let peer = Peer::of(self.peer);
+        if let Some(held) = state.per_address.get_mut(&peer) {
             *held -= 1;
             if *held == 0 {
-                state.per_address.remove(&self.peer);
+                state.per_address.remove(&peer);
             }
         }
     }
@@ -256,6 +259,17 @@ mod tests {
         let lines = lines.lock().unwrap();
         assert_eq!(lines.len(), 1);
         assert!(lines[0].contains(r#""kind":"refused""#) && lines[0].contains("127.0.0.2"), "{}", lines[0]);
+    }
+
+    #[tokio::test]
+    async fn the_addresses_of_one_ipv6_64_share_one_cap() {
+        let gate = gate(2, 100, Arc::default());
+        let in_64 = |host: &str| -> IpAddr { format!("2001:db8:0:7::{host}").parse().unwrap() };
+        let _first = gate.admit(in_64("1")).unwrap();
+        let _second = gate.admit(in_64("2")).unwrap();
+        // A host picks its own addresses in its /64: a new one is no new peer.
+        assert_eq!(gate.admit(in_64("3")).unwrap_err(), Refusal::PerAddress(2));
+        assert!(gate.admit("2001:db8:0:8::1".parse().unwrap()).is_ok(), "another /64 is another peer");
     }
 
     #[tokio::test]

@@ -182,6 +182,32 @@ fn a_full_engine_forgets_no_idle_shopper_for_an_address_past_its_budget_of_new_s
 }
 
 #[test]
+fn a_flood_of_addresses_keeps_the_budgets_table_small_and_a_spent_address_refused() {
+    let limits =
+        LimitsConfig { new_sessions_per_address: 2, new_session_window_ms: 600_000, ..LimitsConfig::default() };
+    let mut h = Harness::new(ServerConfig { max_sessions: 8, limits, ..config() });
+    let open = |h: &mut Harness, conn: u64, from: &str| {
+        h.open_from(conn, from);
+        let out = h.send(conn, &auth(None, None));
+        h.closed(conn);
+        h.now += 1;
+        out
+    };
+    for conn in 1..=8 {
+        open(&mut h, conn, "203.0.113.7");
+    }
+    // Each of a network's /64s opens one session within the window.
+    for n in 0..3_000u64 {
+        let out = open(&mut h, 100 + n, &format!("2001:db8:{:x}:{:x}::1", n >> 16, n & 0xffff));
+        assert!(closes(&out).is_empty(), "{n}: {out:?}");
+    }
+    let stats = h.engine.stats();
+    assert!(stats.address_budgets <= 1_025, "{stats:?}");
+    let out = open(&mut h, 9_999, "203.0.113.7");
+    assert_eq!(closes(&out), [(9_999, 1013, "try again later".to_owned())]);
+}
+
+#[test]
 fn a_verified_shopper_joins_the_latest_of_their_sessions_among_many() {
     let secret = "idsec_lifecycle";
     let mut config = config();
