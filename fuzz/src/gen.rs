@@ -87,6 +87,7 @@ fn history(r: &mut Reader) -> HistoryEntry {
         role: if r.bool() { Role::User } else { Role::Assistant },
         text: r.string(12),
         products: opt(r, |r| items(r, 2, product)),
+        message_id: opt(r, |r| r.string(8)),
     }
 }
 

@@ -197,6 +197,10 @@ pub struct HistoryEntry {
     /// Product cards shown with it.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub products: Option<Vec<ProductItem>>,
+    /// An assistant's reply: its `message_id`, which `feedback` names, so a
+    /// restored reply can be rated (absent from servers before it).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub message_id: Option<String>,
 }
 
 /// The cart as the client last saw it from the server.

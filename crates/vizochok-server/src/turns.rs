@@ -26,7 +26,10 @@ impl Engine {
         let data = &mut session.data;
         data.conversation = true;
         data.tokens = data.tokens.saturating_add(tokens(&text));
-        data.remember(HistoryEntry { role: Role::User, text: text.clone(), products: None }, history_max);
+        data.remember(
+            HistoryEntry { role: Role::User, text: text.clone(), products: None, message_id: None },
+            history_max,
+        );
         data.waiting.push_back(WaitingMessage { id: id.clone(), text: text.clone(), from: Some(from) });
         let (store_id, user) = (data.store_id.clone(), user_key(data));
         self.usage.add_tokens(&store_id, now, tokens(&text));
@@ -182,7 +185,8 @@ impl Engine {
         let Some(turn) = session.data.turn.take() else { return };
         if !turn.text.is_empty() {
             let products = (!turn.products.is_empty()).then(|| turn.products.clone());
-            let entry = HistoryEntry { role: Role::Assistant, text: turn.text.clone(), products };
+            let message_id = Some(turn.message_id.clone());
+            let entry = HistoryEntry { role: Role::Assistant, text: turn.text.clone(), products, message_id };
             session.data.remember(entry, history_max);
         }
         session.data.last_products = turn.products.clone();

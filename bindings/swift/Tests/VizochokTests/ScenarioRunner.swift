@@ -278,6 +278,7 @@ final class ScenarioRig: @unchecked Sendable {
     static func history(_ h: HistoryEntry) -> J {
         var o: [(String, J)] = [("role", .str(snake(h.role))), ("text", .str(h.text))]
         if let ps = h.products { o.append(("products", .arr(ps.map(product)))) }
+        if let id = h.messageId { o.append(("message_id", .str(id))) }
         return .obj(o)
     }
 

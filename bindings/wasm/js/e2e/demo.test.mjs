@@ -204,24 +204,33 @@ describe('the demo store on the sandbox', () => {
     await page.context().close();
   });
 
-  test('reloading the page fires onSessionComplete with the cart and redraws the chat', async () => {
+  test('reloading the page fires onSessionComplete with the cart and redraws the chat, whose replies can be rated', async () => {
     const page = await openPage(browser, sandbox.url);
     await waitEvent(page, 'connect');
     await ask(page, 'cheese');
-    await waitReply(page);
+    const reply = await waitReply(page);
     await page.locator('.card .add').first().click();
     const [change] = await waitEvent(page, 'cart_changed');
     const sessionId = await page.evaluate(() => window.vizochokWidget.sessionId);
+    const sent = [];
+    page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => sent.push(JSON.parse(payload))));
     await page.reload();
     // The page kept only the session id: it asks to be restored, not replayed.
     const [summary] = await waitEvent(page, 'session_complete');
     assert.equal(await page.evaluate(() => window.vizochokWidget.sessionId), sessionId);
     assert.deepEqual(summary.data.selected_items, change.data.items);
     assert.equal(summary.data.total, change.data.total);
-    await waitEvent(page, 'message', { where: (d) => d.type === 'history' });
+    const [history] = await waitEvent(page, 'message', { where: (d) => d.type === 'history' });
+    assert.deepEqual(history.data.entries.map((e) => e.message_id), [undefined, reply.message_id]);
     await page.click('.launcher');
     assert.equal(await page.locator('.user .plain').first().textContent(), 'cheese');
     assert.ok(await page.locator('.card').count() > 0, 'the earlier cards are back');
+    // The restored reply is rated like a new one: the feedback names it.
+    await page.locator('.rate button').first().click();
+    const [ack] = await waitEvent(page, 'message', { where: (d) => d.type === 'ack' });
+    const feedback = sent.find((f) => f.type === 'feedback');
+    assert.deepEqual([feedback?.id, feedback?.message_id, feedback?.rating], [ack.data.id, reply.message_id, 'up']);
+    assert.equal(await page.locator('.rate button').first().getAttribute('aria-pressed'), 'true');
     await page.context().close();
   });
 

@@ -343,6 +343,7 @@ export function createUI(host) {
       for (const entry of entries) {
         const el = bubble(entry.role, entry.role === 'user' ? entry.text : renderBlocks(markdown(entry.text)));
         cards(el, entry.products);
+        if (entry.message_id) rating(el, entry.message_id);
       }
       // A message sent before a restored session's history came is not in it.
       const waiting = new Set(widget.pendingActions.map((a) => a.id));

@@ -110,6 +110,7 @@ static HISTORY_ENTRY: Shape = Shape {
         required("role", Kind::OneOf { names: &["user", "assistant"], expected: "user or assistant" }),
         required("text", STR),
         optional("products", Kind::Nested(products)),
+        optional("message_id", STR),
     ],
 };
 
@@ -118,6 +119,7 @@ fn history_entry(r: &mut Reader<'_>, at: Field) -> Res<HistoryEntry> {
         role: ROLES.get(s.index(0)).copied().unwrap_or(Role::User),
         text: s.string(1),
         products: s.products(2),
+        message_id: s.opt_string(3),
     })
 }
 

@@ -90,6 +90,9 @@ pub(crate) fn history_entry(w: &mut Writer, entry: &HistoryEntry) {
         w.key("products");
         products(w, list);
     }
+    if let Some(id) = &entry.message_id {
+        w.str_field("message_id", id);
+    }
     w.end_object();
 }
 

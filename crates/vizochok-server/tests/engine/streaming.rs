@@ -107,14 +107,17 @@ fn a_reply_keeps_streaming_while_disconnected_and_arrives_whole_by_replay() {
 }
 
 #[test]
-fn history_keeps_both_sides_of_the_conversation() {
+fn history_keeps_both_sides_of_the_conversation_and_each_reply_s_id_for_rating_it() {
     let mut h = Harness::new(config());
     let (sid, _) = h.connect(1, None, None);
-    h.send(1, &message("m1", "milk"));
+    let live = h.send(1, &message("m1", "milk"));
+    let Some(ServerFrame::Response { reply, .. }) = frames(&live, 1).pop() else { panic!("{live:?}") };
     h.closed(1);
     h.engine.restart(h.now, false);
     let (_, out) = h.connect(2, Some(&sid), Some(0));
     let ServerFrame::AuthOk(AuthOk { history: Some(history), .. }) = &frames(&out, 2)[0] else { panic!() };
     assert_eq!(history.iter().map(|e| e.role).collect::<Vec<_>>(), [Role::User, Role::Assistant]);
     assert_eq!(history[1].products.as_ref().map(Vec::len), Some(2));
+    let ids: Vec<Option<&str>> = history.iter().map(|e| e.message_id.as_deref()).collect();
+    assert_eq!(ids, [None, Some(reply.message_id.as_str())]);
 }

@@ -289,6 +289,7 @@ class HistoryEntry:
     role: Role
     text: str
     products: Optional[list[ProductItem]] = None
+    message_id: Optional[str] = None
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> HistoryEntry:
@@ -297,6 +298,7 @@ class HistoryEntry:
             role=Role(d["role"]),
             text=d["text"],
             products=(None if d.get("products") is None else [ProductItem.from_dict(x) for x in d["products"]]),
+            message_id=d.get("message_id"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -307,6 +309,8 @@ class HistoryEntry:
         }
         if self.products is not None:
             d["products"] = [x.to_dict() for x in self.products]
+        if self.message_id is not None:
+            d["message_id"] = self.message_id
         return d
 
 

@@ -973,6 +973,11 @@ public struct HistoryEntry: Equatable, Hashable {
      * Product cards shown with it.
      */
     public var products: [ProductItem]?
+    /**
+     * An assistant's reply: its `message_id`, which `feedback` names, so a
+     * restored reply can be rated (absent from servers before it).
+     */
+    public var messageId: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -985,10 +990,15 @@ public struct HistoryEntry: Equatable, Hashable {
          */text: String, 
         /**
          * Product cards shown with it.
-         */products: [ProductItem]?) {
+         */products: [ProductItem]?, 
+        /**
+         * An assistant's reply: its `message_id`, which `feedback` names, so a
+         * restored reply can be rated (absent from servers before it).
+         */messageId: String?) {
         self.role = role
         self.text = text
         self.products = products
+        self.messageId = messageId
     }
 
     
@@ -1009,7 +1019,8 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
             try HistoryEntry(
                 role: FfiConverterTypeRole.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf), 
-                products: FfiConverterOptionSequenceTypeProductItem.read(from: &buf)
+                products: FfiConverterOptionSequenceTypeProductItem.read(from: &buf), 
+                messageId: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1017,6 +1028,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterTypeRole.write(value.role, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
         FfiConverterOptionSequenceTypeProductItem.write(value.products, into: &buf)
+        FfiConverterOptionString.write(value.messageId, into: &buf)
     }
 }
 

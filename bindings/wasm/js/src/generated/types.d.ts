@@ -77,6 +77,7 @@ export interface HistoryEntry {
   role: Role;
   text: string;
   products?: ProductItem[];
+  message_id?: string;
 }
 
 /** The cart as the server last confirmed it. */

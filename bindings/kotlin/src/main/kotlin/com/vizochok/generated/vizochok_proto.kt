@@ -1338,6 +1338,12 @@ data class HistoryEntry (
      * Product cards shown with it.
      */
     var `products`: List<ProductItem>?
+    , 
+    /**
+     * An assistant's reply: its `message_id`, which `feedback` names, so a
+     * restored reply can be rated (absent from servers before it).
+     */
+    var `messageId`: kotlin.String?
     
 ){
     
@@ -1357,19 +1363,22 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterTypeRole.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalSequenceTypeProductItem.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: HistoryEntry) = (
             FfiConverterTypeRole.allocationSize(value.`role`) +
             FfiConverterString.allocationSize(value.`text`) +
-            FfiConverterOptionalSequenceTypeProductItem.allocationSize(value.`products`)
+            FfiConverterOptionalSequenceTypeProductItem.allocationSize(value.`products`) +
+            FfiConverterOptionalString.allocationSize(value.`messageId`)
     )
 
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
             FfiConverterTypeRole.write(value.`role`, buf)
             FfiConverterString.write(value.`text`, buf)
             FfiConverterOptionalSequenceTypeProductItem.write(value.`products`, buf)
+            FfiConverterOptionalString.write(value.`messageId`, buf)
     }
 }
 

@@ -320,6 +320,7 @@ class ScenarioRig(scenario: Map<*, *>) {
         fun history(h: HistoryEntry): Map<String, Any?> {
             val m = linkedMapOf<String, Any?>("role" to h.role.name.lowercase(), "text" to h.text)
             h.products?.let { ps -> m["products"] = ps.map(::product) }
+            h.messageId?.let { m["message_id"] = it }
             return m
         }
 
