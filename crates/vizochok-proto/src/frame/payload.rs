@@ -145,6 +145,16 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_context_field_is_named_in_the_error() {
+        for (text, name) in
+            [(r#"{"sku":5}"#, "sku"), (r#"{"page":null,"locale":5}"#, "locale"), (r#"{"currency":[]}"#, "currency")]
+        {
+            let error = read_context(text).unwrap_err().to_string();
+            assert!(error.contains(&format!("field `{name}` of `context`")), "{text}: {error}");
+        }
+    }
+
+    #[test]
     fn page_messages_carry_their_type() {
         assert_eq!(message_json("ack", &[("id", Some("a-1")), ("none", None)]), r#"{"type":"ack","id":"a-1"}"#);
         assert_eq!(string_json("a\"b"), r#""a\"b""#);

@@ -170,7 +170,7 @@ pub(crate) fn page_context(r: &mut Reader<'_>, at: Field) -> Res<PageContext> {
     let mut c = PageContext::default();
     let mut object = r.object(at)?;
     while let Some(key) = r.key(&mut object)? {
-        let slot = match &*key {
+        let (slot, name) = match &*key {
             "page" => {
                 c.page = match r.nullable(field(OF, "page"), page)? {
                     Some(Value::Page(p)) => Some(p),
@@ -178,17 +178,17 @@ pub(crate) fn page_context(r: &mut Reader<'_>, at: Field) -> Res<PageContext> {
                 };
                 continue;
             }
-            "sku" => &mut c.sku,
-            "category" => &mut c.category,
-            "query" => &mut c.query,
-            "locale" => &mut c.locale,
-            "currency" => &mut c.currency,
+            "sku" => (&mut c.sku, "sku"),
+            "category" => (&mut c.category, "category"),
+            "query" => (&mut c.query, "query"),
+            "locale" => (&mut c.locale, "locale"),
+            "currency" => (&mut c.currency, "currency"),
             _ => {
                 r.skip()?;
                 continue;
             }
         };
-        *slot = r.nullable(field(OF, "field"), Reader::string)?;
+        *slot = r.nullable(field(OF, name), Reader::string)?;
     }
     Ok(c)
 }
