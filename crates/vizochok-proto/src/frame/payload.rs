@@ -152,6 +152,7 @@ mod tests {
             let error = read_context(text).unwrap_err().to_string();
             assert!(error.contains(&format!("field `{name}` of `context`")), "{text}: {error}");
         }
+        assert_eq!(read_context(r#"{"sku":null,"page":null,"query":"milk"}"#).unwrap().query.as_deref(), Some("milk"));
     }
 
     #[test]

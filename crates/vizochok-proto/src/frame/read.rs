@@ -163,34 +163,28 @@ fn strings(r: &mut Reader<'_>, f: Field) -> Res<Value> {
     list(r, f, Reader::string).map(Value::Strings)
 }
 
-/// A page context on its own (as a host's API takes it), not inside a
-/// frame: a repeated key is not refused here, the last one counts.
+static CONTEXT: Shape = Shape {
+    of: "context",
+    fields: &[
+        optional("page", Kind::Nested(page)),
+        optional("sku", STR),
+        optional("category", STR),
+        optional("query", STR),
+        optional("locale", STR),
+        optional("currency", STR),
+    ],
+};
+
+/// A page context on its own (as a host's API takes it), not inside a frame.
 pub(crate) fn page_context(r: &mut Reader<'_>, at: Field) -> Res<PageContext> {
-    const OF: &str = "context";
-    let mut c = PageContext::default();
-    let mut object = r.object(at)?;
-    while let Some(key) = r.key(&mut object)? {
-        let (slot, name) = match &*key {
-            "page" => {
-                c.page = match r.nullable(field(OF, "page"), page)? {
-                    Some(Value::Page(p)) => Some(p),
-                    _ => None,
-                };
-                continue;
-            }
-            "sku" => (&mut c.sku, "sku"),
-            "category" => (&mut c.category, "category"),
-            "query" => (&mut c.query, "query"),
-            "locale" => (&mut c.locale, "locale"),
-            "currency" => (&mut c.currency, "currency"),
-            _ => {
-                r.skip()?;
-                continue;
-            }
-        };
-        *slot = r.nullable(field(OF, name), Reader::string)?;
-    }
-    Ok(c)
+    record(r, at, &CONTEXT, |s| PageContext {
+        page: s.page(0),
+        sku: s.opt_string(1),
+        category: s.opt_string(2),
+        query: s.opt_string(3),
+        locale: s.opt_string(4),
+        currency: s.opt_string(5),
+    })
 }
 
 // ----- frames ------------------------------------------------------------------
@@ -475,7 +469,7 @@ mod tests {
 
     #[test]
     fn every_record_fits_the_slots() {
-        for shape in [&PRODUCT, &CART_ITEM, &SUMMARY, &HISTORY_ENTRY, &LIMITS, &SDK, &PAGE] {
+        for shape in [&PRODUCT, &CART_ITEM, &SUMMARY, &HISTORY_ENTRY, &LIMITS, &SDK, &PAGE, &CONTEXT] {
             assert!(shape.fields.len() <= MAX_FIELDS, "{} has {} fields", shape.of, shape.fields.len());
         }
     }

@@ -206,18 +206,6 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
-    /// `null` or a value read by `read`.
-    pub fn nullable<T>(
-        &mut self,
-        field: Field,
-        read: impl FnOnce(&mut Self, Field) -> Result<T, Error>,
-    ) -> Result<Option<T>, Error> {
-        if self.null()? {
-            return Ok(None);
-        }
-        read(self, field).map(Some)
-    }
-
     /// Skips one value of any kind, checking it all the same.
     pub fn skip(&mut self) -> Result<(), Error> {
         const ANY: Field = Field { of: "", name: "", item: false };
