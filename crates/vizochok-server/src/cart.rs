@@ -15,9 +15,7 @@ pub(crate) struct Change {
     pub cart: Cart,
 }
 
-/// The most of one product a cart line holds: far above any real basket,
-/// and low enough that every total stays a finite number.
-pub const MAX_QUANTITY: f64 = 1_000_000.0;
+use vizochok_proto::frame::MAX_QUANTITY;
 
 /// Why a change cannot be applied.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! What the app asks for: each action is checked before anything is queued
 //! (`docs/protocol.md`, "Actions"), then queued and sent in order.
 
-use vizochok_proto::frame::{self, ClientFrame, MAX_FEEDBACK_COMMENT_CHARS};
+use vizochok_proto::frame::{self, ClientFrame, MAX_FEEDBACK_COMMENT_CHARS, MAX_QUANTITY};
 use vizochok_proto::{blank, ErrorCode, PageContext, ProductItem, Rating};
 
 use super::connection::{CloseReason, Ending};
@@ -246,6 +246,11 @@ impl Session {
     fn check_quantity(&self, sku: &str, quantity: f64) -> Result<(), ActionError> {
         if !(quantity.is_finite() && quantity > 0.0) {
             return Err(ActionError::Invalid("the quantity must be a positive number".into()));
+        }
+        if quantity > MAX_QUANTITY {
+            // The server refuses it after its ack; the app learns it at the call.
+            let max = MAX_QUANTITY as u64;
+            return Err(ActionError::Invalid(cat(&[Part::T("the quantity must be at most "), Part::N(max)])));
         }
         if let Some(step) = self.conversation.step(sku) {
             let steps = quantity / step;

@@ -38,6 +38,10 @@ pub const MAX_SUGGESTION_CHARS: usize = 80;
 pub const MAX_USER_ID_BYTES: usize = 256;
 /// Longest feedback comment, in Unicode scalar values.
 pub const MAX_FEEDBACK_COMMENT_CHARS: usize = 500;
+/// The most of one product a cart line holds (and so the largest quantity
+/// an action names): far above any real basket, and low enough that every
+/// quantity and total stays a finite number.
+pub const MAX_QUANTITY: f64 = 1_000_000.0;
 
 /// Why a frame was refused. The texts are developer-facing English.
 #[derive(Debug, Clone, PartialEq, Eq)]
