@@ -473,4 +473,15 @@ mod tests {
             assert!(shape.fields.len() <= MAX_FIELDS, "{} has {} fields", shape.of, shape.fields.len());
         }
     }
+
+    /// A page context on its own has the `context` frame's fields but its
+    /// `id` (two lists: one shared list cost the module 110-151 B brotli).
+    #[test]
+    fn a_page_context_reads_as_the_context_frame_does() {
+        let spelled = |defs: &[crate::frame::record::Def]| -> Vec<String> {
+            defs.iter().map(|d| format!("{} {:?} {:?}", d.name, d.presence, d.kind)).collect()
+        };
+        let frame = CLIENT.iter().find(|def| def.tag == "context").unwrap();
+        assert_eq!(spelled(&frame.shape.fields[1..]), spelled(CONTEXT.fields));
+    }
 }
