@@ -1,5 +1,6 @@
 //! Cart arithmetic: one change applied to a cart against the catalog.
 
+use vizochok_proto::frame::MAX_QUANTITY;
 use vizochok_proto::{Cart, CartAction, CartItem, Language, SessionSummary};
 
 use crate::{CartOp, Catalog};
@@ -14,8 +15,6 @@ pub(crate) struct Change {
     pub price: Option<f64>,
     pub cart: Cart,
 }
-
-use vizochok_proto::frame::MAX_QUANTITY;
 
 /// Why a change cannot be applied.
 #[derive(Debug, Clone, PartialEq)]

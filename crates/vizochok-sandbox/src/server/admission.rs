@@ -122,13 +122,15 @@ impl Gate {
     pub fn admit(self: &Arc<Gate>, peer: IpAddr) -> Result<Arc<Pass>, Refusal> {
         let (pass, crowded) = {
             let mut state = self.state();
-            let held = state.per_address.get(&Peer::of(peer)).copied().unwrap_or(0);
+            let key = Peer::of(peer);
+            let held = state.per_address.get(&key).copied().unwrap_or(0);
             if held >= self.limits.per_address {
                 drop(state);
-                self.refused(peer, &format!("{held} connections from this address already (the cap)"));
+                let from = if matches!(key, Peer::V6(_)) { "this address's /64" } else { "this address" };
+                self.refused(peer, &format!("{held} connections from {from} already (the cap)"));
                 return Err(Refusal::PerAddress(held));
             }
-            *state.per_address.entry(Peer::of(peer)).or_default() += 1;
+            *state.per_address.entry(key).or_default() += 1;
             let crowded = if state.pending.len() >= self.limits.pending_handshakes.max(1) {
                 state.pending.pop_first().and_then(|(_, oldest)| oldest.upgrade())
             } else {
@@ -263,13 +265,16 @@ mod tests {
 
     #[tokio::test]
     async fn the_addresses_of_one_ipv6_64_share_one_cap() {
-        let gate = gate(2, 100, Arc::default());
+        let lines = Arc::default();
+        let gate = gate(2, 100, Arc::clone(&lines));
         let in_64 = |host: &str| -> IpAddr { format!("2001:db8:0:7::{host}").parse().unwrap() };
         let _first = gate.admit(in_64("1")).unwrap();
         let _second = gate.admit(in_64("2")).unwrap();
         // A host picks its own addresses in its /64: a new one is no new peer.
         assert_eq!(gate.admit(in_64("3")).unwrap_err(), Refusal::PerAddress(2));
         assert!(gate.admit("2001:db8:0:8::1".parse().unwrap()).is_ok(), "another /64 is another peer");
+        let lines = lines.lock().unwrap();
+        assert!(lines[0].contains("2001:db8:0:7::3") && lines[0].contains("address's /64"), "{}", lines[0]);
     }
 
     #[tokio::test]
