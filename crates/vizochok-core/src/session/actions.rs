@@ -15,6 +15,9 @@ use crate::{ActionError, ActionKind, Event};
 const MAX_SKU_BYTES: usize = 256;
 /// How close to a whole multiple of the step a quantity must be.
 const STEP_EPSILON: f64 = 1e-9;
+/// Why a quantity is refused whatever its step (one text: the module
+/// formats no number for it; a test checks it names [`MAX_QUANTITY`]).
+const QUANTITY_RANGE: &str = "the quantity must be a positive number, at most 1000000";
 
 impl Session {
     /// Sends a chat message. Returns its action id.
@@ -244,13 +247,9 @@ impl Session {
     }
 
     fn check_quantity(&self, sku: &str, quantity: f64) -> Result<(), ActionError> {
-        if !(quantity.is_finite() && quantity > 0.0) {
-            return Err(ActionError::Invalid("the quantity must be a positive number".into()));
-        }
-        if quantity > MAX_QUANTITY {
-            // The server refuses it after its ack; the app learns it at the call.
-            let max = MAX_QUANTITY as u64;
-            return Err(ActionError::Invalid(cat(&[Part::T("the quantity must be at most "), Part::N(max)])));
+        // Over the bound, the server refuses it after its ack; the app learns it at the call.
+        if !(quantity.is_finite() && quantity > 0.0 && quantity <= MAX_QUANTITY) {
+            return Err(ActionError::Invalid(QUANTITY_RANGE.into()));
         }
         if let Some(step) = self.conversation.step(sku) {
             let steps = quantity / step;
@@ -274,4 +273,14 @@ fn check_sku(sku: &str) -> Result<(), ActionError> {
         return Err(ActionError::Invalid(cat(&[Part::T("a sku has 1 to "), Part::N(limit), Part::T(" bytes")])));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quantity_range_text_names_the_bound() {
+        assert!(QUANTITY_RANGE.ends_with(&format!("at most {}", MAX_QUANTITY as u64)), "{QUANTITY_RANGE}");
+    }
 }
