@@ -3,7 +3,7 @@
 
 use vizochok_proto::frame::{AuthFrame, AuthOk, ClientFrame, SdkInfo, ServerFrame, ServerLimits};
 use vizochok_proto::{
-    CartAction, CartChangedEvent, CartItem, ErrorCode, HistoryEntry, ProductItem, Reply, Role, Secret, SessionSummary,
+    CartAction, CartChangedEvent, CartItem, ErrorCode, HistoryEntry, ProductItem, Rating, Reply, Role, Secret, SessionSummary,
 };
 
 use crate::Reader;
@@ -88,6 +88,7 @@ fn history(r: &mut Reader) -> HistoryEntry {
         text: r.string(12),
         products: opt(r, |r| items(r, 2, product)),
         message_id: opt(r, |r| r.string(8)),
+        rating: opt(r, |r| if r.bool() { Rating::Up } else { Rating::Down }),
     }
 }
 

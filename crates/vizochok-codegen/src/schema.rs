@@ -259,7 +259,7 @@ pub fn schema() -> Schema {
             record!("The selected items of a session.", SessionSummary { selected_items: Vec<CartItem>, total: f64, item_count: u64 }),
             record!("What changed in the cart; `items` is always the whole cart.", CartChangedEvent { action: CartAction, sku: Option<String>, name: Option<String>, quantity: Option<f64>, price: Option<f64>, items: Vec<CartItem>, total: f64 }),
             record!("What onError receives.", WidgetError { code: ErrorCode, message: String, detail: Option<String>, reply_to: Option<String>, retry_after_ms: Option<u64> }),
-            record!("One line of the conversation.", HistoryEntry { role: Role, text: String, products: Option<Vec<ProductItem>>, message_id: Option<String> }),
+            record!("One line of the conversation.", HistoryEntry { role: Role, text: String, products: Option<Vec<ProductItem>>, message_id: Option<String>, rating: Option<Rating> }),
             record!("The cart as the server last confirmed it.", Cart { items: Vec<CartItem>, total: f64 }),
             record!("The page the shopper is on.", PageInfo { url: Option<String>, title: Option<String> }),
             record!("What the shopper is looking at.", PageContext { page: Option<PageInfo>, sku: Option<String>, category: Option<String>, query: Option<String>, locale: Option<String>, currency: Option<String> }),

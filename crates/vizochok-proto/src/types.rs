@@ -4,7 +4,7 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCode;
+use crate::{ErrorCode, Rating};
 
 /// One line of the cart, as the server reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +201,10 @@ pub struct HistoryEntry {
     /// restored reply can be rated (absent from servers before it).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub message_id: Option<String>,
+    /// A reply the shopper rated: the latest rating, so a restored reply
+    /// shows it (absent when unrated, and from servers before it).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub rating: Option<Rating>,
 }
 
 /// The cart as the client last saw it from the server.

@@ -78,6 +78,11 @@ impl Engine {
         let said = comment.as_deref().map_or(String::new(), |c| format!(": {c:?}"));
         let detail = format!("{} for {message_id}{said}", rating.as_str());
         let Some(session) = self.sessions.get_mut(session_id) else { return };
+        // A restored history shows the latest rating of each reply.
+        if let Some(entry) = session.data.history.iter_mut().rev().find(|e| e.message_id.as_ref() == Some(&message_id))
+        {
+            entry.rating = Some(rating);
+        }
         session.data.record_feedback(Feedback { message_id, rating, comment, at: now });
         let store_id = session.data.store_id.clone();
         self.log(now, LogKind::Feedback, Some(conn), Some(session_id.to_owned()), Some(store_id), detail);

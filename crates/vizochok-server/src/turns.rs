@@ -27,7 +27,7 @@ impl Engine {
         data.conversation = true;
         data.tokens = data.tokens.saturating_add(tokens(&text));
         data.remember(
-            HistoryEntry { role: Role::User, text: text.clone(), products: None, message_id: None },
+            HistoryEntry { role: Role::User, text: text.clone(), products: None, message_id: None, rating: None },
             history_max,
         );
         data.waiting.push_back(WaitingMessage { id: id.clone(), text: text.clone(), from: Some(from) });
@@ -186,7 +186,8 @@ impl Engine {
         if !turn.text.is_empty() {
             let products = (!turn.products.is_empty()).then(|| turn.products.clone());
             let message_id = Some(turn.message_id.clone());
-            let entry = HistoryEntry { role: Role::Assistant, text: turn.text.clone(), products, message_id };
+            let entry =
+                HistoryEntry { role: Role::Assistant, text: turn.text.clone(), products, message_id, rating: None };
             session.data.remember(entry, history_max);
         }
         session.data.last_products = turn.products.clone();

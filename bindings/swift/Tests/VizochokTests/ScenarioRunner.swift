@@ -279,6 +279,7 @@ final class ScenarioRig: @unchecked Sendable {
         var o: [(String, J)] = [("role", .str(snake(h.role))), ("text", .str(h.text))]
         if let ps = h.products { o.append(("products", .arr(ps.map(product)))) }
         if let id = h.messageId { o.append(("message_id", .str(id))) }
+        if let r = h.rating { o.append(("rating", .str(snake(r)))) }
         return .obj(o)
     }
 

@@ -204,7 +204,7 @@ describe('the demo store on the sandbox', () => {
     await page.context().close();
   });
 
-  test('reloading the page fires onSessionComplete with the cart and redraws the chat, whose replies can be rated', async () => {
+  test('reloading the page fires onSessionComplete with the cart and redraws the chat, whose replies can be rated once', async () => {
     const page = await openPage(browser, sandbox.url);
     await waitEvent(page, 'connect');
     await ask(page, 'cheese');
@@ -231,6 +231,16 @@ describe('the demo store on the sandbox', () => {
     const feedback = sent.find((f) => f.type === 'feedback');
     assert.deepEqual([feedback?.id, feedback?.message_id, feedback?.rating], [ack.data.id, reply.message_id, 'up']);
     assert.equal(await page.locator('.rate button').first().getAttribute('aria-pressed'), 'true');
+    // Reloaded once more, the reply comes back rated: pressed, and not rated twice.
+    await page.reload();
+    const [again] = await waitEvent(page, 'message', { where: (d) => d.type === 'history' });
+    assert.deepEqual(again.data.entries.map((e) => e.rating), [undefined, 'up']);
+    await page.click('.launcher');
+    const buttons = page.locator('.rate button');
+    assert.deepEqual(await buttons.evaluateAll((all) => all.map((b) => [b.getAttribute('aria-pressed'), b.disabled])), [
+      ['true', true],
+      ['false', true],
+    ]);
     await page.context().close();
   });
 

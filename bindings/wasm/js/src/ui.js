@@ -257,11 +257,12 @@ export function createUI(host) {
     if (products?.length) el.querySelector('.body').append(h('div', { class: 'cards' }, ...products.map(card)));
   }
 
-  function rating(el, messageId) {
+  /** `given`: the shopper's rating of a restored reply, shown pressed. */
+  function rating(el, messageId, given) {
     const thanks = label(h('span', { hidden: true }), 'thanks');
     // Words, not emoji: not every shopper's device has an emoji font.
     const button = (key, value) => {
-      const b = label(h('button', { type: 'button', 'aria-pressed': 'false' }), key);
+      const b = label(h('button', { type: 'button', 'aria-pressed': `${value === given}`, disabled: !!given }), key);
       b.addEventListener('click', () => {
         if (widget.feedback(messageId, value) === null) return;
         b.setAttribute('aria-pressed', 'true');
@@ -343,7 +344,7 @@ export function createUI(host) {
       for (const entry of entries) {
         const el = bubble(entry.role, entry.role === 'user' ? entry.text : renderBlocks(markdown(entry.text)));
         cards(el, entry.products);
-        if (entry.message_id) rating(el, entry.message_id);
+        if (entry.message_id) rating(el, entry.message_id, entry.rating);
       }
       // A message sent before a restored session's history came is not in it.
       const waiting = new Set(widget.pendingActions.map((a) => a.id));

@@ -97,14 +97,14 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
 
 fn server_frame() -> impl Strategy<Value = ServerFrame> {
     let history = prop::collection::vec(
-        (any::<bool>(), text(), opt(prop::collection::vec(any_product(), 0..2)), opt(text())).prop_map(
-            |(user, text, products, message_id)| HistoryEntry {
+        (any::<bool>(), text(), opt(prop::collection::vec(any_product(), 0..2)), opt(text()), opt(any::<bool>()))
+            .prop_map(|(user, text, products, message_id, up)| HistoryEntry {
                 role: if user { Role::User } else { Role::Assistant },
                 text,
                 products,
                 message_id,
-            },
-        ),
+                rating: up.map(|up| if up { Rating::Up } else { Rating::Down }),
+            }),
         0..3,
     );
     let limits = (opt(0usize..5000), opt(any::<u64>()))

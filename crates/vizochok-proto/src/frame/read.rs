@@ -103,6 +103,8 @@ fn summary(r: &mut Reader<'_>, at: Field) -> Res<Value> {
 }
 
 const ROLES: [Role; 2] = [Role::User, Role::Assistant];
+const RATINGS: [Rating; 2] = [Rating::Up, Rating::Down];
+const RATING: Kind = Kind::OneOf { names: &["up", "down"], expected: "up or down" };
 
 static HISTORY_ENTRY: Shape = Shape {
     of: "history entry",
@@ -111,6 +113,7 @@ static HISTORY_ENTRY: Shape = Shape {
         required("text", STR),
         optional("products", Kind::Nested(products)),
         optional("message_id", STR),
+        optional("rating", RATING),
     ],
 };
 
@@ -120,6 +123,7 @@ fn history_entry(r: &mut Reader<'_>, at: Field) -> Res<HistoryEntry> {
         text: s.string(1),
         products: s.products(2),
         message_id: s.opt_string(3),
+        rating: RATINGS.get(s.index(4)).copied(),
     })
 }
 
@@ -368,8 +372,6 @@ static SERVER: [FrameDef<ServerFrame>; 11] = [
     frame("pong", &[optional("ts", F64)], |s| ServerFrame::Pong { ts: s.opt_f64(0) }),
 ];
 
-const RATINGS: [Rating; 2] = [Rating::Up, Rating::Down];
-
 static CLIENT: [FrameDef<ClientFrame>; 11] = [
     frame(
         "auth",
@@ -445,12 +447,7 @@ static CLIENT: [FrameDef<ClientFrame>; 11] = [
     }),
     frame(
         "feedback",
-        &[
-            required("id", STR),
-            required("message_id", STR),
-            required("rating", Kind::OneOf { names: &["up", "down"], expected: "up or down" }),
-            optional("comment", STR),
-        ],
+        &[required("id", STR), required("message_id", STR), required("rating", RATING), optional("comment", STR)],
         |s| ClientFrame::Feedback {
             id: s.string(0),
             message_id: s.string(1),

@@ -240,11 +240,12 @@ impl Slots {
         matches!(self.take(i), Value::Bool(true))
     }
 
-    /// The index of a [`Kind::OneOf`] spelling.
+    /// The index of a [`Kind::OneOf`] spelling; past every list when
+    /// absent, so that `LIST.get(index)` is `None` for an optional field.
     pub fn index(&mut self, i: usize) -> usize {
         match self.take(i) {
             Value::Index(n) => n,
-            _ => 0,
+            _ => usize::MAX,
         }
     }
 

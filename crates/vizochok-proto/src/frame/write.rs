@@ -93,6 +93,9 @@ pub(crate) fn history_entry(w: &mut Writer, entry: &HistoryEntry) {
     if let Some(id) = &entry.message_id {
         w.str_field("message_id", id);
     }
+    if let Some(rating) = entry.rating {
+        w.str_field("rating", rating.as_str());
+    }
     w.end_object();
 }
 

@@ -199,6 +199,23 @@ fn feedback_is_recorded_once_and_logged() {
     assert!(h.engine.snapshot().contains("barista"));
 }
 
+#[test]
+fn a_restored_history_shows_each_reply_s_latest_rating_after_a_restart() {
+    let mut h = Harness::new(config());
+    let (sid, _) = h.connect(1, None, None);
+    let first = responses(&frames(&h.send(1, &message("m1", "milk")), 1)).remove(0).message_id;
+    let second = responses(&frames(&h.send(1, &message("m2", "bread")), 1)).remove(0).message_id;
+    h.send(1, &feedback("f1", &first, Rating::Down, None));
+    h.send(1, &feedback("f2", &first, Rating::Up, Some("found it after all")));
+    h.send(1, &feedback("f3", "not-a-reply", Rating::Down, None));
+    h.closed(1);
+    h.engine.restart(h.now, false);
+    let (_, out) = h.connect(2, Some(&sid), Some(0));
+    let ServerFrame::AuthOk(AuthOk { history: Some(history), .. }) = &frames(&out, 2)[0] else { panic!("{out:?}") };
+    let rated: Vec<_> = history.iter().map(|e| (e.message_id.as_deref(), e.rating)).collect();
+    assert_eq!(rated, [(None, None), (Some(&first[..]), Some(Rating::Up)), (None, None), (Some(&second[..]), None)]);
+}
+
 /// Suggests more, and longer, replies than the contract allows.
 struct Chatty;
 

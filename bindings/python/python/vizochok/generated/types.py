@@ -290,6 +290,7 @@ class HistoryEntry:
     text: str
     products: Optional[list[ProductItem]] = None
     message_id: Optional[str] = None
+    rating: Optional[Rating] = None
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> HistoryEntry:
@@ -299,6 +300,7 @@ class HistoryEntry:
             text=d["text"],
             products=(None if d.get("products") is None else [ProductItem.from_dict(x) for x in d["products"]]),
             message_id=d.get("message_id"),
+            rating=(None if d.get("rating") is None else Rating(d["rating"])),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,6 +313,8 @@ class HistoryEntry:
             d["products"] = [x.to_dict() for x in self.products]
         if self.message_id is not None:
             d["message_id"] = self.message_id
+        if self.rating is not None:
+            d["rating"] = self.rating.value
         return d
 
 

@@ -978,6 +978,11 @@ public struct HistoryEntry: Equatable, Hashable {
      * restored reply can be rated (absent from servers before it).
      */
     public var messageId: String?
+    /**
+     * A reply the shopper rated: the latest rating, so a restored reply
+     * shows it (absent when unrated, and from servers before it).
+     */
+    public var rating: Rating?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -994,11 +999,16 @@ public struct HistoryEntry: Equatable, Hashable {
         /**
          * An assistant's reply: its `message_id`, which `feedback` names, so a
          * restored reply can be rated (absent from servers before it).
-         */messageId: String?) {
+         */messageId: String?, 
+        /**
+         * A reply the shopper rated: the latest rating, so a restored reply
+         * shows it (absent when unrated, and from servers before it).
+         */rating: Rating?) {
         self.role = role
         self.text = text
         self.products = products
         self.messageId = messageId
+        self.rating = rating
     }
 
     
@@ -1020,7 +1030,8 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 role: FfiConverterTypeRole.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf), 
                 products: FfiConverterOptionSequenceTypeProductItem.read(from: &buf), 
-                messageId: FfiConverterOptionString.read(from: &buf)
+                messageId: FfiConverterOptionString.read(from: &buf), 
+                rating: FfiConverterOptionTypeRating.read(from: &buf)
         )
     }
 
@@ -1029,6 +1040,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterString.write(value.text, into: &buf)
         FfiConverterOptionSequenceTypeProductItem.write(value.products, into: &buf)
         FfiConverterOptionString.write(value.messageId, into: &buf)
+        FfiConverterOptionTypeRating.write(value.rating, into: &buf)
     }
 }
 
@@ -2455,6 +2467,30 @@ fileprivate struct FfiConverterOptionTypeSessionSummary: FfiConverterRustBuffer 
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSessionSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRating: FfiConverterRustBuffer {
+    typealias SwiftType = Rating?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRating.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRating.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

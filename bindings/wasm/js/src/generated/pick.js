@@ -38,6 +38,7 @@ export function HistoryEntry(o) {
   const r = { role: o.role, text: o.text };
   if (o.products != null) r.products = (o.products ?? []).map(ProductItem);
   if (o.message_id != null) r.message_id = o.message_id;
+  if (o.rating != null) r.rating = o.rating;
   return r;
 }
 

@@ -78,6 +78,7 @@ export interface HistoryEntry {
   text: string;
   products?: ProductItem[];
   message_id?: string;
+  rating?: Rating;
 }
 
 /** The cart as the server last confirmed it. */

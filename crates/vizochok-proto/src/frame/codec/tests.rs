@@ -283,12 +283,13 @@ fn every_frame() -> (Vec<ServerFrame>, Vec<ClientFrame>) {
             replay: false,
             summary: Some(summary.clone()),
             history: Some(vec![
-                HistoryEntry { role: Role::User, text: "milk".into(), products: None, message_id: None },
+                HistoryEntry { role: Role::User, text: "milk".into(), products: None, message_id: None, rating: None },
                 HistoryEntry {
                     role: Role::Assistant,
                     text: "here".into(),
                     products: Some(vec![product("p1")]),
                     message_id: Some("m-7".into()),
+                    rating: Some(Rating::Down),
                 },
             ]),
             limits: Some(ServerLimits { max_message_chars: Some(500), heartbeat_ms: Some(25_000) }),

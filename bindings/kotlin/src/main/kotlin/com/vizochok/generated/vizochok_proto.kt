@@ -1344,6 +1344,12 @@ data class HistoryEntry (
      * restored reply can be rated (absent from servers before it).
      */
     var `messageId`: kotlin.String?
+    , 
+    /**
+     * A reply the shopper rated: the latest rating, so a restored reply
+     * shows it (absent when unrated, and from servers before it).
+     */
+    var `rating`: Rating?
     
 ){
     
@@ -1364,6 +1370,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.read(buf),
             FfiConverterOptionalSequenceTypeProductItem.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeRating.read(buf),
         )
     }
 
@@ -1371,7 +1378,8 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterTypeRole.allocationSize(value.`role`) +
             FfiConverterString.allocationSize(value.`text`) +
             FfiConverterOptionalSequenceTypeProductItem.allocationSize(value.`products`) +
-            FfiConverterOptionalString.allocationSize(value.`messageId`)
+            FfiConverterOptionalString.allocationSize(value.`messageId`) +
+            FfiConverterOptionalTypeRating.allocationSize(value.`rating`)
     )
 
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
@@ -1379,6 +1387,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.write(value.`text`, buf)
             FfiConverterOptionalSequenceTypeProductItem.write(value.`products`, buf)
             FfiConverterOptionalString.write(value.`messageId`, buf)
+            FfiConverterOptionalTypeRating.write(value.`rating`, buf)
     }
 }
 
@@ -2367,6 +2376,38 @@ public object FfiConverterOptionalTypeSessionSummary: FfiConverterRustBuffer<Ses
         } else {
             buf.put(1)
             FfiConverterTypeSessionSummary.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRating: FfiConverterRustBuffer<Rating?> {
+    override fun read(buf: ByteBuffer): Rating? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRating.read(buf)
+    }
+
+    override fun allocationSize(value: Rating?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRating.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Rating?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRating.write(value, buf)
         }
     }
 }

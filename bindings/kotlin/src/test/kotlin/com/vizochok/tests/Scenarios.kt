@@ -321,6 +321,7 @@ class ScenarioRig(scenario: Map<*, *>) {
             val m = linkedMapOf<String, Any?>("role" to h.role.name.lowercase(), "text" to h.text)
             h.products?.let { ps -> m["products"] = ps.map(::product) }
             h.messageId?.let { m["message_id"] = it }
+            h.rating?.let { m["rating"] = it.name.lowercase() }
             return m
         }
 
