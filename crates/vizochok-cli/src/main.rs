@@ -112,6 +112,9 @@ struct FaultArgs {
     /// After every N frames, send one that is not valid JSON
     #[arg(long, value_name = "N")]
     malformed_every: Option<u32>,
+    /// After every N frames, send one a byte past the 1 MiB frame limit
+    #[arg(long, value_name = "N")]
+    oversized_every: Option<u32>,
     /// Answer the auth of the first N connections with auth_error and close 4001
     #[arg(long, value_name = "N")]
     refuse_auth: Option<u32>,
@@ -147,6 +150,9 @@ impl SandboxArgs {
         faults.reorder |= f.reorder;
         if f.malformed_every.is_some() {
             faults.malformed_every = f.malformed_every;
+        }
+        if f.oversized_every.is_some() {
+            faults.oversized_every = f.oversized_every;
         }
         set(&mut faults.refuse_auth, f.refuse_auth);
         faults.ignore_pings |= f.ignore_pings;

@@ -74,6 +74,7 @@ fn sandbox_help_lists_the_faults_the_ttl_the_handshake_timeout_and_the_caps() {
         "--duplicate",
         "--reorder",
         "--malformed-every",
+        "--oversized-every",
         "--refuse-auth",
         "--ignore-pings",
     ] {

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::Deserialize;
+use vizochok_proto::frame::MAX_INBOUND_BYTES;
 
 /// Faults to inject. Loadable from the `faults` key of a settings file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -19,6 +20,9 @@ pub struct Faults {
     pub reorder: bool,
     /// After every this-many frames, send one frame that is not valid JSON.
     pub malformed_every: Option<u32>,
+    /// After every this-many frames, send one frame one byte past the
+    /// protocol's inbound limit (1 MiB), which a client refuses unread.
+    pub oversized_every: Option<u32>,
     /// Answer the `auth` of this many connections (the first ones) with
     /// `auth_error` and close 4001.
     pub refuse_auth: u32,
@@ -29,6 +33,13 @@ pub struct Faults {
 
 /// The frame sent in place of a good one by `malformed_every`.
 pub(crate) const MALFORMED_FRAME: &str = r#"{"type":"delta","seq":"#;
+
+/// The frame sent by `oversized_every`: well-formed, and one byte too long.
+pub(crate) fn oversized_frame() -> String {
+    let (head, tail) = (r#"{"type":"ping","pad":""#, r#""}"#);
+    let pad = MAX_INBOUND_BYTES + 1 - head.len() - tail.len();
+    [head, &"x".repeat(pad), tail].concat()
+}
 
 /// Counts the auth refusals still to make.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use vizochok_server::ConnId;
 
 use super::actor::{Command, Link, Outbound};
 use super::admission::{Ending, Pass};
-use super::faults::MALFORMED_FRAME;
+use super::faults::{oversized_frame, MALFORMED_FRAME};
 use super::Faults;
 
 /// Frames waiting for one socket before it counts as too slow and is cut.
@@ -224,7 +224,8 @@ impl<S: Sink<Message> + Unpin> Faulty<'_, S> {
     }
 
     /// Sends one frame (twice with `duplicate`, then a bad one every
-    /// `malformed_every`); breaks when the socket failed or must be cut.
+    /// `malformed_every` and a long one every `oversized_every`); breaks
+    /// when the socket failed or must be cut.
     async fn send(&mut self, text: String) -> ControlFlow<()> {
         let copies = if self.faults.duplicate { 2 } else { 1 };
         for _ in 0..copies {
@@ -235,6 +236,11 @@ impl<S: Sink<Message> + Unpin> Faulty<'_, S> {
         self.sent += 1;
         if self.faults.malformed_every.is_some_and(|n| n > 0 && self.sent % n == 0)
             && !put(self.sink, Message::Text(MALFORMED_FRAME.into())).await
+        {
+            return ControlFlow::Break(());
+        }
+        if self.faults.oversized_every.is_some_and(|n| n > 0 && self.sent % n == 0)
+            && !put(self.sink, Message::Text(oversized_frame().into())).await
         {
             return ControlFlow::Break(());
         }
