@@ -382,5 +382,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Reports>()?;
     m.add("WidgetClosedError", m.py().get_type::<WidgetClosedError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MAX_SOCKET_MESSAGE_BYTES", vizochok_core::MAX_SOCKET_MESSAGE_BYTES)?;
     Ok(())
 }

@@ -257,6 +257,21 @@ async def test_a_cut_mid_reply_replays_every_delta_once_and_applies_each_add_onc
         assert (await watch.cart()).items[0].quantity == 2, "each add applied exactly once across reconnects"
 
 
+async def test_a_frame_past_the_limit_is_reported_and_the_connection_stays(start_sandbox: SandboxFactory) -> None:
+    # After every 3 frames the sandbox sends one a byte past the 1 MiB frame limit.
+    sandbox = start_sandbox({"faults": {"oversized_every": 3}})
+    async with widget(sandbox, timers=FAST) as w:
+        watch = Watch(w)
+        await watch.next(vizochok.Connected)
+        reply = await watch.reply(w.send_message("milk"))
+        assert w.select_product(reply.products[0]) is not None
+        assert [i.sku for i in (await watch.cart()).items] == [reply.products[0].sku]
+        too_large = [e.error for e in watch.seen if isinstance(e, vizochok.ErrorOccurred)]
+        assert too_large and all(e.code is ErrorCode.WS_ERROR for e in too_large), watch.seen
+        assert too_large[0].detail == "frame of 1048577 bytes exceeds the 1048576-byte limit"
+        assert vizochok.Disconnected() not in watch.seen and watch.seen.count(vizochok.Connected()) == 1
+
+
 async def test_restore_after_a_sandbox_restart_and_after_an_app_restart(start_sandbox: SandboxFactory) -> None:
     sandbox = start_sandbox(state=True)
     store = Memory()

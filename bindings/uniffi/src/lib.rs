@@ -361,6 +361,14 @@ fn refused(error: ActionError) -> Result<(), VizochokError> {
     }
 }
 
+/// The largest message a transport's socket should accept: frames past the
+/// protocol's 1 MiB still reach the driver, which drops them and keeps the
+/// connection (URLSession's own default, 1 MiB, would end the socket).
+#[uniffi::export]
+pub fn max_socket_message_bytes() -> u64 {
+    vizochok_core::MAX_SOCKET_MESSAGE_BYTES as u64
+}
+
 /// A reply's Markdown text parsed for a native UI (what `Reply.blocks` shows).
 #[uniffi::export]
 pub fn markdown_blocks(text: String) -> Vec<Block> {

@@ -21,13 +21,10 @@ use tokio::time::Instant;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
-use vizochok_core::SocketId;
+use vizochok_core::{SocketId, MAX_SOCKET_MESSAGE_BYTES};
 
 use crate::{Reports, Transport};
 
-/// Inbound frames beyond the core's 1 MiB limit still reach it (it reports
-/// and drops them, keeping the connection); past this the socket fails.
-const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// How long a socket the client closed waits for the server's close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -162,7 +159,7 @@ async fn run(
         Ok(ws) => ws,
         Err(error) => return Some((None, error)),
     };
-    ws.set_max_message_size(MAX_MESSAGE_BYTES);
+    ws.set_max_message_size(MAX_SOCKET_MESSAGE_BYTES);
     reports.opened(socket);
     let (read, mut write) = ws.split(tokio::io::split);
     let mut read = FragmentCollectorRead::new(read);

@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
+
 use support::{config, options, sandbox, Harness, Logs};
 use vizochok_core::{CartAction, Config, ErrorCode, Event, State};
 use vizochok_sandbox::{Faults, RunningSandbox};
@@ -80,6 +82,19 @@ async fn malformed_frames() {
     let (h, sandbox) = survive(Faults { malformed_every: Some(3), ..Faults::default() }, |_| {}).await;
     let errors = h.recorder.errors.lock().unwrap().clone();
     assert!(errors.iter().any(|e| e.code == ErrorCode::WsError), "bad frames are reported");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn oversized_frames_are_reported_and_the_connection_stays() {
+    let (h, sandbox) = survive(Faults { oversized_every: Some(3), ..Faults::default() }, |_| {}).await;
+    let errors = h.recorder.errors.lock().unwrap().clone();
+    let too_large = "frame of 1048577 bytes exceeds the 1048576-byte limit";
+    assert!(
+        errors.iter().any(|e| e.code == ErrorCode::WsError && e.detail.as_deref() == Some(too_large)),
+        "{errors:?}"
+    );
+    assert_eq!(h.recorder.connects.load(Ordering::SeqCst), 1, "one connection throughout");
     sandbox.shutdown().await;
 }
 

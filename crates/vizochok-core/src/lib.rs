@@ -73,7 +73,7 @@ mod text;
 uniffi::setup_scaffolding!("vizochok_core");
 
 pub use config::{check_url, Config, ConfigError, Limits, Timers, MAX_TIMER_MS};
-pub use driver::{Driver, Host};
+pub use driver::{Driver, Host, MAX_SOCKET_MESSAGE_BYTES};
 pub use events::{ActionError, ActionKind, Event, Input, Output, PendingAction, SocketId, State};
 pub use rng::Rng;
 pub use session::Session;

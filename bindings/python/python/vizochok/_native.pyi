@@ -4,6 +4,9 @@ driver, with Python's types at its edge. ``vizochok.Widget`` is its host."""
 from typing import Any, Callable, Optional
 
 __version__: str
+#: The largest message the socket accepts: frames past the protocol's 1 MiB
+#: still reach the driver, which drops them and keeps the connection.
+MAX_SOCKET_MESSAGE_BYTES: int
 
 class WidgetClosedError(RuntimeError):
     """An action on a widget after ``close()``."""

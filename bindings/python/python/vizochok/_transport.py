@@ -12,14 +12,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame
 
-from ._native import Reports, __version__
+from ._native import MAX_SOCKET_MESSAGE_BYTES, Reports, __version__
 
 __all__ = ["Transport", "WebSocketsTransport"]
 
-#: Frames past the protocol's 1 MiB inbound limit still reach the driver
-#: (it drops them and keeps the connection); past this ``websockets`` fails
-#: the socket (1009).
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: How long a socket the driver closed has for its closing handshake; it is
 #: dropped then, even behind a send that a server which stopped reading keeps stuck.
 CLOSE_TIMEOUT_S = 2.0
@@ -116,7 +112,7 @@ class _Socket:
     async def _run(self, socket: int, url: str, reports: Reports) -> None:
         try:
             ws = await connect(url, open_timeout=None, ping_interval=None, close_timeout=CLOSE_TIMEOUT_S,
-                               max_size=MAX_MESSAGE_BYTES, logger=_LOGGER, proxy=None,
+                               max_size=MAX_SOCKET_MESSAGE_BYTES, logger=_LOGGER, proxy=None,
                                user_agent_header=f"vizochok-python/{__version__}")  # fmt: skip
         except Exception as exc:  # refused, DNS, TLS, an HTTP status...
             return reports.ended(socket, None, f"{type(exc).__name__}: {exc}")

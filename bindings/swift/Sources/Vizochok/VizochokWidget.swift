@@ -255,6 +255,7 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         #endif
         let task = session.webSocketTask(with: request)
         task.taskDescription = String(socket)
+        task.maximumMessageSize = Int(maxSocketMessageBytes())
         lock.locked { (sockets[socket], self.reports) = ((task, nil), reports) }
         task.resume()
         Task { [queue] in

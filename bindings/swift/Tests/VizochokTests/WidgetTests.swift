@@ -260,6 +260,22 @@ final class WidgetTests: XCTestCase {
         XCTAssertTrue(sandbox.logLines().contains { $0.contains(#""kind":"auth_ok""#) && $0.contains("replay") })
     }
 
+    func testAFramePastTheLimitIsReportedAndTheConnectionStays() throws {
+        // URLSession's own default bound (1 MiB) would end the socket instead.
+        let sandbox = try Sandbox(settings: #"{"faults": {"oversized_every": 3}}"#)
+        let rec = Recorder()
+        let widget = try connected(sandbox, rec)
+        defer { widget.close() }
+        let (reply, streamed) = try ask(widget, rec, "молоко")
+        XCTAssertEqual(streamed, reply.text, "every delta arrived once, in order")
+        let errors = rec.seen.compactMap { e -> WidgetError? in if case let .error(err) = e { return err }; return nil }
+        XCTAssertFalse(errors.isEmpty)
+        XCTAssertTrue(errors.allSatisfy { $0.code == .wsError }, "\(errors)")
+        XCTAssertEqual(errors.first?.detail, "frame of 1048577 bytes exceeds the 1048576-byte limit")
+        XCTAssertEqual(rec.seen.filter { $0 == .connect }.count, 1, "one connection throughout")
+        XCTAssertFalse(rec.seen.contains(.disconnect), "never disconnected")
+    }
+
     func testANewWidgetWithTheSavedSessionIdGetsTheSummaryAndTheHistory() throws {
         let sandbox = try Sandbox()
         let store = MemoryStore()

@@ -387,6 +387,25 @@ test('a bad api key fires onError(auth_error) once, never reconnects, and is nev
   }
 });
 
+test('a frame past the 1 MiB limit fires onError(ws_error), and the connection and the reply go on', async () => {
+  const sandbox = await startSandbox({ site: root, args: ['--oversized-every', '3'] });
+  try {
+    const page = await openPage(browser, `${sandbox.url}?persist=none`);
+    await waitEvent(page, 'connect');
+    await ask(page, 'cheese');
+    const reply = await waitReply(page);
+    assert.ok(reply.products.length > 0, 'the reply came whole');
+    const all = await events(page);
+    const errors = all.filter((e) => e.name === 'error').map((e) => e.data);
+    assert.ok(errors.length > 0 && errors.every((e) => e.code === 'ws_error'), JSON.stringify(errors));
+    assert.equal(errors[0].detail, 'frame of 1048577 bytes exceeds the 1048576-byte limit');
+    assert.deepEqual(['connect', 'disconnect'].map((name) => all.filter((e) => e.name === name).length), [1, 0]);
+    await page.context().close();
+  } finally {
+    await sandbox.stop();
+  }
+});
+
 test('hostile catalog names, Markdown links and image URLs render inert', async () => {
   const hostile = [
     {

@@ -3,6 +3,13 @@
 
 use crate::{Event, SocketId};
 
+/// The largest WebSocket message a host's socket library should accept.
+/// A frame past the protocol's 1 MiB limit must still reach the driver,
+/// which reports and drops it and keeps the connection (`docs/protocol.md`
+/// §6); a library bounded at that limit itself (URLSession's default) would
+/// end the socket instead. Past this bound, the library may end the socket.
+pub const MAX_SOCKET_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A runtime's side of the driver: sockets, one timer, the saved session
 /// id, and the app's callbacks. Every method is called by the driver only,
 /// never while it holds its lock, one call at a time and in the order the

@@ -18,7 +18,7 @@ mod host;
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-pub use host::Host;
+pub use host::{Host, MAX_SOCKET_MESSAGE_BYTES};
 use vizochok_proto::{Cart, Language, PageContext, ProductItem, Rating, Secret};
 
 use crate::text::{cat, Part};

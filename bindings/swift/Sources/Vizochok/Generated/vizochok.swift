@@ -2104,6 +2104,18 @@ public func markdownBlocks(text: String) -> [Block]  {
 })
 }
 /**
+ * The largest message a transport's socket should accept: frames past the
+ * protocol's 1 MiB still reach the driver, which drops them and keeps the
+ * connection (URLSession's own default, 1 MiB, would end the socket).
+ */
+public func maxSocketMessageBytes() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_vizochok_ffi_fn_func_max_socket_message_bytes(uniffiCallStatus
+    )
+})
+}
+/**
  * A chat UI string by key (`send`, `add`, `typing`, ...), in the language
  * of `language` (a tag); `None` for an unknown key.
  */
@@ -2136,6 +2148,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vizochok_ffi_checksum_func_markdown_blocks() != 31589) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vizochok_ffi_checksum_func_max_socket_message_bytes() != 30376) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vizochok_ffi_checksum_func_ui_text() != 30251) {

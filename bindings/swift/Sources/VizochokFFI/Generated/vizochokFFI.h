@@ -510,6 +510,12 @@ RustBuffer uniffi_vizochok_ffi_fn_func_error_message(RustBuffer code, RustBuffer
 RustBuffer uniffi_vizochok_ffi_fn_func_markdown_blocks(RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_FUNC_MAX_SOCKET_MESSAGE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_FUNC_MAX_SOCKET_MESSAGE_BYTES
+uint64_t uniffi_vizochok_ffi_fn_func_max_socket_message_bytes(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_FUNC_UI_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_FN_FUNC_UI_TEXT
 RustBuffer uniffi_vizochok_ffi_fn_func_ui_text(RustBuffer key, RustBuffer language, RustCallStatus *_Nonnull out_status
@@ -784,6 +790,12 @@ uint16_t uniffi_vizochok_ffi_checksum_func_error_message(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_FUNC_MARKDOWN_BLOCKS
 #define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_FUNC_MARKDOWN_BLOCKS
 uint16_t uniffi_vizochok_ffi_checksum_func_markdown_blocks(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_FUNC_MAX_SOCKET_MESSAGE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_VIZOCHOK_FFI_CHECKSUM_FUNC_MAX_SOCKET_MESSAGE_BYTES
+uint16_t uniffi_vizochok_ffi_checksum_func_max_socket_message_bytes(void
     
 );
 #endif

@@ -770,6 +770,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_vizochok_ffi_checksum_func_markdown_blocks(
     ): Int
+    external fun uniffi_vizochok_ffi_checksum_func_max_socket_message_bytes(
+    ): Int
     external fun uniffi_vizochok_ffi_checksum_func_ui_text(
     ): Int
     external fun uniffi_vizochok_ffi_checksum_method_widgetdriver_cart(
@@ -937,6 +939,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_vizochok_ffi_fn_func_markdown_blocks(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_vizochok_ffi_fn_func_max_socket_message_bytes(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_vizochok_ffi_fn_func_ui_text(`key`: RustBuffer.ByValue,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_vizochok_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1062,6 +1066,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_vizochok_ffi_checksum_func_markdown_blocks() and 0xFFFF) != 31589) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_vizochok_ffi_checksum_func_max_socket_message_bytes() and 0xFFFF) != 30376) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_vizochok_ffi_checksum_func_ui_text() and 0xFFFF) != 30251) {
@@ -3348,6 +3355,21 @@ public object FfiConverterSequenceTypeBlock: FfiConverterRustBuffer<List<Block>>
     
         
         FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The largest message a transport's socket should accept: frames past the
+         * protocol's 1 MiB still reach the driver, which drops them and keeps the
+         * connection (URLSession's own default, 1 MiB, would end the socket).
+         */ fun `maxSocketMessageBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_vizochok_ffi_fn_func_max_socket_message_bytes(
+    
+        _status)
 }
     )
     }

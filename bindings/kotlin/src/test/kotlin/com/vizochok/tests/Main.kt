@@ -326,6 +326,21 @@ fun main() {
         }
     }
 
+    test("a frame past the 1 MiB limit is reported as ws_error and the connection stays") {
+        Sandbox("""{"faults": {"oversized_every": 3}}""").use { sandbox ->
+            val rec = Recorder()
+            connected(sandbox, rec).use { w ->
+                val (reply, streamed) = ask(w, rec, "молоко")
+                assertEq(reply.text, streamed, "every delta arrived once, in order")
+                val errors = rec.all.toList().filterIsInstance<Event.Error>().map { it.v1 }
+                assertTrue(errors.isNotEmpty() && errors.all { it.code == ErrorCode.WS_ERROR }) { "$errors" }
+                assertEq("frame of 1048577 bytes exceeds the 1048576-byte limit", errors.first().detail, "detail")
+                assertEq(1, rec.all.count { it == Event.Connect }, "one connection throughout")
+                assertTrue(rec.all.none { it == Event.Disconnect }) { "never disconnected" }
+            }
+        }
+    }
+
     test("restore: a new widget with the saved session id gets the summary and the history") {
         Sandbox().use { sandbox ->
             val store = MemoryStore()
