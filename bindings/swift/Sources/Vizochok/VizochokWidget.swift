@@ -255,7 +255,11 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         #endif
         let task = session.webSocketTask(with: request)
         task.taskDescription = String(socket)
+        #if !canImport(FoundationNetworking)
+        // URLSession's default, 1 MiB, would end the socket on a frame the core should drop. FoundationNetworking takes
+        // this for curl's receive buffer instead, and past curl's own cap it crashes.
         task.maximumMessageSize = Int(maxSocketMessageBytes())
+        #endif
         lock.locked { (sockets[socket], self.reports) = ((task, nil), reports) }
         task.resume()
         Task { [queue] in

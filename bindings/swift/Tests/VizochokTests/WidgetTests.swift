@@ -261,6 +261,7 @@ final class WidgetTests: XCTestCase {
     }
 
     func testAFramePastTheLimitIsReportedAndTheConnectionStays() throws {
+        try skipOnFoundationNetworking("FoundationNetworking hands each piece curl reads to receive() as a whole message, so a frame longer than one read arrives split")
         // URLSession's own default bound (1 MiB) would end the socket instead.
         let sandbox = try Sandbox(settings: #"{"faults": {"oversized_every": 3}}"#)
         let rec = Recorder()
