@@ -118,16 +118,7 @@ impl Engine {
             },
             None => return,
         };
-        // A reply the history no longer holds (other tabs' lines pushed it
-        // out) is not on the client's screen either: it comes as a reply.
-        let shown = match &frame {
-            ServerFrame::Response { reply, .. } => {
-                reply.text.is_empty()
-                    || session.data.history.iter().any(|e| e.message_id.as_ref() == Some(&reply.message_id))
-            }
-            _ => false,
-        };
-        if let Some(text) = self.record(session_id, |seq| with_seq(frame, seq, shown)) {
+        if let Some(text) = self.record(session_id, |seq| with_seq(frame, seq)) {
             self.push(ServerOutput::Send { conn, text });
         }
     }
@@ -273,14 +264,14 @@ fn action_kind(frame: &ClientFrame) -> &'static str {
     }
 }
 
-/// The same outcome under a new `seq`, without a stale summary; a reply is
-/// marked as sent again when the client's restored history `shown` it.
-fn with_seq(mut frame: ServerFrame, new: u64, shown: bool) -> ServerFrame {
+/// The same outcome under a new `seq`, marked as sent again, without a
+/// stale summary.
+fn with_seq(mut frame: ServerFrame, new: u64) -> ServerFrame {
     match &mut frame {
         ServerFrame::Response { seq, reply, again } => {
             *seq = new;
             reply.summary = None;
-            *again = shown;
+            *again = true;
         }
         ServerFrame::Error { seq, .. } => *seq = new,
         _ => {}

@@ -293,27 +293,6 @@ fn a_reply_the_restored_history_still_shows_comes_again_after_many_other_message
 }
 
 #[test]
-fn a_reply_pushed_out_of_the_history_by_other_tabs_comes_again_as_a_reply_to_show() {
-    let (mut h, sid) = answered_then_left();
-    // 60 more messages: 120 more history lines push m1's out of the last
-    // 100, while its outcome is still among the last 100 kept.
-    answer_others(&mut h, &sid, 60);
-    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
-    let Some(ServerFrame::AuthOk(AuthOk { restored: true, history: Some(history), .. })) = got.first() else {
-        panic!("{got:?}")
-    };
-    let again = frames(&h.send(2, &message("m1", "milk")), 2);
-    let Some(ServerFrame::Response { reply, again: false, .. }) = again.get(1) else { panic!("{again:?}") };
-    assert_eq!(reply.reply_to, "m1");
-    assert!(!reply.text.is_empty());
-    assert!(
-        history.iter().all(|entry| entry.message_id.as_ref() != Some(&reply.message_id)),
-        "the restored history does not show it, so the client must: {history:?}"
-    );
-    assert_eq!(h.applied(&sid, "m1"), 1);
-}
-
-#[test]
 fn an_outcome_sent_again_that_its_socket_lost_comes_with_the_next_replay() {
     let (mut h, sid) = answered_then_left();
     // Another tab's 110 messages are answered: m1's outcome is no longer kept.
