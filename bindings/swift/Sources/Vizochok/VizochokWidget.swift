@@ -257,7 +257,7 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         task.taskDescription = String(socket)
         #if !canImport(FoundationNetworking)
         // URLSession's default, 1 MiB, would end the socket on a frame the core should drop. FoundationNetworking takes
-        // this for curl's receive buffer instead, and past curl's own cap it crashes.
+        // this for curl's receive buffer instead, and raised (10 or 16 MiB) it crashed on a long frame.
         task.maximumMessageSize = Int(maxSocketMessageBytes())
         #endif
         lock.locked { (sockets[socket], self.reports) = ((task, nil), reports) }
