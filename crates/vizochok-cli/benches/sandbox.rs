@@ -20,8 +20,8 @@
 //!
 //! The sandbox runs as a separate process so each side stays under the
 //! machine's per-process open-file limit. The load and storm clients all
-//! come from 127.0.0.1, so that sandbox lifts its per-address cap; the
-//! churn and stalled clients come from many loopback addresses
+//! come from 127.0.0.1, so that sandbox lifts its per-address and global
+//! caps; the churn and stalled clients come from many loopback addresses
 //! (127.0.0.2 and up) and meet the default caps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -87,8 +87,8 @@ fn main() {
     });
 }
 
-/// The load and storm clients all connect from 127.0.0.1.
-const ONE_ADDRESS: [&str; 2] = ["--max-per-address", "1000000"];
+/// The load and storm clients all connect from 127.0.0.1, up to 15,000 at once.
+const LIFTED_CAPS: [&str; 4] = ["--max-per-address", "1000000", "--max-connections", "1000000"];
 
 /// A `vizochok sandbox` child process.
 struct Server {
@@ -180,7 +180,7 @@ async fn drive(mut ws: Socket, phase: Duration, end: Instant) -> (Socket, u32, V
 }
 
 async fn load_level(n: usize) {
-    let server = Server::start(free_addr(), None, &ONE_ADDRESS).await;
+    let server = Server::start(free_addr(), None, &LIFTED_CAPS).await;
     let started = Instant::now();
     let url = server.url();
     let opened: Vec<Result<Socket, String>> = futures_util::stream::iter(0..n)
@@ -261,7 +261,7 @@ async fn storm(n: usize) {
     let state = std::env::temp_dir().join(format!("vizochok-bench-state-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     let addr = free_addr();
-    let server = Server::start(addr, Some(&state), &ONE_ADDRESS).await;
+    let server = Server::start(addr, Some(&state), &LIFTED_CAPS).await;
     let arrivals = Arc::new(Arrivals {
         storm: AtomicBool::new(false),
         connected: AtomicUsize::new(0),
@@ -287,7 +287,7 @@ async fn storm(n: usize) {
     server.stop().await;
     let down = cut.elapsed();
     let log = std::env::temp_dir().join(format!("vizochok-bench-storm-{}.log", std::process::id()));
-    let server = Server::start_logging(addr, Some(&state), &ONE_ADDRESS, Some(&log)).await;
+    let server = Server::start_logging(addr, Some(&state), &LIFTED_CAPS, Some(&log)).await;
     let up = cut.elapsed();
     let all_back = timeout(Duration::from_secs(120), wait_for(|| arrivals.at.lock().unwrap().len() >= n)).await.is_ok();
     let mut at: Vec<Duration> = arrivals.at.lock().unwrap().iter().map(|t| t.duration_since(cut)).collect();

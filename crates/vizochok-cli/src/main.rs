@@ -85,6 +85,9 @@ struct ConnectionArgs {
     /// Concurrent connections from one IP address (an IPv6 /64) [default: 64]
     #[arg(long, value_name = "N")]
     max_per_address: Option<usize>,
+    /// Concurrent connections in all; one more ends the oldest handshake in progress, or is refused when there is none [default: 16384]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
     /// Connections still in their handshake; one more drops the oldest [default: 4096]
     #[arg(long, value_name = "N")]
     max_pending_handshakes: Option<usize>,
@@ -138,6 +141,7 @@ impl SandboxArgs {
         let limits = &mut options.connections;
         set(&mut limits.handshake_timeout_ms, c.handshake_timeout.map(|s| s.0));
         set(&mut limits.per_address, c.max_per_address);
+        set(&mut limits.max_connections, c.max_connections);
         set(&mut limits.pending_handshakes, c.max_pending_handshakes);
         set(&mut limits.max_request_head_bytes, c.max_request_head);
         let f = &self.faults;

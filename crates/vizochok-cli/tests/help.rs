@@ -62,6 +62,7 @@ fn sandbox_help_lists_the_faults_the_ttl_the_handshake_timeout_and_the_caps() {
         ("--heartbeat", engine.heartbeat_ms.map_or_else(|| "off".to_owned(), |beat| span(beat.get()))),
         ("--handshake-timeout", span(c.handshake_timeout_ms)),
         ("--max-per-address", c.per_address.to_string()),
+        ("--max-connections", c.max_connections.to_string()),
         ("--max-pending-handshakes", c.pending_handshakes.to_string()),
         ("--max-request-head", c.max_request_head_bytes.to_string()),
     ] {

@@ -1,6 +1,7 @@
 //! Who may hold a connection, and for how long before proving anything:
-//! a per-address cap on concurrent connections, a global cap on connections
-//! still in their handshake (accepted, no `auth` yet), and the deadline by
+//! a per-address cap on concurrent connections, a global cap on all of
+//! them, a global cap on connections still in their handshake (accepted,
+//! no `auth` yet), and the deadline by
 //! which the WebSocket handshake and the `auth` frame must both have
 //! arrived. Every refusal is one log line naming the peer's address and
 //! the reason, never anything the peer sent.
@@ -30,6 +31,11 @@ pub struct ConnectionLimits {
     /// Concurrent connections from one address (an IPv4 address, or an
     /// IPv6 /64, which one host can rotate through); one more is refused.
     pub per_address: usize,
+    /// Concurrent connections in all, so that many addresses together
+    /// cannot hold every socket and its memory. One more ends the oldest
+    /// handshake in progress and takes its place, or, when every
+    /// connection is past its handshake, is refused.
+    pub max_connections: usize,
     /// Connections still in their handshake; one more drops the oldest of
     /// them, so a flood of stalled sockets cannot lock new clients out.
     pub pending_handshakes: usize,
@@ -43,6 +49,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             handshake_timeout_ms: 10_000,
             per_address: 64,
+            max_connections: 16_384,
             pending_handshakes: 4_096,
             max_request_head_bytes: 16 * 1024,
         }
@@ -61,6 +68,8 @@ impl ConnectionLimits {
 pub(crate) enum Refusal {
     /// The address holds `per_address` connections already.
     PerAddress(usize),
+    /// The sandbox holds `max_connections`, none of them in its handshake.
+    Full(usize),
 }
 
 /// Why a connection still in its handshake is ended early.
@@ -83,6 +92,9 @@ pub(crate) struct Gate {
 #[derive(Debug, Default)]
 struct State {
     per_address: HashMap<Peer, usize>,
+    /// Connections counted under `max_connections`: admitted, neither
+    /// dropped nor ended to make room (those only finish their close).
+    held: usize,
     /// Handshakes in progress, oldest first.
     pending: BTreeMap<u64, Weak<Pass>>,
     next: u64,
@@ -96,6 +108,8 @@ pub(crate) struct Pass {
     gate: Arc<Gate>,
     peer: IpAddr,
     ticket: u64,
+    /// Still counted in `held`.
+    counted: AtomicBool,
     /// When the handshake and `auth` must have arrived.
     pub deadline: Instant,
     ended: Mutex<Option<Ending>>,
@@ -130,29 +144,44 @@ impl Gate {
                 self.refused(peer, &format!("{held} connections from {from} already (the cap)"));
                 return Err(Refusal::PerAddress(held));
             }
-            *state.per_address.entry(key).or_default() += 1;
-            let crowded = if state.pending.len() >= self.limits.pending_handshakes.max(1) {
+            let full = state.held >= self.limits.max_connections.max(1);
+            let crowded = if full || state.pending.len() >= self.limits.pending_handshakes.max(1) {
                 state.pending.pop_first().and_then(|(_, oldest)| oldest.upgrade())
             } else {
                 None
             };
+            if let Some(oldest) = &crowded {
+                oldest.uncount(&mut state);
+            } else if full {
+                let held = state.held;
+                drop(state);
+                self.refused(peer, &format!("{held} connections held, none in its handshake (the sandbox's cap)"));
+                return Err(Refusal::Full(held));
+            }
+            *state.per_address.entry(key).or_default() += 1;
+            state.held += 1;
             state.next += 1;
             let ticket = state.next;
             let pass = Arc::new(Pass {
                 gate: self.clone(),
                 peer,
                 ticket,
+                counted: AtomicBool::new(true),
                 deadline: Instant::now() + self.limits.handshake_timeout(),
                 ended: Mutex::new(None),
                 ending: AtomicBool::new(false),
                 notify: Notify::new(),
             });
             state.pending.insert(ticket, Arc::downgrade(&pass));
-            (pass, crowded)
+            (pass, crowded.map(|oldest| (oldest, full)))
         };
-        if let Some(oldest) = crowded {
-            let cap = self.limits.pending_handshakes;
-            self.refused(oldest.peer, &format!("dropped: {cap} handshakes in progress (the cap), this the oldest"));
+        if let Some((oldest, full)) = crowded {
+            let why = if full {
+                format!("{} connections held (the sandbox's cap)", self.limits.max_connections)
+            } else {
+                format!("{} handshakes in progress (the cap)", self.limits.pending_handshakes)
+            };
+            self.refused(oldest.peer, &format!("dropped: {why}, this the oldest handshake"));
             oldest.end(Ending::Crowded);
         }
         Ok(pass)
@@ -171,9 +200,9 @@ impl Gate {
 
     /// Connections held now: (all, still in their handshake).
     #[cfg(test)]
-    fn held(&self) -> (usize, usize) {
+    fn held(&self) -> (usize, usize, usize) {
         let state = self.state();
-        (state.per_address.values().sum(), state.pending.len())
+        (state.per_address.values().sum(), state.held, state.pending.len())
     }
 
     /// One log line for a refusal: the peer's address and why.
@@ -201,6 +230,13 @@ impl Pass {
         self.gate.state().pending.remove(&self.ticket);
     }
 
+    /// Gives up its place under `max_connections` (once).
+    fn uncount(&self, state: &mut State) {
+        if self.counted.swap(false, Ordering::SeqCst) {
+            state.held -= 1;
+        }
+    }
+
     fn end(&self, why: Ending) {
         *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);
         self.ending.store(true, Ordering::SeqCst);
@@ -224,6 +260,7 @@ impl Drop for Pass {
     fn drop(&mut self) {
         let mut state = self.gate.state();
         state.pending.remove(&self.ticket);
+        self.uncount(&mut state);
         let peer = Peer::of(self.peer);
         if let Some(held) = state.per_address.get_mut(&peer) {
             *held -= 1;
@@ -242,6 +279,10 @@ mod tests {
 
     fn gate(per_address: usize, pending: usize, lines: Arc<Mutex<Vec<String>>>) -> Arc<Gate> {
         let limits = ConnectionLimits { per_address, pending_handshakes: pending, ..ConnectionLimits::default() };
+        gate_with(limits, lines)
+    }
+
+    fn gate_with(limits: ConnectionLimits, lines: Arc<Mutex<Vec<String>>>) -> Arc<Gate> {
         Gate::new(limits, LogSink::new(move |line| lines.lock().unwrap().push(line.to_owned())))
     }
 
@@ -286,9 +327,37 @@ mod tests {
         let second = gate.admit(B).unwrap();
         let _third = gate.admit(B).unwrap();
         assert_eq!(oldest.ended().await, Ending::Crowded);
-        // The authenticated one was not pending any more; the others still are.
-        assert_eq!(gate.held(), (4, 2));
+        // The authenticated one was not pending any more; the others still
+        // are. The ended one holds its socket until it has closed, but no
+        // longer counts under the global cap.
+        assert_eq!(gate.held(), (4, 3, 2));
         gate.end_all();
         assert_eq!(second.ended().await, Ending::Shutdown);
+    }
+
+    #[tokio::test]
+    async fn past_the_global_cap_a_handshake_makes_room_and_then_newcomers_are_refused() {
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let limits = ConnectionLimits { max_connections: 3, ..ConnectionLimits::default() };
+        let gate = gate_with(limits, Arc::clone(&lines));
+        let from = |host: u8| IpAddr::V4(Ipv4Addr::new(127, 0, 0, host));
+        let mut held: Vec<Arc<Pass>> = (2..=4).map(|host| gate.admit(from(host)).unwrap()).collect();
+        held[1].authenticated();
+        held[2].authenticated();
+        // Full: the one still in its handshake gives its place to a newcomer.
+        let newcomer = gate.admit(from(5)).unwrap();
+        assert_eq!(held[0].ended().await, Ending::Crowded);
+        // It only finishes its close now, and no longer counts.
+        assert_eq!(gate.held(), (4, 3, 1));
+        newcomer.authenticated();
+        assert_eq!(gate.admit(from(6)).unwrap_err(), Refusal::Full(3));
+        // The ended one's place was given already; a place freed is a place again.
+        drop(held.remove(0));
+        assert_eq!(gate.admit(from(6)).unwrap_err(), Refusal::Full(3));
+        drop(held.pop());
+        assert!(gate.admit(from(6)).is_ok());
+        let lines = lines.lock().unwrap();
+        assert!(lines[0].contains("127.0.0.2") && lines[0].contains("dropped: 3 connections held"), "{}", lines[0]);
+        assert!(lines[1].contains("127.0.0.6") && lines[1].contains("none in its handshake"), "{}", lines[1]);
     }
 }
