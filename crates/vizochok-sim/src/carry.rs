@@ -269,10 +269,18 @@ impl World {
                 }
             }
         }
+        let applied = client.session.last_seq() > before;
         client.replies_again += u64::from(again);
         client.applying_again = again;
+        client.heard_again = false;
         self.pump();
-        self.clients[i].applying_again = false;
+        let client = &mut self.clients[i];
+        client.applying_again = false;
+        if again && applied && !client.heard_again {
+            if let Ok(ServerFrame::Response { reply, .. }) = frame::parse::<ServerFrame>(text, usize::MAX) {
+                client.unanswered += u64::from(!client.history_ids.contains(&reply.message_id));
+            }
+        }
     }
 
     /// The network under a socket vanishes: its client's end fails, the

@@ -150,6 +150,10 @@ impl World {
         if client.shown_again > 0 {
             problems.push(format!("{} replies its history holds were shown again", client.shown_again));
         }
+        if client.unanswered > 0 {
+            problems.push(format!("{} replies sent again that its history lacks were not shown", client.unanswered));
+        }
+        report.replies_below += client.shown_below;
         report.accepted += client.accepted.len();
         report.messages_shown += client.shown_messages;
         report.replies_again += client.replies_again;

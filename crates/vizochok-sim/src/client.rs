@@ -56,7 +56,7 @@ pub(crate) struct Client {
     pub transcript: Vec<(Role, String)>,
     /// Session ids and `seq`s of frames that carry an outcome the server
     /// sent again (a message resent after a `restored` resume): its reply is
-    /// already in the history this client was given.
+    /// on screen if the history this client was given holds it.
     pub answered_again: HashSet<(String, u64)>,
     /// The frame being applied is such an outcome.
     pub applying_again: bool,
@@ -70,6 +70,15 @@ pub(crate) struct Client {
     pub cancelled: u64,
     /// Of those, replies its widget showed again (its history has them).
     pub shown_again: u64,
+    /// Of those, replies the history it was given lacked (later messages
+    /// pushed them out), which the widget shows below it, and those it did
+    /// not show (then the shopper sees no answer).
+    pub shown_below: u64,
+    pub unanswered: u64,
+    /// The `message_id`s of the replies in the last history it was given.
+    pub history_ids: HashSet<String>,
+    /// A reply was shown while the frame sent again was applied.
+    pub heard_again: bool,
     /// The session the host's last `reset()` left, until the next `auth_ok`.
     pub reset_from: Option<String>,
     /// Resets of a session, and those whose next `auth_ok` put the client
@@ -108,6 +117,10 @@ impl Client {
             replies_again: 0,
             cancelled: 0,
             shown_again: 0,
+            shown_below: 0,
+            unanswered: 0,
+            history_ids: HashSet::new(),
+            heard_again: false,
             reset_from: None,
             resets: 0,
             resets_rejoined: 0,
@@ -141,7 +154,14 @@ impl Client {
                     self.cards.clone_from(&reply.products);
                 }
                 if self.applying_again {
-                    self.shown_again += 1;
+                    self.heard_again = true;
+                    // Shown below the history, outside the server's
+                    // conversation (which no longer has it), so not in the transcript.
+                    if self.history_ids.contains(&reply.message_id) {
+                        self.shown_again += 1;
+                    } else {
+                        self.shown_below += 1;
+                    }
                 } else if !reply.text.is_empty() {
                     self.transcript.push((Role::Assistant, reply.text.clone()));
                 }
@@ -152,6 +172,7 @@ impl Client {
             }
             Event::History(history) => {
                 self.transcript = history.iter().map(|e| (e.role, e.text.clone())).collect();
+                self.history_ids = history.iter().filter_map(|e| e.message_id.clone()).collect();
             }
             _ => {}
         }

@@ -62,9 +62,13 @@ pub struct Report {
     /// Replies the engine sent a second time to a client that resent their
     /// message after a `restored` resume, on that connection or a later one
     /// (`docs/protocol.md` §3), marked
-    /// `again`: the core ends the message and shows nothing (the history
-    /// has the reply); one shown again is a violation.
+    /// `again`: the core ends the message and shows nothing when the
+    /// history it was given has the reply (one shown again is a violation),
+    /// and shows it when later messages pushed it out of that history (one
+    /// not shown is a violation).
     pub replies_again: u64,
+    /// Of those, replies shown below a history that lacked them.
+    pub replies_below: u64,
     /// Replies that ended `cancelled` (the shopper stopped them, §12).
     pub cancelled: u64,
     /// Sessions the hosts reset (`reset()`, a new conversation).

@@ -98,6 +98,7 @@ struct Totals {
     silent: u64,
     shown: u64,
     again: u64,
+    below: u64,
     cancelled: u64,
     resets: u64,
     accepted: usize,
@@ -120,6 +121,7 @@ impl Totals {
             silent: r.silent_closed,
             shown: r.messages_shown,
             again: r.replies_again,
+            below: r.replies_below,
             cancelled: r.cancelled,
             resets: r.resets,
             accepted: r.accepted,
@@ -141,6 +143,7 @@ impl Totals {
         self.silent += o.silent;
         self.shown += o.shown;
         self.again += o.again;
+        self.below += o.below;
         self.cancelled += o.cancelled;
         self.resets += o.resets;
         self.accepted += o.accepted;
@@ -155,15 +158,15 @@ impl Totals {
 
     fn print(&self, seeds: u64) {
         let Totals { clients, shared, connections, pushed_out, silent, shown, again, cancelled, resets, .. } = self;
-        let Totals { accepted, acked, failed, queued, rolled_over, forgotten, most_lines, .. } = self;
+        let Totals { accepted, acked, failed, queued, rolled_over, forgotten, most_lines, below, .. } = self;
         println!(
             "{seeds} seeds held every check: {clients} clients ({shared} sharing a session with another at rest), \
              {connections} connections ({pushed_out} pushed out by a ninth, \
              {silent} closed by the server's heartbeat); {accepted} actions accepted, {acked} acknowledged, {failed} ended by onError, \
              {queued} still queued at destroy; {} virtual hours simulated; dedup sets rolled over in {rolled_over} \
              seeds ({forgotten} applied ids forgotten; at most {most_lines} lines in a session), none applied twice; \
-             {shown} messages shown in another client, {again} replies sent again after a restore, \
-             {cancelled} replies stopped; {resets} resets, each into a new session",
+             {shown} messages shown in another client, {again} replies sent again after a restore \
+             ({below} of them shown below a history that had lost them), {cancelled} replies stopped; {resets} resets, each into a new session",
             self.virtual_ms / 3_600_000
         );
     }

@@ -23,6 +23,10 @@ pub(crate) struct Conversation {
     pub streaming: Option<String>,
     /// The message whose reply the shopper stopped: its late deltas are dropped.
     pub stopped: Option<String>,
+    /// The `message_id`s of the replies in the last history the server
+    /// sent: a reply sent `again` is on screen only if it is one of them
+    /// (bounded by the frame limit).
+    pub restored: Vec<String>,
 }
 
 impl Conversation {

@@ -60,8 +60,7 @@ impl Session {
                     self.emit_from_frame(Event::Delta { message_id, reply_to, text });
                 }
             }
-            ServerFrame::Response { reply, again: false, .. } => self.on_response(now, reply),
-            ServerFrame::Response { reply, again: true, .. } => self.on_response_again(now, &reply),
+            ServerFrame::Response { reply, again, .. } => self.on_response(now, reply, again),
             ServerFrame::CartChanged { change, .. } => self.on_cart_changed(change),
             ServerFrame::UserMessage { id, text, .. } => {
                 // Our own message comes back too: we showed it when it was sent.
@@ -122,8 +121,12 @@ impl Session {
         }
         if let Some(history) = ok.history {
             let known = self.config.limits.known_products;
+            self.conversation.restored.clear();
             for entry in &history {
                 self.conversation.learn_steps(entry.products.iter().flatten(), known);
+                if let Some(id) = &entry.message_id {
+                    self.conversation.restored.push(id.clone());
+                }
             }
             self.emit_from_frame(Event::History(history));
         }
@@ -147,20 +150,21 @@ impl Session {
         }
     }
 
-    fn on_response(&mut self, now: u64, reply: Reply) {
+    /// A reply ends its message. One sent `again` (§3) is shown only if it
+    /// is not on screen already: another tab's was shown when it first
+    /// came, and this client's own is unless later messages pushed it out
+    /// of the history it was given.
+    fn on_response(&mut self, now: u64, reply: Reply, again: bool) {
         self.end_message(&reply);
-        let summary = reply.summary.clone();
-        self.emit_from_frame(Event::Response(reply));
-        if let Some(summary) = summary {
-            self.apply_summary(summary);
+        let on_screen =
+            again && (!self.is_own(&reply.reply_to) || self.conversation.restored.contains(&reply.message_id));
+        if !on_screen {
+            let summary = reply.summary.clone();
+            self.emit_from_frame(Event::Response(reply));
+            if let Some(summary) = summary {
+                self.apply_summary(summary);
+            }
         }
-        self.flush(now, Order::Queued);
-    }
-
-    /// A reply sent again after a `restored` resume: the history of that
-    /// `auth_ok` holds it, so its message ends with nothing new to show.
-    fn on_response_again(&mut self, now: u64, reply: &Reply) {
-        self.end_message(reply);
         self.flush(now, Order::Queued);
     }
 

@@ -2,7 +2,7 @@
 //! (`docs/protocol.md`), driven through a scripted host.
 
 use crate::support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use vizochok_core::{ActionError, CartAction, ErrorCode, Event, Input, Language, Output, Reply, Session, State};
 
 // ----- §2 client → server frames ------------------------------------------
@@ -360,7 +360,7 @@ fn a_reply_sent_again_after_a_restored_resume_ends_its_message_and_shows_nothing
     h.advance(1_000);
     h.open();
     h.recv(json!({"type":"auth_ok","session_id":"s1","restored":true,"replay":false,
-        "history":[{"role":"user","text":"milk"},{"role":"assistant","text":"Milk: 2 kinds","products":[]}]}));
+        "history":[{"role":"user","text":"milk"},{"role":"assistant","text":"Milk: 2 kinds","products":[],"message_id":"r1"}]}));
     assert_eq!(h.sent_types(), ["auth", "message"], "one message at a time: the first is resent");
     assert_eq!(h.sent[1]["id"], first.as_str());
     h.recv(json!({"type":"ack","id":first}));
@@ -374,6 +374,44 @@ fn a_reply_sent_again_after_a_restored_resume_ends_its_message_and_shows_nothing
     // A reply not sent again is shown as always.
     h.recv(json!({"type":"response","seq":10,"message_id":"r2","reply_to":second,"text":"Bread","products":[]}));
     assert_eq!(h.count(|e| matches!(e, Event::Response(r) if r.text == "Bread")), 1);
+}
+
+/// Restored after the socket went before the first message's ack, with `history`.
+fn restored_with(history: Value) -> (Script, String) {
+    let mut h = Script::connected();
+    let id = h.session.send_message(h.now, "milk").unwrap();
+    h.server_close(Some(1006));
+    h.clear();
+    h.advance(1_000);
+    h.open();
+    h.recv(json!({"type":"auth_ok","session_id":"s1","restored":true,"replay":false,"history":history}));
+    (h, id)
+}
+
+#[test]
+fn a_reply_sent_again_that_the_restored_history_no_longer_holds_is_shown_once() {
+    // Other tabs' messages pushed the reply out of the history the server keeps.
+    let (mut h, id) =
+        restored_with(json!([{"role":"user","text":"eggs"},{"role":"assistant","text":"Eggs","message_id":"r0"}]));
+    h.recv(json!({"type":"response","seq":9,"message_id":"r1","reply_to":id,"text":"Milk: 2 kinds",
+        "products":[],"again":true}));
+    assert_eq!(h.count(|e| matches!(e, Event::Response(r) if r.message_id == "r1")), 1, "else no answer shows");
+    assert_eq!(h.count(|e| *e == Event::Acknowledged { id: id.clone() }), 1);
+}
+
+#[test]
+fn a_reply_sent_again_that_an_earlier_connection_s_history_held_is_not_shown_twice() {
+    let (mut h, id) =
+        restored_with(json!([{"role":"user","text":"milk"},{"role":"assistant","text":"Milk","message_id":"r1"}]));
+    // The socket goes before the resent message is answered; the next
+    // connection replays, with no history, and the reply comes again.
+    h.server_close(Some(1006));
+    h.advance(1_000);
+    h.open();
+    h.recv(json!({"type":"auth_ok","session_id":"s1","restored":false,"replay":true}));
+    h.recv(json!({"type":"response","seq":9,"message_id":"r1","reply_to":id,"text":"Milk","products":[],"again":true}));
+    assert_eq!(h.count(|e| matches!(e, Event::Response { .. })), 0, "the history on screen shows it");
+    assert_eq!(h.count(|e| *e == Event::Acknowledged { id: id.clone() }), 1);
 }
 
 #[test]
