@@ -131,6 +131,14 @@ describe('the demo store on the sandbox', () => {
     const messageId = cancelled[0].data.message_id;
     assert.deepEqual(after.filter((e) => e.name === 'message' && e.data.type === 'delta' && e.data.message_id === messageId), []);
     assert.equal(await w((widget) => widget.stop()), null, 'nothing streams any more');
+
+    // stop() at once, before the first word: the reply ends `cancelled` and
+    // empty, and the chat shows no empty bubble for it.
+    const shown = await page.locator('.msg.assistant').count();
+    assert.equal(typeof await w((widget) => { widget.ask('milk'); return widget.stop(); }), 'string');
+    await waitEvent(page, 'message', { where: (d) => d.type === 'response' && d.cancelled && d.text === '' });
+    assert.equal(await page.locator('.msg.assistant').count(), shown);
+    assert.equal(await page.locator('.typing').isVisible(), false);
     assert.deepEqual(await page.problems(), []);
     await page.context().close();
   });

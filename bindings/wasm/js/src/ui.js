@@ -288,9 +288,13 @@ export function createUI(host) {
   }
 
   function finished(reply) {
-    const blocks = renderBlocks(reply.blocks);
     let el = bubbles.get(reply.message_id);
     bubbles.delete(reply.message_id);
+    typing.hidden = true;
+    stop.hidden = true;
+    // Stopped before its first word: nothing to show or rate.
+    if (!el && !reply.text && !reply.products.length) return;
+    const blocks = renderBlocks(reply.blocks);
     if (el) el.querySelector('.body').replaceChildren(...blocks);
     else el = bubble('assistant', blocks);
     cards(el, reply.products);
@@ -298,8 +302,6 @@ export function createUI(host) {
     chips?.remove();
     chips = reply.suggestions.length ? chipRow(reply.suggestions, 'suggestions') : null;
     if (chips) log.append(chips);
-    typing.hidden = true;
-    stop.hidden = true;
     announce.textContent = reply.text;
     relabel();
     log.scrollTop = log.scrollHeight;
