@@ -1,9 +1,8 @@
 //! Who may hold a connection, and for how long before proving anything:
 //! a per-address cap on concurrent connections, a global cap on all of
 //! them, a global cap on connections still in their handshake (accepted,
-//! no `auth` yet), and the deadline by
-//! which the WebSocket handshake and the `auth` frame must both have
-//! arrived. Every refusal is one log line naming the peer's address and
+//! no `auth` yet), and the deadline by which the WebSocket handshake and
+//! the `auth` frame must both have arrived. Every refusal is one log line naming the peer's address and
 //! the reason, never anything the peer sent.
 
 use std::collections::{BTreeMap, HashMap};
@@ -198,7 +197,7 @@ impl Gate {
         }
     }
 
-    /// Connections held now: (all, still in their handshake).
+    /// Connections held now: (by address, under the global cap, still in their handshake).
     #[cfg(test)]
     fn held(&self) -> (usize, usize, usize) {
         let state = self.state();
