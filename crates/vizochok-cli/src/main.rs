@@ -3,6 +3,7 @@
 
 mod allocator;
 mod chat;
+mod descriptors;
 mod json;
 mod markdown;
 mod render;
@@ -85,7 +86,7 @@ struct ConnectionArgs {
     /// Concurrent connections from one IP address (an IPv6 /64) [default: 64]
     #[arg(long, value_name = "N")]
     max_per_address: Option<usize>,
-    /// Concurrent connections in all; one more ends the oldest handshake in progress, or is refused when there is none [default: 16384]
+    /// Concurrent connections in all, at most the open-file limit less 64; one more ends the oldest handshake in progress, or is refused when there is none [default: 16384]
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
     /// Connections still in their handshake; one more drops the oldest [default: 4096]
@@ -315,8 +316,13 @@ async fn sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
         options.load_config(config).map_err(|e| e.to_string())?;
     }
     args.apply(&mut options);
+    let open_files = descriptors::fit(&mut options.connections);
+    let max_connections = options.connections.max_connections;
     let sandbox = vizochok_sandbox::start(options).await.map_err(|e| e.to_string())?;
-    eprintln!("{}", serde_json::json!({"kind": "listening", "url": sandbox.ws_url()}));
+    let listening = serde_json::json!({
+        "kind": "listening", "url": sandbox.ws_url(), "max_connections": max_connections, "open_files": open_files,
+    });
+    eprintln!("{listening}");
     stop_signal().await.map_err(|e| e.to_string())?;
     sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
