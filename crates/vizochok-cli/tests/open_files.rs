@@ -3,26 +3,21 @@
 //! of running out of descriptors, when `accept` fails for everyone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{Ipv4Addr, SocketAddr};
+#[path = "../../vizochok-sandbox/tests/clients/mod.rs"]
+mod clients;
+
+use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use clients::{brief_session, tcp_from};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio::process::Command;
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
 
 const OPEN_FILES: u64 = 160;
-
-async fn tcp_from(host: u8, to: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, host), 0))).unwrap();
-    socket.connect(to).await.unwrap()
-}
 
 #[tokio::test]
 async fn under_a_low_open_file_limit_the_sandbox_fits_its_cap_and_keeps_admitting_new_clients() {
@@ -63,19 +58,15 @@ async fn under_a_low_open_file_limit_the_sandbox_fits_its_cap_and_keeps_admittin
     // (50 an address, under the per-address cap).
     let mut held = Vec::new();
     for n in 0..150 {
-        held.push(tcp_from(2 + n / 50, addr).await);
+        held.push(tcp_from(2 + n / 50, addr).await.unwrap());
     }
-    // A new client still gets in: the oldest silent one makes room.
-    let stream = tcp_from(10, addr).await;
-    let (mut ws, _) = timeout(Duration::from_secs(10), tokio_tungstenite::client_async(&url, stream))
+    // A new client still gets in and is served (the oldest silent one makes room).
+    let stream = tcp_from(10, addr).await.unwrap();
+    let (ws, _) = timeout(Duration::from_secs(10), tokio_tungstenite::client_async(&url, stream))
         .await
         .expect("the sandbox accepts a new client")
         .unwrap();
-    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store", "language": "uk",
-        "sdk": {"name": "raw-test", "version": "1"}});
-    ws.send(Message::Text(auth.to_string().into())).await.unwrap();
-    let answer = timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
-    assert!(answer.to_text().unwrap().starts_with(r#"{"type":"auth_ok""#), "{answer:?}");
+    brief_session(ws).await.unwrap();
     let log = log.lock().unwrap();
     assert!(log.iter().all(|l| !l.contains("accept_error")), "ran out of descriptors: {log:?}");
     assert!(log.iter().any(|l| l.contains("connections held (the sandbox's cap)")), "{log:?}");

@@ -48,16 +48,10 @@ fn refusals(logs: &Logs) -> Vec<Value> {
 
 /// A new client's time from connecting to its `auth_ok`.
 async fn auth_time(sandbox: &RunningSandbox, host: u8) -> Duration {
-    authenticated(sandbox, host).await.1
-}
-
-/// A new client from `127.0.0.<host>`, once it has its `auth_ok`, and how long that took.
-async fn authenticated(sandbox: &RunningSandbox, host: u8) -> (Ws, Duration) {
     let started = Instant::now();
     let stream = tcp_from(host, sandbox.local_addr()).await;
-    let (mut ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
-    let took = authenticate(&mut ws, started).await;
-    (ws, took)
+    let (ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), stream).await.unwrap();
+    authenticate(ws, started).await
 }
 
 /// As `auth_time`, connecting again while the sandbox refuses the address
@@ -72,13 +66,11 @@ async fn auth_time_once_admitted(sandbox: &RunningSandbox, host: u8) -> Duration
             }
         }
     };
-    let mut ws = timeout(Duration::from_secs(5), admitted).await.expect("admitted again");
-    authenticate(&mut ws, started).await
+    let ws = timeout(Duration::from_secs(5), admitted).await.expect("admitted again");
+    authenticate(ws, started).await
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
-
-async fn authenticate(ws: &mut Ws, started: Instant) -> Duration {
+async fn authenticate(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>, started: Instant) -> Duration {
     ws.send(Message::Text(auth(json!({})).to_string().into())).await.unwrap();
     match timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap() {
         Message::Text(text) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => started.elapsed(),
@@ -180,11 +172,11 @@ async fn past_the_pending_cap_the_oldest_stalled_handshake_makes_room_for_a_new_
 async fn past_the_global_cap_a_stalled_handshake_makes_room_then_newcomers_are_refused() {
     let logs = Logs::default();
     let sandbox = sandbox(&logs, ConnectionLimits { max_connections: 3, ..limits(10_000, 64, 64) }).await;
-    // Each from its own address, so no per-address cap is near.
-    let (first, _) = authenticated(&sandbox, 2).await;
-    let (mut second, _) = authenticated(&sandbox, 3).await;
+    // The stalled and the refused one from addresses of their own, for the log.
+    let (first, _) = Raw::session(&sandbox, json!({})).await;
+    let (mut second, _) = Raw::session(&sandbox, json!({})).await;
     let mut stalled = tcp_from(4, sandbox.local_addr()).await;
-    let (mut newcomer, _) = authenticated(&sandbox, 5).await;
+    let (mut newcomer, _) = Raw::session(&sandbox, json!({})).await;
     assert!(until_closed(&mut stalled).await.is_empty(), "the stalled one gave its place");
     let mut refused = tcp_from(6, sandbox.local_addr()).await;
     assert!(until_closed(&mut refused).await.is_empty(), "refused at once, nothing answered");
@@ -193,22 +185,10 @@ async fn past_the_global_cap_a_stalled_handshake_makes_room_then_newcomers_are_r
     assert_eq!(lines[0]["reason"], "dropped: 3 connections held (the sandbox's cap), this the oldest handshake");
     assert_eq!(lines[1]["reason"], "3 connections held, none in its handshake (the sandbox's cap)");
     // The clients inside are served as before, and a place freed is a place again.
-    assert!(answers_ping(&mut second).await && answers_ping(&mut newcomer).await);
+    assert!(second.alive().await && newcomer.alive().await);
     drop(first);
     assert!(auth_time_once_admitted(&sandbox, 6).await < Duration::from_secs(5));
     sandbox.shutdown().await;
-}
-
-/// Whether the socket still gets its `pong`.
-async fn answers_ping(ws: &mut Ws) -> bool {
-    ws.send(Message::Text(json!({"type": "ping", "ts": 7}).to_string().into())).await.unwrap();
-    loop {
-        match timeout(Duration::from_secs(10), ws.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) if text.as_str().contains(r#""type":"pong""#) => return true,
-            Ok(Some(Ok(_))) => {}
-            _ => return false,
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

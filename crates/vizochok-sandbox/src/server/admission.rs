@@ -2,8 +2,8 @@
 //! a per-address cap on concurrent connections, a global cap on all of
 //! them, a global cap on connections still in their handshake (accepted,
 //! no `auth` yet), and the deadline by which the WebSocket handshake and
-//! the `auth` frame must both have arrived. Every refusal is one log line naming the peer's address and
-//! the reason, never anything the peer sent.
+//! the `auth` frame must both have arrived. Every refusal is one log line
+//! naming the peer's address and the reason, never anything the peer sent.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
