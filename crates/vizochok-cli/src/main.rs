@@ -86,7 +86,7 @@ struct ConnectionArgs {
     /// Concurrent connections from one IP address (an IPv6 /64) [default: 64]
     #[arg(long, value_name = "N")]
     max_per_address: Option<usize>,
-    /// Concurrent connections in all, at most the open-file limit less 64; one more ends the oldest handshake in progress, or is refused when there is none [default: 16384]
+    /// Concurrent connections in all, at most the open-file limit less 64; one more ends the oldest handshake, else the oldest connection of the address holding the most, else is refused [default: 16384]
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
     /// Connections still in their handshake; one more drops the oldest [default: 4096]

@@ -172,22 +172,49 @@ async fn past_the_pending_cap_the_oldest_stalled_handshake_makes_room_for_a_new_
 async fn past_the_global_cap_a_stalled_handshake_makes_room_then_newcomers_are_refused() {
     let logs = Logs::default();
     let sandbox = sandbox(&logs, ConnectionLimits { max_connections: 3, ..limits(10_000, 64, 64) }).await;
-    // The stalled and the refused one from addresses of their own, for the log.
+    // The stalled one from an address of its own, for the log; the others
+    // from one address, which has no one to take a place from.
     let (first, _) = Raw::session(&sandbox, json!({})).await;
     let (mut second, _) = Raw::session(&sandbox, json!({})).await;
     let mut stalled = tcp_from(4, sandbox.local_addr()).await;
     let (mut newcomer, _) = Raw::session(&sandbox, json!({})).await;
     assert!(until_closed(&mut stalled).await.is_empty(), "the stalled one gave its place");
-    let mut refused = tcp_from(6, sandbox.local_addr()).await;
+    let mut refused = tcp_from(1, sandbox.local_addr()).await;
     assert!(until_closed(&mut refused).await.is_empty(), "refused at once, nothing answered");
     let lines = refusals(&logs);
-    assert_eq!((&lines[0]["peer"], &lines[1]["peer"]), (&json!("127.0.0.4"), &json!("127.0.0.6")));
+    assert_eq!((&lines[0]["peer"], &lines[1]["peer"]), (&json!("127.0.0.4"), &json!("127.0.0.1")));
     assert_eq!(lines[0]["reason"], "dropped: 3 connections held (the sandbox's cap), this the oldest handshake");
     assert_eq!(lines[1]["reason"], "3 connections held, none in its handshake (the sandbox's cap)");
     // The clients inside are served as before, and a place freed is a place again.
     assert!(second.alive().await && newcomer.alive().await);
     drop(first);
-    assert!(auth_time_once_admitted(&sandbox, 6).await < Duration::from_secs(5));
+    assert!(auth_time_once_admitted(&sandbox, 1).await < Duration::from_secs(5));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_full_sandbox_closes_the_oldest_socket_of_the_address_holding_the_most_for_a_newcomer() {
+    let logs = Logs::default();
+    let sandbox = sandbox(&logs, ConnectionLimits { max_connections: 3, ..limits(10_000, 64, 64) }).await;
+    // One address holds every place with live sessions (a hoarder, or many tabs).
+    let (mut oldest, _) = Raw::session(&sandbox, json!({})).await;
+    let (mut second, _) = Raw::session(&sandbox, json!({})).await;
+    let (mut third, _) = Raw::session(&sandbox, json!({})).await;
+    let mut shopper = Raw::open_over(&sandbox, tcp_from(5, sandbox.local_addr()).await).await;
+    shopper.send(auth(json!({}))).await;
+    assert_eq!(shopper.next().await["type"], "auth_ok", "a shopper from another address gets in");
+    assert_eq!(oldest.closed().await, (1013, "server full".to_owned()), "the client retries later");
+    // 2 and 1 now: one more from either address would only move the unfairness.
+    for host in [1, 5] {
+        let mut refused = tcp_from(host, sandbox.local_addr()).await;
+        assert!(until_closed(&mut refused).await.is_empty(), "refused at once, nothing answered");
+    }
+    assert!(second.alive().await && third.alive().await && shopper.alive().await);
+    let lines = refusals(&logs);
+    assert_eq!(lines[0]["peer"], "127.0.0.1");
+    let closed = "closed: 3 connections held (the sandbox's cap), this the oldest of the address holding the most";
+    assert_eq!(lines[0]["reason"], closed);
+    assert_eq!(lines.len(), 3, "{lines:?}");
     sandbox.shutdown().await;
 }
 

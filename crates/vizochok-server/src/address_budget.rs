@@ -17,7 +17,7 @@ use std::net::IpAddr;
 /// assert_eq!(peer("2001:db8::1"), peer("2001:db8::ffff:2"));
 /// assert_eq!(peer("::ffff:203.0.113.7"), peer("203.0.113.7"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Peer {
     /// An IPv4 address.
     V4(u32),

@@ -1,11 +1,11 @@
 //! Who may hold a connection, and for how long before proving anything:
 //! a per-address cap on concurrent connections, a global cap on all of
-//! them, a global cap on connections still in their handshake (accepted,
+//! them (shared out fairly between addresses once it is reached), a global cap on connections still in their handshake (accepted,
 //! no `auth` yet), and the deadline by which the WebSocket handshake and
 //! the `auth` frame must both have arrived. Every refusal is one log line
 //! naming the peer's address and the reason, never anything the peer sent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -32,8 +32,10 @@ pub struct ConnectionLimits {
     pub per_address: usize,
     /// Concurrent connections in all, so that many addresses together
     /// cannot hold every socket and its memory. One more ends the oldest
-    /// handshake in progress and takes its place, or, when every
-    /// connection is past its handshake, is refused.
+    /// handshake in progress and takes its place. When every connection is
+    /// past its handshake, it ends the oldest connection of the address
+    /// holding the most, if that address holds at least two more than the
+    /// newcomer's; otherwise it is refused.
     pub max_connections: usize,
     /// Connections still in their handshake; one more drops the oldest of
     /// them, so a flood of stalled sockets cannot lock new clients out.
@@ -67,15 +69,20 @@ impl ConnectionLimits {
 pub(crate) enum Refusal {
     /// The address holds `per_address` connections already.
     PerAddress(usize),
-    /// The sandbox holds `max_connections`, none of them in its handshake.
+    /// The sandbox holds `max_connections`, none of them in its handshake,
+    /// and no address holds two more of them than the newcomer's.
     Full(usize),
 }
 
 /// Why a connection still in its handshake is ended early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
-    /// A newer one needed its place under `pending_handshakes`.
+    /// A newer one needed its place under `pending_handshakes`, or under
+    /// `max_connections` before anyone past the handshake.
     Crowded,
+    /// The sandbox was full and its address held the most connections: a
+    /// newcomer from an address holding fewer took its place.
+    Outnumbered,
     /// The sandbox is shutting down.
     Shutdown,
 }
@@ -94,6 +101,10 @@ struct State {
     /// Connections counted under `max_connections`: admitted, neither
     /// dropped nor ended to make room (those only finish their close).
     held: usize,
+    /// Those counted connections by address, oldest first, and the
+    /// addresses ranked by how many they hold: whom a full sandbox ends.
+    holders: HashMap<Peer, BTreeMap<u64, Weak<Pass>>>,
+    ranks: BTreeSet<(usize, Peer)>,
     /// Handshakes in progress, oldest first.
     pending: BTreeMap<u64, Weak<Pass>>,
     next: u64,
@@ -145,11 +156,19 @@ impl Gate {
             }
             let full = state.held >= self.limits.max_connections.max(1);
             let crowded = if full || state.pending.len() >= self.limits.pending_handshakes.max(1) {
-                state.pending.pop_first().and_then(|(_, oldest)| oldest.upgrade())
+                state
+                    .pending
+                    .pop_first()
+                    .and_then(|(_, oldest)| oldest.upgrade())
+                    .map(|oldest| (oldest, Ending::Crowded))
             } else {
                 None
             };
-            if let Some(oldest) = &crowded {
+            let crowded = match crowded {
+                None if full => state.outnumbering(key).map(|oldest| (oldest, Ending::Outnumbered)),
+                crowded => crowded,
+            };
+            if let Some((oldest, _)) = &crowded {
                 oldest.uncount(&mut state);
             } else if full {
                 let held = state.held;
@@ -158,7 +177,6 @@ impl Gate {
                 return Err(Refusal::Full(held));
             }
             *state.per_address.entry(key).or_default() += 1;
-            state.held += 1;
             state.next += 1;
             let ticket = state.next;
             let pass = Arc::new(Pass {
@@ -172,16 +190,25 @@ impl Gate {
                 notify: Notify::new(),
             });
             state.pending.insert(ticket, Arc::downgrade(&pass));
-            (pass, crowded.map(|oldest| (oldest, full)))
+            state.hold(key, ticket, Arc::downgrade(&pass));
+            (pass, crowded.map(|(oldest, ending)| (oldest, ending, full)))
         };
-        if let Some((oldest, full)) = crowded {
-            let why = if full {
-                format!("{} connections held (the sandbox's cap)", self.limits.max_connections)
-            } else {
-                format!("{} handshakes in progress (the cap)", self.limits.pending_handshakes)
+        if let Some((oldest, ending, full)) = crowded {
+            let cap = self.limits.max_connections;
+            let why = match (ending, full) {
+                (Ending::Outnumbered, _) => {
+                    format!("closed: {cap} connections held (the sandbox's cap), this the oldest of the address holding the most")
+                }
+                (_, true) => format!("dropped: {cap} connections held (the sandbox's cap), this the oldest handshake"),
+                (_, false) => {
+                    format!(
+                        "dropped: {} handshakes in progress (the cap), this the oldest handshake",
+                        self.limits.pending_handshakes
+                    )
+                }
             };
-            self.refused(oldest.peer, &format!("dropped: {why}, this the oldest handshake"));
-            oldest.end(Ending::Crowded);
+            self.refused(oldest.peer, &why);
+            oldest.end(ending);
         }
         Ok(pass)
     }
@@ -210,6 +237,42 @@ impl Gate {
     }
 }
 
+impl State {
+    /// Counts a connection of `peer` under `max_connections`.
+    fn hold(&mut self, peer: Peer, ticket: u64, pass: Weak<Pass>) {
+        let held = self.holders.entry(peer).or_default();
+        self.ranks.remove(&(held.len(), peer));
+        held.insert(ticket, pass);
+        self.ranks.insert((held.len(), peer));
+        self.held += 1;
+    }
+
+    /// Stops counting it.
+    fn unhold(&mut self, peer: Peer, ticket: u64) {
+        let Some(held) = self.holders.get_mut(&peer) else { return };
+        self.ranks.remove(&(held.len(), peer));
+        held.remove(&ticket);
+        if held.is_empty() {
+            self.holders.remove(&peer);
+        } else {
+            self.ranks.insert((held.len(), peer));
+        }
+        self.held -= 1;
+    }
+
+    /// When the sandbox is full: the oldest connection of the address that
+    /// holds the most, if it holds two more than `newcomer`'s (so that
+    /// taking its place leaves the share fairer, never just moves it).
+    fn outnumbering(&self, newcomer: Peer) -> Option<Arc<Pass>> {
+        let &(most, peer) = self.ranks.last()?;
+        let mine = self.holders.get(&newcomer).map_or(0, BTreeMap::len);
+        if most < mine + 2 {
+            return None;
+        }
+        self.holders.get(&peer)?.values().find_map(Weak::upgrade)
+    }
+}
+
 /// The refusal log line: `{"kind":"refused","peer":ADDRESS,"reason":...}`.
 pub(crate) fn refused(log: &LogSink, peer: IpAddr, reason: &str) {
     log.line(&serde_json::json!({"kind": "refused", "peer": peer.to_string(), "reason": reason}).to_string());
@@ -232,7 +295,7 @@ impl Pass {
     /// Gives up its place under `max_connections` (once).
     fn uncount(&self, state: &mut State) {
         if self.counted.swap(false, Ordering::SeqCst) {
-            state.held -= 1;
+            state.unhold(Peer::of(self.peer), self.ticket);
         }
     }
 
@@ -358,5 +421,35 @@ mod tests {
         let lines = lines.lock().unwrap();
         assert!(lines[0].contains("127.0.0.2") && lines[0].contains("dropped: 3 connections held"), "{}", lines[0]);
         assert!(lines[1].contains("127.0.0.6") && lines[1].contains("none in its handshake"), "{}", lines[1]);
+    }
+
+    #[tokio::test]
+    async fn a_full_sandbox_ends_the_oldest_connection_of_the_address_holding_the_most() {
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let limits = ConnectionLimits { max_connections: 4, ..ConnectionLimits::default() };
+        let gate = gate_with(limits, Arc::clone(&lines));
+        let admitted = |peer| {
+            let pass = gate.admit(peer).unwrap();
+            pass.authenticated();
+            pass
+        };
+        // One address holds three of the four places, another one.
+        let hoard: Vec<Arc<Pass>> = (0..3).map(|_| admitted(A)).collect();
+        let _shopper = admitted(B);
+        let from = |host: u8| IpAddr::V4(Ipv4Addr::new(127, 0, 0, host));
+        let _newcomer = admitted(from(9));
+        assert_eq!(hoard[0].ended().await, Ending::Outnumbered, "the hoard's oldest made room");
+        assert_eq!(gate.held(), (5, 4, 0));
+        // Now A holds 2, B and the newcomer 1 each: taking another place
+        // would only move the unfairness, so everyone is refused, A too.
+        assert_eq!(gate.admit(B).unwrap_err(), Refusal::Full(4));
+        assert_eq!(gate.admit(A).unwrap_err(), Refusal::Full(4));
+        // A fourth address holds nothing: A still holds two more.
+        let _fourth = admitted(from(10));
+        assert_eq!(hoard[1].ended().await, Ending::Outnumbered);
+        assert_eq!(gate.admit(from(11)).unwrap_err(), Refusal::Full(4), "everyone holds one now");
+        let lines = lines.lock().unwrap();
+        let closed = "closed: 4 connections held (the sandbox's cap), this the oldest of the address holding the most";
+        assert!(lines[0].contains("127.0.0.2") && lines[0].contains(closed), "{}", lines[0]);
     }
 }

@@ -20,7 +20,7 @@ use super::Faults;
 const OUTBOUND_BACKLOG: usize = 1_024;
 /// How long `reorder` holds a lone frame waiting for one to swap it with.
 const REORDER_HOLD: Duration = Duration::from_millis(25);
-/// How long a close frame may take to a socket closed before its `auth`.
+/// How long a close frame may take to a socket the gate ends.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long one frame may wait for the peer to take it. A peer that takes
 /// nothing for this long is gone or hostile (a live client gives up after
@@ -57,6 +57,8 @@ impl Socket {
         pass.authenticated();
         let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
         let refusal = refuse_auth.then(|| frames.clone());
+        // Weak: the writer still ends when the engine lets the socket go.
+        let closer = frames.downgrade();
         let (cut, cut_signal) = oneshot::channel();
         if commands.send(Command::Open { conn, origin, peer: pass.peer(), link: Link { frames, cut } }).await.is_err() {
             return;
@@ -77,10 +79,22 @@ impl Socket {
                 return;
             }
         }
+        let ended = pass.ended();
+        let mut ended = std::pin::pin!(ended);
         loop {
             let message = tokio::select! {
                 message = stream.next() => message,
                 _ = &mut writer => break,
+                ending = &mut ended => {
+                    // Made room for another (the gate logged it): the close
+                    // goes after the frames in hand, or the socket is cut.
+                    let (code, reason) = closing(ending);
+                    let close = closer.upgrade().map(|frames| frames.try_send(Outbound::Close(code, reason.into())));
+                    if matches!(close, Some(Ok(()))) {
+                        let _ = tokio::time::timeout(CLOSE_GRACE, &mut writer).await;
+                    }
+                    break;
+                }
             };
             let command = match message {
                 Some(Ok(Message::Text(text))) => Command::Text { conn, text: text.as_str().to_owned() },
@@ -111,11 +125,7 @@ async fn first_frame(socket: &mut WebSocket, pass: &Pass) -> Option<First> {
                 return close(socket, 1000, "auth timeout").await;
             }
             ending = pass.ended() => {
-                let (code, reason) = match ending {
-                    // 1000: the client retries on its normal backoff (§8 has no code for "busy").
-                    Ending::Crowded => (1000, "server busy"),
-                    Ending::Shutdown => (1012, "restarting"),
-                };
+                let (code, reason) = closing(ending);
                 return close(socket, code, reason).await;
             }
         };
@@ -125,6 +135,17 @@ async fn first_frame(socket: &mut WebSocket, pass: &Pass) -> Option<First> {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
         }
+    }
+}
+
+/// The close frame for a socket the gate ends. The client reconnects after
+/// each, on its normal backoff.
+fn closing(ending: Ending) -> (u16, &'static str) {
+    match ending {
+        // §8 has no code for "busy".
+        Ending::Crowded => (1000, "server busy"),
+        Ending::Outnumbered => (1013, "server full"),
+        Ending::Shutdown => (1012, "restarting"),
     }
 }
 

@@ -56,6 +56,12 @@ impl Raw {
         Raw(ws)
     }
 
+    /// Opens a socket over `stream` (a connection from another address, say).
+    pub async fn open_over(sandbox: &RunningSandbox, stream: TcpStream) -> Raw {
+        let (ws, _) = tokio_tungstenite::client_async(sandbox.ws_url(), MaybeTlsStream::Plain(stream)).await.unwrap();
+        Raw(ws)
+    }
+
     /// Opens a socket, sends `auth(extra)`, and returns it with the answer.
     pub async fn connect(sandbox: &RunningSandbox, extra: Value) -> (Raw, Value) {
         let mut raw = Raw::open(sandbox).await;
