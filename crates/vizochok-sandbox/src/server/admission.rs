@@ -101,8 +101,8 @@ struct State {
     /// Connections counted under `max_connections`: admitted, neither
     /// dropped nor ended to make room (those only finish their close).
     held: usize,
-    /// Those counted connections by address, oldest first, and the
-    /// addresses ranked by how many they hold: whom a full sandbox ends.
+    /// Those counted connections by [`share`], oldest first, and the
+    /// shares ranked by how many they hold: whom a full sandbox ends.
     holders: HashMap<Peer, BTreeMap<u64, Weak<Pass>>>,
     ranks: BTreeSet<(usize, Peer)>,
     /// Handshakes in progress, oldest first.
@@ -237,9 +237,20 @@ impl Gate {
     }
 }
 
+/// Whom a full sandbox shares its places between: an IPv4 address, or an
+/// IPv6 /48, which one holder gets as cheaply as a /64 (a hosting plan),
+/// and whose 65,536 /64s would otherwise each hold an equal share.
+fn share(peer: Peer) -> Peer {
+    match peer {
+        Peer::V6(prefix) => Peer::V6(prefix & !0xffff),
+        v4 => v4,
+    }
+}
+
 impl State {
     /// Counts a connection of `peer` under `max_connections`.
     fn hold(&mut self, peer: Peer, ticket: u64, pass: Weak<Pass>) {
+        let peer = share(peer);
         let held = self.holders.entry(peer).or_default();
         self.ranks.remove(&(held.len(), peer));
         held.insert(ticket, pass);
@@ -249,6 +260,7 @@ impl State {
 
     /// Stops counting it.
     fn unhold(&mut self, peer: Peer, ticket: u64) {
+        let peer = share(peer);
         let Some(held) = self.holders.get_mut(&peer) else { return };
         self.ranks.remove(&(held.len(), peer));
         held.remove(&ticket);
@@ -260,12 +272,12 @@ impl State {
         self.held -= 1;
     }
 
-    /// When the sandbox is full: the oldest connection of the address that
+    /// When the sandbox is full: the oldest connection of the share that
     /// holds the most, if it holds two more than `newcomer`'s (so that
-    /// taking its place leaves the share fairer, never just moves it).
+    /// taking its place leaves the split fairer, never just moves it).
     fn outnumbering(&self, newcomer: Peer) -> Option<Arc<Pass>> {
         let &(most, peer) = self.ranks.last()?;
-        let mine = self.holders.get(&newcomer).map_or(0, BTreeMap::len);
+        let mine = self.holders.get(&share(newcomer)).map_or(0, BTreeMap::len);
         if most < mine + 2 {
             return None;
         }
@@ -451,5 +463,20 @@ mod tests {
         let lines = lines.lock().unwrap();
         let closed = "closed: 4 connections held (the sandbox's cap), this the oldest of the address holding the most";
         assert!(lines[0].contains("127.0.0.2") && lines[0].contains(closed), "{}", lines[0]);
+    }
+
+    #[tokio::test]
+    async fn a_full_sandbox_counts_the_64s_of_one_ipv6_48_as_one_holder() {
+        let limits = ConnectionLimits { max_connections: 3, ..ConnectionLimits::default() };
+        let gate = gate_with(limits, Arc::default());
+        let admitted = |peer: &str| {
+            let pass = gate.admit(peer.parse().unwrap()).unwrap();
+            pass.authenticated();
+            pass
+        };
+        // One connection from each of three /64s of one /48.
+        let hoard: Vec<Arc<Pass>> = (1..=3).map(|net| admitted(&format!("2001:db8:7:{net}::1"))).collect();
+        let _shopper = admitted("2001:db8:9::1");
+        assert_eq!(hoard[0].ended().await, Ending::Outnumbered);
     }
 }
