@@ -158,7 +158,13 @@ impl Harness {
             }
             10 => {
                 let s = self.socket_for_input(r);
-                self.input(Input::Binary(s, usize::from(r.u16())));
+                // The same bytes are read either way: the rest of an input means what it did.
+                let len = usize::from(r.u16());
+                if len % 2 == 0 {
+                    self.input(Input::Binary(s, len));
+                } else {
+                    self.input(Input::Oversized(s, vizochok_core::Limits::default().max_inbound_bytes + len));
+                }
             }
             11 => {
                 let s = self.socket_for_input(r);

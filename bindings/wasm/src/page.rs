@@ -185,7 +185,8 @@ pub(crate) fn release(handle: u32) {
 
 /// An input: 0 connect, 1 socket opened, 2 text (`text`), 3 binary
 /// (`code` bytes), 4 socket ended (`code`, -1 for none; `text` the
-/// reason), 5 timer, 6 network back, 7 disconnect, 8 destroy.
+/// reason), 5 timer, 6 network back, 7 disconnect, 8 destroy, 9 a text
+/// frame too large to copy (`code` bytes).
 pub(crate) fn input(handle: u32, kind: u32, now: f64, socket: u32, code: i32, text: &str) {
     let Some(driver) = core(handle) else { return };
     let socket = SocketId(socket.into());
@@ -198,6 +199,7 @@ pub(crate) fn input(handle: u32, kind: u32, now: f64, socket: u32, code: i32, te
         5 => Input::Timeout,
         6 => Input::NetworkOnline,
         7 => Input::Disconnect,
+        9 => Input::Oversized(socket, usize::try_from(code).unwrap_or(0)),
         _ => Input::Destroy,
     };
     driver.handle(ms(now), input);

@@ -18,6 +18,11 @@ pub enum Input<'a> {
     Text(SocketId, &'a str),
     /// A binary frame of this many bytes arrived (a protocol violation).
     Binary(SocketId, usize),
+    /// A text frame of this many bytes arrived that the host did not hand
+    /// over, as it is surely over [`Limits::max_inbound_bytes`](crate::Limits::max_inbound_bytes)
+    /// (the browser: its copy into the module's memory would stay for the
+    /// life of the page). Reported and dropped like any oversized frame.
+    Oversized(SocketId, usize),
     /// The socket is gone, for whatever reason. `code` is the close code the
     /// runtime reports, if any; `None`, 0, 1005 and 1006 all mean that no
     /// close frame arrived (a cut, a refused connection, a runtime error).

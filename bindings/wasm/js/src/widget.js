@@ -3,7 +3,7 @@
 // a WebSocket, one timer, performance.now(), crypto.getRandomValues(),
 // storage and the page lifecycle — and the page's API. Every protocol rule,
 // and the run loop itself, is in Rust.
-import { EVENTS } from './generated/kinds.js';
+import { EVENTS, MAX_INBOUND_BYTES } from './generated/kinds.js';
 import * as pick from './generated/pick.js';
 
 /** The hosted service's endpoint; set `serverUrl` for a sandbox. */
@@ -16,7 +16,7 @@ const EVENT_CALLBACK = {
   product_click: 'onProductClick', session_complete: 'onSessionComplete', error: 'onError', state: 'onStateChange',
 };
 const PERSIST = ['local', 'session', 'none'];
-const IN = { connect: 0, opened: 1, text: 2, binary: 3, ended: 4, timeout: 5, online: 6, disconnect: 7, destroy: 8 };
+const IN = { connect: 0, opened: 1, text: 2, binary: 3, ended: 4, timeout: 5, online: 6, disconnect: 7, destroy: 8, oversized: 9 };
 const ACT = { send: 0, select: 1, update: 2, remove: 3, clear: 4, context: 5, stop: 6, feedback: 7, reset: 8 };
 const READ = { state: 0, sessionId: 1, cart: 2, pending: 3, language: 4 };
 
@@ -210,7 +210,11 @@ export class VIZOCHOKWidget {
   #host() {
     const events = (socket) => ({
       opened: () => this.#input(IN.opened, socket),
-      text: (text) => this.#input(IN.text, socket, 0, text),
+      // A frame surely over the core's limit (no UTF-8 text has fewer bytes
+      // than UTF-16 units) is not copied in: the module's memory never shrinks.
+      text: (text) => (text.length > MAX_INBOUND_BYTES
+        ? this.#input(IN.oversized, socket, new Blob([text]).size)
+        : this.#input(IN.text, socket, 0, text)),
       binary: (len) => this.#input(IN.binary, socket, len),
       ended: (code, reason) => this.#input(IN.ended, socket, code ?? -1, reason ?? ''),
     });

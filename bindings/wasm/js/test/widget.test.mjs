@@ -7,6 +7,15 @@ import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
+/** The memory of each module instance the package starts, for the test that weighs it. */
+const memories = [];
+const instantiate = WebAssembly.instantiate;
+WebAssembly.instantiate = async (...args) => {
+  const started = await instantiate(...args);
+  memories.push((started.instance ?? started).exports.memory);
+  return started;
+};
+
 const PACKAGE = process.env.VIZOCHOK_PACKAGE ?? 'vizochok';
 const { DEFAULT_SERVER_URL, VIZOCHOKWidget } = await import(PACKAGE);
 const { safeImageUrl } = await import(new URL('vizochok-ui.mjs', import.meta.resolve(PACKAGE)).href);
@@ -241,6 +250,20 @@ test('text of every script reaches the core and the app unchanged, a lone surrog
     transport.events.text(JSON.stringify({ type: 'delta', seq: seq + 1, message_id: 'r1', reply_to: 'm1', text }));
   }
   assert.deepEqual(messages.filter((m) => m.type === 'delta').map((m) => m.text), texts);
+  w.destroy();
+});
+
+test('a frame far past the 1 MiB limit is reported and dropped without growing the module memory', async () => {
+  const errors = [];
+  const { w, transport } = await connected({ onError: (e) => errors.push(e) });
+  const memory = memories.at(-1);
+  const before = memory.buffer.byteLength;
+  const huge = `{"type":"ping","pad":"${'ї'.repeat(3 << 20)}"}`;
+  transport.events.text(huge);
+  assert.deepEqual(errors.map((e) => [e.code, e.detail]), [['ws_error', `frame of ${24 + (6 << 20)} bytes exceeds the 1048576-byte limit`]]);
+  // WebAssembly memory never shrinks: a copy would have kept 9 MiB or more for the page's life.
+  assert.equal(memory.buffer.byteLength, before);
+  assert.deepEqual([w.state, transport.closed, transport.opens], ['connected', [], 1], 'the connection goes on');
   w.destroy();
 });
 

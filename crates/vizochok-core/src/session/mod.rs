@@ -16,7 +16,7 @@ mod phase;
 mod queue;
 mod timers;
 
-use vizochok_proto::{i18n, Cart, ErrorCode, Language, Secret, WidgetError};
+use vizochok_proto::{i18n, Cart, ErrorCode, FrameError, Language, Secret, WidgetError};
 
 use crate::text::{cat, Part};
 use crate::{Config, ConfigError, Event, Input, Output, PendingAction, Rng, State};
@@ -168,9 +168,13 @@ impl Session {
             Input::Connect => self.connect(now),
             Input::SocketOpened(socket) if opening && current == Some(socket) => self.opened(now, socket),
             Input::Text(socket, text) if open == Some(socket) => self.text(now, text),
-            Input::Binary(socket, len) if open == Some(socket) => {
+            Input::Binary(socket, len) | Input::Oversized(socket, len) if open == Some(socket) => {
                 self.heard(now);
-                self.bad_frame(now, vizochok_proto::FrameError::Binary { len }.message())
+                let error = match input {
+                    Input::Binary(..) => FrameError::Binary { len },
+                    _ => FrameError::TooLarge { len, max: self.config.limits.max_inbound_bytes },
+                };
+                self.bad_frame(now, error.message())
             }
             Input::SocketEnded { socket, code, reason } if current == Some(socket) => self.ended(now, code, reason),
             Input::Timeout => self.timeout(now),

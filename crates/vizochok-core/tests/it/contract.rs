@@ -786,9 +786,13 @@ fn each_kind_of_bad_frame_is_dropped_with_ws_error_and_the_connection_kept() {
     }
     let s = h.socket();
     h.input(Input::Binary(s, 12));
-    assert_eq!(h.error_codes(), vec!["ws_error"; 8]);
+    // One the host did not hand over (the browser's, too large to copy).
+    h.input(Input::Oversized(s, 5 << 20));
+    assert_eq!(h.error_codes(), vec!["ws_error"; 9]);
     assert!(h.errors().iter().all(|e| e.detail.is_some()));
     assert!(h.errors().iter().any(|e| e.detail.as_deref().unwrap().contains("binary")));
+    let oversized = h.errors().last().unwrap().detail.clone();
+    assert_eq!(oversized.as_deref(), Some("frame of 5242880 bytes exceeds the 1048576-byte limit"));
     assert_eq!(h.session.state(), State::Connected);
     assert!(h.session.cart().items.is_empty(), "no partial frame applied");
     assert_eq!(h.session.last_seq(), 0);
