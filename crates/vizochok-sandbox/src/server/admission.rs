@@ -1,9 +1,10 @@
 //! Who may hold a connection, and for how long before proving anything:
 //! a per-address cap on concurrent connections, a global cap on all of
-//! them (shared out fairly between addresses once it is reached), a global cap on connections still in their handshake (accepted,
-//! no `auth` yet), and the deadline by which the WebSocket handshake and
-//! the `auth` frame must both have arrived. Every refusal is one log line
-//! naming the peer's address and the reason, never anything the peer sent.
+//! them (shared out between addresses once it is reached), a global cap on
+//! connections still in their handshake (accepted, no `auth` yet), and the
+//! deadline by which the WebSocket handshake and the `auth` frame must
+//! both have arrived. Every refusal is one log line naming the peer's
+//! address and the reason, never anything the peer sent.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -74,7 +75,7 @@ pub(crate) enum Refusal {
     Full(usize),
 }
 
-/// Why a connection still in its handshake is ended early.
+/// Why the gate ends a connection early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
     /// A newer one needed its place under `pending_handshakes`, or under
@@ -87,7 +88,8 @@ pub(crate) enum Ending {
     Shutdown,
 }
 
-/// The admission desk: counts by address and the handshakes in progress.
+/// The admission desk: counts by address, the holders of a full sandbox's
+/// places, and the handshakes in progress.
 #[derive(Debug)]
 pub(crate) struct Gate {
     limits: ConnectionLimits,
@@ -260,6 +262,7 @@ impl State {
 
     /// Stops counting it.
     fn unhold(&mut self, peer: Peer, ticket: u64) {
+        self.held -= 1;
         let peer = share(peer);
         let Some(held) = self.holders.get_mut(&peer) else { return };
         self.ranks.remove(&(held.len(), peer));
@@ -269,7 +272,6 @@ impl State {
         } else {
             self.ranks.insert((held.len(), peer));
         }
-        self.held -= 1;
     }
 
     /// When the sandbox is full: the oldest connection of the share that
