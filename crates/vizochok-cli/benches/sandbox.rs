@@ -13,10 +13,14 @@
 //! 4. stalled: N sockets stall their handshake (silent, a request head that
 //!    never ends, a WebSocket that never sends `auth`) against a sandbox
 //!    with its default limits; new clients' time to `auth_ok` meanwhile,
-//!    and when the stalled ones are closed.
+//!    and when the stalled ones are closed;
+//! 5. hoard: N authenticated sockets, 64 from each of N/64 loopback
+//!    addresses, fill a sandbox whose global cap is N; shoppers from
+//!    addresses of their own connect meanwhile: their time to `auth_ok`,
+//!    and which hoarders were closed to make room.
 //!
 //! `cargo bench -p vizochok-cli --bench sandbox -- [--levels 1000,5000] [--storm 10000] [--churn 100000]
-//! [--stalled 2000]` (`--levels ""` or `--storm 0` skips those parts).
+//! [--stalled 2000] [--hoard 15360]` (`--levels ""` or `--storm 0` skips those parts).
 //!
 //! The sandbox runs as a separate process so each side stays under the
 //! machine's per-process open-file limit. The load and storm clients all
@@ -64,6 +68,7 @@ fn main() {
     let storm_clients = count("--storm", 10_000);
     let churn_sessions = count("--churn", 0);
     let stalled_sockets = count("--stalled", 0);
+    let hoard_sockets = count("--hoard", 0);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         println!("machine: {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
@@ -83,6 +88,9 @@ fn main() {
         }
         if stalled_sockets > 0 {
             stalled(stalled_sockets).await;
+        }
+        if hoard_sockets > 0 {
+            hoard(hoard_sockets).await;
         }
     });
 }
@@ -532,6 +540,100 @@ async fn stalled(n: usize) {
         mib(held),
         mib(after)
     );
+    server.stop().await;
+}
+
+/// An authenticated raw socket from `127.0.0.<host>`, and its time to `auth_ok`.
+async fn session_from(addr: SocketAddr, host: u8) -> Result<(WebSocketStream<TcpStream>, Duration), String> {
+    let started = Instant::now();
+    let stream = tcp_from(host, addr).await.map_err(|e| format!("tcp: {e}"))?;
+    let url = format!("ws://{addr}/v1/ws");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await.map_err(|e| format!("connect: {e}"))?;
+    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
+        "language": "uk", "sdk": {"name": "bench", "version": "1"}});
+    ws.send(Message::Text(auth.to_string().into())).await.map_err(|e| format!("send auth: {e}"))?;
+    match timeout(Duration::from_secs(30), ws.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => {
+            Ok((ws, started.elapsed()))
+        }
+        other => Err(format!("auth: {other:?}")),
+    }
+}
+
+async fn hoard(n: usize) {
+    const SHOPPERS: usize = 20;
+    const PER_ADDRESS: usize = 64;
+    let addresses = n.div_ceil(PER_ADDRESS);
+    assert!(addresses <= 240, "--hoard at most 15360 (240 loopback addresses of 64)");
+    let cap = n.to_string();
+    let server = Server::start(free_addr(), None, &["--max-connections", &cap]).await;
+    let (addr, pid) = (server.addr, server.child.id().unwrap());
+    let before = rss_kib(pid);
+    let opening = Instant::now();
+    let host = |i: usize| 2 + u8::try_from(i / PER_ADDRESS).unwrap();
+    let opened: Vec<_> = futures_util::stream::iter(0..n)
+        .map(|i| async move { (host(i), session_from(addr, host(i)).await) })
+        .buffer_unordered(CONNECT_CONCURRENCY)
+        .collect()
+        .await;
+    let opened_in = opening.elapsed();
+    let failed = opened.iter().filter(|(_, r)| r.is_err()).count();
+    assert_eq!(failed, 0, "every hoarder gets in under the cap");
+    let held = rss_kib(pid);
+    // Each hoarder waits for the sandbox to close it; the codes, by address.
+    let closed: Arc<Mutex<Vec<(u8, u16)>>> = Arc::default();
+    let readers: Vec<_> = opened
+        .into_iter()
+        .filter_map(|(host, r)| r.ok().map(|(ws, _)| (host, ws)))
+        .map(|(host, mut ws)| {
+            let closed = closed.clone();
+            tokio::spawn(async move {
+                while let Some(Ok(message)) = ws.next().await {
+                    if let Message::Close(frame) = message {
+                        closed.lock().unwrap().push((host, frame.map_or(1005, |f| u16::from(f.code))));
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut shoppers = Vec::with_capacity(SHOPPERS);
+    let mut answers = Vec::with_capacity(SHOPPERS);
+    for i in 0..SHOPPERS {
+        if let Ok((ws, answered)) = session_from(addr, 250 + u8::try_from(i % 4).unwrap()).await {
+            shoppers.push(ws);
+            answers.push(answered);
+        }
+    }
+    answers.sort();
+    let ms = |at: usize| answers.get(at).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
+    // Bounded: a sandbox that made no room is reported, not waited for.
+    let _ = timeout(Duration::from_secs(30), wait_for(|| closed.lock().unwrap().len() >= answers.len())).await;
+    let closed = closed.lock().unwrap().clone();
+    let mut kept = vec![PER_ADDRESS; addresses];
+    for &(host, _) in &closed {
+        kept[usize::from(host - 2)] -= 1;
+    }
+    let codes: std::collections::BTreeSet<u16> = closed.iter().map(|&(_, code)| code).collect();
+    println!("\n## hoard: {n} authenticated sockets from {addresses} loopback addresses fill a sandbox capped at {n}");
+    println!("- hoarders in after {:.1} s ({PER_ADDRESS} from each address)", opened_in.as_secs_f64());
+    println!(
+        "- {SHOPPERS} shoppers from 4 addresses of their own: {} in, connect to auth_ok median {:.1} ms, max {:.1} ms",
+        answers.len(),
+        ms(answers.len() / 2),
+        ms(answers.len().wrapping_sub(1))
+    );
+    println!(
+        "- hoarders closed to make room: {} (close codes {codes:?}); every hoarding address keeps {} to {}",
+        closed.len(),
+        kept.iter().min().unwrap(),
+        kept.iter().max().unwrap()
+    );
+    println!("- sandbox resident memory (MiB): {} before, {} with the hoard", mib(before), mib(held));
+    for reader in readers {
+        reader.abort();
+    }
+    drop(shoppers);
     server.stop().await;
 }
 
