@@ -22,9 +22,12 @@ use crate::product_image_svg;
 /// Largest inbound WebSocket message the socket layer reads; the engine
 /// applies its own (smaller) protocol limit and answers `invalid_json`.
 const MAX_WS_MESSAGE: usize = 1024 * 1024;
-/// Read chunk per socket: frames are small, and tungstenite's 128 KiB
-/// default would cost over a gigabyte at 10,000 sockets.
-const READ_BUFFER: usize = 16 * 1024;
+/// Read chunk per socket, which each socket keeps for its life: a page.
+/// A client's frames are at most 16 KiB and mostly far smaller; a longer
+/// frame takes more reads. tungstenite's 128 KiB default would cost over
+/// a gigabyte at 10,000 sockets, and 16 KiB cost 240 MiB more than this at
+/// the 15,360 of `docs/performance.md`'s hoard.
+const READ_BUFFER: usize = 4 * 1024;
 
 const INDEX: &str = "<!doctype html><meta charset=utf-8><title>VIZOCHOK sandbox</title>\
 <h1>VIZOCHOK sandbox</h1><p>A local VIZOCHOK server with a demo store for trying the widget and SDKs. \
