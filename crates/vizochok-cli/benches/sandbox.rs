@@ -482,16 +482,7 @@ async fn churn(n: usize) {
 
 /// A new client's time from connecting to its `auth_ok`.
 async fn auth_time(addr: SocketAddr, host: u8) -> Duration {
-    let started = Instant::now();
-    let stream = tcp_from(host, addr).await.unwrap();
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/v1/ws"), stream).await.unwrap();
-    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-        "language": "uk", "sdk": {"name": "bench", "version": "1"}});
-    ws.send(Message::Text(auth.to_string().into())).await.unwrap();
-    match timeout(Duration::from_secs(30), ws.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => started.elapsed(),
-        other => panic!("expected auth_ok, got {other:?}"),
-    }
+    session_from(addr, host).await.unwrap_or_else(|e| panic!("expected auth_ok: {e}")).1
 }
 
 async fn stalled(n: usize) {
