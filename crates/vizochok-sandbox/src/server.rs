@@ -124,8 +124,15 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
 
     let (alive, sockets_done) = mpsc::channel(1);
     let catalogs = stores.into_iter().map(|s| s.catalog).collect();
-    let shared =
-        http::Shared::new(commands.clone(), options.faults.clone(), catalogs, options.static_dir.clone(), alive);
+    let max_message = options.engine.limits.max_inbound_bytes;
+    let shared = http::Shared::new(
+        commands.clone(),
+        options.faults.clone(),
+        catalogs,
+        options.static_dir.clone(),
+        alive,
+        max_message,
+    );
     let router = http::router(Arc::new(shared));
     let (stop_http, stopped) = oneshot::channel::<()>();
     let gate = Gate::new(options.connections.clone(), options.log.clone());

@@ -293,10 +293,28 @@ async fn a_client_that_floods_pings_and_never_reads_is_cut_and_its_place_freed()
 }
 
 #[tokio::test]
+async fn a_message_past_the_engines_frame_limit_ends_its_socket_and_one_at_it_is_answered() {
+    // tungstenite keeps the memory of the largest frame a socket read for
+    // the socket's life: a socket that took one frame of 1 MiB, which the
+    // engine then refused, went on holding 1 MiB.
+    let logs = Logs::default();
+    let options = support::options(&logs);
+    let limit = options.engine.limits.max_inbound_bytes;
+    let sandbox = vizochok_sandbox::start(options).await.unwrap();
+    let (mut raw, _) = Raw::session(&sandbox, json!({})).await;
+    raw.send_text(&"x".repeat(limit)).await;
+    assert_eq!(raw.error(None).await, "invalid_json", "read, and refused by the engine");
+    assert!(raw.alive().await);
+    raw.send_text(&"x".repeat(limit + 1)).await;
+    assert!(raw.ended().await, "the socket ends at the frame's header");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_frame_header_past_the_message_limit_closes_the_socket_at_once() {
     // tungstenite's own frame limit is 16 MiB, and it reserves and reads a
-    // whole frame before the 1 MiB message limit applies: a socket could
-    // hold 16 MiB by announcing a frame and trickling it.
+    // whole frame before the message limit applies: a socket could hold
+    // 16 MiB by announcing a frame and trickling it.
     let logs = Logs::default();
     let sandbox = sandbox(&logs, ConnectionLimits::default()).await;
     let stream = tcp_from(1, sandbox.local_addr()).await;

@@ -19,9 +19,6 @@ use super::faults::Refusals;
 use super::{ws, Faults};
 use crate::product_image_svg;
 
-/// Largest inbound WebSocket message the socket layer reads; the engine
-/// applies its own (smaller) protocol limit and answers `invalid_json`.
-const MAX_WS_MESSAGE: usize = 1024 * 1024;
 /// Read chunk per socket, which each socket keeps for its life: a page.
 /// A client's frames are at most 16 KiB and mostly far smaller; a longer
 /// frame takes more reads. tungstenite's 128 KiB default would cost over
@@ -45,6 +42,11 @@ pub(crate) struct Shared {
     static_dir: Option<PathBuf>,
     /// Cloned into every socket task; shutdown waits until all are dropped.
     alive: mpsc::Sender<()>,
+    /// Largest message a socket reads: the engine's own limit on a client
+    /// frame. tungstenite keeps the memory of the largest frame a socket
+    /// read for the socket's life, so a larger bound would let each socket
+    /// hold that much for frames the engine refuses anyway.
+    max_message: usize,
 }
 
 impl Shared {
@@ -54,9 +56,10 @@ impl Shared {
         catalogs: Vec<Catalog>,
         static_dir: Option<PathBuf>,
         alive: mpsc::Sender<()>,
+        max_message: usize,
     ) -> Shared {
         let refusals = Refusals::new(faults.refuse_auth);
-        Shared { commands, next_conn: AtomicU64::new(1), faults, refusals, catalogs, static_dir, alive }
+        Shared { commands, next_conn: AtomicU64::new(1), faults, refusals, catalogs, static_dir, alive, max_message }
     }
 }
 
@@ -89,8 +92,8 @@ async fn socket(
     // The frame limit too: tungstenite reserves and reads a whole frame (up
     // to 16 MiB by default) before it checks the message's size.
     upgrade
-        .max_message_size(MAX_WS_MESSAGE)
-        .max_frame_size(MAX_WS_MESSAGE)
+        .max_message_size(shared.max_message)
+        .max_frame_size(shared.max_message)
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |stream| socket.run(stream))
 }

@@ -139,6 +139,18 @@ impl Raw {
         }
     }
 
+    /// Whether the server ends the socket, with a close frame or without,
+    /// before it sends anything more.
+    pub async fn ended(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(WAIT, self.0.next()).await.expect("an end in time") {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return true,
+                Some(Ok(Message::Text(_))) => return false,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
     /// A ping answered by a pong: the connection is alive.
     pub async fn alive(&mut self) -> bool {
         self.send(json!({"type": "ping", "ts": 7})).await;
