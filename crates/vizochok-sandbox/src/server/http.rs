@@ -4,13 +4,17 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{header, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
 use vizochok_server::{Catalog, ConnId};
 
 use super::actor::Command;
@@ -71,12 +75,33 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// The WebSocket handshake, done here rather than by axum's extractor so
+/// that the socket is tungstenite's own, which can send a message in
+/// fragments (`ws.rs`).
 async fn socket(
     State(shared): State<Arc<Shared>>,
     Extension(pass): Extension<Arc<Pass>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let headers = request.headers();
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    let version = headers.get(header::SEC_WEBSOCKET_VERSION).is_some_and(|v| v == "13");
+    let key = headers.get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes()));
+    let (true, true, true, Some(accept)) =
+        (has(header::UPGRADE, "websocket"), has(header::CONNECTION, "upgrade"), version, key)
+    else {
+        return (StatusCode::BAD_REQUEST, "a WebSocket handshake (version 13) is expected here").into_response();
+    };
+    let Some(upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let headers = request.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let conn = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
     let refuse = shared.refusals.take();
@@ -91,11 +116,18 @@ async fn socket(
     };
     // The frame limit too: tungstenite reserves and reads a whole frame (up
     // to 16 MiB by default) before it checks the message's size.
-    upgrade
-        .max_message_size(shared.max_message)
-        .max_frame_size(shared.max_message)
-        .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |stream| socket.run(stream))
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(shared.max_message))
+        .max_frame_size(Some(shared.max_message))
+        .read_buffer_size(READ_BUFFER);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = upgrade.await {
+            let stream = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+            socket.run(stream).await;
+        }
+    });
+    let switching = [(header::UPGRADE, "websocket"), (header::CONNECTION, "upgrade")];
+    (StatusCode::SWITCHING_PROTOCOLS, switching, [(header::SEC_WEBSOCKET_ACCEPT, accept)]).into_response()
 }
 
 async fn image(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>) -> Response {

@@ -1,13 +1,20 @@
 //! One WebSocket: a reader that forwards frames to the engine task, and a
 //! writer that sends the engine's frames, applying the configured faults.
+//! A long frame goes out in WebSocket fragments: tungstenite keeps a
+//! socket's write buffer at the largest size it ever held, and a resumed
+//! conversation's `auth_ok` carries its whole history.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_tungstenite::WebSocketStream;
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_server::ConnId;
 
@@ -18,6 +25,11 @@ use super::Faults;
 
 /// Frames waiting for one socket before it counts as too slow and is cut.
 const OUTBOUND_BACKLOG: usize = 1_024;
+/// The largest WebSocket fragment sent, so the most a socket's write
+/// buffer keeps.
+const FRAGMENT: usize = 16 * 1024;
+/// The socket, once upgraded.
+pub(crate) type WebSocket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 /// How long `reorder` holds a lone frame waiting for one to swap it with.
 const REORDER_HOLD: Duration = Duration::from_millis(25);
 /// How long a close frame may take to a socket the gate ends.
@@ -99,7 +111,8 @@ impl Socket {
             let command = match message {
                 Some(Ok(Message::Text(text))) => Command::Text { conn, text: text.as_str().to_owned() },
                 Some(Ok(Message::Binary(bytes))) => Command::Binary { conn, len: bytes.len() },
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                // tungstenite answers pings itself, and never reads a raw frame.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             };
             if commands.send(command).await.is_err() {
@@ -118,7 +131,7 @@ impl Socket {
 async fn first_frame(socket: &mut WebSocket, pass: &Pass) -> Option<First> {
     loop {
         let message = tokio::select! {
-            message = socket.recv() => message,
+            message = socket.next() => message,
             () = tokio::time::sleep_until(pass.deadline) => {
                 let ms = pass.gate().limits().handshake_timeout_ms;
                 pass.gate().refused(pass.peer(), &format!("no auth within {ms} ms of connecting"));
@@ -132,7 +145,7 @@ async fn first_frame(socket: &mut WebSocket, pass: &Pass) -> Option<First> {
         match message {
             Some(Ok(Message::Text(text))) => return Some(First::Text(text.as_str().to_owned())),
             Some(Ok(Message::Binary(bytes))) => return Some(First::Binary(bytes.len())),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
         }
     }
@@ -151,7 +164,7 @@ fn closing(ending: Ending) -> (u16, &'static str) {
 
 /// Sends a close frame, giving a peer that does not read a moment only.
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Option<First> {
-    let frame = CloseFrame { code, reason: reason.into() };
+    let frame = CloseFrame { code: code.into(), reason: reason.into() };
     let _ = tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
     None
 }
@@ -192,7 +205,7 @@ async fn send_all<S: Sink<Message> + Unpin>(sink: &mut S, mut queue: mpsc::Recei
             Some(None) => ControlFlow::Break(()),
             Some(Some(Outbound::Close(code, reason))) => {
                 if out.send_held(&mut held).await.is_continue() {
-                    let close = CloseFrame { code, reason: reason.into() };
+                    let close = CloseFrame { code: code.into(), reason: reason.into() };
                     put(out.sink, Message::Close(Some(close))).await;
                 }
                 ControlFlow::Break(())
@@ -229,6 +242,26 @@ async fn put<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool {
     matches!(tokio::time::timeout(SEND_STALL, sink.send(message)).await, Ok(Ok(())))
 }
 
+/// Sends a text message, in fragments of at most [`FRAGMENT`] bytes (split
+/// anywhere: a receiver checks the UTF-8 of the whole message).
+async fn put_text<S: Sink<Message> + Unpin>(sink: &mut S, text: String) -> bool {
+    if text.len() <= FRAGMENT {
+        return put(sink, Message::Text(text.into())).await;
+    }
+    let text = Bytes::from(text);
+    let mut at = 0;
+    while at < text.len() {
+        let end = (at + FRAGMENT).min(text.len());
+        let opcode = if at == 0 { Data::Text } else { Data::Continue };
+        let fragment = Frame::message(text.slice(at..end), OpCode::Data(opcode), end == text.len());
+        if !put(sink, Message::Frame(fragment)).await {
+            return false;
+        }
+        at = end;
+    }
+    true
+}
+
 /// The sink with the per-frame faults.
 struct Faulty<'a, S> {
     sink: &'a mut S,
@@ -250,7 +283,7 @@ impl<S: Sink<Message> + Unpin> Faulty<'_, S> {
     async fn send(&mut self, text: String) -> ControlFlow<()> {
         let copies = if self.faults.duplicate { 2 } else { 1 };
         for _ in 0..copies {
-            if !put(self.sink, Message::Text(text.clone().into())).await {
+            if !put_text(self.sink, text.clone()).await {
                 return ControlFlow::Break(());
             }
         }
@@ -261,7 +294,7 @@ impl<S: Sink<Message> + Unpin> Faulty<'_, S> {
             return ControlFlow::Break(());
         }
         if self.faults.oversized_every.is_some_and(|n| n > 0 && self.sent % n == 0)
-            && !put(self.sink, Message::Text(oversized_frame().into())).await
+            && !put_text(self.sink, oversized_frame()).await
         {
             return ControlFlow::Break(());
         }
@@ -362,7 +395,29 @@ mod tests {
         drop(cut);
         let mut peer = Open::default();
         write(&mut peer, queue, Faults::default(), signal).await;
-        let close = Message::Close(Some(CloseFrame { code: 1000, reason: "bye".into() }));
+        let close = Message::Close(Some(CloseFrame { code: 1000.into(), reason: "bye".into() }));
         assert_eq!(peer.0, vec![Message::Text("a".into()), Message::Text("b".into()), close]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_frame_goes_out_in_fragments_that_join_into_it() {
+        // 32,769 bytes of UTF-8, the first split inside a character.
+        let long = format!("x{}", "ї".repeat(FRAGMENT));
+        let (frames, queue) = queued(&["short", &long], false);
+        drop(frames);
+        let (_cut, signal) = oneshot::channel();
+        let mut peer = Open::default();
+        write(&mut peer, queue, Faults::default(), signal).await;
+        assert_eq!(peer.0[0], Message::Text("short".into()));
+        let mut joined = Vec::new();
+        let mut kinds = Vec::new();
+        for message in &peer.0[1..] {
+            let Message::Frame(fragment) = message else { panic!("{message:?}") };
+            kinds.push((fragment.header().opcode, fragment.header().is_final, fragment.payload().len()));
+            joined.extend_from_slice(fragment.payload());
+        }
+        let (text, more) = (OpCode::Data(Data::Text), OpCode::Data(Data::Continue));
+        assert_eq!(kinds, [(text, false, FRAGMENT), (more, false, FRAGMENT), (more, true, 1)]);
+        assert_eq!(joined, long.as_bytes());
     }
 }
