@@ -42,6 +42,7 @@ use std::time::Duration;
 use clients::{tcp_from, Stalled};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, sleep_until, timeout, Instant};
@@ -149,11 +150,20 @@ async fn open(url: String) -> Result<Socket, String> {
     let config = WebSocketConfig::default().read_buffer_size(4096);
     let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), false);
     let (mut ws, _) = connecting.await.map_err(|e| format!("connect: {e}"))?;
+    authenticate(&mut ws, "en").await?;
+    Ok(ws)
+}
+
+/// Sends the demo store's `auth` and waits for its `auth_ok`.
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    language: &str,
+) -> Result<(), String> {
     let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-        "language": "en", "sdk": {"name": "bench", "version": "1"}});
+        "language": language, "sdk": {"name": "bench", "version": "1"}});
     ws.send(Message::Text(auth.to_string().into())).await.map_err(|e| format!("send auth: {e}"))?;
     match timeout(Duration::from_secs(30), ws.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => Ok(ws),
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => Ok(()),
         other => Err(format!("auth: {other:?}")),
     }
 }
@@ -540,15 +550,8 @@ async fn session_from(addr: SocketAddr, host: u8) -> Result<(WebSocketStream<Tcp
     let stream = tcp_from(host, addr).await.map_err(|e| format!("tcp: {e}"))?;
     let url = format!("ws://{addr}/v1/ws");
     let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await.map_err(|e| format!("connect: {e}"))?;
-    let auth = json!({"type": "auth", "v": 1, "api_key": "pk_demo", "store_id": "demo-store",
-        "language": "uk", "sdk": {"name": "bench", "version": "1"}});
-    ws.send(Message::Text(auth.to_string().into())).await.map_err(|e| format!("send auth: {e}"))?;
-    match timeout(Duration::from_secs(30), ws.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"auth_ok""#) => {
-            Ok((ws, started.elapsed()))
-        }
-        other => Err(format!("auth: {other:?}")),
-    }
+    authenticate(&mut ws, "uk").await?;
+    Ok((ws, started.elapsed()))
 }
 
 async fn hoard(n: usize) {

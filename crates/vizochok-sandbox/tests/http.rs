@@ -9,8 +9,13 @@ use vizochok_sandbox::{LogSink, SandboxOptions};
 
 /// A plain HTTP/1.0 GET: (status line, body).
 async fn get(addr: SocketAddr, path: &str) -> (String, String) {
+    get_with(addr, path, "").await
+}
+
+/// The same with `headers` (each ending in CRLF).
+async fn get_with(addr: SocketAddr, path: &str, headers: &str) -> (String, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n").as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
@@ -49,6 +54,20 @@ async fn serves_a_static_directory_without_leaving_it() {
     assert!(get(sandbox.local_addr(), "/../Cargo.toml").await.0.contains("404"));
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_websocket_endpoint_answers_400_to_what_is_not_a_version_13_handshake() {
+    let sandbox = vizochok_sandbox::start(options()).await.unwrap();
+    let addr = sandbox.local_addr();
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let not_handshakes = [String::new(), format!("{upgrade}Sec-WebSocket-Version: 8\r\n"), upgrade.to_owned()];
+    for headers in &not_handshakes {
+        let (status, body) = get_with(addr, "/v1/ws", headers).await;
+        assert!(status.contains("400"), "{headers:?}: {status}");
+        assert_eq!(body, "a WebSocket handshake (version 13) is expected here");
+    }
+    sandbox.shutdown().await;
 }
 
 #[test]
