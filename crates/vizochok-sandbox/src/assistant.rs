@@ -163,6 +163,10 @@ impl Pick {
             Some(unit) if unit.catalog_unit() == self.unit => unit.to_catalog(amount.value),
             _ => amount.value,
         };
+        // A number of 309 digits or more reads as infinity, which no cart
+        // (and no JSON snapshot) holds: a trillion is refused as too much
+        // all the same, and stays a number through the snapping below.
+        let requested = requested.min(1e12);
         if self.step <= 0.0 {
             return (requested, false);
         }

@@ -53,6 +53,24 @@ pub enum CartOp {
     Clear,
 }
 
+impl CartOp {
+    /// The product it changes (`None` for [`CartOp::Clear`]).
+    pub fn sku(&self) -> Option<&str> {
+        match self {
+            CartOp::Add { sku, .. } | CartOp::SetQuantity { sku, .. } | CartOp::Remove { sku } => Some(sku),
+            CartOp::Clear => None,
+        }
+    }
+
+    /// Whether its quantity, if it has one, is a finite number.
+    pub fn is_finite(&self) -> bool {
+        match self {
+            CartOp::Add { quantity, .. } | CartOp::SetQuantity { quantity, .. } => quantity.is_finite(),
+            CartOp::Remove { .. } | CartOp::Clear => true,
+        }
+    }
+}
+
 /// The assistant's answer to one turn.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reply {

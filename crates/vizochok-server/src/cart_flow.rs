@@ -126,7 +126,7 @@ impl Engine {
     /// A change that did not happen: `internal_error`, naming the client
     /// action if there is one (an assistant's change has none, so the
     /// shopper's message is not finished before its `response`).
-    fn refuse(&mut self, now: u64, session_id: &str, task: &CartTask, unfit: Unfit) {
+    pub(crate) fn refuse(&mut self, now: u64, session_id: &str, task: &CartTask, unfit: Unfit) {
         if let Some(turn) = self.sessions.get_mut(session_id).and_then(|s| s.data.turn.as_mut()) {
             if task.action_id.is_none() {
                 turn.ops_pending = turn.ops_pending.saturating_sub(1);

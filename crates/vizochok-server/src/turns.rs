@@ -8,11 +8,11 @@ use std::collections::VecDeque;
 use vizochok_proto::frame::{ServerFrame, MAX_SUGGESTIONS, MAX_SUGGESTION_CHARS};
 use vizochok_proto::{ErrorCode, HistoryEntry, Reply, Role};
 
-use crate::cart::summary;
+use crate::cart::{summary, Unfit};
 use crate::intake::user_key;
-use crate::session::{PendingReply, WaitingMessage};
+use crate::session::{CartTask, PendingReply, WaitingMessage};
 use crate::usage::tokens;
-use crate::{ConnId, Engine, LogKind, Turn};
+use crate::{CartOp, ConnId, Engine, LogKind, Turn};
 
 /// Cart changes one reply may make; the assistant's further ones are dropped.
 const MAX_REPLY_CART_CHANGES: usize = 16;
@@ -84,6 +84,16 @@ impl Engine {
             );
             self.log(now, LogKind::LimitHit, None, Some(session_id.to_owned()), Some(store_id), detail);
             ops.truncate(MAX_REPLY_CART_CHANGES);
+        }
+        // A quantity that is not a finite number can never be applied, and
+        // no snapshot could hold it while the reply streams (JSON has no
+        // infinity): refused now, as it would be when its turn came.
+        let (ops, unfit): (Vec<CartOp>, Vec<CartOp>) = ops.into_iter().partition(CartOp::is_finite);
+        for (i, op) in unfit.into_iter().enumerate() {
+            let sku = self.shown(op.sku().unwrap_or_default());
+            let reason = Unfit::Reason(format!("a quantity of {sku:?} that is not a finite number"));
+            let task = CartTask { op, action_id: None, key: format!("{message_id}/unfit-{i}") };
+            self.refuse(now, session_id, &task, reason);
         }
         let reply_to = Some(id.clone());
         self.emit(session_id, |seq| ServerFrame::Typing { seq, reply_to });

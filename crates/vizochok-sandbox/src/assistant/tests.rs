@@ -465,3 +465,21 @@ fn replies_use_the_markdown_subset() {
     // A name that holds an asterisk is not wrapped (the bold would break).
     assert_eq!(super::say::bold("Сир *особливий*"), "Сир *особливий*");
 }
+
+#[test]
+fn a_number_too_large_for_a_float_asks_for_a_finite_quantity() {
+    let catalog = demo_catalog();
+    let huge = "9".repeat(320);
+    for text in [format!("add {huge} bread"), format!("add {huge} kg of carrots"), format!("set bread to {huge}")] {
+        let turn = Turn {
+            text: &text,
+            language: Language::En,
+            catalog: &catalog,
+            cart: &[],
+            last_products: &[],
+            context: None,
+        };
+        let reply = DemoAssistant.reply(&turn);
+        assert!(reply.cart_ops.iter().all(CartOp::is_finite), "{text}: {:?}", reply.cart_ops);
+    }
+}

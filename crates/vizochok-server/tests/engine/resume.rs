@@ -367,3 +367,55 @@ fn a_last_seq_past_any_real_seq_does_not_overflow_the_session() {
     let (a, b) = (seq(&mut h, "a2"), seq(&mut h, "a3"));
     assert!(a > 1 && b == a + 1 && a <= MAX_SEQ + 1, "seqs {a}, {b}");
 }
+
+/// Asks for an infinite quantity of bread (a buggy assistant, or a
+/// shopper's 320-digit number read as a float), with a long reply.
+struct AddsInfinity;
+
+impl vizochok_server::Assistant for AddsInfinity {
+    fn reply(&mut self, _turn: &vizochok_server::Turn<'_>) -> vizochok_server::Reply {
+        vizochok_server::Reply {
+            text: "Adding that much rye bread to your cart, as you asked.".into(),
+            cart_ops: vec![
+                vizochok_server::CartOp::Add { sku: "bread".into(), quantity: f64::INFINITY },
+                vizochok_server::CartOp::SetQuantity { sku: "milk-1".into(), quantity: f64::NAN },
+                vizochok_server::CartOp::Add { sku: "banana".into(), quantity: 1.0 },
+            ],
+            rounds: 1,
+            ..vizochok_server::Reply::default()
+        }
+    }
+}
+
+#[test]
+fn a_change_of_no_finite_quantity_is_refused_at_once_and_a_snapshot_mid_reply_restores() {
+    let config = || ServerConfig { delta_interval_ms: 50, ..config() };
+    let mut h = Harness::with_assistant(config(), Box::new(AddsInfinity));
+    let (sid, _) = h.connect(1, None, None);
+    let got = frames(&h.send(1, &message("m1", "bread")), 1);
+    let refused: Vec<_> = got
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Error { code, message, .. } => Some((code.as_str(), message.as_deref().unwrap_or(""))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("internal_error", "cart change not applied: a quantity of \"bread\" that is not a finite number"),
+            ("internal_error", "cart change not applied: a quantity of \"milk-1\" that is not a finite number"),
+        ],
+        "{got:?}"
+    );
+    // Mid-stream, the reply's changes wait in the session: the snapshot must hold them.
+    let snapshot = h.engine.snapshot();
+    let mut fresh = Harness::with_assistant(config(), Box::new(AddsInfinity));
+    fresh.engine.restore(&snapshot).unwrap();
+    // The finite change is still made, in both.
+    for h in [&mut h, &mut fresh] {
+        h.advance(10_000);
+        let items = h.engine.session_cart(&sid).unwrap().items;
+        assert_eq!(items.iter().map(|i| (i.sku.as_str(), i.quantity)).collect::<Vec<_>>(), [("banana", 1.0)]);
+    }
+}
