@@ -13,15 +13,27 @@ pub(crate) struct Query {
     numbers: Vec<f64>,
 }
 
+/// The most distinct words (and numbers) a query keeps: each is compared
+/// with every word of every product, so a message of 600 words would cost
+/// a million comparisons on the engine's one task.
+const MAX_QUERY_WORDS: usize = 32;
+
 impl Query {
-    /// Drops stop words, units, currency and cart words.
+    /// Drops stop words, units, currency and cart words, and repeats.
     pub(crate) fn new(tokens: &[Token]) -> Query {
         let mut query = Query { stems: Vec::new(), numbers: Vec::new() };
         for token in tokens {
             match token {
-                Token::Number(n) => query.numbers.push(*n),
-                Token::Word(w) if is_noise(w) => {}
-                Token::Word(w) => query.stems.push(stem(w)),
+                Token::Number(n) if query.numbers.len() < MAX_QUERY_WORDS && !query.numbers.contains(n) => {
+                    query.numbers.push(*n)
+                }
+                Token::Word(w) if query.stems.len() < MAX_QUERY_WORDS && !is_noise(w) => {
+                    let stem = stem(w);
+                    if !query.stems.contains(&stem) {
+                        query.stems.push(stem);
+                    }
+                }
+                _ => {}
             }
         }
         query
@@ -106,4 +118,20 @@ fn stems(tokens: &[Token]) -> Vec<String> {
 
 fn stems_of(text: &str) -> Vec<String> {
     stems(&tokenize(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_keeps_each_word_once_and_at_most_its_share() {
+        let query = Query::new(&tokenize(&"zq 7 ".repeat(666)));
+        assert_eq!((query.stems.len(), query.numbers.len()), (1, 1));
+        let words: String = (0..100)
+            .map(|i| format!("word{} {i} ", char::from(b'a' + (i % 26) as u8).to_string().repeat(i / 26 + 1)))
+            .collect();
+        let query = Query::new(&tokenize(&words));
+        assert_eq!((query.stems.len(), query.numbers.len()), (MAX_QUERY_WORDS, MAX_QUERY_WORDS));
+    }
 }
