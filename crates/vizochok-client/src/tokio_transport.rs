@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use fastwebsockets::{FragmentCollectorRead, Frame, OpCode, Payload, WebSocket};
+use fastwebsockets::{Frame, OpCode, Payload, WebSocket};
 use http_body_util::Empty;
 use hyper::header::{CONNECTION, HOST, UPGRADE};
 use hyper::upgrade::Upgraded;
@@ -161,8 +161,7 @@ async fn run(
     };
     ws.set_max_message_size(MAX_SOCKET_MESSAGE_BYTES);
     reports.opened(socket);
-    let (read, mut write) = ws.split(tokio::io::split);
-    let mut read = FragmentCollectorRead::new(read);
+    let (mut read, mut write) = ws.split(tokio::io::split);
     let (obligated, mut replies) = mpsc::unbounded_channel::<Frame<'static>>();
     let writer = tokio::spawn(async move {
         loop {
@@ -182,24 +181,48 @@ async fn run(
             }
         }
     });
+    let report = |opcode: OpCode, payload: &[u8]| match (opcode, std::str::from_utf8(payload)) {
+        (OpCode::Text, Ok(text)) => reports.text(socket, text),
+        _ => reports.binary(socket, payload.len()),
+    };
     let reader = async {
+        // A message sent in fragments, as far as it came.
+        let mut pieces: Option<(OpCode, Vec<u8>)> = None;
         loop {
             let mut send = |frame: Frame<'_>| {
                 let reply = Frame::new(true, frame.opcode, None, Payload::Owned(frame.payload.to_vec()));
                 let sent = obligated.send(reply).map_err(|_| "the socket's writer has ended");
                 std::future::ready(sent)
             };
-            match read.read_frame(&mut send).await {
-                Ok(frame) => match frame.opcode {
-                    OpCode::Text => match std::str::from_utf8(&frame.payload) {
-                        Ok(text) => reports.text(socket, text),
-                        Err(_) => reports.binary(socket, frame.payload.len()),
-                    },
-                    OpCode::Binary => reports.binary(socket, frame.payload.len()),
-                    OpCode::Close => break Some(close_frame(&frame.payload)),
-                    _ => {}
-                },
+            let frame = match read.read_frame(&mut send).await {
+                Ok(frame) => frame,
                 Err(error) => break Some((None, error.to_string())),
+            };
+            let whole = match (frame.opcode, pieces.take()) {
+                (OpCode::Close, _) => break Some(close_frame(&frame.payload)),
+                (OpCode::Text | OpCode::Binary, None) if frame.fin => {
+                    report(frame.opcode, &frame.payload);
+                    continue;
+                }
+                (OpCode::Text | OpCode::Binary, None) => (frame.opcode, frame.payload.to_vec()),
+                (OpCode::Continuation, Some((opcode, mut bytes))) => {
+                    bytes.extend_from_slice(&frame.payload);
+                    (opcode, bytes)
+                }
+                (OpCode::Ping | OpCode::Pong, pending) => {
+                    pieces = pending;
+                    continue;
+                }
+                _ => break Some((None, "a WebSocket message's fragments out of order".into())),
+            };
+            // The library bounds each frame; the whole message is bounded here.
+            if whole.1.len() > MAX_SOCKET_MESSAGE_BYTES {
+                break Some((None, "a WebSocket message over the socket's bound".into()));
+            }
+            if frame.fin {
+                report(whole.0, &whole.1);
+            } else {
+                pieces = Some(whole);
             }
         }
     };
@@ -337,6 +360,45 @@ mod tests {
     async fn until(events: &mut tokio::sync::broadcast::Receiver<Event>, event: Event) {
         let wait = async { while events.recv().await.unwrap() != event {} };
         tokio::time::timeout(Duration::from_secs(15), wait).await.expect("the event comes");
+    }
+
+    /// A server that finishes the upgrade of the client's first socket.
+    async fn upgraded(listener: &TcpListener) -> TcpStream {
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(server.read_u8().await.unwrap());
+        }
+        let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        server.write_all(upgrade).await.unwrap();
+        server
+    }
+
+    #[tokio::test]
+    async fn a_message_in_fragments_past_the_sockets_bound_ends_the_socket() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/v1/ws", listener.local_addr().unwrap());
+        let client = Client::with_transport(crate::config("pk_demo", "demo", &url), NoCallbacks, None, Seen::default());
+        let client = client.unwrap();
+        let mut events = client.events();
+        client.connect();
+        let mut server = upgraded(&listener).await;
+        until(&mut events, Event::StateChanged(State::Authenticating)).await;
+        // A text message that never ends: 1 MiB pieces, none the last.
+        let piece = vec![b'x'; 1 << 20];
+        let mut sent = 0;
+        // The first frame's opcode is text, the others' continuation; FIN unset.
+        for opcode in std::iter::once(0x01).chain(std::iter::repeat(0x00)) {
+            let mut frame = vec![opcode, 127];
+            frame.extend_from_slice(&(piece.len() as u64).to_be_bytes());
+            frame.extend_from_slice(&piece);
+            if server.write_all(&frame).await.is_err() || sent > 4 * MAX_SOCKET_MESSAGE_BYTES {
+                break;
+            }
+            sent += piece.len();
+        }
+        assert!(sent <= 2 * MAX_SOCKET_MESSAGE_BYTES, "{sent} bytes of one message taken");
+        until(&mut events, Event::StateChanged(State::Reconnecting)).await;
     }
 
     #[tokio::test]
