@@ -85,8 +85,11 @@ impl Host for ClientHost {
 
     fn save_session(&self, session_id: Option<&str>) {
         let store = self.app().as_ref().and_then(|app| app.store.clone());
-        if let Some(store) = store {
-            store.save(session_id);
+        // Called from a socket's task: a store that panics must not end
+        // it. Logged without the panic's text, which may quote the id.
+        let saved = store.map(|store| catch_unwind(AssertUnwindSafe(|| store.save(session_id))));
+        if let Some(Err(_)) = saved {
+            log::error!(target: "vizochok", "the session store panicked: the session id is not saved");
         }
     }
 

@@ -333,3 +333,35 @@ async fn close_lets_go_of_the_callbacks_and_the_store_and_ends_the_event_streams
     assert_eq!(client.state(), State::Destroyed, "reads still answer");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_session_store_that_panics_is_logged_and_the_client_carries_on() {
+    struct Broken;
+    impl vizochok_client::Callbacks for Broken {}
+    impl vizochok_client::SessionStore for Broken {
+        fn load(&self) -> Option<String> {
+            None
+        }
+        fn save(&self, _: Option<&str>) {
+            panic!("the disk is read-only");
+        }
+    }
+    let logs = Logs::default();
+    let sandbox = sandbox(options(&logs)).await;
+    let client = vizochok_client::Client::with_store(config(&sandbox.ws_url(), "pk_demo"), Broken, Broken).unwrap();
+    let mut events = client.events();
+    client.connect();
+    // The store is called on auth_ok; the frames after it still come.
+    let id = loop {
+        match tokio::time::timeout(Duration::from_secs(20), events.recv()).await.expect("onConnect") {
+            Ok(Event::Connect) => break client.send_message("молоко").unwrap(),
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let answered =
+        async { while !matches!(events.recv().await, Ok(Event::Response(reply)) if reply.reply_to == id) {} };
+    tokio::time::timeout(Duration::from_secs(20), answered).await.expect("the reply comes");
+    client.close();
+    sandbox.shutdown().await;
+}
