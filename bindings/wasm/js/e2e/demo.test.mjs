@@ -252,6 +252,29 @@ describe('the demo store on the sandbox', () => {
     await page.context().close();
   });
 
+  test('a screen reader hears each finished reply once, as the text on screen, and an error once', async () => {
+    const page = await openPage(browser, `${sandbox.url}?persist=none`);
+    await waitEvent(page, 'connect');
+    // The log streams word by word: it is silent, and the finished reply is announced instead.
+    assert.equal(await page.getAttribute('.log', 'aria-live'), 'off');
+    await ask(page, 'milk');
+    const reply = await waitReply(page);
+    assert.ok(reply.text.includes(`**${reply.products[0].name}**`), reply.text);
+    const announce = page.locator('p[aria-live=polite]');
+    const announced = await announce.textContent();
+    const onScreen = await page.locator('.msg.assistant').last().locator('.body > p, .body li').allTextContents();
+    assert.equal(announced, onScreen.join('\n'));
+    assert.ok(announced.includes(reply.products[0].name) && !announced.includes('**'), announced);
+    // An error is the alert's to announce, not the reply region's too.
+    await ask(page, 'x'.repeat(2001));
+    const [tooLarge] = await waitEvent(page, 'error');
+    assert.equal(await page.getAttribute('.error', 'role'), 'alert');
+    assert.equal(await page.locator('.error').textContent(), tooLarge.data.message);
+    assert.equal(await announce.textContent(), announced);
+    assert.deepEqual(await axeViolations(page), []);
+    await page.context().close();
+  });
+
   test('a phone-sized screen in Ukrainian: full-screen panel, usable controls, local units; axe finds nothing', async () => {
     const page = await openPage(browser, `${sandbox.url}?persist=none&lang=uk`, { mobile: true });
     await waitEvent(page, 'connect');

@@ -139,6 +139,185 @@ describe('the ES module in a plain page, under the strict CSP', () => {
     await page.context().close();
   });
 
+  test('unmount() and mount() again, in the same element or another, keep the conversation on screen', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      document.body.append(Object.assign(document.createElement('div'), { id: 'other' }));
+      const waiting = {};
+      const next = (name) => new Promise((resolve) => { waiting[name] = resolve; });
+      const w = new window.VIZOCHOKWidget({
+        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ui: false,
+        onMessage: (m) => m.type === 'response' && waiting.reply?.(), onConnect: () => waiting.connect?.(),
+      });
+      /** Each chat on the page: where it is, and its bubbles. */
+      const shown = () => [...document.querySelectorAll('.vizochok-widget')].map((el) => ({
+        in: el.parentElement.id,
+        bubbles: [...el.shadowRoot.querySelectorAll('.msg')].map((m) => `${m.classList[1]}: ${m.querySelector('.body').textContent}`),
+      }));
+      const replied = next('reply');
+      await w.mount('#chat');
+      w.sendMessage('milk');
+      await replied;
+      const before = shown();
+      w.unmount();
+      const unmounted = shown();
+      // Mounted again, the core resumes the session (a replay: no history comes).
+      const resumed = next('connect');
+      await w.mount('#chat');
+      await resumed;
+      const again = shown();
+      await w.mount('#chat');
+      const twice = shown();
+      await w.mount('#other');
+      const moved = shown();
+      w.destroy();
+      return { before, unmounted, again, twice, moved, destroyed: shown() };
+    });
+    const [chat] = result.before;
+    assert.equal(chat.bubbles.length, 2, JSON.stringify(result.before));
+    assert.equal(chat.bubbles[0], 'user: milk');
+    assert.match(chat.bubbles[1], /^assistant: ./);
+    assert.deepEqual(result.unmounted, []);
+    assert.deepEqual(result.again, result.before, 'mounted again: the same bubbles');
+    assert.deepEqual(result.twice, result.before, 'mounted twice in one element');
+    assert.deepEqual(result.moved, [{ ...chat, in: 'other' }], 'moved to another element');
+    assert.deepEqual(result.destroyed, []);
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
+
+  test('the floating chat, once used, moves into mount(element) with its conversation and counts nothing unread; after unmount(), open() floats it again', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      const fired = [];
+      let replied = () => {};
+      const reply = () => new Promise((resolve) => { replied = resolve; });
+      const w = new window.VIZOCHOKWidget({
+        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl,
+        onMessage: (m) => m.type === 'response' && replied(), onUnreadChange: (n) => fired.push(`unread:${n}`),
+        onOpen: () => fired.push('open'), onClose: () => fired.push('close'),
+      });
+      const look = () => {
+        const all = document.querySelectorAll('.vizochok-widget');
+        if (!all.length) return { widgets: 0 };
+        const root = all[0].shadowRoot;
+        const panel = root.querySelector('.panel');
+        return {
+          widgets: all.length, in: all[0].parentElement.localName + (all[0].parentElement.id ? `#${all[0].parentElement.id}` : ''),
+          inline: root.querySelector('.root').classList.contains('inline'), role: panel.getAttribute('role'), panel: !panel.hidden,
+          launcher: !root.querySelector('.launcher').hidden, close: !root.querySelector('.close').hidden,
+          bubbles: [...root.querySelectorAll('.msg')].map((m) => `${m.classList[1]}: ${m.querySelector('.body').textContent.slice(0, 12)}`),
+        };
+      };
+      const escape = () => document.querySelector('.vizochok-widget')?.shadowRoot.querySelector('.panel form input')
+        .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+      let answered = reply();
+      w.ask('milk');
+      await answered;
+      w.close();
+      answered = reply();
+      w.sendMessage('bread');
+      await answered;
+      const floating = { ...look(), unread: w.unreadCount };
+      await w.mount('#chat');
+      escape(); // does nothing in the page: there is nothing to close
+      const mounted = { ...look(), unread: w.unreadCount };
+      w.unmount();
+      w.open();
+      const again = look();
+      escape();
+      const closed = look();
+      w.destroy();
+      return { floating, mounted, again, closed, fired };
+    });
+    const bubbles = result.floating.bubbles;
+    assert.deepEqual(bubbles.map((b) => b.split(':')[0]), ['user', 'assistant', 'user', 'assistant'], bubbles.join(' | '));
+    const floating = { widgets: 1, in: 'body', inline: false, role: 'dialog', launcher: true, close: true, bubbles };
+    assert.deepEqual(result.floating, { ...floating, panel: false, unread: 1 });
+    assert.deepEqual(result.mounted, { widgets: 1, in: 'div#chat', inline: true, role: 'region', panel: true, launcher: false, close: false, bubbles, unread: 0 });
+    assert.deepEqual(result.again, { ...floating, panel: true });
+    assert.deepEqual(result.closed, { ...floating, panel: false });
+    assert.deepEqual(result.fired, ['open', 'close', 'unread:1', 'unread:0', 'open', 'close']);
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
+
+  test('a turn that ends in an error, or the connection lost, takes "typing…" and Stop off the screen; what streamed stays', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      // The page plays the server, through the widget's transport option.
+      let socket;
+      const errors = [];
+      const w = new window.VIZOCHOKWidget({
+        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none', ui: false,
+        transport: { now: () => performance.now(), open: (_id, _url, events) => { socket = events; }, send() {}, close() {}, setTimer() {} },
+        onError: (e) => errors.push(e.message),
+      });
+      await w.mount('#chat');
+      const frame = (f) => socket.text(JSON.stringify(f));
+      socket.opened();
+      frame({ type: 'auth_ok', session_id: 's1', restored: false, replay: false });
+      const root = document.querySelector('#chat .vizochok-widget').shadowRoot;
+      const shows = (selector) => !root.querySelector(selector).hidden;
+      const look = () => ({
+        typing: shows('.typing'), stop: shows('.stop'), error: shows('.error') ? root.querySelector('.error').textContent : null,
+        replies: [...root.querySelectorAll('.msg.assistant .body')].map((b) => b.textContent),
+      });
+      const milk = w.sendMessage('milk');
+      frame({ type: 'typing', seq: 1, reply_to: milk });
+      const typing = look();
+      frame({ type: 'delta', seq: 2, message_id: 'r1', reply_to: milk, text: 'Here is ' });
+      const streaming = look();
+      frame({ type: 'error', seq: 3, code: 'internal_error', message: 'the agent failed', reply_to: milk });
+      const failed = look();
+      const bread = w.sendMessage('bread');
+      frame({ type: 'delta', seq: 4, message_id: 'r2', reply_to: bread, text: 'Bread ' });
+      const second = look();
+      socket.ended(1006, '');
+      const cut = look();
+      w.destroy();
+      return { typing, streaming, failed, second, cut, errors };
+    });
+    assert.equal(result.errors.length, 2, JSON.stringify(result.errors));
+    const [failure, lost] = result.errors;
+    assert.deepEqual(result.typing, { typing: true, stop: true, error: null, replies: [] });
+    assert.deepEqual(result.streaming, { typing: false, stop: true, error: null, replies: ['Here is '] });
+    assert.deepEqual(result.failed, { typing: false, stop: false, error: failure, replies: ['Here is '] });
+    assert.deepEqual(result.second, { typing: false, stop: true, error: failure, replies: ['Here is ', 'Bread '] });
+    assert.deepEqual(result.cut, { typing: false, stop: false, error: lost, replies: ['Here is ', 'Bread '] });
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
+
+  test('a server URL the core refuses is logged once: no uncaught rejection, whichever panel calls came first; mount() rejects', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const result = await page.evaluate(async () => {
+      window.widget.destroy();
+      const w = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: 'ws://shop.example/v1/ws' });
+      w.open();
+      w.prefill('milk');
+      const mounted = await w.mount('#chat').then(() => 'resolved', (e) => e.name);
+      const ready = await w.ready.then(() => 'resolved', (e) => e.name);
+      // An unhandled rejection is reported once the task that left it ends.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return { mounted, ready, widgets: document.querySelectorAll('.vizochok-widget').length };
+    });
+    assert.deepEqual(result, { mounted: 'TypeError', ready: 'TypeError', widgets: 0 });
+    // A round trip more: what the page reported has arrived.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    const problems = await page.problems();
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /^error: VIZOCHOK: the widget could not start/);
+    await page.context().close();
+  });
+
   test('a StrictMode-style mount, unmount, mount leaves one widget and one connection; destroy is safe twice', async () => {
     const page = await openPage(browser, sandbox.url);
     await page.waitForFunction(() => window.widget?.state === 'connected');

@@ -115,7 +115,7 @@ export declare class VIZOCHOKWidget {
   readonly language: Language;
   /** Whether the chat panel is open. */
   readonly isOpen: boolean;
-  /** Replies that arrived while the panel was closed. */
+  /** Replies with something to read that arrived while the chat was not on screen (closed, not mounted). */
   readonly unreadCount: number;
   /** Starts (or resumes) connecting. */
   connect(): void;
@@ -123,9 +123,13 @@ export declare class VIZOCHOKWidget {
   disconnect(): void;
   /** The network is back: skip the backoff wait (the page's `online` event does this by itself). */
   networkOnline(): void;
-  /** Connects and places the chat UI in `container` (an element or a selector). */
+  /**
+   * Connects and places the chat UI in `container` (an element or a
+   * selector): the widget's one UI, moved there with its conversation.
+   * The unread count goes to 0. Rejects as `ready` does.
+   */
   mount(container: Element | string): Promise<void>;
-  /** Removes the UI and closes the connection; keeps the conversation. */
+  /** Takes the UI off the page (the panel closes) and closes the connection; keeps the conversation, which `mount()` or `open()` shows again. */
   unmount(): void;
   /** Releases everything (socket, timer, listeners, UI). Safe to call twice. */
   destroy(): void;

@@ -140,7 +140,9 @@ export function createUI(host) {
   const money = (n) => new Intl.NumberFormat(lang, { style: 'currency', currency: host.currency ?? 'UAH' }).format(n);
   const unit = (u) => text[`unit_${u}`] ?? u;
 
-  const inline = host.element != null;
+  /** In an element of the page (else floating); `place` moves it. */
+  let inline = false;
+  let shown = false;
   const hostEl = h('div', { class: 'vizochok-widget' });
   const shadow = hostEl.attachShadow({ mode: 'open' });
   style(shadow);
@@ -150,13 +152,12 @@ export function createUI(host) {
   const unreadText = h('span', { class: 'sr' });
   const launcher = h('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'vz-panel' },
     label(h('span'), 'title'), badge, unreadText);
-  launcher.hidden = inline || !host.launcher;
   const status = h('span', { class: 'status' });
   const newChat = label(h('button', { type: 'button', class: 'new' }), 'new_chat');
   const close = label(h('button', { type: 'button', class: 'close' }, '×'), 'close', true);
-  close.hidden = inline;
-  const log = h('div', { class: 'log', role: 'log', tabindex: '0', 'aria-labelledby': 'vz-title' });
-  // Finished replies and errors are announced once, here; the log itself streams silently.
+  // Silent, for it streams word by word: finished replies are announced once,
+  // as text, in `announce`; errors by their own role=alert.
+  const log = h('div', { class: 'log', role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-labelledby': 'vz-title' });
   const announce = h('p', { class: 'sr', 'aria-live': 'polite' });
   const starters = h('div', { class: 'chips starters', role: 'group' });
   const typing = label(h('p', { class: 'typing', hidden: true }), 'typing');
@@ -165,15 +166,16 @@ export function createUI(host) {
   const stop = label(h('button', { type: 'button', class: 'stop', hidden: true }), 'stop');
   const send = label(h('button', { type: 'submit' }), 'send');
   const form = h('form', {}, input, stop, send);
-  const panel = h('section', { id: 'vz-panel', class: 'panel', role: inline ? 'region' : 'dialog', 'aria-labelledby': 'vz-title', hidden: !inline },
+  const panel = h('section', { id: 'vz-panel', class: 'panel', 'aria-labelledby': 'vz-title' },
     h('header', {}, h('div', { class: 'head' }, label(h('h2', { id: 'vz-title' }), 'title'), status), newChat, close),
     log, announce, typing, error, form);
-  shadow.append(h('div', { class: inline ? 'root inline' : 'root' }, panel, launcher));
+  const root = h('div', { class: 'root' }, panel, launcher);
+  shadow.append(root);
 
   let state = widget.state;
   let unread = 0;
   let chips = null;
-  /** Assistant bubbles by message_id, while they stream. */
+  /** Assistant bubbles by the message they answer (`reply_to`), while they stream. */
   const bubbles = new Map();
   /** The shopper's messages by action id: a history that comes while they wait keeps them. */
   const mine = new Map();
@@ -275,11 +277,11 @@ export function createUI(host) {
     el.append(row);
   }
 
-  function streamed(messageId, more) {
-    let el = bubbles.get(messageId);
+  function streamed(replyTo, more) {
+    let el = bubbles.get(replyTo);
     if (!el) {
       el = bubble('assistant', '');
-      bubbles.set(messageId, el);
+      bubbles.set(replyTo, el);
     }
     el.querySelector('.plain').textContent += more;
     typing.hidden = true;
@@ -288,10 +290,9 @@ export function createUI(host) {
   }
 
   function finished(reply) {
-    let el = bubbles.get(reply.message_id);
-    bubbles.delete(reply.message_id);
-    typing.hidden = true;
-    stop.hidden = true;
+    let el = bubbles.get(reply.reply_to);
+    bubbles.delete(reply.reply_to);
+    idle();
     // Stopped before its first word: nothing to show or rate.
     if (!el && !reply.text && !reply.products.length) return;
     const blocks = renderBlocks(reply.blocks);
@@ -302,7 +303,8 @@ export function createUI(host) {
     chips?.remove();
     chips = reply.suggestions.length ? chipRow(reply.suggestions, 'suggestions') : null;
     if (chips) log.append(chips);
-    announce.textContent = reply.text;
+    // What the shopper sees, not the Markdown: each paragraph or list item's text.
+    announce.textContent = reply.blocks.map((b) => b.spans.map((s) => s.text).join('')).join('\n');
     relabel();
     log.scrollTop = log.scrollHeight;
   }
@@ -313,7 +315,13 @@ export function createUI(host) {
     if (widget.sendMessage(value) !== null) input.value = '';
   }
 
+  /** No turn of the shopper's is running: no typing line, no Stop. */
+  function idle() {
+    typing.hidden = stop.hidden = true;
+  }
+
   function setOpen(open) {
+    shown = open;
     panel.hidden = !open && !inline;
     launcher.setAttribute('aria-expanded', String(open));
     if (open) input.focus();
@@ -333,16 +341,26 @@ export function createUI(host) {
     language: (value) => { lang = value; text = host.strings(lang); relabel(); },
     unread: (count) => { unread = count; relabel(); },
     state: (value) => { state = value; relabel(); },
-    error: (e) => { error.textContent = e.message; error.hidden = false; announce.textContent = e.message; },
+    error: (e) => {
+      error.textContent = e.message;
+      error.hidden = false;
+      // An error naming a message ends its turn; what streamed of the reply stays.
+      if (e.reply_to) {
+        bubbles.delete(e.reply_to);
+        idle();
+      }
+    },
     connect: () => { error.hidden = true; },
+    // A reply that streams on after the reconnect shows Stop again.
+    disconnect: idle,
     typing: () => { typing.hidden = false; stop.hidden = false; },
-    delta: (d) => streamed(d.message_id, d.text),
+    delta: (d) => streamed(d.reply_to, d.text),
     response: finished,
     history: ({ entries }) => {
       log.replaceChildren(starters);
       bubbles.clear();
       chips = null;
-      typing.hidden = stop.hidden = true;
+      idle();
       for (const entry of entries) {
         const el = bubble(entry.role, entry.role === 'user' ? entry.text : renderBlocks(markdown(entry.text)));
         cards(el, entry.products);
@@ -358,14 +376,28 @@ export function createUI(host) {
 
   showStarters();
   relabel();
-  (host.element ?? document.body).append(hostEl);
 
   return {
     root: shadow,
     handle(name, data) { handlers[name]?.(data); },
+    /**
+     * Shows the UI in `element`, or floating (`null`), or takes it off the
+     * page (`undefined`): the same UI, so the conversation stays on screen.
+     */
+    place(element) {
+      if (element === undefined) return void hostEl.remove();
+      inline = element !== null;
+      root.classList.toggle('inline', inline);
+      launcher.hidden = inline || !host.launcher;
+      close.hidden = inline;
+      panel.setAttribute('role', inline ? 'region' : 'dialog');
+      panel.hidden = !inline && !shown;
+      const parent = element ?? document.body;
+      if (hostEl.parentNode !== parent) parent.append(hostEl);
+      log.scrollTop = log.scrollHeight;
+    },
     open() { setOpen(true); },
     close() { setOpen(false); },
     prefill(value) { input.value = value; input.focus(); },
-    destroy() { hostEl.remove(); },
   };
 }

@@ -139,9 +139,11 @@ export class VIZOCHOKWidget {
   #parsed = null;
   #ui = null;
   #uiLoading = null;
+  /** Events for the UI while it loads. */
+  #backlog = null;
   #open = false;
-  /** Whether the UI is (or loads) in an element of the page. */
-  #inline = false;
+  /** Where the UI is (or loads): an element of the page, `null` floating, `undefined` nowhere. */
+  #where;
   #unread = 0;
   /** Resolves once the core is loaded (calls made before are queued, not lost). */
   ready;
@@ -182,7 +184,7 @@ export class VIZOCHOKWidget {
     this.ready = loadCore().then((wasm) => this.#start(wasm));
     this.ready.catch((error) => console.error('VIZOCHOK: the widget could not start', error));
     if (config.autoConnect !== false) this.connect();
-    if (config.ui !== false && typeof document !== 'undefined') this.#loadUI(null);
+    this.#loadUI(null);
   }
 
   #start(wasm) {
@@ -290,13 +292,14 @@ export class VIZOCHOKWidget {
       } catch (error) {
         console.error('VIZOCHOK: the chat UI failed on an event', error);
       }
-    } else this.#uiLoading?.backlog.push([name, data]);
+    } else this.#backlog?.push([name, data]);
   }
 
   #deliver(name, data) {
     this.#toUI(name, data);
-    // A chat mounted in the page is on screen: its replies are read.
-    if (name === 'response' && !this.#open && !this.#inline) this.#setUnread(this.#unread + 1);
+    // A chat mounted in the page is on screen: its replies are read. An
+    // empty reply (stopped before its first word) shows nothing to read.
+    if (name === 'response' && !this.#open && !this.#where && (data.text || data.products.length)) this.#setUnread(this.#unread + 1);
     if (MESSAGES.has(name)) this.#call('onMessage', data, true);
     else this.#call(EVENT_CALLBACK[name], data, true);
   }
@@ -351,6 +354,7 @@ export class VIZOCHOKWidget {
     const element = typeof container === 'string' ? document.querySelector(container) : container;
     if (!element || typeof element.attachShadow !== 'function') throw new TypeError(`mount: ${String(container)} is not an element`);
     this.connect();
+    this.#setUnread(0);
     return this.#loadUI(element);
   }
 
@@ -359,9 +363,15 @@ export class VIZOCHOKWidget {
     this.#later(() => this.#input(IN.online));
   }
 
-  /** Removes the UI and closes the connection; the conversation is kept. */
+  /**
+   * Takes the UI off the page (the panel closes) and closes the connection;
+   * the conversation is kept, on screen too: `mount()` or `open()` shows the
+   * same UI again.
+   */
   unmount() {
-    this.#dropUI();
+    this.#where = undefined;
+    this.#ui?.place();
+    this.close();
     this.disconnect();
   }
 
@@ -369,7 +379,8 @@ export class VIZOCHOKWidget {
   destroy() {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#dropUI();
+    this.#ui?.place();
+    this.#ui = this.#backlog = null;
     this.#listen(false);
     this.#early.length = 0;
     // Without a core (destroyed before it loaded) no release will come.
@@ -384,6 +395,10 @@ export class VIZOCHOKWidget {
   #letGo() {
     this.#callbacks = {};
     this.#config = { language: this.#config.language };
+    // The last frame may be a MiB of text, twice (as text and parsed).
+    this.#text = '';
+    this.#parsed = null;
+    this.#older.clear();
   }
 
   /** A lifecycle call: now, or once the core is loaded; nothing after destroy. */
@@ -459,8 +474,8 @@ export class VIZOCHOKWidget {
     if (this.#open || this.#destroyed) return;
     this.#open = true;
     this.#setUnread(0);
-    if (this.#ui) this.#ui.open();
-    else this.#anyUI();
+    if (this.#where === undefined) this.#loadUI(null);
+    this.#ui?.open();
     this.#call('onOpen');
   }
 
@@ -488,7 +503,7 @@ export class VIZOCHOKWidget {
   prefill(text) {
     if (typeof text !== 'string') throw new TypeError('prefill: text must be a string');
     this.open();
-    this.#anyUI().then(() => this.#ui?.prefill(text));
+    this.#uiLoading?.then(() => this.#ui?.prefill(text), () => {});
   }
 
   #setUnread(count) {
@@ -500,42 +515,36 @@ export class VIZOCHOKWidget {
 
   // ----- the UI module (loaded on first use) ----------------------------------------
 
-  /** The UI shown or loading, wherever it is; else the floating one, loaded now. */
-  #anyUI() {
-    return this.#ui ? Promise.resolve() : this.#uiLoading?.done ?? this.#loadUI(null);
-  }
-
-  /** Replaces the UI with one in `element` (`null`: the floating one). */
+  /** Places the UI in `element` (`null`: floating), loading it the first time. */
   #loadUI(element) {
     // `ui: false` means no floating UI of its own; mount(element) still shows one there.
     if (this.#destroyed || (this.#config.ui === false && !element) || typeof document === 'undefined') return Promise.resolve();
-    if (this.#uiLoading && this.#uiLoading.element === element) return this.#uiLoading.done;
-    this.#dropUI();
-    this.#inline = element !== null;
-    const loading = { element, backlog: [] };
-    loading.done = Promise.all([loadUIModule(), this.ready]).then(([{ createUI, strings }]) => {
-      if (this.#uiLoading !== loading) return;
+    // One UI for the widget's life, moved: it keeps the conversation on screen.
+    this.#where = element;
+    this.#ui?.place(element);
+    if (this.#uiLoading) return this.#uiLoading;
+    this.#backlog = [];
+    const done = this.#uiLoading = Promise.all([loadUIModule(), this.ready]).then(([{ createUI, strings }]) => {
+      if (this.#destroyed) return;
+      const backlog = this.#backlog;
+      this.#backlog = null;
       this.#ui = createUI({
-        widget: this, element, markdown: this.#markdown,
+        widget: this, markdown: this.#markdown,
         strings: (lang) => strings[lang] ?? strings.en, launcher: this.#config.launcher !== false,
         starters: this.#config.starters ?? [], currency: this.#config.currency,
         imageBase: (this.#config.serverUrl ?? defaultServerUrl).replace(/^ws/i, 'http'),
         onToggle: (open) => (open ? this.open() : this.close()),
       });
-      this.#uiLoading = null;
-      for (const [name, data] of loading.backlog) this.#ui.handle(name, data);
+      for (const [name, data] of backlog) this.#toUI(name, data);
+      this.#ui.place(this.#where);
       if (this.#open) this.#ui.open();
     });
-    this.#uiLoading = loading;
-    return loading.done;
-  }
-
-  #dropUI() {
-    this.#uiLoading = null;
-    this.#inline = false;
-    const ui = this.#ui;
-    this.#ui = null;
-    ui?.destroy();
+    // Caught here (mount() still returns it): a core that did not start is logged already.
+    done.catch((error) => {
+      this.#backlog = null;
+      this.ready.then(() => console.error('VIZOCHOK: the chat UI could not load', error), () => {});
+    });
+    return done;
   }
 
   // ----- the page -------------------------------------------------------------------

@@ -159,6 +159,41 @@ test('a destroyed widget the page keeps holds none of its callbacks or config, a
   await early.made.ready;
 });
 
+test('a destroyed widget the page keeps holds no frame: the last one may be a MiB, as text and parsed', async () => {
+  const { w, transport } = await connected();
+  const marker = `frame-${Math.random().toString(36).slice(2)}`;
+  // In a function of its own: a frame still on this one's stack would be held by it, not by the widget.
+  (() => {
+    const m = w.sendMessage('milk');
+    transport.events.text(JSON.stringify({ type: 'response', seq: 1, message_id: 'r1', reply_to: m, text: `${marker} ${'ї'.repeat(400_000)}` }));
+  })();
+  w.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // A heap snapshot collects first, then names every string still reachable.
+  const snapshot = await new Promise((resolve, reject) => {
+    let text = '';
+    v8.getHeapSnapshot().setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve(text)).on('error', reject);
+  });
+  const held = JSON.parse(snapshot).strings.filter((s) => s.includes(marker) && s.length > marker.length);
+  assert.deepEqual(held.map((s) => s.slice(0, 60)), []);
+  assert.equal(w.state, 'destroyed');
+});
+
+test('an empty reply (stopped before its first word) counts nothing unread; mount() shows the chat and counts 0', async () => {
+  const counts = [];
+  const { w, transport } = await connected({ onUnreadChange: (n) => counts.push(n) });
+  const reply = (seq, id, text, more) => transport.events.text(JSON.stringify({ type: 'response', seq, message_id: `r${seq}`, reply_to: id, text, products: [], ...more }));
+  reply(1, w.sendMessage('milk'), '', { cancelled: true });
+  assert.equal(w.unreadCount, 0, 'nothing to read');
+  reply(2, w.sendMessage('bread'), 'Here is bread');
+  assert.equal(w.unreadCount, 1);
+  // Headless in node: no document, so no UI loads, but the chat would be on screen.
+  await w.mount({ attachShadow() {} });
+  assert.equal(w.unreadCount, 0);
+  assert.deepEqual(counts, [1, 0]);
+  w.destroy();
+});
+
 test('destroy from inside a callback closes the socket and reports the disconnect', async () => {
   const transport = scripted();
   const seen = [];
