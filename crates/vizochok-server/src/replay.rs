@@ -10,25 +10,36 @@ pub(crate) struct ReplayBuffer {
     floor: u64,
     frames: VecDeque<(u64, String)>,
     capacity: usize,
+    /// The frames' bytes, at most [`REPLAY_MAX_BYTES`].
+    bytes: usize,
 }
+
+/// The most bytes a session's buffer holds, however many frames it may:
+/// each `cart_changed` carries the whole cart, so 1,024 of a long cart
+/// held 30 MB a session. A client further behind is restored instead
+/// (its summary and history), as past the frame count.
+pub(crate) const REPLAY_MAX_BYTES: usize = 1 << 20;
 
 impl ReplayBuffer {
     /// An empty buffer for a session whose last sent seq is `last_seq`.
     pub fn new(last_seq: u64, capacity: usize) -> ReplayBuffer {
-        ReplayBuffer { floor: last_seq, frames: VecDeque::new(), capacity }
+        ReplayBuffer { floor: last_seq, frames: VecDeque::new(), capacity, bytes: 0 }
     }
 
-    /// Remembers a sent frame, dropping the oldest one when full.
+    /// Remembers a sent frame, dropping the oldest ones when full.
     pub fn push(&mut self, seq: u64, text: String) {
-        if self.capacity == 0 {
+        if self.capacity == 0 || text.len() > REPLAY_MAX_BYTES {
+            self.frames.clear();
+            self.bytes = 0;
             self.floor = seq;
             return;
         }
-        if self.frames.len() >= self.capacity {
-            if let Some((old, _)) = self.frames.pop_front() {
-                self.floor = old;
-            }
+        while self.frames.len() >= self.capacity || self.bytes + text.len() > REPLAY_MAX_BYTES {
+            let Some((old, dropped)) = self.frames.pop_front() else { break };
+            self.floor = old;
+            self.bytes -= dropped.len();
         }
+        self.bytes += text.len();
         self.frames.push_back((seq, text));
     }
 
@@ -64,5 +75,22 @@ mod tests {
         assert_eq!(buffer.after(1).collect::<Vec<_>>(), ["f2", "f3"]);
         assert!(buffer.covers(3, 3));
         assert!(!buffer.covers(4, 3), "client ahead of the server");
+    }
+
+    #[test]
+    fn holds_at_most_its_bytes() {
+        let mut buffer = ReplayBuffer::new(0, 1_024);
+        let frame = "x".repeat(REPLAY_MAX_BYTES / 4);
+        for seq in 1..=10 {
+            buffer.push(seq, frame.clone());
+        }
+        assert_eq!(buffer.len(), 4);
+        assert!(buffer.covers(6, 10) && !buffer.covers(5, 10));
+        // One frame over the bound is not held, nor anything before it.
+        buffer.push(11, "x".repeat(REPLAY_MAX_BYTES + 1));
+        assert_eq!(buffer.len(), 0);
+        assert!(buffer.covers(11, 11) && !buffer.covers(10, 11));
+        buffer.push(12, "f12".into());
+        assert_eq!(buffer.after(11).collect::<Vec<_>>(), ["f12"]);
     }
 }

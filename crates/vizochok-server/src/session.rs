@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use vizochok_proto::frame::payload;
 use vizochok_proto::frame::ServerFrame;
 use vizochok_proto::{Cart, HistoryEntry, Language, PageContext, ProductItem, Rating};
 
@@ -21,6 +22,11 @@ use crate::{CartOp, ConnId};
 const MAX_OUTCOMES: usize = 100;
 /// Ratings a session keeps (the oldest are forgotten first).
 const MAX_FEEDBACK: usize = 100;
+/// The most bytes of JSON a session's history holds (the oldest entries
+/// are forgotten first): an `auth_ok` that restores it stays well under a
+/// client's 1 MiB frame limit, with the cart's summary beside it. Without
+/// it, 100 replies of many cards made a session no client could resume.
+pub(crate) const HISTORY_MAX_BYTES: usize = 512 * 1024;
 
 /// Shared-until-written data: a snapshot takes the sessions' data by
 /// reference count, and the first change after it copies only the session
@@ -229,6 +235,20 @@ impl SessionData {
         while self.history.len() > max {
             self.history.pop_front();
         }
+        // The newest entries that fit, counted from the newest: at most
+        // about HISTORY_MAX_BYTES are encoded however long the history.
+        let mut bytes = 0;
+        let fit = self
+            .history
+            .iter()
+            .rev()
+            .take_while(|entry| {
+                bytes += payload::history_entry_json(entry).len() + 1;
+                bytes <= HISTORY_MAX_BYTES
+            })
+            .count();
+        let forget = self.history.len() - fit.max(1);
+        self.history.drain(..forget);
     }
 }
 

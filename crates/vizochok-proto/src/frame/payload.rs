@@ -8,7 +8,7 @@ use super::read::{field, page_context, product};
 use super::{write, FrameError};
 use crate::json::Writer;
 use crate::markdown::Block;
-use crate::{Cart, CartChangedEvent, PageContext, ProductItem, WidgetError};
+use crate::{Cart, CartChangedEvent, HistoryEntry, PageContext, ProductItem, WidgetError};
 
 fn written(write: impl FnOnce(&mut Writer)) -> String {
     let mut w = Writer::with_capacity(256);
@@ -45,6 +45,11 @@ pub fn read_context(text: &str) -> Result<PageContext, FrameError> {
 /// A `ProductItem`.
 pub fn product_json(p: &ProductItem) -> String {
     written(|w| write::product(w, p))
+}
+
+/// A `HistoryEntry`, as an `auth_ok`'s history holds it.
+pub fn history_entry_json(e: &HistoryEntry) -> String {
+    written(|w| write::history_entry(w, e))
 }
 
 /// A `CartChangedEvent`.

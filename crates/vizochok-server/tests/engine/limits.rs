@@ -193,3 +193,46 @@ fn an_empty_reply_is_an_internal_error() {
     // The session is free for the next message.
     assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
 }
+
+#[test]
+fn a_long_history_of_many_cards_still_restores_in_one_frame_a_client_takes() {
+    let card = |i: usize| vizochok_proto::ProductItem {
+        sku: format!("SKU-{i:04}"),
+        name: format!("Молоко ультрапастеризоване 2,5% 870 г, упаковка {i}"),
+        price: 44.9,
+        unit: "pcs".into(),
+        quantity_step: 1.0,
+        quantity: None,
+        brand: Some("Галичина".into()),
+        image_url: Some(format!("/images/SKU-{i:04}.svg")),
+        promo_price: None,
+    };
+    let reply = Reply {
+        text: "Here is your whole cart.".into(),
+        products: (0..250).map(card).collect(),
+        rounds: 1,
+        ..Reply::default()
+    };
+    let limits = LimitsConfig { rate_limit_actions: 1_000, user_messages_max: 1_000, ..LimitsConfig::default() };
+    let mut h = Harness::with_assistant(with_limits(limits), Box::new(Fixed(reply)));
+    let (sid, _) = h.connect(1, None, None);
+    for i in 0..60 {
+        h.send(1, &message(&format!("m{i}"), "show my cart"));
+        h.advance(1_000);
+    }
+    h.closed(1);
+    // A client that saved only the session id (docs/hosts.md) is restored.
+    let out = h.connect(2, Some(&sid), None).1;
+    let text = out
+        .iter()
+        .find_map(|o| match o {
+            vizochok_server::ServerOutput::Send { conn, text } if conn.0 == 2 => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(text.len() < 1 << 20, "auth_ok of {} bytes: past a client's frame limit", text.len());
+    let ok = auth_ok(&out, 2);
+    let history = ok.history.unwrap();
+    assert!(history.len() >= 2, "the newest entries are kept");
+    assert_eq!(history.last().unwrap().text, "Here is your whole cart.");
+}
