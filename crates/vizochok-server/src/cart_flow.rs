@@ -52,7 +52,9 @@ impl Engine {
             }
             self.requests += 1;
             let request = self.requests;
-            let body = webhook_body(&task.key, session_id, session.data.user_id.as_deref(), &change);
+            // A user id alone proves nothing (§10): the store hears only a verified one.
+            let user_id = session.data.user_id.as_deref().filter(|_| session.data.verified);
+            let body = webhook_body(&task.key, session_id, user_id, &change);
             let store_id = store.store_id.clone();
             session.data.in_flight =
                 Some(InFlight { request, task, body: body.clone(), deadline: Some(now.saturating_add(timeout)) });

@@ -133,3 +133,19 @@ fn deadlines_set_while_firing_that_are_due_at_once_fire_in_the_same_timeout() {
     );
     assert!(h.engine.poll_timeout().is_none_or(|t| t > h.now), "nothing stays due after the timeout");
 }
+
+#[test]
+fn a_webhook_names_only_a_verified_user() {
+    const SECRET: &str = "idsec_canary_51c2";
+    let mut config = webhook_config();
+    config.stores[0].identity_secret = Some(vizochok_proto::Secret::new(SECRET));
+    let mut h = Harness::new(config);
+    // A user id alone proves nothing (§10): the store must not be told it is that shopper's cart.
+    h.connect_with(1, auth_as("alice", None, None, None));
+    let claimed = webhooks(&h.send(1, &select("a1", "banana", 1.5)));
+    assert_eq!(claimed[0].1["user_id"], serde_json::Value::Null, "{}", claimed[0].1);
+    let token = vizochok_server::user_token(SECRET, "bob");
+    h.connect_with(2, auth_as("bob", Some(&token), None, None));
+    let verified = webhooks(&h.send(2, &select("b1", "banana", 1.5)));
+    assert_eq!(verified[0].1["user_id"], "bob");
+}
