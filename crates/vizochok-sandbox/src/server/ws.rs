@@ -23,8 +23,11 @@ use super::admission::{Ending, Pass};
 use super::faults::{oversized_frame, MALFORMED_FRAME};
 use super::Faults;
 
-/// Frames waiting for one socket before it counts as too slow and is cut.
-const OUTBOUND_BACKLOG: usize = 1_024;
+/// Frames waiting for one socket before it counts as too slow and is cut:
+/// room for a whole replay (the engine's 1,024 frames and the `auth_ok`,
+/// sent in one go at a resume) and what comes meanwhile. The queue takes
+/// memory only for the frames in it.
+const OUTBOUND_BACKLOG: usize = 2_048;
 /// The largest WebSocket fragment sent, so the most a socket's write
 /// buffer keeps.
 const FRAGMENT: usize = 16 * 1024;
@@ -313,6 +316,12 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
+
+    #[test]
+    fn a_whole_replay_fits_a_sockets_queue() {
+        let replay = vizochok_server::ServerConfig::default().replay_max_frames;
+        assert!(OUTBOUND_BACKLOG > replay + 1, "a resume's auth_ok and whole replay, and room for more");
+    }
 
     /// A peer that takes nothing: its window stays shut.
     struct Shut;
