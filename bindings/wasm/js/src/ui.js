@@ -74,7 +74,9 @@ export function safeImageUrl(url, base) {
   if (/^data:image\//i.test(text)) return text;
   try {
     const resolved = new URL(text, base);
-    return resolved.protocol === 'https:' || resolved.protocol === 'http:' ? resolved.href : null;
+    // Plain http only as the server's own, for a URL with no scheme of its own.
+    const relative = !/^[a-z][a-z0-9+.-]*:/i.test(text);
+    return resolved.protocol === 'https:' || (relative && resolved.protocol === 'http:') ? resolved.href : null;
   } catch {
     return null;
   }

@@ -345,9 +345,12 @@ test('the api key and the user token appear in no error, log line or widget fiel
   assert.ok(!everything.includes(CANARY) && !everything.includes(TOKEN), everything);
 });
 
-test('only https:, http: and data:image/ image URLs are shown', () => {
+test('only https:, http: relative to the server and data:image/ image URLs are shown', () => {
   const server = 'http://127.0.0.1:8787/v1/ws';
   assert.equal(safeImageUrl('/images/DAI-001.svg', server), 'http://127.0.0.1:8787/images/DAI-001.svg');
+  // Another host over plain http breaks under the documented CSP (img-src https:) and on an https page.
+  assert.equal(safeImageUrl('http://cdn.example/a.png', server), null);
+  assert.equal(safeImageUrl(' HTTP://cdn.example/a.png', server), null);
   assert.equal(safeImageUrl('https://cdn.example/a.png', server), 'https://cdn.example/a.png');
   assert.equal(safeImageUrl('data:image/png;base64,AAAA', server), 'data:image/png;base64,AAAA');
   for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', '\tjavascript:alert(1)', 'data:text/html,<script>', 'vbscript:x', 'file:///etc/passwd', null, 42]) {
