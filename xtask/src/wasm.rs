@@ -195,7 +195,7 @@ pub fn ci() -> Result {
     run(cmd("node", &["--test"])
         .args(test_files(&js.join("test"))?)
         .env("VIZOCHOK_PACKAGE", installed.join("vizochok.mjs")))?;
-    for file in ["tsconfig.json", "seed-examples.ts"] {
+    for file in ["tsconfig.json", "seed-examples.ts", "language-tags.ts"] {
         copy(&js.join("types").join(file), &consumer.join(file))?;
     }
     run(Command::new(node_modules.join(".bin/tsc")).current_dir(&consumer).args(["-p", "tsconfig.json"]))?;

@@ -10,6 +10,8 @@ export type * from './types.js';
 
 /** A language of the widget's own texts. */
 export type Language = 'en' | 'uk';
+/** A language tag the widget takes (`uk`, `uk-UA`, `en-GB`, `navigator.language`...): Ukrainian for `uk`/`ua`, else English. */
+export type LanguageTag = Language | (string & {});
 
 /** What the shopper is looking at; "add this" then means its `sku`. */
 export interface PageContextInput {
@@ -55,8 +57,8 @@ export interface VIZOCHOKWidgetConfig {
   userId?: string;
   /** Proof of `userId` from the store's backend (see the identity guide). */
   userToken?: string;
-  /** Language of the widget's texts; default `'en'`. */
-  language?: Language;
+  /** Language of the widget's texts, as a tag; default `'en'`. */
+  language?: LanguageTag;
   /** The VIZOCHOK server; `wss://`, or `ws://` to a loopback host. */
   serverUrl?: string;
   /** Where the session id lives across page reloads; default `'local'` (shared by the store's tabs). */
@@ -166,7 +168,7 @@ export declare class VIZOCHOKWidget {
   /** Rates a reply (the `message_id` of its response). */
   feedback(messageId: string, rating: Rating, comment?: string): string | null | undefined;
   /** Switches the language of error texts and of the UI. */
-  setLanguage(language: Language): void;
+  setLanguage(language: LanguageTag): void;
 }
 
 /** The hosted service's endpoint, used when `serverUrl` is not given. */
