@@ -411,13 +411,7 @@ mod tests {
         let client = client.unwrap();
         let mut events = client.events();
         client.connect();
-        let (mut server, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(server.read_u8().await.unwrap());
-        }
-        let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
-        server.write_all(upgrade).await.unwrap();
+        let mut server = upgraded(&listener).await;
         until(&mut events, Event::StateChanged(State::Authenticating)).await;
         // More than the kernel's buffers hold: the socket's writer gets stuck.
         let socket = lock(&seen.1)[0];
