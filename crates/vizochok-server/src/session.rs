@@ -247,7 +247,8 @@ impl SessionData {
                 bytes <= HISTORY_MAX_BYTES
             })
             .count();
-        let forget = self.history.len() - fit.max(1);
+        // The newest entry stays even alone over the bound (none when `max` is 0).
+        let forget = self.history.len().saturating_sub(fit.max(1));
         self.history.drain(..forget);
     }
 }
