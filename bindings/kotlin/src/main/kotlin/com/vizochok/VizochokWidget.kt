@@ -65,7 +65,8 @@ interface SessionStore {
 /**
  * The widget's I/O: sockets, a monotonic clock in milliseconds, one timer and
  * a secure random seed. [OkHttpTransport] is the real one; tests script one.
- * The widget calls it one call at a time; it reports through [Reports].
+ * The widget calls it one call at a time; it reports through [Reports]. A
+ * call that throws is logged (by class) and the widget carries on.
  */
 interface Transport {
     fun now(): ULong
@@ -235,11 +236,26 @@ private class Host(
         }
     }
 
-    override fun sendText(socket: ULong, text: String) = transport.send(socket, text)
+    override fun sendText(socket: ULong, text: String) = io("send") { transport.send(socket, text) }
 
-    override fun closeSocket(socket: ULong, code: UShort, reason: String) = transport.close(socket, code.toInt(), reason)
+    override fun closeSocket(socket: ULong, code: UShort, reason: String) =
+        io("close") { transport.close(socket, code.toInt(), reason) }
 
-    override fun setTimer(deadline: ULong?) = transport.setTimer(deadline, reports)
+    override fun setTimer(deadline: ULong?) = io("setTimer") { transport.setTimer(deadline, reports) }
+
+    /**
+     * A transport call. One that throws would reach Rust as a panic (an app's
+     * call would throw and the driver's queue stay half-run): it is logged and
+     * the widget carries on, as with a failing callback.
+     */
+    private inline fun io(call: String, body: () -> Unit) {
+        try {
+            body()
+        } catch (failure: Exception) {
+            // Logged by class only: the message may hold a frame's text.
+            log.severe("the transport's $call failed and the widget carried on: ${failure.javaClass.name}")
+        }
+    }
 
     override fun saveSession(sessionId: String?) {
         try {
@@ -290,7 +306,7 @@ private class Host(
 /** The default [Transport]: OkHttp's WebSocket, a coroutine timer and `System.nanoTime`. */
 class OkHttpTransport(private val client: OkHttpClient = sharedClient) : Transport {
     private val origin = System.nanoTime()
-    private val sockets = ConcurrentHashMap<ULong, WebSocket>()
+    private val sockets = ConcurrentHashMap<ULong, Listener>()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
     @Volatile private var timer: Job? = null
@@ -298,15 +314,21 @@ class OkHttpTransport(private val client: OkHttpClient = sharedClient) : Transpo
     override fun now() = ((System.nanoTime() - origin) / 1_000_000).toULong()
 
     override fun open(socket: ULong, url: String, reports: Reports) {
-        sockets[socket] = client.newWebSocket(Request.Builder().url(url).build(), Listener(socket, reports))
+        val request = Request.Builder().url(url).build()
+        // In the map before OkHttp starts: a failure that comes at once must find it to remove it.
+        val listener = Listener(socket, reports).also { sockets[socket] = it }
+        listener.webSocket = client.newWebSocket(request, listener)
     }
 
     override fun send(socket: ULong, text: String) {
-        sockets[socket]?.send(text)
+        sockets[socket]?.webSocket?.send(text)
     }
 
     override fun close(socket: ULong, code: Int, reason: String) {
-        sockets.remove(socket)?.close(code, reason)
+        val listener = sockets.remove(socket) ?: return
+        // OkHttp's close() only queues a close frame, sent once the upgrade
+        // completes; a socket still opening is abandoned instead.
+        if (listener.isOpen) listener.webSocket?.close(code, reason) else listener.webSocket?.cancel()
     }
 
     override fun setTimer(deadline: ULong?, reports: Reports) {
@@ -320,20 +342,28 @@ class OkHttpTransport(private val client: OkHttpClient = sharedClient) : Transpo
     }
 
     private inner class Listener(private val socket: ULong, private val reports: Reports) : WebSocketListener() {
-        override fun onOpen(webSocket: WebSocket, response: Response) = reports.opened(socket)
+        @Volatile var webSocket: WebSocket? = null
+
+        @Volatile var isOpen = false
+            private set
+
+        override fun onOpen(webSocket: WebSocket, response: Response) {
+            isOpen = true
+            reports.opened(socket)
+        }
 
         override fun onMessage(webSocket: WebSocket, text: String) = reports.text(socket, text)
 
         override fun onMessage(webSocket: WebSocket, bytes: ByteString) = reports.binary(socket, bytes.size)
 
         override fun onClosing(webSocket: WebSocket, code: Int, reason: String) {
-            sockets.remove(socket)
+            sockets.remove(socket, this)
             webSocket.close(1000, null) // completes the closing handshake
             reports.ended(socket, code, reason)
         }
 
         override fun onFailure(webSocket: WebSocket, t: Throwable, response: Response?) {
-            sockets.remove(socket)
+            sockets.remove(socket, this)
             reports.ended(socket, null, t.toString())
         }
     }

@@ -1,7 +1,10 @@
 package com.vizochok.tests
 
 import com.vizochok.Callbacks
+import com.vizochok.OkHttpTransport
+import com.vizochok.Reports
 import com.vizochok.SessionStore
+import com.vizochok.Transport
 import com.vizochok.VizochokConfig
 import com.vizochok.VizochokException
 import com.vizochok.VizochokWidget
@@ -21,12 +24,22 @@ import com.vizochok.proto.SessionSummary
 import com.vizochok.proto.WidgetError
 import com.vizochok.uiText
 import java.io.File
+import java.io.InputStream
 import java.lang.ref.WeakReference
+import java.net.InetAddress
 import java.net.InetSocketAddress
 import java.net.ServerSocket
 import java.net.Socket
+import java.net.SocketException
+import java.net.SocketTimeoutException
+import java.security.MessageDigest
+import java.util.Base64
+import java.util.concurrent.AbstractExecutorService
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
+import java.util.logging.Handler
+import java.util.logging.LogRecord
+import java.util.logging.Logger
 import kotlin.system.exitProcess
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -35,6 +48,8 @@ import kotlinx.coroutines.flow.takeWhile
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import okhttp3.Dispatcher
+import okhttp3.OkHttpClient
 
 // A small test runner: kotlinc + the JVM, no test framework to install.
 
@@ -180,6 +195,77 @@ fun closedScreen(sandbox: Sandbox): Pair<VizochokWidget, List<WeakReference<Any>
     return screen.widget to listOf(WeakReference(screen), WeakReference(store))
 }
 
+/** A transport scripted by the test, whose calls named in [failing] throw, as an app's own transport might. */
+class FailingTransport : Transport {
+    val failing = HashSet<String>()
+    val sent = ArrayList<String>()
+    var socket: Pair<ULong, Reports>? = null
+    private fun call(name: String) {
+        if (name in failing) throw IllegalStateException("$name failed on frame text $CANARY_TOKEN")
+    }
+    override fun now() = 0uL
+    override fun open(socket: ULong, url: String, reports: Reports) { this.socket = socket to reports }
+    override fun send(socket: ULong, text: String) { call("send"); sent += text }
+    override fun close(socket: ULong, code: Int, reason: String) = call("close")
+    override fun setTimer(deadline: ULong?, reports: Reports) = call("setTimer")
+}
+
+/** The `com.vizochok` log records [body] causes. */
+fun logged(body: () -> Unit): List<LogRecord> {
+    val records = java.util.concurrent.CopyOnWriteArrayList<LogRecord>()
+    val handler = object : Handler() {
+        override fun publish(record: LogRecord) { records += record }
+        override fun flush() {}
+        override fun close() {}
+    }
+    val logger = Logger.getLogger("com.vizochok")
+    logger.addHandler(handler)
+    try {
+        body()
+    } finally {
+        logger.removeHandler(handler)
+    }
+    return records
+}
+
+/** Reads an HTTP request's head; its Sec-WebSocket-Key. */
+fun readUpgradeKey(input: InputStream): String {
+    val head = StringBuilder()
+    while (!head.endsWith("\r\n\r\n")) {
+        val b = input.read()
+        check(b >= 0) { "the request ended early: $head" }
+        head.append(b.toChar())
+    }
+    return head.lines().first { it.startsWith("Sec-WebSocket-Key:", ignoreCase = true) }.substringAfter(':').trim()
+}
+
+/** A server's answer completing the upgrade of the request with [key]. */
+fun upgradeAnswer(key: String): ByteArray {
+    val digest = MessageDigest.getInstance("SHA-1").digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").toByteArray())
+    val accept = Base64.getEncoder().encodeToString(digest)
+    return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Accept: $accept\r\n\r\n").toByteArray()
+}
+
+/** The next byte [peer] sends, or -1 once the client has dropped the connection. */
+fun nextByte(peer: Socket): Int = try {
+    peer.getInputStream().read()
+} catch (e: SocketTimeoutException) {
+    throw AssertionError("the connection was still open ${peer.soTimeout} ms after close()")
+} catch (e: SocketException) {
+    -1 // reset: the client is gone
+}
+
+/** Runs each task on the caller's thread: OkHttp's calls then end before `newWebSocket` returns. */
+object SameThread : AbstractExecutorService() {
+    override fun execute(command: Runnable) = command.run()
+    override fun shutdown() {}
+    override fun shutdownNow() = mutableListOf<Runnable>()
+    override fun isShutdown() = false
+    override fun isTerminated() = false
+    override fun awaitTermination(timeout: Long, unit: TimeUnit) = true
+}
+
 fun main() {
     // ----- the shared scenario suite, through the public widget -----
     test("every scenarios/*.json replays exactly through VizochokWidget") {
@@ -246,6 +332,74 @@ fun main() {
         assertEq(listOf(queued), w.pendingActions.map { it.id }, "the queued message stays readable")
         assertEq("Надіслати", uiText("send", "uk"), "uk send")
         assertEq("Connection lost. Reconnecting…", errorMessage(ErrorCode.CONNECTION_LOST, "de"), "fallback to English")
+    }
+
+    test("a transport whose calls throw is logged by class, and no exception reaches the app's call") {
+        val transport = FailingTransport()
+        val auth = "{\"type\":\"auth_ok\",\"session_id\":\"s1\",\"restored\":false,\"replay\":false}"
+        val records = logged {
+            val w = VizochokWidget(DEMO_KEY, config("ws://127.0.0.1:1/v1/ws"), Recorder(), transport = transport)
+            transport.failing += "setTimer"
+            w.connect()
+            val (socket, reports) = transport.socket ?: throw AssertionError("no socket opened")
+            transport.failing.clear()
+            reports.opened(socket)
+            reports.text(socket, auth)
+            assertEq(State.CONNECTED, w.state, "state")
+            transport.failing += "send"
+            assertTrue(w.sendMessage("молоко") != null) { "the message was accepted" }
+            transport.failing.clear()
+            val cleared = w.clearCart() ?: throw AssertionError("clearCart refused")
+            assertTrue(transport.sent.last().contains(cleared)) { "the widget went on sending: ${transport.sent}" }
+            transport.failing += "close"
+            w.close()
+            assertEq(State.DESTROYED, w.state, "state after close")
+        }
+        val messages = records.map { it.message }
+        assertEq(3, records.size, "one record per failed call: $messages")
+        for ((record, call) in records.zip(listOf("setTimer", "send", "close"))) {
+            assertTrue(record.message.contains(call) && record.message.contains("IllegalStateException")) { record.message }
+            assertTrue(!record.message.contains(CANARY_TOKEN) && record.thrown == null) { "the failure's text: ${record.message}" }
+        }
+    }
+
+    test("close() abandons a socket still opening: the server sees it end at once, and the upgrade never completes") {
+        for (answerAfterClose in listOf(true, false)) {
+            ServerSocket(0, 1, InetAddress.getLoopbackAddress()).use { server ->
+                server.soTimeout = (WAIT_SECONDS * 1000).toInt()
+                val rec = Recorder()
+                val w = VizochokWidget(DEMO_KEY, config("ws://127.0.0.1:${server.localPort}/v1/ws"), rec)
+                w.connect()
+                server.accept().use { peer ->
+                    peer.soTimeout = 3000 // well before OkHttp's read timeout (10 s)
+                    val key = readUpgradeKey(peer.getInputStream())
+                    w.close()
+                    if (answerAfterClose) {
+                        // A client that only queued its close frame would take this, open, then send that frame.
+                        try { peer.getOutputStream().write(upgradeAnswer(key)) } catch (e: SocketException) {}
+                    }
+                    assertEq(-1, nextByte(peer), "what the server read after close() (answered: $answerAfterClose)")
+                }
+                assertEq(Event.StateChanged(State.DESTROYED), rec.all.last(), "nothing is called back after close()")
+            }
+        }
+    }
+
+    test("a socket that fails before OkHttp's newWebSocket returns is not kept by the transport") {
+        val calls = java.util.concurrent.CopyOnWriteArrayList<WeakReference<okhttp3.Call>>()
+        val client = OkHttpClient.Builder()
+            .dispatcher(Dispatcher(SameThread))
+            .addInterceptor { chain -> calls += WeakReference(chain.call()); chain.proceed(chain.request()) }
+            .build()
+        val rec = Recorder()
+        val w = VizochokWidget(DEMO_KEY, config("ws://127.0.0.1:1/v1/ws"), rec, transport = OkHttpTransport(client))
+        w.connect() // refused at once, on this thread
+        assertEq(ErrorCode.WS_ERROR, rec.await("ws_error") { (it as? Event.Error)?.v1 }.code, "the refusal")
+        w.close()
+        repeat(10) { if (calls.any { it.get() != null }) System.gc() }
+        assertEq(1, calls.size, "one socket opened")
+        assertEq(null, calls.single().get(), "the failed socket after GC, while the widget is kept")
+        assertEq(State.DESTROYED, w.state, "the kept widget")
     }
 
     // ----- end to end against `vizochok sandbox` -----
