@@ -58,20 +58,27 @@ extension Transport {
 /// How a `Transport` tells the widget what happened; once the widget is gone, reports go nowhere.
 public final class Reports: @unchecked Sendable {
     private weak var driver: WidgetDriver?
-    private let clock: Transport
+    // Weak: the transport keeps the reports it is handed (a socket's, the
+    // timer's), and the widget owns both, so a strong clock would be a cycle.
+    private weak var clock: Transport?
 
     init(driver: WidgetDriver, clock: Transport) { (self.driver, self.clock) = (driver, clock) }
 
-    public func opened(socket: UInt64) { driver?.socketOpened(now: clock.now(), socket: socket) }
-    public func text(socket: UInt64, text: String) { driver?.socketText(now: clock.now(), socket: socket, text: text) }
+    /// The driver and the time, while the widget lives.
+    private func report(_ input: (WidgetDriver, UInt64) -> Void) {
+        if let driver, let clock { input(driver, clock.now()) }
+    }
+
+    public func opened(socket: UInt64) { report { $0.socketOpened(now: $1, socket: socket) } }
+    public func text(socket: UInt64, text: String) { report { $0.socketText(now: $1, socket: socket, text: text) } }
     public func binary(socket: UInt64, length: Int) {
-        driver?.socketBinary(now: clock.now(), socket: socket, len: UInt64(length))
+        report { $0.socketBinary(now: $1, socket: socket, len: UInt64(length)) }
     }
     /// The socket is gone: its close code as received (`nil` without a close frame), the reason or error text.
     public func ended(socket: UInt64, code: Int?, reason: String) {
-        driver?.socketEnded(now: clock.now(), socket: socket, code: code.flatMap { UInt16(exactly: $0) }, reason: reason)
+        report { $0.socketEnded(now: $1, socket: socket, code: code.flatMap { UInt16(exactly: $0) }, reason: reason) }
     }
-    public func timerFired() { driver?.timeout(now: clock.now()) }
+    public func timerFired() { report { $0.timeout(now: $1) } }
 }
 
 /// Where the widget writes what it recovered from (a callback that threw),
@@ -228,8 +235,8 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
     private let queue: DispatchQueue
     private let origin = DispatchTime.now().uptimeNanoseconds
     private let lock = NSLock()
-    private var sockets: [UInt64: (task: URLSessionWebSocketTask, sending: Task<Void, Never>?)] = [:]  // until they end
-    private var reports: Reports?
+    // Until they end or are closed, each with the reports it was opened with.
+    private var sockets: [UInt64: (task: URLSessionWebSocketTask, sending: Task<Void, Never>?, reports: Reports)] = [:]
     private var timer: DispatchWorkItem?
     private let delegate = Delegate()
     private let session: URLSession
@@ -260,7 +267,7 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
         // this for curl's receive buffer instead, and raised (10 or 16 MiB) it crashed on a long frame.
         task.maximumMessageSize = Int(maxSocketMessageBytes())
         #endif
-        lock.locked { (sockets[socket], self.reports) = ((task, nil), reports) }
+        lock.locked { sockets[socket] = (task, nil, reports) }
         task.resume()
         Task { [queue] in
             while let message = try? await task.receive() {  // until it fails: the delegate reports the end
@@ -290,20 +297,21 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
     }
 
     public func setTimer(deadline: UInt64?, reports: Reports) {
-        let item = DispatchWorkItem { reports.timerFired() }
+        let item = deadline.map { _ in DispatchWorkItem { reports.timerFired() } }
         lock.locked { timer?.cancel(); timer = item }
-        guard let deadline else { return item.cancel() }
+        guard let deadline, let item else { return }
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(clamping: deadline - min(deadline, now()))), execute: item)
     }
 
     fileprivate func opened(_ task: URLSessionTask) {
-        if let socket = task.taskDescription.flatMap(UInt64.init) { lock.locked { reports }?.opened(socket: socket) }
+        guard let socket = task.taskDescription.flatMap(UInt64.init) else { return }
+        lock.locked { sockets[socket]?.reports }?.opened(socket: socket)
     }
 
     /// The task is gone: its close code and reason as the runtime reports them, once.
     fileprivate func ended(_ task: URLSessionTask, code: Int, reason: Data?, error: Error?) {
         guard let socket = task.taskDescription.flatMap(UInt64.init),
-              let reports = lock.locked({ sockets.removeValue(forKey: socket).flatMap { _ in reports } }) else { return }
+              let reports = lock.locked({ sockets.removeValue(forKey: socket)?.reports }) else { return }
         var code: Int? = code
         #if canImport(FoundationNetworking)
         // FoundationNetworking reads a cut as 1000 without a reason; a close frame always has one (maybe empty).

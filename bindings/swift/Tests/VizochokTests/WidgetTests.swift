@@ -401,6 +401,37 @@ final class WidgetTests: XCTestCase {
         XCTAssertEqual(kept.state, .destroyed, "the kept widget still reads")
     }
 
+    func testAClosedWidgetLetsGoOfItsTransportAfterAFailedSocket() throws {
+        // Refused at once: the widget is waiting for its backoff timer when it closes.
+        try assertTransportIsFreed(url: "ws://127.0.0.1:9/v1/ws") { rec in
+            try rec.waitFor("the refusal") { if case .error = $0 { return () }; return nil }
+        }
+    }
+
+    func testAClosedWidgetLetsGoOfItsTransportAfterAConnectedSocket() throws {
+        let sandbox = try Sandbox()
+        try assertTransportIsFreed(url: sandbox.url) { try $0.awaitConnect() }
+    }
+
+    /// A widget on its own `URLSessionTransport` connects to `url`, waits for `ready`, closes,
+    /// and is dropped: the transport (its URLSession, delegate and queue) must be freed too.
+    private func assertTransportIsFreed(url: String, ready: (Recorder) throws -> Void) throws {
+        weak var transport: URLSessionTransport?
+        try {
+            let rec = Recorder()
+            let owned = URLSessionTransport()
+            let widget = try VizochokWidget(
+                apiKey: "pk_demo", config: demoConfig(url), callbacks: rec.callbacks, transport: owned)
+            widget.connect()
+            try ready(rec)
+            widget.close()
+            transport = owned
+        }()
+        let deadline = Date().addingTimeInterval(waitSeconds)
+        while transport != nil && Date() < deadline { RunLoop.current.run(until: Date().addingTimeInterval(0.02)) }
+        XCTAssertNil(transport, "the closed, dropped widget's transport is still alive after \(waitSeconds) s")
+    }
+
     func testPageFramesAddThisStopFeedbackSuggestionsAndBlocks() throws {
         let sandbox = try Sandbox(settings: #"{"engine": {"delta_interval_ms": 100}}"#)
         let rec = Recorder()
