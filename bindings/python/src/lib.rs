@@ -8,13 +8,16 @@
 //! `save_session`, `released` and `report_error`. Every call into the
 //! driver releases the GIL, and every call out takes it, so a callback may
 //! call the widget again and another thread never waits on the driver
-//! holding the GIL.
+//! holding the GIL. What the app's code raises that is no `Exception`
+//! (`SystemExit`, `KeyboardInterrupt`) is not swallowed: the widget call
+//! that ran the driver raises it once the driver is done.
 
 mod events;
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pyclass::{PyTraverseError, PyVisit};
 use vizochok_core::{
@@ -26,6 +29,24 @@ pyo3::create_exception!(vizochok, WidgetClosedError, PyRuntimeError, "An action 
 
 /// The SDK name sent in the `auth` frame.
 const SDK_NAME: &str = "vizochok-python";
+
+thread_local! {
+    /// The calls into drivers this thread is in, outermost first: each
+    /// driver's address and, for the outermost call into it, what the app's
+    /// code raised meanwhile that is no `Exception`, to raise once the driver
+    /// is done (a driver delivers on the thread of the call that ran it).
+    static CALLS: RefCell<Vec<(usize, Option<PyErr>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Ends a call of [`CALLS`], on a panic too.
+struct Leave;
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        let left = CALLS.with_borrow_mut(Vec::pop);
+        drop(left); // outside the borrow: dropping a PyErr may run Python code
+    }
+}
 
 /// What the driver handle and the transport's reports share.
 struct Shared {
@@ -61,10 +82,30 @@ impl PyHost {
     /// driver goes on either way), so an exception goes to `sys.unraisablehook`.
     fn io(&self, call: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>) {
         Python::attach(|py| {
-            if let Err(e) = call(py) {
+            if let Some(e) = call(py).err().and_then(|e| self.escape(py, e)) {
                 e.write_unraisable(py, None);
             }
         });
+    }
+
+    /// Keeps a `BaseException` that is no `Exception` for the outermost call
+    /// into this driver on this thread to raise; hands back what is left to
+    /// report (an `Exception`, or one with no such call to carry it).
+    fn escape(&self, py: Python<'_>, error: PyErr) -> Option<PyErr> {
+        if error.is_instance_of::<PyException>(py) {
+            return Some(error);
+        }
+        let me = self.me.as_ptr() as usize;
+        let mut error = Some(error);
+        let carried = CALLS.with_borrow_mut(|calls| {
+            let Some((_, kept)) = calls.iter_mut().find(|(driver, _)| *driver == me) else { return false };
+            if kept.is_none() {
+                *kept = error.take(); // the first one raised wins
+            }
+            true
+        });
+        // A second one is dropped here, outside the borrow (dropping may run Python code).
+        error.filter(|_| !carried)
     }
 
     fn reports(&self, py: Python<'_>) -> PyResult<Py<Reports>> {
@@ -100,9 +141,9 @@ impl Host for PyHost {
         let json = events::to_json(&event);
         Python::attach(|py| {
             let Some(deliver) = self.app().as_ref().map(|app| app.deliver.clone_ref(py)) else { return Ok(()) };
-            match deliver.call1(py, (json,)) {
-                Ok(_) => Ok(()),
-                Err(e) => {
+            match deliver.call1(py, (json,)).err().and_then(|e| self.escape(py, e)) {
+                None => Ok(()),
+                Some(e) => {
                     let trace = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
                     Err([trace, e.to_string()].concat())
                 }
@@ -129,8 +170,21 @@ impl Shared {
 
     fn handle(&self, py: Python<'_>, input: Input<'_>) -> PyResult<()> {
         let now = self.now(py)?;
-        py.detach(|| self.driver.handle(now, input));
-        Ok(())
+        self.run(py, || self.driver.handle(now, input))
+    }
+
+    /// Calls the driver without the GIL; then, when this is the outermost
+    /// call into it on this thread (the one that delivered), raises what
+    /// the app's code raised meanwhile that is no `Exception`: the driver
+    /// has finished its queue by then.
+    fn run<T: Send>(&self, py: Python<'_>, call: impl FnOnce() -> T + Send) -> PyResult<T> {
+        CALLS.with_borrow_mut(|calls| calls.push((self as *const Shared as usize, None)));
+        let _leave = Leave;
+        let value = py.detach(call);
+        match CALLS.with_borrow_mut(|calls| calls.last_mut().and_then(|(_, kept)| kept.take())) {
+            Some(raised) => Err(raised),
+            None => Ok(value),
+        }
     }
 
     /// Runs an action: its value, `None` when refused with a contract code
@@ -142,7 +196,7 @@ impl Shared {
         action: impl FnOnce(&Driver<PyHost>, u64) -> Result<T, ActionError> + Send,
     ) -> PyResult<Option<T>> {
         let now = self.now(py)?;
-        match py.detach(|| action(&self.driver, now)) {
+        match self.run(py, || action(&self.driver, now))? {
             Ok(value) => Ok(Some(value)),
             Err(ActionError::Rejected(_)) => Ok(None),
             Err(ActionError::Invalid(why)) => Err(PyValueError::new_err(why)),

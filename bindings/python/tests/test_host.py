@@ -1,6 +1,6 @@
 """What the Python host itself adds around the driver, with a scripted
 transport and no network: the SDK name, the seed, the event stream's end,
-a transport that raises, and a widget that is garbage."""
+a transport that raises, a callback that exits, and a widget that is garbage."""
 
 from __future__ import annotations
 
@@ -110,6 +110,33 @@ def test_a_transport_that_raises_goes_to_the_unraisable_hook(monkeypatch: pytest
     transport.socket[1].opened(transport.socket[0])  # the auth frame fails to go out
     assert [str(e) for e in seen] == ["the transport broke"]
     assert widget.state is vizochok.State.AUTHENTICATING, "the driver went on"
+
+
+def test_a_callback_that_exits_exits_from_the_call_once_the_driver_is_done(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    def on_message(event: vizochok.Event) -> None:
+        seen.append(type(event).__name__)
+        if isinstance(event, vizochok.Acknowledged):
+            sys.exit(2)
+
+    widget, transport = connected(on_error=lambda error: sys.exit(1), on_message=on_message)
+    with pytest.raises(SystemExit) as exited:
+        widget.send_message("x" * 2001)  # refused: on_error exits
+    assert exited.value.code == 1
+    first, second = widget.send_message("one"), widget.send_message("two")
+    assert transport.socket is not None
+    socket, reports = transport.socket
+    response = {"type": "response", "seq": 1, "message_id": "r1", "reply_to": first, "text": "ok", "products": []}
+    with pytest.raises(SystemExit) as exited:
+        reports.text(socket, json.dumps(response))  # acknowledges the first message: on_message exits
+    assert exited.value.code == 2
+    assert seen == ["Acknowledged", "Response"], "the driver delivered the rest of the frame first"
+    assert transport.sent[-1]["id"] == second, "and sent the message that waited"
+    assert not [r for r in caplog.records if r.name == "vizochok"], "an exit is not a failure to log"
+    assert widget.clear_cart() is not None, "the widget still works"
+    widget.close()
+    assert widget.state is vizochok.State.DESTROYED
 
 
 def test_a_widget_in_a_reference_cycle_is_collected() -> None:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import secrets
+import sys
 import weakref
 from typing import Any, Callable, Optional, TypeVar
 
@@ -430,6 +431,28 @@ async def test_a_widget_collected_unclosed_warns_and_its_socket_closes(sandbox: 
         gc.collect()
     await asyncio.wait_for(transport.wait_closed(), WAIT_S)
     assert transport.sockets, "the widget had a socket, and it has ended"
+
+
+async def test_a_program_whose_callback_calls_sys_exit_exits(sandbox: Sandbox) -> None:
+    program = f"""
+import asyncio, sys, vizochok
+
+async def main() -> None:
+    widget = vizochok.Widget(api_key={DEMO_KEY!r}, store_id={DEMO_STORE!r}, server_url={sandbox.url!r},
+                             on_connect=lambda: sys.exit(3))
+    widget.connect()
+    await asyncio.Event().wait()  # until the callback exits
+
+asyncio.run(main())
+"""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", program, stderr=asyncio.subprocess.PIPE)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), WAIT_S)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"the program was still running {WAIT_S} s after connecting") from None
+    assert process.returncode == 3, stderr.decode()
 
 
 def fragments(secret: str, size: int = 6) -> set[str]:

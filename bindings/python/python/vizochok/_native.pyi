@@ -27,7 +27,9 @@ class Driver:
     ``set_timer``; ``deliver`` gets each event as JSON (``event_from_dict``
     reads it); ``released`` is called once, after the last call at release,
     and the driver then lets go of ``deliver`` and ``save_session``. Actions return the id, ``None`` when refused, and raise
-    ``ValueError`` for a wrong call, ``WidgetClosedError`` after ``destroy``."""
+    ``ValueError`` for a wrong call, ``WidgetClosedError`` after ``destroy``. A ``BaseException`` that is no
+    ``Exception`` (``SystemExit``, ``KeyboardInterrupt``) raised by a call out is raised by the call (an action, a
+    lifecycle method or a ``Reports`` method) that ran the driver, once the driver is done."""
 
     def __init__(
         self,

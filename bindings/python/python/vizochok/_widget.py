@@ -238,7 +238,8 @@ class Widget:
 
     def _deliver(self, text: str) -> None:
         """One event: to every stream, then to its callback. An exception goes
-        back to the driver, which logs it."""
+        back to the driver, which logs an ``Exception`` and raises any other
+        (``SystemExit``, ``KeyboardInterrupt``) from the widget call once it is done."""
         data = json.loads(text)
         event = event_from_dict(data)
         for stream in list(self._streams):
