@@ -255,7 +255,7 @@ impl Engine {
         | ServerFrame::Error { reply_to: Some(reply_to), .. } = &frame
         {
             if session.data.dedup.contains(reply_to) {
-                session.data.keep_outcome(reply_to.clone(), frame.clone());
+                session.data.keep_outcome(reply_to.clone(), frame.clone(), text.len());
             }
         }
         if let Some(replay) = &mut session.replay {

@@ -6,8 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use vizochok_proto::frame::payload;
-use vizochok_proto::frame::ServerFrame;
+use vizochok_proto::frame::{self, payload, ServerFrame};
 use vizochok_proto::{Cart, HistoryEntry, Language, PageContext, ProductItem, Rating};
 
 use crate::dedup::Dedup;
@@ -20,6 +19,11 @@ use crate::{CartOp, ConnId};
 /// again, not "no longer available". (Not always: the refusal of a cart
 /// change is kept too, and up to 7 messages may have waited behind it.)
 const MAX_OUTCOMES: usize = 100;
+/// The most bytes of encoded frames a session keeps as outcomes (the oldest
+/// are forgotten first, the newest stays): without it, 100 replies of many
+/// cards each held megabytes per session, more than its history and replay
+/// buffer together.
+pub(crate) const OUTCOMES_MAX_BYTES: usize = 512 * 1024;
 /// Ratings a session keeps (the oldest are forgotten first).
 const MAX_FEEDBACK: usize = 100;
 /// The most bytes of JSON a session's history holds (the oldest entries
@@ -149,6 +153,9 @@ pub(crate) struct SessionData {
     /// answer a message resent after its outcome was lost (bounded).
     #[serde(default)]
     pub outcomes: VecDeque<(String, ServerFrame)>,
+    /// The encoded bytes of `outcomes`; not in a snapshot, counted at a restore.
+    #[serde(skip)]
+    pub outcome_bytes: usize,
     /// Cart changes waiting for their turn; one at a time goes through the webhook.
     pub cart_queue: VecDeque<CartTask>,
     pub in_flight: Option<InFlight>,
@@ -179,22 +186,39 @@ impl SessionData {
             context: None,
             feedback: VecDeque::new(),
             outcomes: VecDeque::new(),
+            outcome_bytes: 0,
             cart_queue: VecDeque::new(),
             in_flight: None,
         }
     }
 
-    /// Keeps the final frame of a message: in place of the one kept before
-    /// (an outcome sent again under a new `seq`), else as the newest,
-    /// forgetting the oldest beyond [`MAX_OUTCOMES`].
-    pub fn keep_outcome(&mut self, id: String, frame: ServerFrame) {
+    /// Keeps the final frame of a message, `bytes` long encoded: in place of
+    /// the one kept before (an outcome sent again under a new `seq`), else as
+    /// the newest, forgetting the oldest beyond [`MAX_OUTCOMES`] or
+    /// [`OUTCOMES_MAX_BYTES`].
+    pub fn keep_outcome(&mut self, id: String, frame: ServerFrame, bytes: usize) {
         if let Some(slot) = self.outcomes.iter_mut().rev().find(|(kept, _)| *kept == id) {
-            slot.1 = frame;
-            return;
+            let old = std::mem::replace(&mut slot.1, frame);
+            self.outcome_bytes = self.outcome_bytes.saturating_sub(frame::encode(&old).len());
+        } else {
+            self.outcomes.push_back((id, frame));
         }
-        self.outcomes.push_back((id, frame));
-        while self.outcomes.len() > MAX_OUTCOMES {
-            self.outcomes.pop_front();
+        self.outcome_bytes += bytes;
+        self.fit_outcomes();
+    }
+
+    /// Counts the outcomes' bytes (a snapshot does not hold them) and
+    /// forgets the oldest beyond the bounds.
+    pub fn count_outcomes(&mut self) {
+        self.outcome_bytes = self.outcomes.iter().map(|(_, frame)| frame::encode(frame).len()).sum();
+        self.fit_outcomes();
+    }
+
+    fn fit_outcomes(&mut self) {
+        while self.outcomes.len() > MAX_OUTCOMES || (self.outcome_bytes > OUTCOMES_MAX_BYTES && self.outcomes.len() > 1)
+        {
+            let Some((_, old)) = self.outcomes.pop_front() else { break };
+            self.outcome_bytes = self.outcome_bytes.saturating_sub(frame::encode(&old).len());
         }
     }
 
@@ -330,4 +354,55 @@ pub(crate) struct InFlight {
     pub body: String,
     /// `None` after a restore: armed at the next input.
     pub deadline: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(reply_to: &str, seq: u64, message: String) -> ServerFrame {
+        ServerFrame::Error {
+            seq,
+            code: "internal_error".into(),
+            message: Some(message),
+            reply_to: Some(reply_to.into()),
+            retry_after_ms: None,
+        }
+    }
+
+    fn keep(data: &mut SessionData, frame: ServerFrame) {
+        let ServerFrame::Error { reply_to: Some(id), .. } = &frame else { unreachable!() };
+        let bytes = frame::encode(&frame).len();
+        data.keep_outcome(id.clone(), frame, bytes);
+    }
+
+    fn counted(data: &SessionData) -> usize {
+        data.outcomes.iter().map(|(_, frame)| frame::encode(frame).len()).sum()
+    }
+
+    #[test]
+    fn kept_outcomes_stay_within_their_bytes_and_their_count_stays_exact() {
+        let owner = Owner { store_id: "s".into(), user_id: None, verified: false };
+        let mut data = SessionData::new("id".into(), "t".into(), owner, "en".into(), 0);
+        let long = "x".repeat(100 * 1024);
+        for i in 0..8 {
+            keep(&mut data, error(&format!("m{i}"), i + 1, long.clone()));
+            assert_eq!(data.outcome_bytes, counted(&data));
+        }
+        // Five of about 100 KiB fit in 512 KiB; the newest are kept.
+        let ids: Vec<&str> = data.outcomes.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["m3", "m4", "m5", "m6", "m7"]);
+        // One sent again under a longer `seq` replaces its old frame in place.
+        keep(&mut data, error("m5", 1_000_000, "short".into()));
+        assert_eq!(data.outcome_bytes, counted(&data));
+        assert_eq!(data.outcomes.len(), 5);
+        // The newest stays even alone over the bound.
+        keep(&mut data, error("big", 9, "y".repeat(600 * 1024)));
+        assert_eq!(data.outcomes.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["big"]);
+        assert_eq!(data.outcome_bytes, counted(&data));
+        // A restore counts them again (a snapshot does not hold the bytes).
+        data.outcome_bytes = 0;
+        data.count_outcomes();
+        assert_eq!(data.outcome_bytes, counted(&data));
+    }
 }

@@ -131,6 +131,7 @@ impl Engine {
                 data.used_at = data.touched_at;
             }
             data.dedup.fit(limits);
+            data.count_outcomes();
             self.insert_session(Session::from_data(data));
         }
         self.unarmed = true;

@@ -194,8 +194,9 @@ fn an_empty_reply_is_an_internal_error() {
     assert_eq!(kinds(&frames(&h.send(1, &message("m2", "milk")), 1))[0], "ack");
 }
 
-#[test]
-fn a_long_history_of_many_cards_still_restores_in_one_frame_a_client_takes() {
+/// A session whose `count` messages were each answered with a reply of 250
+/// cards (about 60 KB encoded), its socket then closed.
+fn long_cart_session(count: usize) -> (Harness, String) {
     let card = |i: usize| vizochok_proto::ProductItem {
         sku: format!("SKU-{i:04}"),
         name: format!("Молоко ультрапастеризоване 2,5% 870 г, упаковка {i}"),
@@ -216,11 +217,37 @@ fn a_long_history_of_many_cards_still_restores_in_one_frame_a_client_takes() {
     let limits = LimitsConfig { rate_limit_actions: 1_000, user_messages_max: 1_000, ..LimitsConfig::default() };
     let mut h = Harness::with_assistant(with_limits(limits), Box::new(Fixed(reply)));
     let (sid, _) = h.connect(1, None, None);
-    for i in 0..60 {
+    for i in 0..count {
         h.send(1, &message(&format!("m{i}"), "show my cart"));
         h.advance(1_000);
     }
     h.closed(1);
+    (h, sid)
+}
+
+#[test]
+fn a_session_keeps_the_outcomes_of_its_newest_messages_within_a_byte_bound() {
+    let (mut h, sid) = long_cart_session(60);
+    h.advance(120_000);
+    let got = frames(&h.connect(2, Some(&sid), Some(0)).1, 2);
+    assert!(matches!(&got[0], ServerFrame::AuthOk(vizochok_proto::AuthOk { restored: true, .. })), "{got:?}");
+    // The newest message's reply comes again when it is resent.
+    let newest = frames(&h.send(2, &message("m59", "show my cart")), 2);
+    assert!(
+        matches!(newest.get(1), Some(ServerFrame::Response { reply, again: true, .. }) if reply.reply_to == "m59"),
+        "{newest:?}"
+    );
+    // m40 is still known as applied (the newest 32 ids are), but its reply
+    // would take what the session keeps past 512 KiB (20 replies of 60 KB
+    // came after it): no longer available, and not answered twice.
+    let older = frames(&h.send(2, &message("m40", "show my cart")), 2);
+    assert_eq!(kinds(&older), ["ack", "error"], "{older:?}");
+    assert_eq!(errors(&older), [("internal_error".into(), Some("m40".into()), None)]);
+}
+
+#[test]
+fn a_long_history_of_many_cards_still_restores_in_one_frame_a_client_takes() {
+    let (mut h, sid) = long_cart_session(60);
     // A client that saved only the session id (docs/hosts.md) is restored.
     let out = h.connect(2, Some(&sid), None).1;
     let text = out
