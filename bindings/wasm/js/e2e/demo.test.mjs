@@ -306,6 +306,17 @@ describe('the demo store on the sandbox', () => {
     assert.ok(layout.prices.every((p) => p.includes('₴') || p.includes('грн')), layout.prices.join());
     await page.screenshot({ path: join(OUTPUT, 'demo-375-uk.png') });
     assert.deepEqual(await axeViolations(page), [], 'the open chat with cards');
+
+    // Switched to English, the cards already shown speak it too.
+    await page.evaluate(() => window.vizochokWidget.setLanguage('en'));
+    const english = await shadow(page, (r) => ({
+      units: [...r.querySelectorAll('.card .unit')].map((el) => el.textContent),
+      prices: [...r.querySelectorAll('.card .price')].map((el) => el.textContent),
+      add: r.querySelector('.card .add').textContent,
+    }));
+    assert.ok(english.units.every((u) => u === 'pcs' || u === 'kg' || u === 'l'), english.units.join());
+    assert.ok(english.prices.every((p) => p.includes('UAH') && / \/ (pcs|kg|l)$/.test(p)), english.prices.join());
+    assert.equal(english.add, 'Add');
     await page.context().close();
   });
 

@@ -139,7 +139,9 @@ export function createUI(host) {
   let text = host.strings(lang);
   const t = (key) => text[key] ?? key;
   const label = (el, key, attr) => { el.setAttribute(attr ? 'data-l' : 'data-t', key); return el; };
-  const money = (n) => new Intl.NumberFormat(lang, { style: 'currency', currency: host.currency ?? 'UAH' }).format(n);
+  // One formatter per language: making one costs more than the card it formats.
+  let prices;
+  const money = (n) => (prices ??= new Intl.NumberFormat(lang, { style: 'currency', currency: host.currency ?? 'UAH' })).format(n);
   const unit = (u) => text[`unit_${u}`] ?? u;
 
   /** In an element of the page (else floating); `place` moves it. */
@@ -228,12 +230,18 @@ export function createUI(host) {
     const src = safeImageUrl(product.image_url, imageBase);
     const img = src ? h('img', { src, alt: '', loading: 'lazy', decoding: 'async' }) : h('div', { class: 'noimg' });
     const price = h('p', { class: 'price' });
-    const per = ` / ${unit(product.unit)}`;
-    if (product.promo_price != null) {
-      price.append(h('del', {}, money(product.price)), h('strong', {}, money(product.promo_price)), per);
-    } else {
-      price.append(money(product.price), per);
-    }
+    const unitEl = h('span', { class: 'unit' });
+    // Again when the language changes: prices and units are the shopper's.
+    const localize = () => {
+      const per = ` / ${unit(product.unit)}`;
+      if (product.promo_price != null) {
+        price.replaceChildren(h('del', {}, money(product.price)), h('strong', {}, money(product.promo_price)), per);
+      } else {
+        price.replaceChildren(money(product.price), per);
+      }
+      unitEl.textContent = unit(product.unit);
+    };
+    localize();
     const qty = label(h('input', { type: 'number', inputmode: 'decimal', min: step, step }), 'quantity', true);
     const show = () => { qty.value = (steps * step).toFixed(digits); };
     show();
@@ -250,10 +258,11 @@ export function createUI(host) {
     add.addEventListener('click', () => {
       if (widget.selectProduct(product, Number((steps * step).toFixed(digits))) !== null) label(add, 'added').textContent = t('added');
     });
-    const stepper = label(h('div', { class: 'stepper', role: 'group' }, dec, qty, h('span', { class: 'unit' }, unit(product.unit)), inc), 'quantity', true);
+    const stepper = label(h('div', { class: 'stepper', role: 'group' }, dec, qty, unitEl, inc), 'quantity', true);
     const brand = product.brand ? h('p', { class: 'brand' }, product.brand) : null;
     const el = h('article', { class: 'card' }, img, h('div', { class: 'info' }, h('h3', {}, product.name), brand, price, h('div', { class: 'buy' }, stepper, add)));
     el.setAttribute('aria-label', product.name);
+    el.localize = localize;
     return el;
   }
 
@@ -340,7 +349,13 @@ export function createUI(host) {
   const handlers = {
     sent: ({ id, text: value }) => { chips?.remove(); chips = null; mine.set(id, value); bubble('user', value); },
     user_message: ({ text: value }) => bubble('user', value),
-    language: (value) => { lang = value; text = host.strings(lang); relabel(); },
+    language: (value) => {
+      lang = value;
+      text = host.strings(lang);
+      prices = null;
+      for (const el of log.querySelectorAll('.card')) el.localize();
+      relabel();
+    },
     unread: (count) => { unread = count; relabel(); },
     state: (value) => { state = value; relabel(); },
     error: (e) => {
