@@ -341,6 +341,42 @@ describe('the ES module in a plain page, under the strict CSP', () => {
     assert.deepEqual(result, { fired: ['second:connect', 'second:disconnect'], first: 'destroyed', second: 'destroyed', widgets: 0 });
     await page.context().close();
   });
+
+  test('closing gives focus back where the shopper was: the page\'s own button with launcher: false; none moves when the page closes the chat', async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    await page.evaluate(() => {
+      const own = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, launcher: false });
+      const button = Object.assign(document.createElement('button'), { id: 'help', textContent: 'Help' });
+      button.addEventListener('click', () => own.open());
+      document.querySelector('main').append(button, Object.assign(document.createElement('input'), { id: 'search' }));
+      window.own = own;
+    });
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement;
+      return el?.shadowRoot ? `chat ${el.shadowRoot.activeElement?.className || el.shadowRoot.activeElement?.tagName}` : el?.id;
+    });
+    await page.focus('#help');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.shadowRoot?.activeElement?.tagName === 'INPUT');
+    await page.keyboard.press('Escape');
+    assert.equal(await focused(), 'help', 'Escape gives focus back to the button that opened the chat');
+
+    // The floating chat with its launcher, opened from the launcher: the
+    // shopper moves to the page's search field, and the page closes the chat.
+    await page.evaluate(() => window.own.destroy());
+    await page.click('.launcher');
+    await page.waitForFunction(() => document.activeElement?.shadowRoot?.activeElement?.tagName === 'INPUT');
+    await page.focus('#search');
+    await page.evaluate(() => window.widget.close());
+    assert.equal(await focused(), 'search', 'the page closed the chat: focus stays where the shopper is');
+    await page.click('.launcher');
+    await page.waitForFunction(() => document.activeElement?.shadowRoot?.activeElement?.tagName === 'INPUT');
+    await page.keyboard.press('Escape');
+    assert.equal(await focused(), 'chat launcher', 'opened from the launcher, Escape gives it focus back');
+    assert.deepEqual(await page.problems(), []);
+    await page.context().close();
+  });
 });
 
 describe('apps built by real bundlers from the packed tarball', { skip: TOOLS ? false : 'VIZOCHOK_BUNDLERS is not set' }, () => {

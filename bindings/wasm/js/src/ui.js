@@ -331,12 +331,21 @@ export function createUI(host) {
     typing.hidden = stop.hidden = true;
   }
 
+  /** What had focus on the page when the chat opened, to give it back. */
+  let opener = null;
   function setOpen(open) {
+    // Focus moves only when it is the chat's: a page that closes the chat
+    // while the shopper types elsewhere keeps the shopper where they are.
+    const ours = shadow.activeElement !== null;
+    if (open && !shown) opener = ours ? null : document.activeElement;
     shown = open;
     panel.hidden = !open && !inline;
     launcher.setAttribute('aria-expanded', String(open));
     if (open) input.focus();
-    else if (!launcher.hidden) launcher.focus();
+    else if (ours) {
+      (opener?.isConnected ? opener : launcher.hidden ? null : launcher)?.focus();
+      opener = null;
+    }
   }
 
   launcher.addEventListener('click', () => host.onToggle(panel.hidden));
