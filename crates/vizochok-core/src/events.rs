@@ -7,8 +7,10 @@ use vizochok_proto::{CartChangedEvent, HistoryEntry, ProductItem, Reply, Session
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SocketId(pub u64);
 
-/// An I/O event the host hands to the core, with the current time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An I/O event the host hands to the core, with the current time. Its
+/// `Debug` shows a received frame's length only: `auth_ok` carries the
+/// session id.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Input<'a> {
     /// The app wants to be connected (mount, connect, the page shown again).
     Connect,
@@ -44,6 +46,30 @@ pub enum Input<'a> {
     Disconnect,
     /// The app releases the client; nothing more will happen.
     Destroy,
+}
+
+impl core::fmt::Debug for Input<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Input::Connect => f.write_str("Connect"),
+            Input::SocketOpened(socket) => f.debug_tuple("SocketOpened").field(socket).finish(),
+            Input::Text(socket, text) => {
+                f.debug_struct("Text").field("socket", socket).field("bytes", &text.len()).finish_non_exhaustive()
+            }
+            Input::Binary(socket, len) => f.debug_tuple("Binary").field(socket).field(len).finish(),
+            Input::Oversized(socket, len) => f.debug_tuple("Oversized").field(socket).field(len).finish(),
+            Input::SocketEnded { socket, code, reason } => f
+                .debug_struct("SocketEnded")
+                .field("socket", socket)
+                .field("code", code)
+                .field("reason", reason)
+                .finish(),
+            Input::Timeout => f.write_str("Timeout"),
+            Input::NetworkOnline => f.write_str("NetworkOnline"),
+            Input::Disconnect => f.write_str("Disconnect"),
+            Input::Destroy => f.write_str("Destroy"),
+        }
+    }
 }
 
 /// Something the host must do, drained with [`Session::poll_output`](crate::Session::poll_output).

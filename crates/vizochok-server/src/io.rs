@@ -9,8 +9,10 @@ use serde::Serialize;
 #[serde(transparent)]
 pub struct ConnId(pub u64);
 
-/// An event the host hands to the engine, with the current time.
-#[derive(Debug, Clone, PartialEq)]
+/// An event the host hands to the engine, with the current time. Its
+/// `Debug` shows a frame's length only: `auth` carries the api key, the
+/// user token and the session id.
+#[derive(Clone, PartialEq)]
 pub enum ServerInput<'a> {
     /// A WebSocket was accepted, with its `Origin` header if any.
     Open {
@@ -55,8 +57,34 @@ pub enum ServerInput<'a> {
     Timeout,
 }
 
+impl std::fmt::Debug for ServerInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerInput::Open { conn, origin, peer } => {
+                f.debug_struct("Open").field("conn", conn).field("origin", origin).field("peer", peer).finish()
+            }
+            ServerInput::Text { conn, text } => {
+                f.debug_struct("Text").field("conn", conn).field("bytes", &text.len()).finish_non_exhaustive()
+            }
+            ServerInput::Binary { conn, len } => {
+                f.debug_struct("Binary").field("conn", conn).field("len", len).finish()
+            }
+            ServerInput::Closed { conn } => f.debug_struct("Closed").field("conn", conn).finish(),
+            ServerInput::WebhookResult { request, accepted, detail } => f
+                .debug_struct("WebhookResult")
+                .field("request", request)
+                .field("accepted", accepted)
+                .field("detail", detail)
+                .finish(),
+            ServerInput::Timeout => f.write_str("Timeout"),
+        }
+    }
+}
+
 /// Something the host must do, drained with [`Engine::poll_output`](crate::Engine::poll_output).
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` shows a frame's and a webhook body's length only: `auth_ok`
+/// and the body carry the session id.
+#[derive(Clone, PartialEq)]
 pub enum ServerOutput {
     /// Send this text frame.
     Send {
@@ -89,6 +117,26 @@ pub enum ServerOutput {
     /// A structured log line; never contains an api key, an identity
     /// secret, a user token or a whole session id.
     Log(LogEvent),
+}
+
+impl std::fmt::Debug for ServerOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerOutput::Send { conn, text } => {
+                f.debug_struct("Send").field("conn", conn).field("bytes", &text.len()).finish_non_exhaustive()
+            }
+            ServerOutput::Close { conn, code, reason } => {
+                f.debug_struct("Close").field("conn", conn).field("code", code).field("reason", reason).finish()
+            }
+            ServerOutput::Webhook { request, store_id, body } => f
+                .debug_struct("Webhook")
+                .field("request", request)
+                .field("store_id", store_id)
+                .field("bytes", &body.len())
+                .finish_non_exhaustive(),
+            ServerOutput::Log(event) => f.debug_tuple("Log").field(event).finish(),
+        }
+    }
 }
 
 /// One structured log event: a connection or session event worth a line.

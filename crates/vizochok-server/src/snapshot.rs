@@ -34,11 +34,18 @@ struct Snapshot {
 /// The engine's durable state at one moment, taken without copying it
 /// (sessions are shared until the engine next changes them), so that a
 /// host can turn it into JSON on another thread ([`Engine::snapshot_later`]).
-#[derive(Debug, Clone)]
+/// Its `Debug` counts the sessions only: it holds their ids.
+#[derive(Clone)]
 pub struct PendingSnapshot {
     requests: u64,
     usage: Usage,
     sessions: Vec<Arc<SessionData>>,
+}
+
+impl std::fmt::Debug for PendingSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSnapshot").field("sessions", &self.sessions.len()).finish_non_exhaustive()
+    }
 }
 
 impl PendingSnapshot {

@@ -66,6 +66,7 @@ fn no_debug_form_shows_a_secret() {
     assert!(outputs.iter().any(|o| matches!(o, Output::Send { text, .. } if text.contains(KEY))), "auth went out");
     check("the auth frame's output", format!("{outputs:?}"));
     let ok = r#"{"type":"auth_ok","session_id":"sess_canary_joined","restored":false,"replay":false}"#;
+    check("the auth_ok input", format!("{:?}", Input::Text(socket, ok)));
     session.handle_input(2, Input::Text(socket, ok));
     assert_eq!(session.session_id(), Some("sess_canary_joined"));
     check("the connected session", format!("{session:?}"));

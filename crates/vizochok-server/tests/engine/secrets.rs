@@ -58,6 +58,27 @@ fn logs_never_contain_an_api_key() {
 }
 
 #[test]
+fn no_debug_form_of_what_goes_in_or_out_shows_a_secret() {
+    let mut config = config();
+    config.stores[0].webhook = true;
+    let mut h = Harness::new(config);
+    let auth = vizochok_proto::frame::encode(&auth_with(1, STORE, KEY, None, None, None));
+    assert!(auth.contains(KEY));
+    let shown_in = format!("{:?}", ServerInput::Text { conn: vizochok_server::ConnId(1), text: &auth });
+    assert!(!shown_in.contains(KEY), "{shown_in}");
+    let (sid, opened) = h.connect(1, None, None);
+    let selected = h.send(1, &select("a1", "bread", 1.0));
+    assert!(selected.iter().any(|o| matches!(o, ServerOutput::Webhook { body, .. } if body.contains(&sid))));
+    for (what, shown) in [
+        ("auth_ok", format!("{opened:?}")),
+        ("the webhook", format!("{selected:?}")),
+        ("a snapshot in progress", format!("{:?}", h.engine.snapshot_later())),
+    ] {
+        assert!(!shown.contains(&sid) && !shown.contains(KEY), "{what}: {shown}");
+    }
+}
+
+#[test]
 fn every_connection_event_is_logged() {
     let h = busy_engine();
     let kinds: Vec<LogKind> = h.logs().iter().map(|e| e.kind).collect();
