@@ -138,7 +138,9 @@ impl Session {
                 self.stop(StopReason::Final);
             }
             Some(code) => {
-                if STORM_CODES.contains(&code) {
+                // Met again within a series (a rolling restart), it goes on
+                // widening: starting over would keep every window at the first.
+                if STORM_CODES.contains(&code) && !matches!(self.backoff, Backoff::Spread { .. }) {
                     self.backoff = Backoff::Spread { failures: 0 };
                 }
                 self.fail(now, None, Ending::Gone);

@@ -150,6 +150,37 @@ fn a_restart_storm_stays_flat_even_through_a_restart_gap() {
 }
 
 #[test]
+fn a_restart_close_met_again_within_its_series_widens_the_spread() {
+    // A rolling restart: every attempt reaches an instance that restarts in
+    // turn, closing with 1012 before any `auth_ok`. Attempt k's window is
+    // min(30 s, 5 s·2ᵏ), so the 10 attempts take about two minutes; each
+    // close starting the series over kept every window at 5 s.
+    let (mut waits, mut total) = (vec![0; 10], 0);
+    for seed in 0..100 {
+        let mut config = config();
+        config.seed = seed;
+        let mut h = Script::with(config);
+        h.connect_as("s1");
+        let start = h.now;
+        h.server_close(Some(1012));
+        for wait in waits.iter_mut() {
+            let at = h.session.poll_timeout().expect("a reconnect is planned");
+            *wait = (*wait).max(at - h.now);
+            h.advance(at - h.now);
+            h.open();
+            h.server_close(Some(1012));
+        }
+        assert!(h.error_codes().contains(&"max_reconnect"), "{:?}", h.error_codes());
+        total += h.now - start;
+    }
+    for (k, &longest) in waits.iter().enumerate() {
+        let window = (5_000u64 << k).min(30_000);
+        assert!(longest <= window && longest > window * 9 / 10, "attempt {k}: longest wait {longest} ms");
+    }
+    assert!(total / 100 > 90_000, "{} ms on average until max_reconnect", total / 100);
+}
+
+#[test]
 fn a_context_that_grows_past_the_frame_limit_while_it_waits_is_refused_and_the_waiting_one_stays() {
     let mut h = Script::new();
     let small = PageContext { sku: Some("milk-1".into()), ..Default::default() };
