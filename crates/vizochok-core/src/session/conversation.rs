@@ -106,5 +106,7 @@ impl Conversation {
         self.last_seq = 0;
         self.streaming = None;
         self.stopped = None;
+        // Another session's reply ids: one of the new session's could match.
+        self.restored.clear();
     }
 }
