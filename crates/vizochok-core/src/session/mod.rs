@@ -240,9 +240,12 @@ impl Session {
         }
     }
 
-    /// Removes every secret of the config from a text built from foreign input.
+    /// Removes every secret (the config's, and the session id) from a text
+    /// built from foreign input: a server, a proxy or an app's callback may
+    /// quote any of them.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let secrets = std::iter::once(&self.config.api_key).chain(&self.config.user_token);
+        let secrets =
+            std::iter::once(&self.config.api_key).chain(&self.config.user_token).chain(&self.conversation.session_id);
         secrets.fold(text.to_owned(), |text, secret| secret.redact(&text))
     }
 

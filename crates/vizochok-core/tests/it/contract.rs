@@ -416,6 +416,43 @@ fn a_reply_sent_again_that_an_earlier_connection_s_history_held_is_not_shown_twi
 }
 
 #[test]
+fn a_reply_id_of_the_session_left_behind_hides_no_reply_of_the_next_one() {
+    // A server that numbers replies per session: the new session's first
+    // reply has the id of one the old session's history held.
+    let (mut h, first) =
+        restored_with(json!([{"role":"user","text":"milk"},{"role":"assistant","text":"Milk","message_id":"r1"}]));
+    h.recv(json!({"type":"ack","id":first}));
+    h.recv(
+        json!({"type":"response","seq":9,"message_id":"r1","reply_to":first,"text":"Milk","products":[],"again":true}),
+    );
+    h.session.reset(h.now).unwrap();
+    h.drain();
+    h.open();
+    h.auth_ok("s2");
+    let id = h.session.send_message(h.now, "bread").unwrap();
+    h.recv(json!({"type":"ack","id":id}));
+    h.clear();
+    h.recv(
+        json!({"type":"response","seq":1,"message_id":"r1","reply_to":id,"text":"Bread","products":[],"again":true}),
+    );
+    assert_eq!(h.count(|e| matches!(e, Event::Response(r) if r.text == "Bread")), 1, "{:?}", h.events);
+}
+
+#[test]
+fn a_text_from_outside_that_quotes_the_session_id_reaches_no_event() {
+    const ID: &str = "s-canary0123456789abcdef";
+    let mut h = Script::new();
+    h.connect_as(ID);
+    h.clear();
+    h.recv(json!({"type":"error","seq":1,"code":"internal_error","message":format!("session {ID} broke")}));
+    let socket = h.socket();
+    h.input(Input::SocketEnded { socket, code: Some(4003), reason: &format!("{ID} is closed") });
+    let shown: Vec<String> = h.errors().iter().map(|e| format!("{e:?}")).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown.iter().all(|e| !e.contains(ID) && e.contains("[redacted]")), "{shown:?}");
+}
+
+#[test]
 fn a_new_session_resets_seq_and_cart_and_resends_pending_actions() {
     let mut h = Script::connected();
     h.recv(json!({"type":"cart_changed","seq":7,"action":"item_selected","sku":"a","items":[cart_item("a",1.0)],"total":10.0}));
