@@ -20,6 +20,7 @@ mod faults;
 mod http;
 mod listen;
 mod options;
+mod outbound;
 mod random;
 mod state;
 mod webhook;

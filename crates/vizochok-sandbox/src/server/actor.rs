@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use vizochok_server::{ConnId, Engine, ServerInput, ServerOutput};
 
+use super::outbound::{Frames, Outbound};
 use super::state::StateDir;
 use super::webhook::{self, WebhookTarget};
 use super::LogSink;
@@ -45,20 +46,11 @@ pub(crate) enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// What the engine task tells one socket task.
-#[derive(Debug)]
-pub(crate) enum Outbound {
-    /// Send this text frame.
-    Text(String),
-    /// Send a close frame and stop.
-    Close(u16, String),
-}
-
 /// The engine task's way to one socket task.
 #[derive(Debug)]
 pub(crate) struct Link {
     /// The socket's frames, in order.
-    pub frames: mpsc::Sender<Outbound>,
+    pub frames: Frames,
     /// Fired when the engine task lets the socket go without a close frame
     /// (it could not keep up): what is still queued is for no one, and the
     /// socket ends at once instead of after its backlog.
@@ -287,6 +279,7 @@ mod tests {
     use vizochok_server::{Catalog, KeywordAssistant, SeededRandom, ServerConfig, StoreConfig};
 
     use super::*;
+    use crate::server::outbound;
 
     const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -298,7 +291,7 @@ mod tests {
         // Queued before the actor runs, so they arrive as full batches.
         let mut sockets = Vec::new();
         for n in 0..(3 * BATCH as u64) {
-            let (frames, queue) = mpsc::channel(4);
+            let (frames, queue) = outbound::channel(4, outbound::BACKLOG_BYTES);
             let link = Link { frames, cut: oneshot::channel().0 };
             commands.try_send(Command::Open { conn: ConnId(n), origin: None, peer: LOOPBACK, link }).unwrap();
             sockets.push(queue);
@@ -324,7 +317,8 @@ mod tests {
         // Room for one frame on the first socket (`auth_ok` takes it, and
         // the pong finds it full), for all of them on the second.
         for (n, room) in [(1, 1), (2, 8)] {
-            let (conn, (frames, queue), (cut, signal)) = (ConnId(n), mpsc::channel(room), oneshot::channel());
+            let (conn, (frames, queue), (cut, signal)) =
+                (ConnId(n), outbound::channel(room, outbound::BACKLOG_BYTES), oneshot::channel());
             commands
                 .try_send(Command::Open { conn, origin: None, peer: LOOPBACK, link: Link { frames, cut } })
                 .unwrap();

@@ -18,16 +18,12 @@ use tokio_tungstenite::WebSocketStream;
 use vizochok_proto::frame::{self, ServerFrame};
 use vizochok_server::ConnId;
 
-use super::actor::{Command, Link, Outbound};
+use super::actor::{Command, Link};
 use super::admission::{Ending, Pass};
 use super::faults::{oversized_frame, MALFORMED_FRAME};
+use super::outbound::{self, Frames, Outbound, Queue};
 use super::Faults;
 
-/// Frames waiting for one socket before it counts as too slow and is cut:
-/// room for a whole replay (the engine's 1,024 frames and the `auth_ok`,
-/// sent in one go at a resume) and what comes meanwhile. The queue takes
-/// memory only for the frames in it.
-const OUTBOUND_BACKLOG: usize = 2_048;
 /// The largest WebSocket fragment sent, so the most a socket's write
 /// buffer keeps.
 const FRAGMENT: usize = 16 * 1024;
@@ -70,7 +66,7 @@ impl Socket {
         // opened there, and it goes at its deadline.
         let Some(first) = first_frame(&mut socket, &pass).await else { return };
         pass.authenticated();
-        let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
+        let (frames, queue) = outbound::channel(outbound::BACKLOG_FRAMES, outbound::BACKLOG_BYTES);
         let refusal = refuse_auth.then(|| frames.clone());
         // Weak: the writer still ends when the engine lets the socket go.
         let closer = frames.downgrade();
@@ -82,7 +78,7 @@ impl Socket {
         let mut writer = tokio::spawn(write(sink, queue, faults, cut_signal));
         let first = match (first, refusal) {
             (First::Text(_), Some(refusal)) => {
-                refuse(&refusal).await;
+                refuse(&refusal);
                 None
             }
             (First::Text(text), None) => Some(Command::Text { conn, text }),
@@ -172,18 +168,19 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Optio
     None
 }
 
-/// The `refuse_auth` fault: what the engine would send for a wrong key.
-async fn refuse(outbound: &mpsc::Sender<Outbound>) {
+/// The `refuse_auth` fault: what the engine would send for a wrong key
+/// (the socket's queue is still empty).
+fn refuse(outbound: &Frames) {
     let error =
         ServerFrame::AuthError { code: "invalid_api_key".into(), message: Some("refused (fault injection)".into()) };
-    let _ = outbound.send(Outbound::Text(frame::encode(&error))).await;
-    let _ = outbound.send(Outbound::Close(4001, "auth failed".into())).await;
+    let _ = outbound.try_send(Outbound::Text(frame::encode(&error)));
+    let _ = outbound.try_send(Outbound::Close(4001, "auth failed".into()));
 }
 
 /// Sends the engine's frames until it closes or cuts the socket, applying
 /// `faults`. Returning drops the sink: with the reader stopping too, the
 /// TCP connection goes without a close frame (a cut, or `drop_after_frames`).
-async fn write<S>(mut sink: S, queue: mpsc::Receiver<Outbound>, faults: Faults, cut: oneshot::Receiver<()>)
+async fn write<S>(mut sink: S, queue: Queue, faults: Faults, cut: oneshot::Receiver<()>)
 where
     S: Sink<Message> + Unpin,
 {
@@ -194,7 +191,7 @@ where
     }
 }
 
-async fn send_all<S: Sink<Message> + Unpin>(sink: &mut S, mut queue: mpsc::Receiver<Outbound>, faults: &Faults) {
+async fn send_all<S: Sink<Message> + Unpin>(sink: &mut S, mut queue: Queue, faults: &Faults) {
     let mut out = Faulty { sink, faults, sent: 0 };
     let mut held: Option<String> = None;
     loop {
@@ -317,12 +314,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_whole_replay_fits_a_sockets_queue() {
-        let replay = vizochok_server::ServerConfig::default().replay_max_frames;
-        assert!(OUTBOUND_BACKLOG > replay + 1, "a resume's auth_ok and whole replay, and room for more");
-    }
-
     /// A peer that takes nothing: its window stays shut.
     struct Shut;
 
@@ -364,8 +355,8 @@ mod tests {
     }
 
     /// A queue holding `texts`, then the close frame if `close`, and the engine task's ends of it.
-    fn queued(texts: &[&str], close: bool) -> (mpsc::Sender<Outbound>, mpsc::Receiver<Outbound>) {
-        let (frames, queue) = mpsc::channel(OUTBOUND_BACKLOG);
+    fn queued(texts: &[&str], close: bool) -> (Frames, Queue) {
+        let (frames, queue) = outbound::channel(outbound::BACKLOG_FRAMES, outbound::BACKLOG_BYTES);
         for text in texts {
             frames.try_send(Outbound::Text((*text).to_owned())).unwrap();
         }
