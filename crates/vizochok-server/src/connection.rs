@@ -47,10 +47,16 @@ pub(crate) struct Conn {
     pub refusals_since: u64,
 }
 
+/// The longest `Origin` header kept.
+const MAX_ORIGIN_BYTES: usize = 512;
+
 impl Engine {
     pub(crate) fn on_open(&mut self, now: u64, conn: ConnId, origin: Option<&str>, peer: Option<Peer>) {
-        let origin = origin.map(str::to_owned);
-        let detail = format!("socket accepted from origin {origin:?}");
+        let detail = format!("socket accepted from origin {:?}", origin.map(|o| self.shown(o)));
+        // No browser sends a longer one (a host has at most 253 bytes); kept
+        // whole it would cost every connection its size. An origin no
+        // list can allow stands in for it.
+        let origin = origin.map(|o| if o.len() > MAX_ORIGIN_BYTES { String::new() } else { o.to_owned() });
         self.conns.insert(
             conn,
             Conn {

@@ -81,6 +81,18 @@ fn origins_are_checked_only_when_the_store_lists_them() {
 }
 
 #[test]
+fn a_long_origin_is_neither_logged_nor_kept_whole_and_no_list_allows_it() {
+    let mut config = config();
+    config.stores[0].allowed_origins = vec!["https://shop.example".into()];
+    let mut h = Harness::new(config);
+    let long = format!("https://shop.example{}", "/".repeat(15_000));
+    let (refusal, _) = refused(&mut h, auth(None, None), Some(&long));
+    assert_eq!(auth_error_code(&refusal), "origin_not_allowed");
+    let opened = h.logs().into_iter().find(|e| e.kind == vizochok_server::LogKind::Opened).unwrap();
+    assert!(opened.detail.len() < 200, "{} bytes logged", opened.detail.len());
+}
+
+#[test]
 fn a_disabled_store_closes_with_4003_without_auth_error() {
     let mut config = config();
     config.stores[0].disabled = true;
