@@ -1,6 +1,11 @@
-// Every code example of the seed's widget-callbacks document, verbatim in
-// its statements, compiled with `tsc --strict` against the package's types.
-// The declarations below stand for the store's own objects the examples use.
+// Every code example of the store developer's callback documentation (the
+// widget's public contract; that document is not in this repository, its
+// names are kept in docs/hosts.md and crates/vizochok-proto/src/types.rs),
+// compiled with `tsc --strict` against the package's types. The statements
+// are the documentation's, except where strict mode needs more than plain
+// JavaScript: a `!` after a DOM lookup that may return null, and
+// `as HTMLButtonElement` where an example sets `disabled`. The declarations
+// below stand for the store's own objects the examples use.
 import { VIZOCHOKWidget } from 'vizochok';
 import type { CartItem, WidgetError } from 'vizochok';
 
