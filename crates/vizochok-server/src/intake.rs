@@ -62,6 +62,9 @@ impl Engine {
         }
         let Some(session) = self.sessions.get_mut(session_id) else { return };
         session.data.dedup.record(conn, &id, limits);
+        // A client's id is unique within its session only; the store's
+        // backend dedups by key across all of them.
+        let key = format!("{}/{id}", session.data.tag);
         session.data.touched_at = now;
         session.recent_actions.push_back(now);
         self.send(conn, &ServerFrame::Ack { id: id.clone() });
@@ -76,7 +79,7 @@ impl Engine {
             }
             other => {
                 if let Some(op) = cart_op(other) {
-                    self.enqueue_cart(now, session_id, op, Some(id.clone()), id);
+                    self.enqueue_cart(now, session_id, op, Some(id), key);
                 }
             }
         }

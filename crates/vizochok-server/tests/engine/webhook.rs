@@ -29,7 +29,12 @@ fn an_accepted_webhook_applies_the_change() {
         (Some("item_selected"), Some("banana"), Some(1.5))
     );
     assert_eq!(body["cart"]["total"], 90.0);
-    assert_eq!(body["idempotency_key"], "a1");
+    let key = body["idempotency_key"].as_str().unwrap();
+    assert!(key.ends_with("/a1") && !key.contains(&sid[2..]), "names the action, not the session: {key}");
+    // Another session's action of the same id has another key (the store dedups by key).
+    h.connect(2, None, None);
+    let other = webhooks(&h.send(2, &select("a1", "banana", 1.5)));
+    assert_ne!(other[0].1["idempotency_key"].as_str(), Some(key));
     assert!(h.engine.session_cart(&sid).unwrap().items.is_empty(), "not before the store confirms");
 
     let got = answer(&mut h, *request, true);
@@ -105,14 +110,14 @@ fn a_refused_reply_change_does_not_finish_the_message() {
 fn a_restored_engine_sends_pending_webhooks_again() {
     let mut h = Harness::new(webhook_config());
     let (sid, _) = h.connect(1, None, None);
-    let request = webhooks(&h.send(1, &select("a1", "bread", 1.0)))[0].0;
+    let (request, body) = webhooks(&h.send(1, &select("a1", "bread", 1.0))).remove(0);
     let snapshot = h.engine.snapshot();
 
     let mut fresh = Harness::new(webhook_config());
     fresh.engine.restore(&snapshot).unwrap();
     let hooks = webhooks(&fresh.drain());
     assert_eq!(hooks.len(), 1);
-    assert_eq!((hooks[0].0, hooks[0].1["idempotency_key"].as_str()), (request, Some("a1")));
+    assert_eq!((hooks[0].0, &hooks[0].1["idempotency_key"]), (request, &body["idempotency_key"]));
     fresh.input(ServerInput::WebhookResult { request, accepted: true, detail: None });
     assert_eq!(fresh.engine.session_cart(&sid).unwrap().items.len(), 1);
 }
