@@ -31,8 +31,16 @@ pub(crate) fn line(text: &str, style: Style) -> String {
         .join("\n")
 }
 
+/// `text` with every control character (C0, DEL, C1) shown as U+FFFD: a
+/// reply, a card or a cart line comes from the server and the store's
+/// catalog, and an escape sequence in one would drive the terminal (set its
+/// title, write the clipboard, redraw the screen).
+pub(crate) fn inert(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+}
+
 fn span(span: &Span, style: Style) -> String {
-    let mut text = span.text.clone();
+    let mut text = inert(&span.text);
     if style == Style::Ansi {
         if span.link.is_some() {
             text = format!("\x1b[4m{text}\x1b[24m");
@@ -45,7 +53,7 @@ fn span(span: &Span, style: Style) -> String {
         }
     }
     match &span.link {
-        Some(url) if *url != span.text => format!("{text} ({url})"),
+        Some(url) if *url != span.text => format!("{text} ({})", inert(url)),
         _ => text,
     }
 }
@@ -65,6 +73,18 @@ mod tests {
         // Only http(s) links keep a target (the parser shows the rest as text).
         assert_eq!(line("[x](ftp://a.example)", Style::Plain), "x");
         assert_eq!(line("", Style::Plain), "");
+    }
+
+    #[test]
+    fn an_escape_sequence_from_the_server_reaches_the_terminal_inert() {
+        let hostile = "\x1b]52;c;aGk=\x07**Milk**\x1b[2J [x](https://a.example/\x1b[0m)";
+        for style in [Style::Plain, Style::Ansi] {
+            let shown = line(hostile, style);
+            let ours =
+                ["\x1b[1m", "\x1b[22m", "\x1b[4m", "\x1b[24m"].iter().fold(shown.clone(), |s, e| s.replace(e, ""));
+            assert!(!ours.chars().any(char::is_control), "{style:?}: {shown:?}");
+            assert!(ours.contains("]52;c;aGk=") && ours.contains("Milk"), "the text itself stays: {ours:?}");
+        }
     }
 
     #[test]

@@ -111,7 +111,7 @@ impl Screen {
                     let _ = writeln!(out, "  {}. {}", n + 1, self.card(card));
                 }
                 if !suggestions.is_empty() {
-                    let _ = writeln!(out, "  ↳ {}", suggestions.join(" · "));
+                    let _ = writeln!(out, "  ↳ {}", markdown::inert(&suggestions.join(" · ")));
                 }
             }
             // The stdout lock is reentrant, so `cart` may take it again.
@@ -144,7 +144,7 @@ impl Screen {
             }
             None => format!("{:.2}", card.price),
         };
-        format!("{}{brand} — {price} / {}", card.name, card.unit)
+        markdown::inert(&format!("{}{brand} — {price} / {}", card.name, card.unit))
     }
 
     /// The cart and its total.
@@ -159,7 +159,8 @@ impl Screen {
         }
         let _ = writeln!(out, "{}:", self.text(UiText::Cart));
         for (n, item) in cart.items.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {} × {} = {:.2}", n + 1, item.name, item.quantity, line_total(item));
+            let name = markdown::inert(&item.name);
+            let _ = writeln!(out, "  {}. {name} × {} = {:.2}", n + 1, item.quantity, line_total(item));
         }
         let _ = writeln!(out, "{}: {:.2}", self.text(UiText::Total), cart.total);
     }
