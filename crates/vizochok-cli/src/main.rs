@@ -189,7 +189,9 @@ pub(crate) struct ChatArgs {
     #[arg(long, value_enum, default_value_t = Lang::Uk)]
     pub language: Lang,
     /// The store backend's proof of --user-id (HMAC-SHA256, `docs/identity.md`).
-    #[arg(long, requires = "user_id")]
+    /// As good as a password: prefer the environment variable, which other
+    /// users of the machine cannot read from the process list.
+    #[arg(long, env = "VIZOCHOK_USER_TOKEN", hide_env_values = true, requires = "user_id")]
     pub user_token: Option<String>,
     /// Read lines from stdin and print every event as one JSON line; exit once
     /// stdin has ended and every reply has arrived.

@@ -62,3 +62,26 @@ fn page_frames_from_the_chat_reach_the_assistant() {
     let note = events.iter().find(|e| e["event"] == "note").expect("a note");
     assert_eq!(note["text"], "nothing is streaming");
 }
+
+#[test]
+fn the_user_token_can_come_from_the_environment() {
+    // The demo store verifies no identity, so any token is refused: proof it was sent.
+    let run = |token: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vizochok"));
+        command.args(["chat", "--json", "--language", "en", "--user-id", "u1"]).env_remove("VIZOCHOK_USER_TOKEN");
+        if let Some(token) = token {
+            command.env("VIZOCHOK_USER_TOKEN", token);
+        }
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"milk\n").unwrap();
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || done.send(child.wait_with_output()));
+        let output = finished.recv_timeout(Duration::from_secs(60)).expect("exits in time").unwrap();
+        let events: Vec<Value> =
+            String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(!format!("{events:?}").contains("tok_from_env"), "the token is never printed");
+        events.iter().find_map(|e| e["error"]["code"].as_str().map(str::to_owned))
+    };
+    assert_eq!(run(Some("tok_from_env")).as_deref(), Some("auth_error"));
+    assert_eq!(run(None), None);
+}
