@@ -131,9 +131,15 @@ impl Host for PyHost {
     }
 
     fn save_session(&self, session_id: Option<&str>) {
-        self.io(|py| {
+        Python::attach(|py| {
             let save = self.app().as_ref().and_then(|app| app.save_session.as_ref().map(|s| s.clone_ref(py)));
-            save.map_or_else(|| Ok(py.None()), |save| save.call1(py, (session_id,)))
+            let Some(failure) = save.and_then(|save| save.call1(py, (session_id,)).err()) else { return };
+            if let Some(failure) = self.escape(py, failure) {
+                // Logged by class only, as every host does: the app's message
+                // may carry the session id it was handed.
+                let class = failure.get_type(py).name().map(|name| name.to_string()).unwrap_or_default();
+                self.report_error(&format!("the session store failed and the widget carried on: {class}"));
+            }
         });
     }
 

@@ -273,6 +273,29 @@ async def test_a_frame_past_the_limit_is_reported_and_the_connection_stays(start
         assert vizochok.Disconnected() not in watch.seen and watch.seen.count(vizochok.Connected()) == 1
 
 
+async def test_a_failing_session_store_is_logged_by_class_only_and_the_widget_carries_on(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Broken:
+        def load(self) -> Optional[str]:
+            return None
+
+        def save(self, session_id: Optional[str]) -> None:
+            raise RuntimeError(f"disk full while saving {session_id}")
+
+    with caplog.at_level(logging.ERROR, logger="vizochok"):
+        async with widget(sandbox, session_store=Broken()) as w:
+            watch = Watch(w)
+            reply = await watch.reply(w.send_message("milk"))
+            assert reply.products, "the widget carried on"
+            session_id = w.session_id
+    assert session_id
+    failures = [r.getMessage() for r in caplog.records if r.name == "vizochok"]
+    assert failures and all(f.endswith("failed and the widget carried on: RuntimeError") for f in failures), failures
+    shown = "".join(failures) + "".join(capsys.readouterr())
+    assert session_id not in shown, "the store's message names the id: it is never shown"
+
+
 async def test_restore_after_a_sandbox_restart_and_after_an_app_restart(start_sandbox: SandboxFactory) -> None:
     sandbox = start_sandbox(state=True)
     store = Memory()
