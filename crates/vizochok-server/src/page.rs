@@ -2,23 +2,12 @@
 //! `feedback` (a rating of one reply), with a bound on every field. `cancel`
 //! belongs to the reply it stops (`turns`).
 
-use vizochok_proto::frame::MAX_FEEDBACK_COMMENT_CHARS;
+use vizochok_proto::frame::{Overlong, MAX_FEEDBACK_COMMENT_CHARS};
 use vizochok_proto::{ClientFrame, PageContext, Rating};
 
 use crate::intake::is_action_id;
 use crate::session::Feedback;
 use crate::{ConnId, Engine, LogKind};
-
-/// Longest `page.url`, in characters.
-const MAX_URL_CHARS: usize = 2_048;
-/// Longest `page.title`, `category` or `query`, in characters.
-const MAX_TEXT_CHARS: usize = 500;
-/// Longest `sku`, in characters.
-const MAX_SKU_CHARS: usize = 128;
-/// Longest `locale` (a BCP 47 tag), in characters.
-const MAX_LOCALE_CHARS: usize = 35;
-/// Longest `currency` (ISO 4217 codes have 3 letters).
-const MAX_CURRENCY_CHARS: usize = 3;
 
 /// Why a `context`, `cancel` or `feedback` frame cannot be honoured as sent
 /// (developer-facing English); other frames pass.
@@ -39,14 +28,10 @@ pub(crate) fn check(frame: &ClientFrame) -> Result<(), String> {
 }
 
 fn check_context(context: &PageContext) -> Result<(), String> {
-    let page = context.page.as_ref();
-    bounded("page.url", page.and_then(|p| p.url.as_deref()), MAX_URL_CHARS)?;
-    bounded("page.title", page.and_then(|p| p.title.as_deref()), MAX_TEXT_CHARS)?;
-    bounded("sku", context.sku.as_deref(), MAX_SKU_CHARS)?;
-    bounded("category", context.category.as_deref(), MAX_TEXT_CHARS)?;
-    bounded("query", context.query.as_deref(), MAX_TEXT_CHARS)?;
-    bounded("locale", context.locale.as_deref(), MAX_LOCALE_CHARS)?;
-    bounded("currency", context.currency.as_deref(), MAX_CURRENCY_CHARS)
+    match context.overlong() {
+        Some(Overlong { field, chars, max }) => Err(format!("{field} of {chars} characters exceeds {max}")),
+        None => Ok(()),
+    }
 }
 
 fn bounded(field: &str, value: Option<&str>, max: usize) -> Result<(), String> {

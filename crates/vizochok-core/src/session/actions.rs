@@ -1,7 +1,7 @@
 //! What the app asks for: each action is checked before anything is queued
 //! (`docs/protocol.md`, "Actions"), then queued and sent in order.
 
-use vizochok_proto::frame::{self, ClientFrame, MAX_FEEDBACK_COMMENT_CHARS, MAX_QUANTITY};
+use vizochok_proto::frame::{self, ClientFrame, Overlong, MAX_FEEDBACK_COMMENT_CHARS, MAX_QUANTITY};
 use vizochok_proto::{blank, ErrorCode, PageContext, ProductItem, Rating};
 
 use super::connection::{CloseReason, Ending};
@@ -95,6 +95,17 @@ impl Session {
     /// the queue.
     pub fn set_context(&mut self, now: u64, context: PageContext) -> Result<String, ActionError> {
         self.check_alive()?;
+        // The server refuses it: refused here, the page hears why at once.
+        if let Some(Overlong { field, chars, max }) = context.overlong() {
+            let parts = [
+                Part::T(field),
+                Part::T(" of "),
+                Part::N(chars as u64),
+                Part::T(" characters exceeds "),
+                Part::N(max as u64),
+            ];
+            return Err(ActionError::Invalid(cat(&parts)));
+        }
         let now = self.clock(now);
         if let Some(id) = self.queue.unsent(ActionKind::Context).map(str::to_owned) {
             let encoded = frame::encode(&ClientFrame::Context { id: id.clone(), context });

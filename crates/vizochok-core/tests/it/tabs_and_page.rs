@@ -181,11 +181,45 @@ fn a_restart_close_met_again_within_its_series_widens_the_spread() {
 }
 
 #[test]
+fn a_context_field_past_its_bound_is_refused_at_the_call_naming_it_and_nothing_is_sent() {
+    // The server refuses it with invalid_json: the page would hear of it
+    // only as an onError, and lose the context.
+    let mut h = Script::connected();
+    let url = |chars: usize| PageContext {
+        page: Some(vizochok_core::PageInfo {
+            url: Some(format!("https://s/?{}", "a".repeat(chars - 11))),
+            title: None,
+        }),
+        ..Default::default()
+    };
+    match h.session.set_context(h.now, url(2_049)) {
+        Err(ActionError::Invalid(why)) => assert_eq!(why, "page.url of 2049 characters exceeds 2048"),
+        other => panic!("{other:?}"),
+    }
+    let currency = PageContext { currency: Some("UAHX".into()), ..Default::default() };
+    assert!(
+        matches!(h.session.set_context(h.now, currency), Err(ActionError::Invalid(why)) if why.starts_with("currency"))
+    );
+    h.drain();
+    assert!(h.sent.is_empty() && h.errors().is_empty(), "{:?}", h.sent);
+    h.session.set_context(h.now, url(2_048)).expect("at the bound it goes");
+    h.drain();
+    assert_eq!(h.sent_types(), ["context"]);
+}
+
+#[test]
 fn a_context_that_grows_past_the_frame_limit_while_it_waits_is_refused_and_the_waiting_one_stays() {
     let mut h = Script::new();
     let small = PageContext { sku: Some("milk-1".into()), ..Default::default() };
     let first = h.session.set_context(0, small).unwrap();
-    let big = PageContext { category: Some("x".repeat(20_000)), ..Default::default() };
+    // Every field within its bound, but escaped (`\u0001` is 6 bytes each) past 16 KiB.
+    let text = |chars: usize| Some("\u{1}".repeat(chars));
+    let big = PageContext {
+        page: Some(vizochok_core::PageInfo { url: text(2_048), title: text(500) }),
+        category: text(500),
+        query: text(500),
+        ..Default::default()
+    };
     assert!(matches!(h.session.set_context(0, big), Err(ActionError::Rejected(_))));
     h.drain();
     assert_eq!(h.error_codes(), ["message_too_large"]);

@@ -115,6 +115,43 @@ pub struct PageContext {
     pub currency: Option<String>,
 }
 
+/// A field of a [`PageContext`] past its bound: the server refuses such a
+/// context, so a client checks before it sends one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overlong {
+    /// The field, as the frame names it (`page.url`).
+    pub field: &'static str,
+    /// Its length, in Unicode scalar values.
+    pub chars: usize,
+    /// Its bound.
+    pub max: usize,
+}
+
+impl PageContext {
+    /// The first field longer than its bound (`docs/protocol.md`, §12), if any.
+    pub fn overlong(&self) -> Option<Overlong> {
+        use super::{
+            MAX_CONTEXT_CURRENCY_CHARS, MAX_CONTEXT_LOCALE_CHARS, MAX_CONTEXT_SKU_CHARS, MAX_CONTEXT_TEXT_CHARS,
+            MAX_CONTEXT_URL_CHARS,
+        };
+        let page = self.page.as_ref();
+        [
+            ("page.url", page.and_then(|p| p.url.as_deref()), MAX_CONTEXT_URL_CHARS),
+            ("page.title", page.and_then(|p| p.title.as_deref()), MAX_CONTEXT_TEXT_CHARS),
+            ("sku", self.sku.as_deref(), MAX_CONTEXT_SKU_CHARS),
+            ("category", self.category.as_deref(), MAX_CONTEXT_TEXT_CHARS),
+            ("query", self.query.as_deref(), MAX_CONTEXT_TEXT_CHARS),
+            ("locale", self.locale.as_deref(), MAX_CONTEXT_LOCALE_CHARS),
+            ("currency", self.currency.as_deref(), MAX_CONTEXT_CURRENCY_CHARS),
+        ]
+        .into_iter()
+        .find_map(|(field, value, max)| {
+            let chars = value?.chars().count();
+            (chars > max).then_some(Overlong { field, chars, max })
+        })
+    }
+}
+
 /// A shopper's rating of one reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(rename_all = "snake_case"))]

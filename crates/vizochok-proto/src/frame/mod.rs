@@ -16,7 +16,7 @@ mod record;
 mod server;
 mod write;
 
-pub use client::{AuthFrame, ClientFrame, PageContext, PageInfo, Rating, SdkInfo};
+pub use client::{AuthFrame, ClientFrame, Overlong, PageContext, PageInfo, Rating, SdkInfo};
 pub use codec::{encode, parse, parse_client, parse_server, Frame};
 pub use server::{AuthOk, Reply, ServerFrame, ServerLimits};
 
@@ -38,6 +38,16 @@ pub const MAX_SUGGESTION_CHARS: usize = 80;
 pub const MAX_USER_ID_BYTES: usize = 256;
 /// Longest feedback comment, in Unicode scalar values.
 pub const MAX_FEEDBACK_COMMENT_CHARS: usize = 500;
+/// Longest `page.url` of a `context`, in Unicode scalar values.
+pub const MAX_CONTEXT_URL_CHARS: usize = 2_048;
+/// Longest `page.title`, `category` or `query` of a `context`.
+pub const MAX_CONTEXT_TEXT_CHARS: usize = 500;
+/// Longest `sku` of a `context`.
+pub const MAX_CONTEXT_SKU_CHARS: usize = 128;
+/// Longest `locale` of a `context` (a BCP 47 tag).
+pub const MAX_CONTEXT_LOCALE_CHARS: usize = 35;
+/// Longest `currency` of a `context` (ISO 4217 codes have 3 letters).
+pub const MAX_CONTEXT_CURRENCY_CHARS: usize = 3;
 /// The most of one product a cart line holds (and so the largest quantity
 /// an action names): far above any real basket, and low enough that every
 /// quantity and total stays a finite number.
