@@ -60,8 +60,8 @@ error_texts! {
         "Асистент недоступний до кінця дня.";
     TenantMonthlyTokenLimit => "The assistant is unavailable for the rest of the month.",
         "Асистент недоступний до кінця місяця.";
-    AgentBusy => "The assistant is busy. Retrying shortly.",
-        "Асистент зайнятий. Повторюємо за мить.";
+    AgentBusy => "The assistant is busy. Please try again in a moment.",
+        "Асистент зайнятий. Спробуйте ще раз за мить.";
     MessageTooLarge => "The message is too long.",
         "Повідомлення задовге.";
     InvalidJson => "The request could not be understood.",
