@@ -211,9 +211,15 @@ impl Next {
 
 /// The url, when it is `http:` or `https:` with a host.
 fn safe_url(url: &str) -> Option<&str> {
-    let starts = |scheme: &[u8]| url.as_bytes().get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
-    let scheme_ok = starts(b"https://") || starts(b"http://");
-    (scheme_ok && !url.chars().any(char::is_whitespace)).then_some(url)
+    let after = |scheme: &[u8]| {
+        let bytes = url.as_bytes();
+        bytes.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)).then(|| &bytes[scheme.len()..])
+    };
+    // A host: something before the path, query or fragment (`https://`,
+    // `http:///p` have none, and a browser would resolve them against the page).
+    let host = after(b"https://").or_else(|| after(b"http://")).and_then(|rest| rest.first());
+    let host_ok = host.is_some_and(|b| !matches!(b, b'/' | b'?' | b'#' | b'\\'));
+    (host_ok && !url.chars().any(char::is_whitespace)).then_some(url)
 }
 
 fn push(spans: &mut Vec<Span>, current: &mut String, style: Style, link: Option<String>) {
@@ -332,6 +338,15 @@ mod tests {
         assert!(spans.iter().skip(1).all(|s| s.link.is_none()), "{spans:?}");
         let shown: String = spans.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(shown, "shop x) y", "the unsafe targets are not shown as links");
+    }
+
+    #[test]
+    fn a_link_without_a_host_is_text() {
+        for target in ["https://", "http:///p", "https://?q", "https://#f", "http://\\\\evil"] {
+            let blocks = parse(&format!("[x]({target})"));
+            assert!(blocks[0].spans.iter().all(|s| s.link.is_none()), "{target}: {blocks:?}");
+        }
+        assert!(parse("[x](http://a)")[0].spans[0].link.is_some());
     }
 
     #[test]
