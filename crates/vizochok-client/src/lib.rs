@@ -100,8 +100,14 @@ pub fn config(api_key: &str, store_id: &str, url: &str) -> Config {
     config
 }
 
-/// 64 random bits: `RandomState` is keyed from the OS random source.
+/// 64 bits from the OS random source. Should it fail (it does not on any
+/// supported system), std's `RandomState`, itself keyed from that source
+/// once per thread, stands in: a client is still made.
 pub fn random_seed() -> u64 {
+    let mut bytes = [0; 8];
+    if getrandom::fill(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(0);
