@@ -94,6 +94,13 @@ impl RunningSandbox {
 
 /// Starts the sandbox: loads the state directory, binds `options.addr`, and
 /// serves until [`RunningSandbox::shutdown`]. Must run inside a tokio runtime.
+///
+/// Its own log lines (`SandboxOptions`'s log sink) carry no secret. Its
+/// sockets are tungstenite's, which writes every frame, the `auth` frame's
+/// api key and user token and `auth_ok`'s session id included, to the `log`
+/// crate at trace level under the `tungstenite` target: a program that
+/// embeds the sandbox and installs a logger must keep that target below
+/// trace (with `env_logger`, `RUST_LOG=trace,tungstenite=debug`).
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let stores = if options.stores.is_empty() { vec![demo_store()] } else { options.stores.clone() };
     let identity = |store: &SandboxStore| options.identities.get(&store.store_id).cloned().unwrap_or_default();
