@@ -61,9 +61,13 @@ pub fn probe(program: &str, args: &[&str]) -> bool {
 /// Whether this process has run `cargo test --workspace` ([`workspace_tests`]).
 static WORKSPACE_TESTED: AtomicBool = AtomicBool::new(false);
 
-/// `cargo test --workspace`: every crate's tests.
+/// `cargo test --workspace`: every crate's tests; then the codec's as the
+/// browser's module builds it (no `std-floats`), which the workspace's
+/// features leave out.
 pub fn workspace_tests() -> Result {
     run(&mut cmd("cargo", &["test", "--workspace", "--locked"]))?;
+    let browser = ["test", "--locked", "-p", "vizochok-proto", "--no-default-features", "--test", "no_float_fallback"];
+    run(&mut cmd("cargo", &browser))?;
     WORKSPACE_TESTED.store(true, Ordering::Relaxed);
     Ok(())
 }
