@@ -29,7 +29,7 @@ fn a_batch_of_seeds_holds_every_check_and_meets_every_fault() {
         second_clients_traced += report.trace.iter().filter(|line| line.contains(" c1 ")).count();
         for line in &report.trace {
             let faults =
-                ["DROPPED", "lost in silence", "socket [", "vanishes", "restarts", "accepted=false", "(ok=false)"];
+                ["DROPPED", "lost in silence", "] cut", "vanishes", "restarts", "accepted=false", "(ok=false)"];
             for fault in faults {
                 if line.contains(fault) {
                     seen.insert(fault);

@@ -71,6 +71,7 @@ test('the config is checked: wrong types throw at once, what the core refuses re
     await assert.rejects(new VIZOCHOKWidget({ ...base(), serverUrl: 'ws://shop.example/v1/ws' }).ready, /wss:\/\//);
     await assert.rejects(new VIZOCHOKWidget({ ...base(), apiKey: ' ' }).ready, TypeError);
   });
+  assert.equal(lines.length, 2, lines.join('\n'));
   assert.ok(lines.every((l) => l.startsWith('VIZOCHOK: the widget could not start')), lines.join('\n'));
   assert.match(DEFAULT_SERVER_URL, /^wss:\/\//);
 });

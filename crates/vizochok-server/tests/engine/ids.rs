@@ -130,6 +130,7 @@ fn a_session_id_never_rides_in_a_reply_or_a_webhook_key() {
     let (sid, _) = h.connect(1, None, None);
     h.send(1, &message("m1", "bread"));
     let out = h.send(1, &message("m2", "add 1"));
+    assert_eq!(webhooks(&out).len(), 1, "the reply's cart change went to the webhook");
     let hex = &sid[2..];
     for output in &out {
         match output {
