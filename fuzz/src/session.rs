@@ -268,12 +268,13 @@ impl Harness {
         }
         match result {
             Ok(id) if !id.is_empty() => {
+                assert!(!self.destroyed, "a destroyed session accepted action {id}");
                 assert!(id.len() <= 64 && id.is_ascii(), "bad action id {id:?}");
                 assert!(!self.accepted.contains(&id), "action id {id} handed out twice");
                 self.accepted.push(id.clone());
                 self.known.action_ids.push(id);
             }
-            Ok(_) => {}
+            Ok(_) => assert!(!self.destroyed, "a destroyed session took a call"),
             Err(ActionError::Destroyed) => assert!(self.destroyed, "refused as destroyed while alive"),
             Err(e) => {
                 assert!(!self.destroyed, "a destroyed session answered {e}");
@@ -290,6 +291,7 @@ impl Harness {
             assert!(!self.destroyed || self.session.state() == State::Destroyed);
             match output {
                 Output::Open { socket, url } => {
+                    assert!(!self.destroyed, "a destroyed session opened a socket");
                     assert!(!url.contains(KEY));
                     assert!(Some(socket) != self.socket, "socket id reused");
                     self.older_socket = self.socket;
@@ -298,6 +300,7 @@ impl Harness {
                     self.auth_sent = false;
                 }
                 Output::Send { socket, text } => {
+                    assert!(!self.destroyed, "a destroyed session sent {text}");
                     assert_eq!(Some(socket), self.socket, "sent on a socket that is not current");
                     assert!(self.open, "sent {text} on a socket that is not open");
                     let is_auth = text.starts_with(r#"{"type":"auth","#);
