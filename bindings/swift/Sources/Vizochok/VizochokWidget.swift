@@ -103,6 +103,11 @@ public final class VizochokWidget: @unchecked Sendable, CustomStringConvertible 
         apiKey: String, config: VizochokConfig, callbacks: VizochokCallbacks = VizochokCallbacks(),
         userToken: String? = nil, sessionStore: SessionStore? = nil, transport: Transport = URLSessionTransport()
     ) throws {
+        // Its one timer and its socket numbers are one widget's.
+        if let real = transport as? URLSessionTransport, !real.claim() {
+            throw VizochokError.InvalidArgument(
+                reason: "a URLSessionTransport serves one widget: give each widget its own")
+        }
         self.transport = transport
         host = Host(callbacks: callbacks, transport: transport, store: sessionStore)
         driver = try WidgetDriver(
@@ -240,6 +245,15 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
     private var timer: DispatchWorkItem?
     private let delegate = Delegate()
     private let session: URLSession
+    private var claimed = false
+
+    /// Whether no widget had it yet: a transport serves one widget.
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { claimed = true }
+        return !claimed
+    }
 
     public init() {
         queue = DispatchQueue(label: "com.vizochok.widget")

@@ -33,7 +33,7 @@ final class Sandbox {
         try process.run()
         let deadline = Date().addingTimeInterval(waitSeconds)
         while !Sandbox.accepts(port: self.port) {
-            guard process.isRunning else { throw XCTSkip("the sandbox exited: \(logLines())") }
+            guard process.isRunning else { throw TestFailure("the sandbox exited: \(logLines())") }
             guard Date() < deadline else { throw TestFailure("the sandbox did not listen on \(self.port)") }
             usleep(20_000)
         }
@@ -399,6 +399,18 @@ final class WidgetTests: XCTestCase {
         XCTAssertNil(screen, "the closed widget kept its callbacks, and the screen they capture")
         XCTAssertNil(store, "the closed widget kept its session store")
         XCTAssertEqual(kept.state, .destroyed, "the kept widget still reads")
+    }
+
+    func testAURLSessionTransportGivenToASecondWidgetIsRefused() throws {
+        let shared = URLSessionTransport()
+        let first = try VizochokWidget(apiKey: "pk_demo", config: demoConfig("ws://127.0.0.1:9/v1/ws"), transport: shared)
+        XCTAssertThrowsError(
+            try VizochokWidget(apiKey: "pk_demo", config: demoConfig("ws://127.0.0.1:9/v1/ws"), transport: shared)
+        ) { error in
+            guard case VizochokError.InvalidArgument = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(first.state, .idle, "the first widget is untouched")
+        first.close()
     }
 
     func testAClosedWidgetLetsGoOfItsTransportAfterAFailedSocket() throws {

@@ -15,6 +15,7 @@ import com.vizochok.proto.WidgetError
 import java.lang.ref.WeakReference
 import java.security.SecureRandom
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicBoolean
 import java.util.logging.Logger
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -133,6 +134,13 @@ class VizochokWidget @JvmOverloads constructor(
     val events: Flow<Event> = flow
         .onSubscription { if (host.isReleased) emit(null) }
         .transformWhile { event -> event?.let { emit(it) } != null }
+
+    init {
+        // Its one timer and its socket numbers are one widget's.
+        require((transport as? OkHttpTransport)?.claim() != false) {
+            "an OkHttpTransport serves one widget: give each widget its own"
+        }
+    }
 
     private val host = Host(callbacks, transport, sessionStore, flow)
     private val driver =
@@ -305,7 +313,11 @@ private class Host(
 
 /** The default [Transport]: OkHttp's WebSocket, a coroutine timer and `System.nanoTime`. */
 class OkHttpTransport(private val client: OkHttpClient = sharedClient) : Transport {
+    private val claimed = AtomicBoolean()
     private val origin = System.nanoTime()
+
+    /** Whether no widget had it yet: a transport serves one widget. */
+    internal fun claim() = claimed.compareAndSet(false, true)
     private val sockets = ConcurrentHashMap<ULong, Listener>()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
