@@ -129,7 +129,6 @@ pub struct Overlong {
 
 impl PageContext {
     /// The first field longer than its bound (`docs/protocol.md`, §12), if any.
-    #[inline(never)]
     pub fn overlong(&self) -> Option<Overlong> {
         use super::{
             MAX_CONTEXT_CURRENCY_CHARS, MAX_CONTEXT_LOCALE_CHARS, MAX_CONTEXT_SKU_CHARS, MAX_CONTEXT_TEXT_CHARS,

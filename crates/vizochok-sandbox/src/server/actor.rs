@@ -29,8 +29,8 @@ const SAVE_EVERY: Duration = Duration::from_millis(250);
 /// milliseconds of a core to serialize, which a busy engine needs).
 const SAVE_SPACING: u32 = 10;
 
-/// What a socket task (or a webhook delivery) tells the engine task.
-#[derive(Debug)]
+/// What a socket task (or a webhook delivery) tells the engine task. Its
+/// `Debug` shows a frame's length only: `auth` carries the api key.
 pub(crate) enum Command {
     /// A socket was accepted; its frames go through `link`.
     Open { conn: ConnId, origin: Option<String>, peer: IpAddr, link: Link },
@@ -44,6 +44,25 @@ pub(crate) enum Command {
     WebhookResult { request: u64, accepted: bool, detail: Option<String> },
     /// Close every socket with 1012, save, and stop.
     Shutdown(oneshot::Sender<()>),
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Open { conn, origin, peer, .. } => {
+                f.debug_struct("Open").field("conn", conn).field("origin", origin).field("peer", peer).finish()
+            }
+            Command::Text { conn, text } => {
+                f.debug_struct("Text").field("conn", conn).field("bytes", &text.len()).finish_non_exhaustive()
+            }
+            Command::Binary { conn, len } => f.debug_struct("Binary").field("conn", conn).field("len", len).finish(),
+            Command::Closed { conn } => f.debug_struct("Closed").field("conn", conn).finish(),
+            Command::WebhookResult { request, accepted, .. } => {
+                f.debug_struct("WebhookResult").field("request", request).field("accepted", accepted).finish()
+            }
+            Command::Shutdown(_) => f.write_str("Shutdown"),
+        }
+    }
 }
 
 /// The engine task's way to one socket task.
@@ -282,6 +301,12 @@ mod tests {
     use crate::server::outbound;
 
     const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn no_debug_form_shows_a_frame() {
+        let auth = Command::Text { conn: ConnId(1), text: r#"{"type":"auth","api_key":"pk_canary"}"#.into() };
+        assert!(!format!("{auth:?}").contains("pk_canary"), "{auth:?}");
+    }
 
     #[tokio::test]
     async fn no_command_is_lost_at_a_batch_boundary() {

@@ -17,13 +17,23 @@ pub(crate) const BACKLOG_FRAMES: usize = 2_048;
 /// (under 1 MiB) and its replay (at most 1 MiB), twice over.
 pub(crate) const BACKLOG_BYTES: usize = 4 * 1024 * 1024;
 
-/// What the engine task tells one socket task.
-#[derive(Debug, PartialEq)]
+/// What the engine task tells one socket task. Its `Debug` shows a frame's
+/// length only: `auth_ok` carries the session id.
+#[derive(PartialEq)]
 pub(crate) enum Outbound {
     /// Send this text frame.
     Text(String),
     /// Send a close frame and stop.
     Close(u16, String),
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outbound::Text(text) => f.debug_struct("Text").field("bytes", &text.len()).finish_non_exhaustive(),
+            Outbound::Close(code, reason) => f.debug_tuple("Close").field(code).field(reason).finish(),
+        }
+    }
 }
 
 impl Outbound {
@@ -121,6 +131,12 @@ mod tests {
             BACKLOG_FRAMES > config.replay_max_frames + 1,
             "a resume's auth_ok and whole replay, and room for more"
         );
+    }
+
+    #[test]
+    fn no_debug_form_shows_a_frame() {
+        let frame = Outbound::Text(r#"{"type":"auth_ok","session_id":"s-canary"}"#.into());
+        assert!(!format!("{frame:?}").contains("s-canary"), "{frame:?}");
     }
 
     #[test]
