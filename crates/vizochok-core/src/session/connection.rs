@@ -77,6 +77,11 @@ pub(crate) enum Ending {
 impl Session {
     pub(super) fn connect(&mut self, now: u64) {
         if matches!(self.phase, Phase::Idle | Phase::Stopped(_) | Phase::Reconnecting) {
+            // From rest, a new series: a storm met before it is over (a
+            // restart close while reconnecting keeps its series going).
+            if !matches!(self.phase, Phase::Reconnecting) {
+                self.backoff = Backoff::Exponential;
+            }
             self.attempts = 0;
             self.start_attempt(now);
         }

@@ -181,6 +181,28 @@ fn a_restart_close_met_again_within_its_series_widens_the_spread() {
 }
 
 #[test]
+fn after_a_storm_series_gave_up_the_app_s_connect_starts_a_new_one() {
+    for seed in 0..100 {
+        let mut config = config();
+        config.seed = seed;
+        let mut h = Script::with(config);
+        h.connect_as("s1");
+        h.server_close(Some(1012));
+        while !h.error_codes().contains(&"max_reconnect") {
+            h.fire_next();
+            h.open();
+            h.server_close(Some(1012));
+        }
+        // The app connects again; its first attempt meets another restart.
+        h.input(Input::Connect);
+        h.open();
+        h.server_close(Some(1012));
+        let wait = h.session.poll_timeout().expect("a reconnect is planned") - h.now;
+        assert!(wait <= 5_000, "seed {seed}: the new series' first wait is {wait} ms, past the first window");
+    }
+}
+
+#[test]
 fn a_context_field_past_its_bound_is_refused_at_the_call_naming_it_and_nothing_is_sent() {
     // The server refuses it with invalid_json: the page would hear of it
     // only as an onError, and lose the context.
