@@ -146,7 +146,9 @@ impl Watch {
     /// would go instead). Returns the broken rule, if any.
     pub fn pushing_out(&mut self, conn: u64, now: u64, beat: Option<u64>) -> Option<String> {
         self.pushed_out += 1;
-        let attached = self.attached.get(&conn)?;
+        let Some(attached) = self.attached.get(&conn) else {
+            return Some(format!("[{conn}] pushed out (4009) but attached to no session"));
+        };
         let live = self.sessions.get(&attached.session).map_or(0, |s| s.live.len());
         let oldest = self.sessions.get(&attached.session).and_then(|s| s.live.first().copied());
         match self.authing {
