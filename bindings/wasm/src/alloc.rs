@@ -256,7 +256,8 @@ mod tests {
                     .collect()
             })
             .collect();
-        let kept: Vec<usize> = (0..50).map(|_| unsafe { heap.alloc(layout(48)) }).collect();
+        // Held to the end: blocks that stay live between the turns.
+        let _kept: Vec<usize> = (0..50).map(|_| unsafe { heap.alloc(layout(48)) }).collect();
         let mut pages = Vec::new();
         for pass in 0..200 {
             for (turn, sizes) in turns.iter().enumerate() {
@@ -275,7 +276,6 @@ mod tests {
             }
             pages.push(heap.pages.pages);
         }
-        assert_eq!(kept.len(), 50);
         assert!(pages.iter().all(|&p| p == pages[0]), "memory grew after the first pass: {pages:?} pages");
         assert!(pages[0] < 100, "{} pages of 64 KiB", pages[0]);
     }
