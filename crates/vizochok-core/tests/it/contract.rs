@@ -781,11 +781,7 @@ fn auth_ok_resets_the_attempt_counter() {
 fn server_restart_close_spreads_the_first_attempt_over_five_seconds() {
     let mut waits = Vec::new();
     for seed in 0..200 {
-        let mut config = config();
-        config.seed = seed;
-        let mut h = Script::with(config);
-        h.connect_as("s1");
-        h.server_close(Some(1012));
+        let h = Script::restarted(seed);
         waits.push(h.session.poll_timeout().unwrap() - h.now);
     }
     assert!(waits.iter().all(|w| *w <= 5_000));

@@ -84,6 +84,17 @@ impl Script {
         self.recv(json!({"type":"auth_ok","session_id":session_id,"restored":false,"replay":false}));
     }
 
+    /// Seeded with `seed`, connected, and just closed by the server with
+    /// 1012 (a restart): the first attempt of a storm series is planned.
+    pub fn restarted(seed: u64) -> Script {
+        let mut config = config();
+        config.seed = seed;
+        let mut h = Script::with(config);
+        h.connect_as("s1");
+        h.server_close(Some(1012));
+        h
+    }
+
     /// Connect → open → auth_ok, leaving the logs empty.
     pub fn connected() -> Script {
         let mut h = Script::new();

@@ -111,11 +111,7 @@ fn worst_window_share(gap_ms: u64) -> f64 {
     const CLIENTS: u64 = 10_000;
     let mut arrivals = Vec::new();
     for seed in 0..CLIENTS {
-        let mut config = config();
-        config.seed = seed;
-        let mut h = Script::with(config);
-        h.connect_as("s1");
-        h.server_close(Some(1012));
+        let mut h = Script::restarted(seed);
         let restart = h.now;
         loop {
             let at = h.session.poll_timeout().expect("a reconnect is scheduled");
@@ -157,12 +153,8 @@ fn a_restart_close_met_again_within_its_series_widens_the_spread() {
     // close starting the series over kept every window at 5 s.
     let (mut waits, mut total) = (vec![0; 10], 0);
     for seed in 0..100 {
-        let mut config = config();
-        config.seed = seed;
-        let mut h = Script::with(config);
-        h.connect_as("s1");
+        let mut h = Script::restarted(seed);
         let start = h.now;
-        h.server_close(Some(1012));
         for wait in waits.iter_mut() {
             let at = h.session.poll_timeout().expect("a reconnect is planned");
             *wait = (*wait).max(at - h.now);
@@ -183,11 +175,7 @@ fn a_restart_close_met_again_within_its_series_widens_the_spread() {
 #[test]
 fn after_a_storm_series_gave_up_the_app_s_connect_starts_a_new_one() {
     for seed in 0..100 {
-        let mut config = config();
-        config.seed = seed;
-        let mut h = Script::with(config);
-        h.connect_as("s1");
-        h.server_close(Some(1012));
+        let mut h = Script::restarted(seed);
         while !h.error_codes().contains(&"max_reconnect") {
             h.fire_next();
             h.open();
