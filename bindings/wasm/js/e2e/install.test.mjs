@@ -60,6 +60,12 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   let sandbox;
   before(async () => { sandbox = await startSandbox({ site: pageSite('module', ''), config: SEED_STORE }); });
   after(async () => { await sandbox?.stop(); });
+  /** The page with the seed's widget connected. */
+  const seedPage = async () => {
+    const page = await openPage(browser, sandbox.url);
+    await page.waitForFunction(() => window.widget?.state === 'connected');
+    return page;
+  };
 
   test('the connection status pattern of the seed works as written', async () => {
     const page = await openPage(browser, sandbox.url);
@@ -71,11 +77,10 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('ui: false is headless; mount(element) places the chat inside the element', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const headless = await page.evaluate(async () => {
       window.widget.destroy();
-      const w = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ui: false });
+      const w = window.seedWidget({ ui: false });
       await w.ready;
       await new Promise((resolve) => { const poll = () => (w.state === 'connected' ? resolve() : setTimeout(poll, 10)); poll(); });
       const result = { state: w.state, widgets: document.querySelectorAll('.vizochok-widget').length };
@@ -94,14 +99,13 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('the panel calls keep the chat: ask() at once shows the question, prefill() keeps the conversation, a mounted chat counts nothing unread, nothing fires after destroy()', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
       const fired = [];
       let replied = () => {};
-      const make = (more) => new window.VIZOCHOKWidget({
-        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ...more,
+      const make = (more) => window.seedWidget({
+        ...more,
         onOpen: () => fired.push('open'), onClose: () => fired.push('close'), onUnreadChange: (n) => fired.push(`unread:${n}`),
         onMessage: (m) => m.type === 'response' && replied(),
       });
@@ -140,15 +144,14 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('unmount() and mount() again, in the same element or another, keep the conversation on screen', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
       document.body.append(Object.assign(document.createElement('div'), { id: 'other' }));
       const waiting = {};
       const next = (name) => new Promise((resolve) => { waiting[name] = resolve; });
-      const w = new window.VIZOCHOKWidget({
-        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, ui: false,
+      const w = window.seedWidget({
+        ui: false,
         onMessage: (m) => m.type === 'response' && waiting.reply?.(), onConnect: () => waiting.connect?.(),
       });
       /** Each chat on the page: where it is, and its bubbles. */
@@ -189,15 +192,13 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('the floating chat, once used, moves into mount(element) with its conversation and counts nothing unread; after unmount(), open() floats it again', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
       const fired = [];
       let replied = () => {};
       const reply = () => new Promise((resolve) => { replied = resolve; });
-      const w = new window.VIZOCHOKWidget({
-        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl,
+      const w = window.seedWidget({
         onMessage: (m) => m.type === 'response' && replied(), onUnreadChange: (n) => fired.push(`unread:${n}`),
         onOpen: () => fired.push('open'), onClose: () => fired.push('close'),
       });
@@ -247,15 +248,14 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('a turn that ends in an error, or the connection lost, takes "typing…" and Stop off the screen; what streamed stays', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
       // The page plays the server, through the widget's transport option.
       let socket;
       const errors = [];
-      const w = new window.VIZOCHOKWidget({
-        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none', ui: false,
+      const w = window.seedWidget({
+        serverUrl: 'ws://127.0.0.1:9/v1/ws', persistSession: 'none', ui: false,
         transport: { now: () => performance.now(), open: (_id, _url, events) => { socket = events; }, send() {}, close() {}, setTimer() {} },
         onError: (e) => errors.push(e.message),
       });
@@ -296,11 +296,10 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('a server URL the core refuses is logged once: no uncaught rejection, whichever panel calls came first; mount() rejects', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
-      const w = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: 'ws://shop.example/v1/ws' });
+      const w = window.seedWidget({ serverUrl: 'ws://shop.example/v1/ws' });
       w.open();
       w.prefill('milk');
       const mounted = await w.mount('#chat').then(() => 'resolved', (e) => e.name);
@@ -319,14 +318,12 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('a StrictMode-style mount, unmount, mount leaves one widget and one connection; destroy is safe twice', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     const result = await page.evaluate(async () => {
       window.widget.destroy();
       window.widget.destroy();
       const fired = [];
-      const make = (name) => new window.VIZOCHOKWidget({
-        apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl,
+      const make = (name) => window.seedWidget({
         onConnect: () => fired.push(`${name}:connect`), onDisconnect: () => fired.push(`${name}:disconnect`),
       });
       const first = make('first');
@@ -343,10 +340,9 @@ describe('the ES module in a plain page, under the strict CSP', () => {
   });
 
   test('closing gives focus back where the shopper was: the page\'s own button with launcher: false; none moves when the page closes the chat', async () => {
-    const page = await openPage(browser, sandbox.url);
-    await page.waitForFunction(() => window.widget?.state === 'connected');
+    const page = await seedPage();
     await page.evaluate(() => {
-      const own = new window.VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl: window.serverUrl, launcher: false });
+      const own = window.seedWidget({ launcher: false });
       const button = Object.assign(document.createElement('button'), { id: 'help', textContent: 'Help' });
       button.addEventListener('click', () => own.open());
       document.querySelector('main').append(button, Object.assign(document.createElement('input'), { id: 'search' }));

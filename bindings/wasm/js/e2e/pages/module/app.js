@@ -3,8 +3,8 @@
 import { VIZOCHOKWidget } from '/vizochok/vizochok.mjs';
 
 const serverUrl = `ws://${location.host}/v1/ws`;
-window.VIZOCHOKWidget = VIZOCHOKWidget;
-window.serverUrl = serverUrl;
+/** For the tests: a widget of the seed's key and store on this sandbox, `config` on top. */
+window.seedWidget = (config) => new VIZOCHOKWidget({ apiKey: 'pk_your_key', storeId: 'your-store', serverUrl, ...config });
 
 const statusEl = document.getElementById('assistant-status');
 const widget = new VIZOCHOKWidget({
